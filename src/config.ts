@@ -1,0 +1,122 @@
+import { z } from "zod";
+
+/** Every environment variable Slipway reads, in one place. */
+export const ENV_KEYS = {
+  botToken: "SLACK_BOT_TOKEN",
+  signingSecret: "SLACK_SIGNING_SECRET",
+  appToken: "SLACK_APP_TOKEN",
+  slackApiUrl: "SLACK_API_URL",
+  redisUrl: "REDIS_URL",
+  manifests: "SLIPWAY_MANIFESTS",
+  port: "PORT",
+  logLevel: "LOG_LEVEL",
+  role: "SLIPWAY_ROLE",
+  workerConcurrency: "SLIPWAY_WORKER_CONCURRENCY",
+  keyPrefix: "SLIPWAY_KEY_PREFIX",
+} as const;
+
+export const ROLES = ["app", "worker", "all"] as const;
+export type Role = (typeof ROLES)[number];
+
+const schema = z
+  .object({
+    [ENV_KEYS.botToken]: z
+      .string({ error: "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from OAuth & Permissions" })
+      .regex(/^xoxb-/, "SLACK_BOT_TOKEN must be a bot token starting with xoxb- (OAuth & Permissions)"),
+    [ENV_KEYS.signingSecret]: z
+      .string()
+      .min(1, "set SLACK_SIGNING_SECRET to the Signing Secret from Basic Information → App Credentials")
+      .optional(),
+    [ENV_KEYS.appToken]: z
+      .string()
+      .regex(/^xapp-/, "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)")
+      .optional(),
+    [ENV_KEYS.slackApiUrl]: z
+      .url({ error: "SLACK_API_URL must be a URL such as https://slack.com/api/" })
+      .default("https://slack.com/api/"),
+    [ENV_KEYS.redisUrl]: z
+      .string()
+      .regex(/^rediss?:\/\//, "REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)")
+      .default("redis://127.0.0.1:6379"),
+    [ENV_KEYS.manifests]: z.string().min(1).default("manifests/services"),
+    [ENV_KEYS.port]: z.coerce
+      .number({ error: "PORT must be a number between 0 and 65535" })
+      .int()
+      .min(0)
+      .max(65535)
+      .default(3000),
+    [ENV_KEYS.logLevel]: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+    [ENV_KEYS.role]: z.enum(ROLES, { error: "SLIPWAY_ROLE must be app, worker or all" }).default("all"),
+    [ENV_KEYS.workerConcurrency]: z.coerce
+      .number({ error: "SLIPWAY_WORKER_CONCURRENCY must be a whole number from 1 to 100" })
+      .int()
+      .min(1)
+      .max(100)
+      .default(4),
+    [ENV_KEYS.keyPrefix]: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,40}$/, "SLIPWAY_KEY_PREFIX may hold letters, digits, - and _ (at most 40)")
+      .default("slipway"),
+  })
+  .superRefine((env, ctx) => {
+    if (!env[ENV_KEYS.appToken] && !env[ENV_KEYS.signingSecret]) {
+      ctx.addIssue({
+        code: "custom",
+        path: [ENV_KEYS.signingSecret],
+        message:
+          "set SLACK_SIGNING_SECRET (HTTP mode, from Basic Information → App Credentials) or SLACK_APP_TOKEN (Socket Mode)",
+      });
+    }
+  });
+
+export interface Config {
+  readonly botToken: string;
+  readonly signingSecret: string | undefined;
+  readonly appToken: string | undefined;
+  readonly slackApiUrl: string;
+  readonly redisUrl: string;
+  readonly manifestsDir: string;
+  readonly port: number;
+  readonly logLevel: string;
+  readonly role: Role;
+  readonly workerConcurrency: number;
+  readonly keyPrefix: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Slipway cannot start; fix its environment:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once at start-up; throws ConfigError listing every problem and its fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.values(ENV_KEYS)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => issue.message));
+  }
+  const c = parsed.data;
+  return {
+    botToken: c[ENV_KEYS.botToken],
+    signingSecret: c[ENV_KEYS.signingSecret],
+    appToken: c[ENV_KEYS.appToken],
+    slackApiUrl: c[ENV_KEYS.slackApiUrl],
+    redisUrl: c[ENV_KEYS.redisUrl],
+    manifestsDir: c[ENV_KEYS.manifests],
+    port: c[ENV_KEYS.port],
+    logLevel: c[ENV_KEYS.logLevel],
+    role: c[ENV_KEYS.role],
+    workerConcurrency: c[ENV_KEYS.workerConcurrency],
+    keyPrefix: c[ENV_KEYS.keyPrefix],
+  };
+}

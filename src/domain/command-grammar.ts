@@ -1,0 +1,345 @@
+/*
+ * The `/deploy` command grammar.
+ *
+ * Slack hands over the text after `/deploy`; this turns it into one typed
+ * command or a refusal that says what was wrong and shows the correct form.
+ * It only checks words against the names it is given; whether the caller may
+ * deploy, and which service to use when the service is left out, are decided
+ * elsewhere. A sub-command name (`status`, `lock`, …) always wins over an
+ * environment of the same name.
+ */
+
+import {
+  checkLength,
+  type GrammarContext,
+  type InvalidCommand,
+  invalid,
+  isInvalid,
+  readReason,
+  resolveName,
+  splitArgs,
+  type SplitArgs,
+  tokenize,
+  tooManyArguments,
+  unknownNameMessage,
+  formatList,
+} from "./command-tokens.js";
+import { STRATEGIES, type Strategy } from "./deployment.js";
+import { parseDuration } from "./duration.js";
+import { closestMatch } from "./near-miss.js";
+import { quoteToken } from "./safe-text.js";
+import { parseVersion } from "./version.js";
+import { APPROVE_USAGE, ROLLBACK_USAGE } from "./approve-rollback-grammar.js";
+
+export type { GrammarContext, InvalidCommand } from "./command-tokens.js";
+export { parseDuration, type DurationResult } from "./duration.js";
+
+export const DEPLOY_USAGE = {
+  deploy: "/deploy <environment> <version> [service] [--strategy=canary] [--hotfix] [--dry-run]",
+  status: "/deploy status [service] [environment]",
+  help: "/deploy help",
+  history: "/deploy history [service] [environment]",
+  stats: "/deploy stats [service] [environment]",
+  audit: "/deploy audit [service] [environment]",
+  lock: "/deploy lock <environment> [service] <reason...> [--for 2h]",
+  unlock: "/deploy unlock <environment> [service]",
+} as const;
+
+export type DeploySubcommand = Exclude<keyof typeof DEPLOY_USAGE, "deploy">;
+const SUBCOMMANDS: readonly DeploySubcommand[] = ["status", "help", "history", "stats", "audit", "lock", "unlock"];
+const HELP_WORDS: readonly string[] = ["help", "--help", "-h", "?"];
+
+export interface DeployRequest {
+  readonly kind: "deploy";
+  readonly environment: string;
+  /** The version exactly as typed (already checked by parseVersion). */
+  readonly version: string;
+  /** Left out when not given; the caller picks the only service or asks. */
+  readonly service?: string;
+  readonly strategy?: Strategy;
+  readonly hotfix: boolean;
+  readonly dryRun: boolean;
+}
+
+export interface ScopedQuery {
+  readonly kind: "status" | "history" | "stats" | "audit";
+  readonly service?: string;
+  readonly environment?: string;
+}
+
+export interface LockRequest {
+  readonly kind: "lock";
+  readonly environment: string;
+  readonly service?: string;
+  /** Free text without control characters, at most 200 characters; escape it when rendering. */
+  readonly reason: string;
+  readonly forMs?: number;
+}
+
+export interface UnlockRequest {
+  readonly kind: "unlock";
+  readonly environment: string;
+  readonly service?: string;
+}
+
+export type DeployCommand =
+  | DeployRequest
+  | ScopedQuery
+  | { readonly kind: "help" }
+  | LockRequest
+  | UnlockRequest
+  | InvalidCommand;
+
+const STRATEGY_LIST = STRATEGIES.join(", ");
+
+const DEPLOY_FLAGS = [
+  { name: "strategy", takesValue: true, needs: `one of ${STRATEGY_LIST}, e.g. --strategy=canary` },
+  { name: "hotfix", takesValue: false },
+  { name: "dry-run", takesValue: false },
+] as const;
+
+const LOCK_FLAGS = [{ name: "for", takesValue: true, needs: "a duration such as 30m, 2h or 1d, e.g. --for 2h" }] as const;
+
+/** An example environment for messages: `production` when there is one, else the last known. */
+function exampleEnvironment(ctx: GrammarContext): string {
+  return resolveName("production", ctx.environments) ?? ctx.environments[ctx.environments.length - 1] ?? "production";
+}
+
+function exampleService(ctx: GrammarContext): string {
+  return ctx.services[0] ?? "api";
+}
+
+/** Parses the text after `/deploy`. Empty text asks for help. */
+export function parseDeployCommand(text: string, ctx: GrammarContext): DeployCommand {
+  const tooLong = checkLength(text, DEPLOY_USAGE.deploy);
+  if (tooLong) return tooLong;
+  const tokens = tokenize(text);
+  const [first, ...rest] = tokens;
+  if (first === undefined) return { kind: "help" };
+  const word = first.toLowerCase();
+  if (HELP_WORDS.includes(word)) return { kind: "help" };
+  switch (word) {
+    case "status":
+    case "history":
+    case "stats":
+    case "audit":
+      return parseScopedQuery(word, rest, ctx);
+    case "lock":
+      return parseLock(rest, ctx);
+    case "unlock":
+      return parseUnlock(rest, ctx);
+    default:
+      return parseDeploy(tokens, ctx);
+  }
+}
+
+function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployCommand {
+  const usage = DEPLOY_USAGE.deploy;
+  const split = splitArgs(tokens, DEPLOY_FLAGS, "/deploy", usage);
+  if (isInvalid(split)) return split;
+  const [envToken, versionToken, serviceToken, ...extra] = split.positionals;
+  const env = exampleEnvironment(ctx);
+  if (envToken === undefined) {
+    return invalid(`missing environment and version, e.g. /deploy ${env} v1.2.0`, usage);
+  }
+  const environment = resolveName(envToken, ctx.environments);
+  if (environment === undefined) return refuseEnvironment(envToken, versionToken, ctx, usage);
+  if (versionToken === undefined) {
+    return invalid(`missing version: say which version to deploy, e.g. /deploy ${environment} v1.2.0`, usage);
+  }
+  const version = parseVersion(versionToken);
+  if (!version.ok) {
+    const service = resolveName(versionToken, ctx.services);
+    if (service !== undefined && serviceToken !== undefined && parseVersion(serviceToken).ok) {
+      return invalid(
+        `the version comes before the service: /deploy ${environment} ${serviceToken} ${service}`,
+        usage,
+      );
+    }
+    return invalid(version.message, usage);
+  }
+  let service: string | undefined;
+  if (serviceToken !== undefined) {
+    service = resolveName(serviceToken, ctx.services);
+    if (service === undefined) return invalid(unknownNameMessage("service", serviceToken, ctx.services), usage);
+  }
+  if (extra.length > 0) return tooManyArguments(extra, usage);
+  const strategy = readStrategy(split, usage);
+  if (isInvalid(strategy)) return strategy;
+  return {
+    kind: "deploy",
+    environment,
+    version: versionToken,
+    ...(service === undefined ? {} : { service }),
+    ...(strategy === undefined ? {} : { strategy }),
+    hotfix: split.flags.has("hotfix"),
+    dryRun: split.flags.has("dry-run"),
+  };
+}
+
+function refuseEnvironment(
+  envToken: string,
+  next: string | undefined,
+  ctx: GrammarContext,
+  usage: string,
+): InvalidCommand {
+  if (next !== undefined && parseVersion(envToken).ok) {
+    const environment = resolveName(next, ctx.environments);
+    if (environment !== undefined) {
+      return invalid(
+        `the environment comes before the version: /deploy ${environment} ${envToken}`,
+        usage,
+      );
+    }
+  }
+  const message = unknownNameMessage("environment", envToken, ctx.environments);
+  if (closestMatch(envToken, ctx.environments) === undefined) {
+    const subcommand = closestMatch(envToken, SUBCOMMANDS);
+    if (subcommand !== undefined) {
+      return invalid(`${message}; or did you mean /deploy ${subcommand}?`, DEPLOY_USAGE[subcommand]);
+    }
+  }
+  return invalid(message, usage);
+}
+
+function readStrategy(split: SplitArgs, usage: string): Strategy | undefined | InvalidCommand {
+  const raw = split.flags.get("strategy");
+  if (typeof raw !== "string") return undefined;
+  const value = raw.toLowerCase();
+  const strategy = STRATEGIES.find((s) => s === value);
+  if (strategy !== undefined) return strategy;
+  const guess = closestMatch(value, STRATEGIES);
+  const hint = guess === undefined ? "" : ` did you mean ${guess}?`;
+  return invalid(`unknown strategy ${quoteToken(raw)};${hint} allowed: ${STRATEGY_LIST}`, usage);
+}
+
+function parseScopedQuery(
+  kind: ScopedQuery["kind"],
+  tokens: readonly string[],
+  ctx: GrammarContext,
+): ScopedQuery | InvalidCommand {
+  const usage = DEPLOY_USAGE[kind];
+  const split = splitArgs(tokens, [], `/deploy ${kind}`, usage);
+  if (isInvalid(split)) return split;
+  const words = split.positionals;
+  if (words.length > 2) return tooManyArguments(words.slice(2), usage);
+  let service: string | undefined;
+  let environment: string | undefined;
+  for (const [index, token] of words.entries()) {
+    const asService = service === undefined ? resolveName(token, ctx.services) : undefined;
+    const asEnvironment = environment === undefined ? resolveName(token, ctx.environments) : undefined;
+    if (asService !== undefined && (asEnvironment === undefined || index === 0)) {
+      service = asService;
+    } else if (asEnvironment !== undefined) {
+      environment = asEnvironment;
+    } else if (resolveName(token, ctx.services) !== undefined || resolveName(token, ctx.environments) !== undefined) {
+      return invalid(`${quoteToken(token)} repeats what is already given; name at most one service and one environment`, usage);
+    } else {
+      return invalid(unknownScopeMessage(token, ctx), usage);
+    }
+  }
+  return {
+    kind,
+    ...(service === undefined ? {} : { service }),
+    ...(environment === undefined ? {} : { environment }),
+  };
+}
+
+function unknownScopeMessage(token: string, ctx: GrammarContext): string {
+  const guess = closestMatch(token, [...ctx.services, ...ctx.environments]);
+  const hint = guess === undefined ? "" : ` did you mean ${quoteToken(guess)}?`;
+  const services = ctx.services.length === 0 ? "none defined" : formatList(ctx.services);
+  const environments = ctx.environments.length === 0 ? "none defined" : formatList(ctx.environments);
+  return `unknown service or environment ${quoteToken(token)};${hint} services: ${services}; environments: ${environments}`;
+}
+
+function parseLock(tokens: readonly string[], ctx: GrammarContext): LockRequest | InvalidCommand {
+  const usage = DEPLOY_USAGE.lock;
+  const split = splitArgs(tokens, LOCK_FLAGS, "/deploy lock", usage);
+  if (isInvalid(split)) return split;
+  const [envToken, ...rest] = split.positionals;
+  const example = `/deploy lock ${exampleEnvironment(ctx)} ${exampleService(ctx)} database migration --for 2h`;
+  if (envToken === undefined) return invalid(`missing environment and reason, e.g. ${example}`, usage);
+  const environment = resolveName(envToken, ctx.environments);
+  if (environment === undefined) return invalid(unknownNameMessage("environment", envToken, ctx.environments), usage);
+  const service = rest[0] === undefined ? undefined : resolveName(rest[0], ctx.services);
+  const reasonWords = service === undefined ? rest : rest.slice(1);
+  const reason = readReason(reasonWords, usage);
+  if (isInvalid(reason)) return reason;
+  if (reason.reason === "") {
+    return invalid(`missing reason: say why ${environment} is locked so others know, e.g. ${example}`, usage);
+  }
+  let forMs: number | undefined;
+  const forText = split.flags.get("for");
+  if (typeof forText === "string") {
+    const duration = parseDuration(forText);
+    if (!duration.ok) return invalid(`--for: ${duration.message}`, usage);
+    forMs = duration.ms;
+  }
+  return {
+    kind: "lock",
+    environment,
+    ...(service === undefined ? {} : { service }),
+    reason: reason.reason,
+    ...(forMs === undefined ? {} : { forMs }),
+  };
+}
+
+function parseUnlock(tokens: readonly string[], ctx: GrammarContext): UnlockRequest | InvalidCommand {
+  const usage = DEPLOY_USAGE.unlock;
+  const split = splitArgs(tokens, [], "/deploy unlock", usage);
+  if (isInvalid(split)) return split;
+  const [envToken, serviceToken, ...extra] = split.positionals;
+  if (envToken === undefined) {
+    return invalid(`missing environment: say what to unlock, e.g. /deploy unlock ${exampleEnvironment(ctx)}`, usage);
+  }
+  const environment = resolveName(envToken, ctx.environments);
+  if (environment === undefined) return invalid(unknownNameMessage("environment", envToken, ctx.environments), usage);
+  let service: string | undefined;
+  if (serviceToken !== undefined) {
+    service = resolveName(serviceToken, ctx.services);
+    if (service === undefined) return invalid(unknownNameMessage("service", serviceToken, ctx.services), usage);
+  }
+  if (extra.length > 0) return tooManyArguments(extra, usage);
+  return { kind: "unlock", environment, ...(service === undefined ? {} : { service }) };
+}
+
+/**
+ * The full help for `/deploy`, `/approve` and `/rollback`: every form with a
+ * one-line explanation and an example that uses the configured names. Plain
+ * text with `code` spans; fits one Slack section (under 3000 characters).
+ */
+export function helpText(ctx: GrammarContext): string {
+  const env = exampleEnvironment(ctx);
+  const service = exampleService(ctx);
+  const lines = [
+    "*Slipway commands*",
+    `\`${DEPLOY_USAGE.deploy}\``,
+    `  Deploy a version. The service may be left out when there is only one. Example: \`/deploy ${env} v1.2.0 ${service} --strategy=canary\``,
+    `  --strategy: ${STRATEGY_LIST}. --hotfix: fast-track with intensive monitoring. --dry-run: plan and check only, change nothing.`,
+    "`/deploy`",
+    "  With no text, opens a form to pick service, environment, version and strategy.",
+    `\`${DEPLOY_USAGE.status}\``,
+    `  What is deployed where and what is running now. Example: \`/deploy status ${service}\``,
+    `\`${DEPLOY_USAGE.history}\``,
+    `  Recent deployments with their outcome and duration. Example: \`/deploy history ${service} ${env}\``,
+    `\`${DEPLOY_USAGE.stats}\``,
+    `  Lead time, deployment frequency, time to recovery and change failure rate. Example: \`/deploy stats ${service}\``,
+    `\`${DEPLOY_USAGE.audit}\``,
+    `  Who did what and when. Example: \`/deploy audit ${service} ${env}\``,
+    `\`${DEPLOY_USAGE.lock}\``,
+    `  Stop deployments until unlocked or until the time runs out. Example: \`/deploy lock ${env} ${service} database migration --for 2h\``,
+    `\`${DEPLOY_USAGE.unlock}\``,
+    `  Lift a lock. Example: \`/deploy unlock ${env} ${service}\``,
+    `\`${APPROVE_USAGE}\``,
+    "  Approve a deployment waiting for approval; the id is on the approval card. Example: `/approve d-7k3m9x2q`",
+    `\`${ROLLBACK_USAGE}\``,
+    `  Roll back to the previous version, or to the one given. Example: \`/rollback ${env} ${service} v1.1.9 error rate up\``,
+    `\`${DEPLOY_USAGE.help}\``,
+    "  This help.",
+    "Versions look like v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3. Durations look like 45s, 30m, 2h or 1d.",
+    `Environments: ${ctx.environments.length === 0 ? "none defined" : formatList(ctx.environments)}`,
+    `Services: ${ctx.services.length === 0 ? "none defined" : formatList(ctx.services)}`,
+  ];
+  return lines.join("\n");
+}

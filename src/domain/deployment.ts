@@ -1,0 +1,121 @@
+import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
+
+export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export type StageStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+/** One stage of a deployment as it is run: the plan entry plus what happened. */
+export interface StageRun {
+  readonly name: string;
+  status: StageStatus;
+  /** How many times the stage was started (a retried job starts it again). */
+  attempts: number;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number | null;
+  /** Last lines of the stage's output, kept for the thread and the record. */
+  outputTail?: string;
+  error?: string;
+}
+
+export type DeploymentSource = "slack" | "webhook" | "schedule";
+
+export interface Deployment {
+  readonly id: string;
+  readonly service: string;
+  readonly environment: string;
+  readonly version: string;
+  readonly strategy: Strategy;
+  readonly hotfix: boolean;
+  readonly dryRun: boolean;
+  readonly requestedBy: string;
+  readonly source: DeploymentSource;
+  readonly createdAt: number;
+  /** Revision for compare-and-set: every write increments it. */
+  rev: number;
+  state: DeploymentState;
+  updatedAt: number;
+  finishedAt?: number;
+  stages: StageRun[];
+  /** Why the deployment ended badly, in words for people. */
+  failureReason?: string;
+  /** The Slack channel whose root message and thread follow this deployment. */
+  readonly channel: string;
+}
+
+export interface NewDeployment {
+  id: string;
+  service: string;
+  environment: string;
+  version: string;
+  strategy: Strategy;
+  hotfix: boolean;
+  dryRun: boolean;
+  requestedBy: string;
+  source: DeploymentSource;
+  stageNames: readonly string[];
+  channel: string;
+}
+
+export function newDeployment(input: NewDeployment, now: number): Deployment {
+  return {
+    id: input.id,
+    service: input.service,
+    environment: input.environment,
+    version: input.version,
+    strategy: input.strategy,
+    hotfix: input.hotfix,
+    dryRun: input.dryRun,
+    requestedBy: input.requestedBy,
+    source: input.source,
+    createdAt: now,
+    rev: 0,
+    state: "requested",
+    updatedAt: now,
+    stages: input.stageNames.map((name) => ({ name, status: "pending", attempts: 0 })),
+    channel: input.channel,
+  };
+}
+
+/** Returns a copy in the new state; throws IllegalTransitionError on a forbidden move. */
+export function moveTo(
+  deployment: Deployment,
+  to: DeploymentState,
+  now: number,
+  patch: Partial<Pick<Deployment, "failureReason">> = {},
+): Deployment {
+  assertTransition(deployment.state, to);
+  const next: Deployment = { ...deployment, ...patch, state: to, updatedAt: now };
+  if (isFinal(to)) next.finishedAt = now;
+  return next;
+}
+
+/** Index of the first stage that has not succeeded or been skipped, or -1 when all are done. */
+export function nextStageIndex(deployment: Deployment): number {
+  return deployment.stages.findIndex((s) => s.status !== "succeeded" && s.status !== "skipped");
+}
+
+export function updateStage(
+  deployment: Deployment,
+  index: number,
+  change: Partial<StageRun>,
+  now: number,
+): Deployment {
+  const stage = deployment.stages[index];
+  if (!stage) throw new RangeError(`deployment ${deployment.id} has no stage ${index}`);
+  const stages = deployment.stages.slice();
+  stages[index] = { ...stage, ...change };
+  return { ...deployment, stages, updatedAt: now };
+}
+
+/** Share of stages finished, 0..100. */
+export function progressPercent(deployment: Deployment): number {
+  if (deployment.stages.length === 0) return isFinal(deployment.state) ? 100 : 0;
+  const done = deployment.stages.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
+  return Math.round((done / deployment.stages.length) * 100);
+}
+
+export function durationMs(deployment: Deployment, now: number): number {
+  return (deployment.finishedAt ?? now) - deployment.createdAt;
+}

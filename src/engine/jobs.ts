@@ -1,0 +1,41 @@
+import { UnrecoverableError } from "bullmq";
+import { z } from "zod";
+
+/*
+ * One typed registry of every queue, job name and payload. Job data is
+ * `unknown` until the schema for its name has parsed it: a job written by an
+ * older or newer Slipway, or by hand, is refused with a clear error instead
+ * of being half-understood.
+ */
+
+const deploymentRef = z.object({ deploymentId: z.string().min(1).max(64) });
+
+export const JOBS = {
+  pipeline: {
+    /** Run the deployment's next step; enqueues the one after it. */
+    advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
+  },
+  notify: {
+    /** Post the root message of a new deployment. */
+    post: deploymentRef,
+    /** Edit the root message to the deployment's latest state. */
+    render: deploymentRef,
+    /** Post the thread reply for a finished stage. */
+    stage: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
+    /** Post the final summary reply. */
+    summary: deploymentRef,
+  },
+} as const;
+
+export type QueueName = keyof typeof JOBS;
+export type JobName<Q extends QueueName> = keyof (typeof JOBS)[Q] & string;
+export type JobData<Q extends QueueName, N extends JobName<Q>> = z.infer<(typeof JOBS)[Q][N]>;
+
+/** Parses a job's data with its schema; malformed data can never succeed, so it is not retried. */
+export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, label: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`job ${label} has malformed data: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,54 @@
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "../logger.js";
+import { JOBS, parseJobData } from "./jobs.js";
+import { advance, FencedOffError, failAfterRetries, type PipelineDeps } from "./pipeline.js";
+import { queueOptions } from "./queues.js";
+
+export interface PipelineWorkerOptions {
+  readonly connection: Redis;
+  readonly bullPrefix: string;
+  readonly deps: PipelineDeps;
+  readonly log: Logger;
+  readonly concurrency: number;
+  /** How long a job's lock lasts without renewal. Default BullMQ's 30 s. */
+  readonly lockDurationMs?: number;
+}
+
+/** Starts a worker that runs pipeline jobs; stages get an AbortSignal that fires when the lock is lost. */
+export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
+  const { deps, log } = options;
+  const worker = new Worker(
+    "pipeline",
+    async (job: Job, _token: string | undefined, signal?: AbortSignal) => {
+      if (job.name !== "advance") throw new UnrecoverableError(`queue pipeline has no job named '${job.name}'`);
+      const data = parseJobData(JOBS.pipeline.advance, job.data, "pipeline/advance");
+      const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+      await advance(deps, data.deploymentId, data.stageIndex, signal ?? new AbortController().signal, jobLog);
+    },
+    {
+      ...queueOptions(options.connection, options.bullPrefix),
+      concurrency: options.concurrency,
+      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+    },
+  );
+  worker.on("lockRenewalFailed", (jobIds: string[]) => {
+    for (const jobId of jobIds) {
+      log.warn({ jobId }, "lost the lock of a pipeline job; stopping its stage");
+      worker.cancelJob(jobId, "lock lost");
+    }
+  });
+  worker.on("failed", (job, error) => {
+    if (!job || error instanceof FencedOffError) return;
+    const exhausted = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.error({ jobId: job.id, err: error, attemptsMade: job.attemptsMade }, "pipeline job failed");
+    if (!exhausted) return;
+    const parsed = JOBS.pipeline.advance.safeParse(job.data);
+    if (!parsed.success) return;
+    failAfterRetries(deps, parsed.data.deploymentId, error).catch((e: unknown) =>
+      log.error({ err: e, deploymentId: parsed.data.deploymentId }, "could not mark deployment failed"),
+    );
+  });
+  worker.on("error", (error) => log.error({ err: error }, "pipeline worker error"));
+  return worker;
+}

@@ -1,0 +1,193 @@
+import { UnrecoverableError } from "bullmq";
+import {
+  type Deployment,
+  moveTo,
+  nextStageIndex,
+  updateStage,
+} from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import { coerceError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Catalog } from "../manifests/catalog.js";
+import type { DeploymentStore } from "../store/deployment-store.js";
+import { StaleWriteError } from "../store/deployment-store.js";
+import type { Queues } from "./queues.js";
+import type { Notifications } from "./notifications.js";
+import { runStage } from "./stage-runner.js";
+
+/*
+ * The pipeline moves one deployment forward one stage per job. The truth
+ * about progress is the deployment record in the store, never the job: a job
+ * only names the stage it expects to run. A retried or duplicated job that
+ * finds its stage already recorded as done moves on without running it again.
+ *
+ * Each stage attempt is fenced: starting it increments the stage's attempt
+ * counter with a compare-and-set, and its result is written only if that
+ * attempt is still the current one. A worker that lost its lock (and whose
+ * job another worker has taken over) is refused when it tries to write.
+ */
+
+export interface PipelineDeps {
+  readonly store: DeploymentStore;
+  readonly catalog: Catalog;
+  readonly queues: Queues;
+  readonly notifications: Notifications;
+  readonly now: () => number;
+}
+
+export function advanceJobId(deploymentId: string, stageIndex: number): string {
+  return `advance.${deploymentId}.${stageIndex}`;
+}
+
+export async function enqueueAdvance(queues: Queues, deploymentId: string, stageIndex: number): Promise<void> {
+  await queues.pipeline.add(
+    "advance",
+    { deploymentId, stageIndex },
+    { jobId: advanceJobId(deploymentId, stageIndex) },
+  );
+}
+
+/**
+ * This job no longer owns the step it was running: its lock was lost, or a
+ * newer attempt or a final state was recorded. Its result is dropped and the
+ * job is not retried; the deployment is in other hands, not failed.
+ */
+export class FencedOffError extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = "FencedOffError";
+  }
+}
+
+/** Runs the stage `stageIndex` of a deployment if it is the next one due. */
+export async function advance(
+  deps: PipelineDeps,
+  deploymentId: string,
+  stageIndex: number,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const { store, notifications, now } = deps;
+  let deployment = await store.get(deploymentId);
+  if (!deployment) throw new UnrecoverableError(`no deployment ${deploymentId}`);
+  if (isFinal(deployment.state)) return;
+
+  const environment = deps.catalog.environment(deployment.service, deployment.environment);
+  if (!environment) {
+    await finish(deps, deployment, "failed", `the manifest no longer defines ${deployment.service}/${deployment.environment}`);
+    return;
+  }
+
+  if (deployment.state === "requested") {
+    deployment = await store.save(moveTo(deployment, "running", now()));
+    await notifications.changed(deployment);
+  }
+
+  const due = nextStageIndex(deployment);
+  if (due === -1) {
+    await finish(deps, deployment, "succeeded");
+    return;
+  }
+  if (due !== stageIndex) {
+    // A duplicate or late job: the store says another stage is due. Make sure its job exists.
+    log.info({ due, stageIndex }, "job is not for the stage that is due; handing over");
+    if (due > stageIndex) await enqueueAdvance(deps.queues, deploymentId, due);
+    return;
+  }
+  const stageConfig = environment.stages[due];
+  const stageRun = deployment.stages[due];
+  if (!stageConfig || !stageRun || stageConfig.name !== stageRun.name) {
+    await finish(deps, deployment, "failed", `stage ${due} changed in the manifest while the deployment ran`);
+    return;
+  }
+
+  const attempt = stageRun.attempts + 1;
+  deployment = await store.save(
+    updateStage(deployment, due, { status: "running", attempts: attempt, startedAt: now() }, now()),
+  );
+  await notifications.changed(deployment);
+
+  const stageLog = log.child({ stage: stageRun.name, attempt });
+  stageLog.info("stage started");
+  const result = await runStage(deps.catalog.require(deployment.service), stageConfig, deployment, signal, stageLog);
+  if (signal.aborted) {
+    throw new FencedOffError(`stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`);
+  }
+  stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
+
+  deployment = await recordResult(deps, deploymentId, due, attempt, (current) => {
+    const finished = updateStage(
+      current,
+      due,
+      {
+        status: result.ok ? "succeeded" : "failed",
+        finishedAt: now(),
+        exitCode: result.exitCode,
+        outputTail: result.outputTail,
+        ...(result.ok ? {} : { error: failureWords(result) }),
+      },
+      now(),
+    );
+    return result.ok ? finished : moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
+  });
+  await notifications.stageFinished(deployment, due);
+  await notifications.changed(deployment);
+
+  if (!result.ok) return;
+  if (nextStageIndex(deployment) === -1) await finish(deps, deployment, "succeeded");
+  else await enqueueAdvance(deps.queues, deploymentId, due + 1);
+}
+
+/**
+ * Writes a stage's result if `attempt` is still the stage's current attempt.
+ * Other writers (a person cancelling, say) may have moved the record on since
+ * the attempt started; their changes are kept and the result applied on top.
+ */
+async function recordResult(
+  deps: PipelineDeps,
+  deploymentId: string,
+  stageIndex: number,
+  attempt: number,
+  apply: (current: Deployment) => Deployment,
+): Promise<Deployment> {
+  for (;;) {
+    const current = await deps.store.require(deploymentId);
+    const stage = current.stages[stageIndex];
+    if (!stage || stage.attempts !== attempt || stage.status !== "running" || isFinal(current.state)) {
+      throw new FencedOffError(
+        `result of ${deploymentId} stage ${stageIndex} attempt ${attempt} refused: a newer attempt or a final state was recorded`,
+      );
+    }
+    try {
+      return await deps.store.save(apply(current));
+    } catch (error) {
+      if (!(error instanceof StaleWriteError)) throw error;
+    }
+  }
+}
+
+async function finish(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  state: "succeeded" | "failed",
+  reason?: string,
+): Promise<void> {
+  const done = await deps.store.save(
+    moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
+  );
+  await deps.notifications.changed(done);
+}
+
+function failureWords(result: { exitCode: number | null; timedOut: boolean; aborted: boolean; spawnError?: string }): string {
+  if (result.spawnError) return `could not start: ${result.spawnError}`;
+  if (result.timedOut) return "timed out";
+  if (result.aborted) return "was stopped";
+  return `exited with code ${result.exitCode}`;
+}
+
+/** Marks a deployment failed when its pipeline job has used up every retry. */
+export async function failAfterRetries(deps: PipelineDeps, deploymentId: string, error: unknown): Promise<void> {
+  const deployment = await deps.store.get(deploymentId);
+  if (!deployment || isFinal(deployment.state)) return;
+  await finish(deps, deployment, "failed", `the pipeline could not continue: ${coerceError(error).message}`);
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import type { Worker } from "bullmq";
+import type { Config, Role } from "./config.js";
+import { deploymentIdFrom } from "./domain/ids.js";
+import { Notifications } from "./engine/notifications.js";
+import { startPipelineWorker } from "./engine/pipeline-worker.js";
+import { createQueues } from "./engine/queues.js";
+import { startHttpServer } from "./http-server.js";
+import type { Logger } from "./logger.js";
+import { Catalog } from "./manifests/catalog.js";
+import { loadManifests } from "./manifests/load.js";
+import { createSlackApp } from "./slack/app.js";
+import { startNotifier } from "./slack/notifier.js";
+import { SlackRefStore } from "./slack/slack-refs.js";
+import { createWebClient } from "./slack/web-client.js";
+import { DeploymentStore } from "./store/deployment-store.js";
+import { keys } from "./store/keys.js";
+import { connectRedis } from "./store/redis.js";
+import { createTelemetry } from "./telemetry.js";
+import { SlipwayError } from "./errors.js";
+
+export interface RunningSlipway {
+  readonly port: number;
+  /** Stops taking work, lets running stages finish until the deadline, then closes everything. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+/** Wires Slipway for one role: `app` takes Slack requests, `worker` runs pipelines and notifications, `all` both. */
+export async function startSlipway(config: Config, role: Role, log: Logger, now: () => number = Date.now): Promise<RunningSlipway> {
+  const manifests = await loadManifests(config.manifestsDir);
+  if (manifests.errors.length > 0) {
+    throw new SlipwayError(
+      "invalid_manifests",
+      `the manifests in ${config.manifestsDir} have errors (run \`slipway validate ${config.manifestsDir}\`):\n${manifests.errors
+        .map((e) => `  ${e.file}: ${e.path ? `${e.path}: ` : ""}${e.message}`)
+        .join("\n")}`,
+    );
+  }
+  const catalog = new Catalog(manifests.services);
+  log.info({ services: catalog.serviceNames(), role }, "manifests loaded");
+
+  const k = keys(config.keyPrefix);
+  const producer = connectRedis(config.redisUrl, "producer");
+  const workerConnection = connectRedis(config.redisUrl, "worker");
+  producer.on("error", (error) => log.warn({ err: error }, "Redis connection error (producer)"));
+  workerConnection.on("error", (error) => log.warn({ err: error }, "Redis connection error (worker)"));
+  const store = new DeploymentStore(producer, config.keyPrefix);
+  const queues = createQueues(producer, k.bullPrefix);
+  const notifications = new Notifications(queues.notify);
+  const telemetry = createTelemetry();
+  const newId = () => deploymentIdFrom(randomBytes(16), now());
+
+  const workers: Worker[] = [];
+  if (role !== "app") {
+    const slack = createWebClient(config.botToken, config.slackApiUrl, log);
+    workers.push(
+      startPipelineWorker({
+        connection: workerConnection,
+        bullPrefix: k.bullPrefix,
+        deps: { store, catalog, queues, notifications, now },
+        log: log.child({ component: "pipeline" }),
+        concurrency: config.workerConcurrency,
+      }),
+      startNotifier({
+        connection: workerConnection,
+        bullPrefix: k.bullPrefix,
+        slack,
+        store,
+        refs: new SlackRefStore(producer, config.keyPrefix),
+        log: log.child({ component: "notifier" }),
+        now,
+      }),
+    );
+  }
+
+  const slackApp =
+    role === "worker"
+      ? undefined
+      : createSlackApp(
+          {
+            botToken: config.botToken,
+            signingSecret: config.signingSecret,
+            appToken: config.appToken,
+            slackApiUrl: config.slackApiUrl,
+            log: log.child({ component: "slack" }),
+          },
+          { store, catalog, queues, notifications, now, newId, log: log.child({ component: "listeners" }) },
+        );
+
+  const { server, port } = await startHttpServer({
+    port: config.port,
+    log,
+    telemetry,
+    slack: slackApp?.httpListener,
+    readiness: async () => {
+      try {
+        await producer.ping();
+        return { ready: true };
+      } catch (error) {
+        return { ready: false, reason: `Redis at ${config.redisUrl} does not answer (${(error as Error).message})` };
+      }
+    },
+  });
+  await slackApp?.start();
+  log.info({ port, role, mode: config.appToken ? "socket" : "http" }, "slipway started");
+
+  return {
+    port,
+    async close(deadlineMs: number) {
+      const closing = (async () => {
+        await slackApp?.stop();
+        await closeServer(server);
+        await Promise.all(workers.map((w) => w.close()));
+        await queues.close();
+      })();
+      const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadlineMs).unref());
+      const outcome = await Promise.race([closing.then(() => "closed" as const), deadline]);
+      if (outcome === "timeout") {
+        log.warn({ deadlineMs }, "shutdown deadline reached; stopping running stages");
+        await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      }
+      producer.disconnect();
+      workerConnection.disconnect();
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

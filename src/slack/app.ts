@@ -1,0 +1,66 @@
+import { App, HTTPReceiver } from "@slack/bolt";
+import type { Logger } from "../logger.js";
+import { boltLogger } from "./bolt-logger.js";
+import { register as registerCommands } from "./listeners/commands/index.js";
+import type { ListenerDeps } from "./listeners/deps.js";
+
+export interface SlackAppOptions {
+  readonly botToken: string;
+  readonly signingSecret: string | undefined;
+  readonly appToken: string | undefined;
+  readonly slackApiUrl: string;
+  readonly log: Logger;
+}
+
+export interface SlackApp {
+  readonly app: App;
+  /** The HTTP request handler for `POST /slack/events`; absent in Socket Mode. */
+  readonly httpListener: HTTPReceiver["requestListener"] | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Bolt app with every listener registered. In HTTP mode Bolt's receiver
+ * verifies each request's signature and age and is mounted on Slipway's own
+ * HTTP server; with an app token it connects over Socket Mode instead.
+ */
+export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): SlackApp {
+  const logger = boltLogger(options.log);
+  const clientOptions = { slackApiUrl: options.slackApiUrl };
+  let app: App;
+  let receiver: HTTPReceiver | undefined;
+  if (options.appToken) {
+    app = new App({
+      token: options.botToken,
+      appToken: options.appToken,
+      socketMode: true,
+      clientOptions,
+      logger,
+      deferInitialization: true,
+    });
+  } else {
+    receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret ?? "",
+      endpoints: "/slack/events",
+      logger,
+      unhandledRequestTimeoutMillis: 2_900,
+    });
+    app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
+  }
+  registerCommands(app, deps);
+  app.error(async (error) => {
+    options.log.error({ err: error }, "Slack listener error");
+  });
+  return {
+    app,
+    httpListener: receiver?.requestListener,
+    async start() {
+      await app.init();
+      if (options.appToken) await app.start();
+    },
+    async stop() {
+      if (options.appToken) await app.stop();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/*
+ * The few Block Kit shapes Slipway uses, with Slack's limits applied at the
+ * point of construction so no renderer can produce a message Slack refuses.
+ */
+
+export const LIMITS = {
+  blocksPerMessage: 50,
+  sectionText: 3000,
+  contextText: 3000,
+  headerText: 150,
+  messageText: 40_000,
+  /** Slack advises keeping a message's total text well under this. */
+  totalText: 10_000,
+} as const;
+
+export interface TextObject {
+  type: "mrkdwn" | "plain_text";
+  text: string;
+  emoji?: boolean;
+}
+
+export interface ButtonElement {
+  type: "button";
+  text: TextObject;
+  action_id: string;
+  value?: string;
+  style?: "primary" | "danger";
+  url?: string;
+}
+
+export type Block =
+  | { type: "header"; text: TextObject }
+  | { type: "section"; text: TextObject; block_id?: string }
+  | { type: "context"; elements: TextObject[] }
+  | { type: "divider" }
+  | { type: "actions"; block_id?: string; elements: ButtonElement[] };
+
+export interface SlackMessage {
+  /** Fallback text for notifications and clients without blocks. */
+  text: string;
+  blocks: Block[];
+}
+
+export function fitText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1)}…`;
+}
+
+export function header(text: string): Block {
+  return { type: "header", text: { type: "plain_text", text: fitText(text, LIMITS.headerText), emoji: true } };
+}
+
+export function section(markdown: string): Block {
+  return { type: "section", text: { type: "mrkdwn", text: fitText(markdown, LIMITS.sectionText) } };
+}
+
+export function context(markdown: string): Block {
+  return { type: "context", elements: [{ type: "mrkdwn", text: fitText(markdown, LIMITS.contextText) }] };
+}
+
+export function divider(): Block {
+  return { type: "divider" };
+}
+
+/** Code block whose content keeps only its last characters when too long for a section. */
+export function codeTail(text: string, max = LIMITS.sectionText - 10): string {
+  const body = text.replaceAll("```", "ʼʼʼ");
+  const kept = body.length > max ? `…${body.slice(-(max - 1))}` : body;
+  return `\`\`\`${kept}\`\`\``;
+}
+
+/**
+ * Keeps a message within the block count and total text budget: blocks past
+ * the limit are dropped and replaced by a note saying how many were left out.
+ */
+export function fitMessage(message: SlackMessage): SlackMessage {
+  const blocks: Block[] = [];
+  let total = 0;
+  for (const [index, block] of message.blocks.entries()) {
+    const size = blockTextLength(block);
+    if (blocks.length >= LIMITS.blocksPerMessage - 1 || total + size > LIMITS.totalText) {
+      blocks.push(context(`…${message.blocks.length - index} more not shown`));
+      break;
+    }
+    blocks.push(block);
+    total += size;
+  }
+  return { text: fitText(message.text, LIMITS.messageText), blocks };
+}
+
+export function blockTextLength(block: Block): number {
+  switch (block.type) {
+    case "header":
+    case "section":
+      return block.text.text.length;
+    case "context":
+      return block.elements.reduce((sum, e) => sum + e.text.length, 0);
+    case "actions":
+      return block.elements.reduce((sum, e) => sum + e.text.text.length, 0);
+    case "divider":
+      return 0;
+    default: {
+      const unreachable: never = block;
+      return unreachable;
+    }
+  }
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}

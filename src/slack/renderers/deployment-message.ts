@@ -1,0 +1,115 @@
+import { type Deployment, durationMs, progressPercent, type StageRun } from "../../domain/deployment.js";
+import { describeState, type DeploymentState } from "../../domain/deployment-state.js";
+import { formatDuration, progressBar } from "../../domain/progress.js";
+import {
+  codeTail,
+  context,
+  divider,
+  escapeMrkdwn,
+  fitMessage,
+  header,
+  section,
+  type SlackMessage,
+} from "./blocks.js";
+
+const STATE_EMOJI: Record<DeploymentState, string> = {
+  requested: "🕓",
+  checking: "📋",
+  awaiting_approval: "✋",
+  running: "🚀",
+  monitoring: "👀",
+  succeeded: "✅",
+  failed: "❌",
+  rolling_back: "↩️",
+  rolled_back: "↩️",
+  rejected: "🚫",
+  cancelled: "⏹️",
+  expired: "⌛",
+};
+
+const STAGE_MARK: Record<StageRun["status"], string> = {
+  pending: "⏳",
+  running: "🔄",
+  succeeded: "✅",
+  failed: "❌",
+  skipped: "⏭️",
+};
+
+export function title(d: Deployment): string {
+  return `${d.service} ${d.version} → ${d.environment}`;
+}
+
+function stageLine(stage: StageRun): string {
+  const took =
+    stage.startedAt !== undefined && stage.finishedAt !== undefined
+      ? ` (${formatDuration(stage.finishedAt - stage.startedAt)})`
+      : "";
+  return `${STAGE_MARK[stage.status]} ${escapeMrkdwn(stage.name)}${took}`;
+}
+
+/** The root message: the deployment's live dashboard, edited in place as it moves. */
+export function renderRootMessage(d: Deployment, now: number): SlackMessage {
+  const percent = progressPercent(d);
+  const current = d.stages.find((s) => s.status === "running");
+  const status = `${STATE_EMOJI[d.state]} *${describeState(d.state)}*`;
+  const lines = [
+    `*Status:* ${status}`,
+    `*Progress:* \`${progressBar(percent)}\``,
+    current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
+    d.failureReason ? `*Why:* ${escapeMrkdwn(d.failureReason)}` : undefined,
+  ].filter((line): line is string => line !== undefined);
+  const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.dryRun ? "dry run" : undefined]
+    .filter(Boolean)
+    .join(" · ");
+  const blocks = [
+    header(`${d.hotfix ? "🚑" : "🚀"} ${title(d)}`),
+    section(lines.join("\n")),
+    section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
+    divider(),
+    context(
+      `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${formatDuration(durationMs(d, now))}`,
+    ),
+  ];
+  return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
+}
+
+/** One thread reply per finished stage: name, duration, outcome, and the output tail on failure. */
+export function renderStageReply(d: Deployment, stageIndex: number): SlackMessage {
+  const stage = d.stages[stageIndex];
+  if (!stage) throw new RangeError(`deployment ${d.id} has no stage ${stageIndex}`);
+  const took =
+    stage.startedAt !== undefined && stage.finishedAt !== undefined
+      ? formatDuration(stage.finishedAt - stage.startedAt)
+      : "—";
+  const outcome = stage.status === "succeeded" ? "succeeded" : (stage.error ?? stage.status);
+  const blocks = [section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)} in ${took}`)];
+  if (stage.status === "failed" && stage.outputTail) blocks.push(section(codeTail(stage.outputTail)));
+  return fitMessage({ text: `${stage.name}: ${outcome} in ${took}`, blocks });
+}
+
+/** The closing reply: how the deployment ended. */
+export function renderSummary(d: Deployment, now: number): SlackMessage {
+  const done = d.stages.filter((s) => s.status === "succeeded").length;
+  const lines = [
+    `${STATE_EMOJI[d.state]} *Deployment ${describeState(d.state).toLowerCase()}*: ${escapeMrkdwn(title(d))}`,
+    `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
+    d.failureReason ? `Why: ${escapeMrkdwn(d.failureReason)}` : undefined,
+  ].filter((line): line is string => line !== undefined);
+  return fitMessage({ text: `${title(d)} ${describeState(d.state).toLowerCase()}`, blocks: [section(lines.join("\n"))] });
+}
+
+/** `/deploy status`: active deployments first, then recent ones. */
+export function renderStatusList(deployments: readonly Deployment[], now: number): SlackMessage {
+  if (deployments.length === 0) {
+    return { text: "No deployments yet. Start one with /deploy <environment> <version>.", blocks: [] };
+  }
+  const line = (d: Deployment) =>
+    `${STATE_EMOJI[d.state]} \`${d.id}\` ${escapeMrkdwn(title(d))} — ${describeState(d.state)}, ${progressPercent(d)}% · ${formatDuration(durationMs(d, now))} · <@${d.requestedBy}>`;
+  const active = deployments.filter((d) => d.finishedAt === undefined);
+  const recent = deployments.filter((d) => d.finishedAt !== undefined);
+  const blocks = [
+    section(`*Active (${active.length})*\n${active.length ? active.map(line).join("\n") : "none"}`),
+    section(`*Recent*\n${recent.length ? recent.map(line).join("\n") : "none"}`),
+  ];
+  return fitMessage({ text: `${active.length} active, ${recent.length} recent deployments`, blocks });
+}

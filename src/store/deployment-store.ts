@@ -1,0 +1,129 @@
+import type { Redis } from "ioredis";
+import { isFinal } from "../domain/deployment-state.js";
+import type { Deployment } from "../domain/deployment.js";
+import { SlipwayError } from "../errors.js";
+import { keys, type Keys } from "./keys.js";
+
+/*
+ * Deployments live in Redis as one hash each: `rev` (an integer) and `doc`
+ * (the JSON record). Every write is a compare-and-set on `rev`, done in one
+ * Lua script, so a writer that read an older revision — a retried job, a
+ * worker that lost its lock — is refused instead of overwriting newer state.
+ * The same script keeps the "one active deployment per service and
+ * environment" key in step: created with the deployment, released when it
+ * reaches a final state.
+ */
+
+const CREATE = `
+local holder = redis.call('GET', KEYS[2])
+if holder then return holder end
+redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return false
+`;
+
+const COMPARE_AND_SET = `
+local current = redis.call('HGET', KEYS[1], 'rev')
+if not current then return -1 end
+if current ~= ARGV[1] then return tonumber(current) end
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
+if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
+  redis.call('DEL', KEYS[2])
+end
+return -2
+`;
+
+export class StaleWriteError extends SlipwayError {
+  constructor(
+    readonly deploymentId: string,
+    readonly expectedRev: number,
+    readonly actualRev: number,
+  ) {
+    super(
+      "stale_write",
+      `deployment ${deploymentId} was changed by someone else (expected revision ${expectedRev}, found ${actualRev})`,
+    );
+  }
+}
+
+export class DeploymentNotFoundError extends SlipwayError {
+  constructor(readonly deploymentId: string) {
+    super("deployment_not_found", `no deployment with id ${deploymentId}`);
+  }
+}
+
+export type CreateResult = { ok: true } | { ok: false; heldBy: string };
+
+export class DeploymentStore {
+  private readonly k: Keys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.k = keys(prefix);
+  }
+
+  /** Stores a new deployment unless another one is active for the same service and environment. */
+  async create(deployment: Deployment): Promise<CreateResult> {
+    const heldBy = (await this.redis.eval(
+      CREATE,
+      3,
+      this.k.deployment(deployment.id),
+      this.k.active(deployment.service, deployment.environment),
+      this.k.deploymentIndex,
+      JSON.stringify({ ...deployment, rev: 0 }),
+      deployment.id,
+      String(deployment.createdAt),
+    )) as string | null;
+    return heldBy ? { ok: false, heldBy } : { ok: true };
+  }
+
+  async get(id: string): Promise<Deployment | undefined> {
+    const [rev, doc] = await this.redis.hmget(this.k.deployment(id), "rev", "doc");
+    if (rev === null || rev === undefined || doc === null || doc === undefined) return undefined;
+    return { ...(JSON.parse(doc) as Deployment), rev: Number(rev) };
+  }
+
+  async require(id: string): Promise<Deployment> {
+    const deployment = await this.get(id);
+    if (!deployment) throw new DeploymentNotFoundError(id);
+    return deployment;
+  }
+
+  /**
+   * Writes `next` if the stored revision is still `next.rev` (the revision it
+   * was read at). Returns the stored record with its new revision; throws
+   * StaleWriteError when someone wrote in between.
+   */
+  async save(next: Deployment): Promise<Deployment> {
+    const written: Deployment = { ...next, rev: next.rev + 1 };
+    const result = (await this.redis.eval(
+      COMPARE_AND_SET,
+      2,
+      this.k.deployment(next.id),
+      this.k.active(next.service, next.environment),
+      String(next.rev),
+      String(written.rev),
+      JSON.stringify(written),
+      isFinal(next.state) ? "1" : "0",
+      next.id,
+    )) as number;
+    if (result === -2) return written;
+    if (result === -1) throw new DeploymentNotFoundError(next.id);
+    throw new StaleWriteError(next.id, next.rev, result);
+  }
+
+  /** The id of the deployment currently active for a service and environment, if any. */
+  async activeFor(service: string, environment: string): Promise<string | undefined> {
+    return (await this.redis.get(this.k.active(service, environment))) ?? undefined;
+  }
+
+  /** Most recent deployments first. */
+  async recent(limit: number): Promise<Deployment[]> {
+    const ids = await this.redis.zrevrange(this.k.deploymentIndex, 0, limit - 1);
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found.filter((d): d is Deployment => d !== undefined);
+  }
+}

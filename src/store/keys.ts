@@ -1,0 +1,12 @@
+/** Every Redis key Slipway writes, under one prefix so test runs and installs can share a server. */
+export function keys(prefix: string) {
+  return {
+    deployment: (id: string) => `${prefix}:deployment:${id}`,
+    deploymentIndex: `${prefix}:deployments`,
+    active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
+    slackRefs: (id: string) => `${prefix}:slack:${id}`,
+    bullPrefix: `${prefix}:bull`,
+  } as const;
+}
+
+export type Keys = ReturnType<typeof keys>;
