@@ -88,7 +88,6 @@ export function parseRollbackCommand(text: string, ctx: GrammarContext): Rollbac
   const [first] = tokens;
   if (first !== undefined && HELP_WORDS.includes(first.toLowerCase())) return { kind: "help" };
   const split = splitArgs(tokens, [], "/rollback", usage);
-  if (isInvalid(split)) return split;
   const words = split.positionals;
   const [envToken] = words;
   if (envToken === undefined) {
@@ -116,6 +115,7 @@ export function parseRollbackCommand(text: string, ctx: GrammarContext): Rollbac
   if (service === undefined && version !== undefined && misplaced !== undefined) {
     return invalid(`the service comes before the version: /rollback ${environment} ${misplaced} ${version}`, usage);
   }
+  if (split.problem) return split.problem;
   const reason = readReason(reasonWords, usage);
   if (isInvalid(reason)) return reason;
   return {

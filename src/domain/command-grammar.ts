@@ -136,7 +136,6 @@ export function parseDeployCommand(text: string, ctx: GrammarContext): DeployCom
 function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployCommand {
   const usage = DEPLOY_USAGE.deploy;
   const split = splitArgs(tokens, DEPLOY_FLAGS, "/deploy", usage);
-  if (isInvalid(split)) return split;
   const [envToken, versionToken, serviceToken, ...extra] = split.positionals;
   const env = exampleEnvironment(ctx);
   if (envToken === undefined) {
@@ -164,6 +163,7 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
     if (service === undefined) return invalid(unknownNameMessage("service", serviceToken, ctx.services), usage);
   }
   if (extra.length > 0) return tooManyArguments(extra, usage);
+  if (split.problem) return split.problem;
   const strategy = readStrategy(split, usage);
   if (isInvalid(strategy)) return strategy;
   return {
@@ -192,14 +192,16 @@ function refuseEnvironment(
       );
     }
   }
-  const message = unknownNameMessage("environment", envToken, ctx.environments);
   if (closestMatch(envToken, ctx.environments) === undefined) {
     const subcommand = closestMatch(envToken, SUBCOMMANDS);
     if (subcommand !== undefined) {
-      return invalid(`${message}; or did you mean /deploy ${subcommand}?`, DEPLOY_USAGE[subcommand]);
+      return invalid(
+        `unknown environment or sub-command ${quoteToken(envToken)}; did you mean /deploy ${subcommand}? known environments: ${formatList(ctx.environments)}`,
+        DEPLOY_USAGE[subcommand],
+      );
     }
   }
-  return invalid(message, usage);
+  return invalid(unknownNameMessage("environment", envToken, ctx.environments), usage);
 }
 
 function readStrategy(split: SplitArgs, usage: string): Strategy | undefined | InvalidCommand {
@@ -220,7 +222,6 @@ function parseScopedQuery(
 ): ScopedQuery | InvalidCommand {
   const usage = DEPLOY_USAGE[kind];
   const split = splitArgs(tokens, [], `/deploy ${kind}`, usage);
-  if (isInvalid(split)) return split;
   const words = split.positionals;
   if (words.length > 2) return tooManyArguments(words.slice(2), usage);
   let service: string | undefined;
@@ -238,6 +239,7 @@ function parseScopedQuery(
       return invalid(unknownScopeMessage(token, ctx), usage);
     }
   }
+  if (split.problem) return split.problem;
   return {
     kind,
     ...(service === undefined ? {} : { service }),
@@ -248,15 +250,12 @@ function parseScopedQuery(
 function unknownScopeMessage(token: string, ctx: GrammarContext): string {
   const guess = closestMatch(token, [...ctx.services, ...ctx.environments]);
   const hint = guess === undefined ? "" : ` did you mean ${quoteToken(guess)}?`;
-  const services = ctx.services.length === 0 ? "none defined" : formatList(ctx.services);
-  const environments = ctx.environments.length === 0 ? "none defined" : formatList(ctx.environments);
-  return `unknown service or environment ${quoteToken(token)};${hint} services: ${services}; environments: ${environments}`;
+  return `unknown service or environment ${quoteToken(token)};${hint} services: ${formatList(ctx.services)}; environments: ${formatList(ctx.environments)}`;
 }
 
 function parseLock(tokens: readonly string[], ctx: GrammarContext): LockRequest | InvalidCommand {
   const usage = DEPLOY_USAGE.lock;
   const split = splitArgs(tokens, LOCK_FLAGS, "/deploy lock", usage);
-  if (isInvalid(split)) return split;
   const [envToken, ...rest] = split.positionals;
   const example = `/deploy lock ${exampleEnvironment(ctx)} ${exampleService(ctx)} database migration --for 2h`;
   if (envToken === undefined) return invalid(`missing environment and reason, e.g. ${example}`, usage);
@@ -269,6 +268,7 @@ function parseLock(tokens: readonly string[], ctx: GrammarContext): LockRequest 
   if (reason.reason === "") {
     return invalid(`missing reason: say why ${environment} is locked so others know, e.g. ${example}`, usage);
   }
+  if (split.problem) return split.problem;
   let forMs: number | undefined;
   const forText = split.flags.get("for");
   if (typeof forText === "string") {
@@ -288,7 +288,6 @@ function parseLock(tokens: readonly string[], ctx: GrammarContext): LockRequest 
 function parseUnlock(tokens: readonly string[], ctx: GrammarContext): UnlockRequest | InvalidCommand {
   const usage = DEPLOY_USAGE.unlock;
   const split = splitArgs(tokens, [], "/deploy unlock", usage);
-  if (isInvalid(split)) return split;
   const [envToken, serviceToken, ...extra] = split.positionals;
   if (envToken === undefined) {
     return invalid(`missing environment: say what to unlock, e.g. /deploy unlock ${exampleEnvironment(ctx)}`, usage);
@@ -301,6 +300,7 @@ function parseUnlock(tokens: readonly string[], ctx: GrammarContext): UnlockRequ
     if (service === undefined) return invalid(unknownNameMessage("service", serviceToken, ctx.services), usage);
   }
   if (extra.length > 0) return tooManyArguments(extra, usage);
+  if (split.problem) return split.problem;
   return { kind: "unlock", environment, ...(service === undefined ? {} : { service }) };
 }
 
@@ -338,8 +338,8 @@ export function helpText(ctx: GrammarContext): string {
     `\`${DEPLOY_USAGE.help}\``,
     "  This help.",
     "Versions look like v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3. Durations look like 45s, 30m, 2h or 1d.",
-    `Environments: ${ctx.environments.length === 0 ? "none defined" : formatList(ctx.environments)}`,
-    `Services: ${ctx.services.length === 0 ? "none defined" : formatList(ctx.services)}`,
+    `Environments: ${formatList(ctx.environments)}`,
+    `Services: ${formatList(ctx.services)}`,
   ];
   return lines.join("\n");
 }

@@ -71,6 +71,11 @@ export interface SplitArgs {
   readonly positionals: string[];
   /** Flags that were given; value flags map to their value, switches to `true`. */
   readonly flags: ReadonlyMap<string, string | true>;
+  /**
+   * The first thing wrong with the flags, if any. Callers check the
+   * positional words first, so a bad version is reported before a stray flag.
+   */
+  readonly problem?: InvalidCommand;
 }
 
 function listFlags(flags: readonly FlagSpec[]): string {
@@ -79,10 +84,32 @@ function listFlags(flags: readonly FlagSpec[]): string {
   return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1] ?? ""}`;
 }
 
+function flagProblem(
+  token: string,
+  name: string,
+  inlineValue: string | undefined,
+  spec: FlagSpec | undefined,
+  given: ReadonlyMap<string, string | true>,
+  flags: readonly FlagSpec[],
+  command: string,
+): string | undefined {
+  if (spec === undefined) {
+    if (flags.length === 0) return `unknown flag ${quoteToken(token)}; ${command} takes no flags`;
+    const guess = closestMatch(name, flags.map((f) => f.name));
+    const hint = guess === undefined ? "" : ` did you mean --${guess}?`;
+    return `unknown flag ${quoteToken(token)};${hint} ${command} accepts ${listFlags(flags)}`;
+  }
+  if (given.has(spec.name)) return `--${spec.name} is given more than once; give it once`;
+  if (!spec.takesValue && inlineValue !== undefined) {
+    return `--${spec.name} takes no value; write just --${spec.name}`;
+  }
+  return undefined;
+}
+
 /**
- * Separates flags from positional words, left to right, refusing unknown or
- * repeated flags, values on switches, and value flags without a value. A
- * value flag takes `--name=value` or `--name value`.
+ * Separates flags from positional words, left to right, noting the first
+ * unknown or repeated flag, value on a switch, or value flag without a
+ * value. A value flag takes `--name=value` or `--name value`.
  *
  * @param command how the command is written in messages, e.g. "/deploy lock"
  */
@@ -91,9 +118,10 @@ export function splitArgs(
   flags: readonly FlagSpec[],
   command: string,
   usage: string,
-): SplitArgs | InvalidCommand {
+): SplitArgs {
   const positionals: string[] = [];
   const given = new Map<string, string | true>();
+  let problem: string | undefined;
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i] ?? "";
     if (!looksLikeFlag(token)) {
@@ -103,38 +131,30 @@ export function splitArgs(
     const body = token.replace(/^(?:--?|[\u2013\u2014])/u, "");
     const equals = body.indexOf("=");
     const name = (equals === -1 ? body : body.slice(0, equals)).toLowerCase();
-    const inlineValue = equals === -1 ? undefined : body.slice(equals + 1);
+    let value = equals === -1 ? undefined : body.slice(equals + 1);
     const spec = flags.find((f) => f.name === name);
-    if (spec === undefined) {
-      if (flags.length === 0) return invalid(`unknown flag ${quoteToken(token)}; ${command} takes no flags`, usage);
-      const guess = closestMatch(name, flags.map((f) => f.name));
-      const hint = guess === undefined ? "" : ` did you mean --${guess}?`;
-      return invalid(`unknown flag ${quoteToken(token)};${hint} ${command} accepts ${listFlags(flags)}`, usage);
-    }
-    if (given.has(spec.name)) {
-      return invalid(`--${spec.name} is given more than once; give it once`, usage);
-    }
-    if (!spec.takesValue) {
-      if (inlineValue !== undefined) {
-        return invalid(`--${spec.name} takes no value; write just --${spec.name}`, usage);
-      }
-      given.set(spec.name, true);
-      continue;
-    }
-    let value = inlineValue;
-    if (value === undefined) {
+    if (spec?.takesValue && value === undefined) {
       const next = tokens[i + 1];
       if (next !== undefined && !looksLikeFlag(next)) {
         value = next;
         i += 1;
       }
     }
-    if (value === undefined || value === "") {
-      return invalid(`--${spec.name} needs a value: ${spec.needs ?? "a value"}`, usage);
+    const wrong = flagProblem(token, name, value, spec, given, flags, command);
+    if (wrong !== undefined) {
+      problem ??= wrong;
+      continue;
     }
-    given.set(spec.name, value);
+    if (spec === undefined) continue;
+    if (!spec.takesValue) {
+      given.set(spec.name, true);
+    } else if (value === undefined || value === "") {
+      problem ??= `--${spec.name} needs a value: ${spec.needs ?? "a value"}`;
+    } else {
+      given.set(spec.name, value);
+    }
   }
-  return { positionals, flags: given };
+  return { positionals, flags: given, ...(problem === undefined ? {} : { problem: invalid(problem, usage) }) };
 }
 
 /** The canonical spelling of `token` among `names`: an exact match, else the only case-insensitive one. */
@@ -145,8 +165,9 @@ export function resolveName(token: string, names: readonly string[]): string | u
   return matches.length === 1 ? matches[0] : undefined;
 }
 
-/** "a, b and 3 more" — names from the manifests, cut short when there are many. */
+/** "a, b and 3 more" — names from the manifests, cut short when there are many; "none defined" when empty. */
 export function formatList(names: readonly string[]): string {
+  if (names.length === 0) return "none defined";
   const shown = names.slice(0, MAX_LISTED_NAMES).join(", ");
   const rest = names.length - MAX_LISTED_NAMES;
   return rest > 0 ? `${shown} and ${rest} more` : shown;

@@ -31,27 +31,42 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name the user most likely meant, or undefined when nothing is
- * close. Case is ignored. A near miss is either the start of exactly one name
- * (`prod` → `production`, at least 3 characters) or within a small edit
- * distance (1 for names up to 4 characters, 2 for longer ones).
+ * close. Case is ignored. A near miss is a name within a small edit distance
+ * (1 for names up to 4 characters, 2 for longer ones), or else the one name
+ * whose start the input matches, allowing one slip from 4 characters on
+ * (`prod` and `prdo` → `production`).
  */
 export function closestMatch<T extends string>(input: string, candidates: readonly T[]): T | undefined {
   const typed = input.toLowerCase();
   if (typed.length === 0 || typed.length > MAX_COMPARED_LENGTH) return undefined;
-  if (typed.length >= 3) {
-    const prefixed = candidates.filter((c) => c.toLowerCase().startsWith(typed));
-    if (prefixed.length === 1) return prefixed[0];
-  }
-  let best: T | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const name = candidate.toLowerCase();
-    const allowed = Math.min(typed.length, name.length) <= 4 ? 1 : 2;
+  const whole = nearest(candidates, (name) => {
     const distance = editDistance(typed, name);
-    if (distance <= allowed && distance < bestDistance) {
+    return distance <= (Math.min(typed.length, name.length) <= 4 ? 1 : 2) ? distance : undefined;
+  });
+  if (whole !== undefined || typed.length < 3) return whole;
+  const slips = typed.length >= 4 ? 1 : 0;
+  return nearest(candidates, (name) => {
+    if (name.length <= typed.length) return undefined;
+    const distance = editDistance(typed, name.slice(0, typed.length));
+    return distance <= slips ? distance : undefined;
+  });
+}
+
+/** The candidate with the smallest score, or undefined when none scores or the best score is shared. */
+function nearest<T extends string>(candidates: readonly T[], score: (lowerName: string) => number | undefined): T | undefined {
+  let best: T | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  let shared = false;
+  for (const candidate of candidates) {
+    const value = score(candidate.toLowerCase());
+    if (value === undefined) continue;
+    if (value < bestScore) {
       best = candidate;
-      bestDistance = distance;
+      bestScore = value;
+      shared = false;
+    } else if (value === bestScore) {
+      shared = true;
     }
   }
-  return best;
+  return shared ? undefined : best;
 }

@@ -199,10 +199,8 @@ export const manifestErrorMap: z.core.$ZodErrorMap = (issue) => {
     }
     case "invalid_union":
       return invalidUnion(issue);
-    case "invalid_key": {
-      const reason = issue.issues[0]?.message ?? "not allowed";
-      return `invalid name '${String(issue.input)}': ${reason}`;
-    }
+    case "invalid_key":
+      return issue.issues[0]?.message ?? `invalid name '${String(issue.input)}'`;
     case "too_small":
       return tooSmall(issue);
     case "too_big":

@@ -58,7 +58,17 @@ const envVarName = z
     error: (issue) => `'${String(issue.input)}' is reserved: Slipway sets the SLIPWAY_ variables itself`,
   });
 
-const timeoutSeconds = z.int().min(1).max(MAX_TIMEOUT_SECONDS);
+/*
+ * A whole-number refinement rather than z.int(): a failing int format check
+ * stops the manifest-wide checks from running, and those should always report.
+ */
+const timeoutSeconds = z
+  .number()
+  .min(1)
+  .max(MAX_TIMEOUT_SECONDS)
+  .refine(Number.isInteger, {
+    error: (issue) => `expected a whole number of seconds, got ${String(issue.input)}`,
+  });
 
 /** A program and its arguments, run without a shell. */
 const argv = z

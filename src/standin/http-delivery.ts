@@ -68,9 +68,15 @@ export async function sendRequest(request: SentRequest, timeoutMs: number, now: 
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (cause) {
-    const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(cause);
+    const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
     throw new SlipwayError("standin_delivery_failed", `POST ${request.url} failed: ${reason}`, { cause });
   }
   const body = await response.text();
   return { status: response.status, body, json: body === "" ? undefined : parseJson(body), elapsedMs: now() - started };
+}
+
+function describe(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause instanceof Error ? ` (${cause.cause.message})` : "";
+  return `${cause.message}${inner}`;
 }

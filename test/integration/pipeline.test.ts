@@ -1,0 +1,161 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Job, QueueEvents, type Worker } from "bullmq";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.js";
+import { Catalog } from "../../src/manifests/catalog.js";
+import { loadManifests } from "../../src/manifests/load.js";
+import { Notifications } from "../../src/engine/notifications.js";
+import { advanceJobId } from "../../src/engine/pipeline.js";
+import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
+import { createQueues, type Queues } from "../../src/engine/queues.js";
+import { requestDeployment } from "../../src/engine/request-deployment.js";
+import { DeploymentStore } from "../../src/store/deployment-store.js";
+import { keys } from "../../src/store/keys.js";
+import { countingStage, manifestDir } from "../support/manifest-fixture.js";
+import { testRedis } from "../support/redis.js";
+
+const log = createLogger("silent");
+
+async function counts(file: string): Promise<Record<string, number>> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  const tally: Record<string, number> = {};
+  for (const line of text.split("\n").filter(Boolean)) tally[line] = (tally[line] ?? 0) + 1;
+  return tally;
+}
+
+describe("pipeline on BullMQ", () => {
+  let ctx: Awaited<ReturnType<typeof testRedis>>;
+  let queues: Queues;
+  let worker: Worker;
+  let events: QueueEvents;
+  let store: DeploymentStore;
+  let countFile: string;
+  let catalog: Catalog;
+  let ids = 0;
+
+  beforeEach(async () => {
+    ctx = await testRedis("pipeline");
+    countFile = join(await mkdtemp(join(tmpdir(), "slipway-count-")), "runs.txt");
+    const dir = await manifestDir({
+      "web.yaml": `service: web
+channels: { deploy: C0DEPLOYS }
+target:
+  type: command
+  env: { COUNT_FILE: "${countFile}" }
+  actions: { deploy: [node, -e, "process.exit(0)"] }
+environments:
+  development:
+    stages:
+${countingStage("build")}${countingStage("deploy")}${countingStage("smoke")}
+  staging:
+    stages:
+${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${countingStage("never")}
+`,
+    });
+    const loaded = await loadManifests(dir);
+    expect(loaded.errors).toEqual([]);
+    catalog = new Catalog(loaded.services);
+    const bullPrefix = keys(ctx.prefix).bullPrefix;
+    queues = createQueues(ctx.redis, bullPrefix);
+    store = new DeploymentStore(ctx.redis, ctx.prefix);
+    const deps = { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now };
+    worker = startPipelineWorker({ connection: ctx.redis.duplicate(), bullPrefix, deps, log, concurrency: 2 });
+    events = new QueueEvents("pipeline", { connection: ctx.redis.duplicate(), prefix: bullPrefix });
+    await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
+  });
+
+  afterEach(async () => {
+    await worker.close();
+    await events.close();
+    await queues.close();
+    await ctx.close();
+  });
+
+  async function deploy(environment: string) {
+    ids += 1;
+    const outcome = await requestDeployment(
+      { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now, newId: () => `d-test${ids}x` },
+      { service: "web", environment, version: "v1.2.0", hotfix: false, requestedBy: "U1", source: "slack" },
+    );
+    if (!outcome.ok) throw new Error(outcome.message);
+    return outcome.deployment.id;
+  }
+
+  /** Resolves when the job with this id has completed or failed. */
+  function settled(jobId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = ({ jobId: id }: { jobId: string }) => {
+        if (id !== jobId) return;
+        events.off("completed", done);
+        events.off("failed", done);
+        resolve();
+      };
+      events.on("completed", done);
+      events.on("failed", done);
+    });
+  }
+
+  it("runs every stage once, in order, and ends succeeded", async () => {
+    const last = settled(advanceJobId("d-test1x", 2));
+    const id = await deploy("development");
+    await last;
+    const d = await store.require(id);
+    expect(d.state).toBe("succeeded");
+    expect(d.stages.map((s) => [s.name, s.status, s.attempts])).toEqual([
+      ["build", "succeeded", 1],
+      ["deploy", "succeeded", 1],
+      ["smoke", "succeeded", 1],
+    ]);
+    expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
+    expect(await store.activeFor("web", "development")).toBeUndefined();
+  });
+
+  it("does not re-run a completed stage when its job is retried", async () => {
+    const firstJobId = advanceJobId(`d-test${ids + 1}x`, 0);
+    const lastJobId = advanceJobId(`d-test${ids + 1}x`, 2);
+    const last = settled(lastJobId);
+    const id = await deploy("development");
+    await last;
+    expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
+
+    // BullMQ delivers at least once: run the first and last jobs again, as a retry would.
+    for (const jobId of [firstJobId, lastJobId]) {
+      const job = await Job.fromId(queues.pipeline, jobId);
+      if (!job) throw new Error(`job ${jobId} was trimmed too early`);
+      const again = settled(jobId);
+      await job.retry("completed");
+      await again;
+    }
+    expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
+    const d = await store.require(id);
+    expect(d.state).toBe("succeeded");
+    expect(d.stages.every((s) => s.attempts === 1)).toBe(true);
+  });
+
+  it("stops at a failing stage, keeps its output, and ends failed", async () => {
+    const broken = settled(advanceJobId(`d-test${ids + 1}x`, 1));
+    const id = await deploy("staging");
+    await broken;
+    const d = await store.require(id);
+    expect(d.state).toBe("failed");
+    expect(d.failureReason).toBe("stage broken exited with code 3");
+    expect(d.stages.map((s) => s.status)).toEqual(["succeeded", "failed", "pending"]);
+    expect(d.stages[1]?.exitCode).toBe(3);
+    expect(await counts(countFile)).toEqual({ build: 1, broken: 1 });
+  });
+
+  it("refuses a second deployment of the same service and environment while one is active", async () => {
+    const done = settled(advanceJobId(`d-test${ids + 1}x`, 2));
+    const first = await deploy("development");
+    ids += 1;
+    const second = await requestDeployment(
+      { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now, newId: () => "d-second2" },
+      { service: "web", environment: "development", version: "v1.3.0", hotfix: false, requestedBy: "U2", source: "slack" },
+    );
+    expect(second.ok).toBe(false);
+    if (!second.ok) expect(second.message).toContain(first);
+    await done;
+  });
+});
