@@ -48,7 +48,7 @@ export function readLedger(env = process.env) {
 /**
  * Runs `work` once per idempotency key and action. A repeat call with the same
  * key prints "already done" and changes nothing; a completed call appends
- * {key, action, at} to the ledger.
+ * {key, action, at} to the ledger, plus any fields `work` returns.
  */
 export async function once(action, work, env = process.env) {
   const ctx = context(env);
@@ -62,7 +62,7 @@ export async function once(action, work, env = process.env) {
     console.log(`already done: ${action} for key ${key} at ${done.at}; nothing changed`);
     return;
   }
-  await work(ctx);
+  const extra = await work(ctx);
   mkdirSync(stateDir(env), { recursive: true });
   const entry = {
     key,
@@ -71,6 +71,7 @@ export async function once(action, work, env = process.env) {
     service: ctx.service,
     environment: ctx.environment,
     version: ctx.version,
+    ...extra,
   };
   appendFileSync(ledgerFile(env), `${JSON.stringify(entry)}\n`);
 }

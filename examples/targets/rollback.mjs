@@ -7,4 +7,5 @@ await once("rollback", async () => {
   console.log(`was running ${currentVersion(ctx) ?? "unknown"}`);
   await pause();
   console.log(`2/2 instances running ${target}`);
+  return { version: target };
 });

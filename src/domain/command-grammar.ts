@@ -9,27 +9,27 @@
  * environment of the same name.
  */
 
+import { APPROVE_USAGE, ROLLBACK_USAGE } from "./approve-rollback-grammar.js";
 import {
   checkLength,
+  formatList,
   type GrammarContext,
   type InvalidCommand,
   invalid,
   isInvalid,
   readReason,
   resolveName,
-  splitArgs,
   type SplitArgs,
+  splitArgs,
   tokenize,
   tooManyArguments,
   unknownNameMessage,
-  formatList,
 } from "./command-tokens.js";
 import { STRATEGIES, type Strategy } from "./deployment.js";
 import { parseDuration } from "./duration.js";
 import { closestMatch } from "./near-miss.js";
 import { quoteToken } from "./safe-text.js";
 import { parseVersion } from "./version.js";
-import { APPROVE_USAGE, ROLLBACK_USAGE } from "./approve-rollback-grammar.js";
 
 export type { GrammarContext, InvalidCommand } from "./command-tokens.js";
 export { parseDuration, type DurationResult } from "./duration.js";

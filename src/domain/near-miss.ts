@@ -32,7 +32,8 @@ export function editDistance(a: string, b: string): number {
 /**
  * The known name the user most likely meant, or undefined when nothing is
  * close. Case is ignored. A near miss is a name within a small edit distance
- * (1 for names up to 4 characters, 2 for longer ones), or else the one name
+ * (1 for names up to 4 characters, 2 for longer ones; on a tie the name
+ * closest in length wins, `stauts` → `status` rather than `stats`), or else the one name
  * whose start the input matches, allowing one slip from 4 characters on
  * (`prod` and `prdo` → `production`).
  */
@@ -41,7 +42,8 @@ export function closestMatch<T extends string>(input: string, candidates: readon
   if (typed.length === 0 || typed.length > MAX_COMPARED_LENGTH) return undefined;
   const whole = nearest(candidates, (name) => {
     const distance = editDistance(typed, name);
-    return distance <= (Math.min(typed.length, name.length) <= 4 ? 1 : 2) ? distance : undefined;
+    if (distance > (Math.min(typed.length, name.length) <= 4 ? 1 : 2)) return undefined;
+    return distance * 1000 + Math.abs(name.length - typed.length);
   });
   if (whole !== undefined || typed.length < 3) return whole;
   const slips = typed.length >= 4 ? 1 : 0;

@@ -10,7 +10,7 @@
  */
 
 /** C0 and C1 controls, DEL, and invisible format characters (zero-width, bidi overrides, BOM). */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
+const INVISIBLE = /[\u0000-\u001f\u2028\u2029\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
 const INVISIBLE_RUNS = new RegExp(`${INVISIBLE.source}+`, "gu");
 
 /** Shown in place of each run of invisible or control characters. */
@@ -37,15 +37,14 @@ export function truncate(text: string, max: number): string {
 
 /**
  * A user token made safe to echo, wrapped in single quotes: runs of control
- * or invisible characters become "�" (so the user sees something was there),
- * whitespace runs become one space, `<` and `>` become `‹` and `›`, and the
+ * or invisible characters (newlines and tabs included) become "�" so the user
+ * sees something was there, other whitespace runs become one space, `<` and `>` become `‹` and `›`, and the
  * result is at most `max` code points between the quotes.
  *
  * @param max longest quoted content in code points; default 40
  */
 export function quoteToken(text: string, max = 40): string {
   const cleaned = text
-    .replace(/[\t\n\v\f\r\u2028\u2029]+/g, " ")
     .replace(INVISIBLE_RUNS, REPLACEMENT_CHAR)
     .replace(/\s+/gu, " ")
     .replace(/</g, "‹")

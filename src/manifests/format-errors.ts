@@ -20,9 +20,7 @@ export interface ManifestError {
 
 /** `services/web.yaml: environments.production.stages[2].run: expected an array of strings, got a string` */
 export function formatManifestError(error: ManifestError): string {
-  return error.path === ""
-    ? `${error.file}: ${error.message}`
-    : `${error.file}: ${error.path}: ${error.message}`;
+  return error.path === "" ? `${error.file}: ${error.message}` : `${error.file}: ${error.path}: ${error.message}`;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

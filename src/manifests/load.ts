@@ -134,7 +134,11 @@ export async function loadManifests(dir: string): Promise<ManifestSet> {
   try {
     names = await listManifestFiles(root);
   } catch (error) {
-    errors.push({ file: shownDir, path: "", message: describeDirError(error, dir === root ? root : `'${dir}' (${root})`) });
+    errors.push({
+      file: shownDir,
+      path: "",
+      message: describeDirError(error, dir === root ? root : `'${dir}' (${root})`),
+    });
     return { services, errors };
   }
   if (names.length === 0) {

@@ -9,22 +9,9 @@
  * they therefore read the value defensively instead of trusting its type.
  */
 import { z } from "zod";
+import { STRATEGIES } from "../domain/deployment.js";
+import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
 import { formatPath, manifestErrorMap } from "./format-errors.js";
-
-/** Operations a target can carry out; a stage may call any the target declares. */
-export const ACTION_NAMES = [
-  "deploy",
-  "healthCheck",
-  "backup",
-  "verifyRollback",
-  "rollback",
-  "setTraffic",
-  "setFlag",
-] as const;
-export type ActionName = (typeof ACTION_NAMES)[number];
-
-export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
-export type Strategy = (typeof STRATEGIES)[number];
 
 /** Default per-action timeout of a target when the manifest gives none. */
 export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
@@ -213,9 +200,7 @@ export interface ManifestIssue {
   message: string;
 }
 
-export type ParseManifestResult =
-  | { ok: true; manifest: ServiceManifest }
-  | { ok: false; issues: ManifestIssue[] };
+export type ParseManifestResult = { ok: true; manifest: ServiceManifest } | { ok: false; issues: ManifestIssue[] };
 
 /** Validates parsed YAML against the manifest schema, with messages meant for people. */
 export function parseManifest(input: unknown): ParseManifestResult {

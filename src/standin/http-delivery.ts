@@ -44,7 +44,8 @@ export function buildSignedRequest(
   const timestamp = options.timestamp ?? nowSeconds;
   const signed = signedHeaders(options.signingSecret ?? signingSecret, timestamp, body);
   const headers: Record<string, string> = { "Content-Type": contentType, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)" };
-  const omit = options.omitHeaders === true ? ["signature", "timestamp"] : (options.omitHeaders ?? []);
+  const omit: readonly string[] =
+    options.omitHeaders === true ? ["signature", "timestamp"] : options.omitHeaders === false ? [] : (options.omitHeaders ?? []);
   if (!omit.includes("timestamp")) headers["X-Slack-Request-Timestamp"] = signed["X-Slack-Request-Timestamp"] ?? "";
   if (!omit.includes("signature")) {
     const signature = signed["X-Slack-Signature"] ?? "";

@@ -13,24 +13,18 @@ export type ContentResult =
  */
 export function readContent(args: JsonObject, maxBlocks: number = LIMITS.messageBlocks): ContentResult {
   const blocks = decodeObjectArray(args.blocks);
-  if (!blocks.ok) return { ok: false, error: "invalid_blocks_format", messages: ["[ERROR] blocks must be a JSON array of objects"] };
+  if (!blocks.ok) return { ok: false, error: "invalid_blocks_format", messages: [] };
   const attachments = decodeObjectArray(args.attachments);
-  if (!attachments.ok) {
-    return { ok: false, error: "invalid_attachments", messages: ["[ERROR] attachments must be a JSON array of objects"] };
-  }
+  if (!attachments.ok) return { ok: false, error: "invalid_attachments", messages: [] };
   const text = stringField(args, "text");
   const hasText = text !== undefined && text.trim() !== "";
   const hasBlocks = (blocks.value?.length ?? 0) > 0;
   const hasAttachments = (attachments.value?.length ?? 0) > 0;
   if (!hasText && !hasBlocks && !hasAttachments) {
-    return { ok: false, error: "no_text", messages: ["[ERROR] provide text, blocks or attachments"] };
+    return { ok: false, error: "no_text", messages: [] };
   }
   if (text !== undefined && text.length > LIMITS.messageText) {
-    return {
-      ok: false,
-      error: "msg_too_long",
-      messages: [`[ERROR] text is ${text.length} characters, more than ${LIMITS.messageText}`],
-    };
+    return { ok: false, error: "msg_too_long", messages: [] };
   }
   const problems = blockProblems(blocks.value ?? [], maxBlocks);
   if (problems.length > 0) {

@@ -65,6 +65,8 @@ export class SocketHub {
       now: () => number;
       pingIntervalMs: number;
       feed: ChangeFeed;
+      /** Told the number of open connections whenever it changes. */
+      onConnections: (count: number) => void;
     },
   ) {}
 
@@ -186,6 +188,7 @@ export class SocketHub {
         this.pending.delete(id);
         pending.reject(new SlipwayError("standin_socket_closed", `Socket Mode connection closed before envelope ${id} was acked`));
       }
+      this.options.onConnections(this.connectionCount);
       this.options.feed.notify();
     });
     ws.send(
@@ -196,6 +199,7 @@ export class SocketHub {
         connection_info: { app_id: this.options.appId },
       }),
     );
+    this.options.onConnections(this.connectionCount);
     this.options.feed.notify();
   }
 

@@ -33,13 +33,12 @@ function indentBody(text: string, indent: string): string {
 
 function line(entry: Entry, indent: string, userName: (id: string) => string, options: TranscriptOptions): string {
   const { message } = entry;
-  const author = entry.kind === "ephemeral" ? `${userName(entry.message.user)} only` : userName(entry.message.user);
+  let author = `(only to ${userName(message.user)})`;
   let marker = "";
   if (entry.kind === "message") {
+    author = userName(entry.message.user);
     if (entry.message.deleted) marker = " (deleted)";
     else if (entry.message.edits.length > 0) marker = ` (edited ${entry.message.edits.length}×)`;
-  } else {
-    marker = " (only visible to you)";
   }
   const head = `${indent}[${clock(message.ts)}] ${author}${marker}: `;
   const bodyIndent = " ".repeat(head.length);

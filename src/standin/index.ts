@@ -1,0 +1,18 @@
+export type { Delivery, DeliveryOptions, HttpDelivery, SocketDelivery } from "./app-delivery.js";
+export { LIMITS as SLACK_LIMITS } from "./block-limits.js";
+export type { ApiCall } from "./call-log.js";
+export { FakeSlack, type WaitForOptions } from "./fake-slack.js";
+export type { FaultOptions } from "./fault-injector.js";
+export { flattenBlocks } from "./flatten-blocks.js";
+export type { SentRequest, SigningOptions } from "./http-delivery.js";
+export type { JsonObject } from "./json.js";
+export type { EphemeralMessage, MessageVersion, StoredMessage } from "./message-store.js";
+export type { RateLimitOptions } from "./rate-limiter.js";
+export type { ResponseRecord } from "./response-urls.js";
+export { signedHeaders, slackSignature } from "./sign-request.js";
+export type { BlockActionInput, CommandInput, ViewSubmissionInput } from "./slack-payloads.js";
+export type { Envelope, SocketAck } from "./socket-hub.js";
+export type { FakeSlackEvents, FakeSlackOptions } from "./stand-in-state.js";
+export type { TranscriptOptions } from "./transcript.js";
+export type { ViewRecord } from "./web-api-methods.js";
+export type { WorkspaceIdentity } from "./workspace.js";

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import { IllegalTransitionError } from "../../../src/domain/deployment-state.js";
+import {
+  type Deployment,
+  durationMs,
+  moveTo,
+  type NewDeployment,
+  newDeployment,
+  nextStageIndex,
+  progressPercent,
+  type StageStatus,
+  STRATEGIES,
+  updateStage,
+} from "../../../src/domain/deployment.js";
+
+const T0 = 1_700_000_000_000;
+
+const input: NewDeployment = {
+  id: "d-7k3m9x2q",
+  service: "api",
+  environment: "production",
+  version: "v1.2.0",
+  strategy: "canary",
+  hotfix: false,
+  dryRun: false,
+  requestedBy: "U123",
+  source: "slack",
+  stageNames: ["backup", "deploy", "health", "smoke"],
+  channel: "C456",
+};
+
+function withStatuses(statuses: readonly StageStatus[], state: Deployment["state"] = "running"): Deployment {
+  const base = newDeployment({ ...input, stageNames: statuses.map((_, i) => `stage-${i}`) }, T0);
+  return { ...base, state, stages: base.stages.map((s, i) => ({ ...s, status: statuses[i] ?? "pending" })) };
+}
+
+describe("newDeployment", () => {
+  it("starts requested, at revision 0, with pending stages and the channel", () => {
+    const d = newDeployment(input, T0);
+    expect(d).toMatchObject({
+      id: "d-7k3m9x2q",
+      service: "api",
+      environment: "production",
+      version: "v1.2.0",
+      strategy: "canary",
+      hotfix: false,
+      dryRun: false,
+      requestedBy: "U123",
+      source: "slack",
+      createdAt: T0,
+      rev: 0,
+      state: "requested",
+      updatedAt: T0,
+      stages: [
+        { name: "backup", status: "pending", attempts: 0 },
+        { name: "deploy", status: "pending", attempts: 0 },
+        { name: "health", status: "pending", attempts: 0 },
+        { name: "smoke", status: "pending", attempts: 0 },
+      ],
+      channel: "C456",
+    });
+    expect(d.finishedAt).toBeUndefined();
+  });
+
+  it("knows the strategies of the guide", () => {
+    expect(STRATEGIES).toEqual(["all-at-once", "blue-green", "canary", "rolling", "feature-flag"]);
+  });
+});
+
+describe("moveTo", () => {
+  it("moves along an allowed edge, stamps updatedAt, leaves finishedAt unset while not final", () => {
+    const d = newDeployment(input, T0);
+    const next = moveTo(d, "checking", T0 + 5);
+    expect(next.state).toBe("checking");
+    expect(next.updatedAt).toBe(T0 + 5);
+    expect(next.finishedAt).toBeUndefined();
+    expect(d.state).toBe("requested");
+    expect(d.updatedAt).toBe(T0);
+  });
+
+  it("sets finishedAt when the new state is final", () => {
+    const running = moveTo(moveTo(newDeployment(input, T0), "checking", T0 + 1), "running", T0 + 2);
+    const done = moveTo(running, "succeeded", T0 + 90_000);
+    expect(done.finishedAt).toBe(T0 + 90_000);
+    expect(done.updatedAt).toBe(T0 + 90_000);
+    expect(running.finishedAt).toBeUndefined();
+  });
+
+  it("records why a deployment failed", () => {
+    const failed = moveTo(newDeployment(input, T0), "failed", T0 + 3, { failureReason: "checklist item coverage failed" });
+    expect(failed.failureReason).toBe("checklist item coverage failed");
+    expect(failed.finishedAt).toBe(T0 + 3);
+  });
+
+  it("throws IllegalTransitionError on a forbidden move and changes nothing", () => {
+    const d = newDeployment(input, T0);
+    expect(() => moveTo(d, "succeeded", T0 + 1)).toThrow(IllegalTransitionError);
+    expect(() => moveTo(d, "succeeded", T0 + 1)).toThrow("a deployment cannot move from requested to succeeded");
+    expect(d.state).toBe("requested");
+  });
+
+  it("cannot move out of a final state", () => {
+    const cancelled = moveTo(newDeployment(input, T0), "cancelled", T0 + 1);
+    expect(() => moveTo(cancelled, "running", T0 + 2)).toThrow(IllegalTransitionError);
+  });
+});
+
+describe("nextStageIndex", () => {
+  it.each([
+    [["pending", "pending", "pending"], 0],
+    [["succeeded", "pending", "pending"], 1],
+    [["succeeded", "skipped", "pending"], 2],
+    [["succeeded", "running", "pending"], 1],
+    [["succeeded", "failed", "pending"], 1],
+    [["skipped", "succeeded", "succeeded"], -1],
+    [[], -1],
+  ] as const)("%j → %d", (statuses, index) => {
+    expect(nextStageIndex(withStatuses(statuses))).toBe(index);
+  });
+});
+
+describe("updateStage", () => {
+  it("returns a copy with the stage changed and updatedAt stamped", () => {
+    const d = newDeployment(input, T0);
+    const next = updateStage(d, 1, { status: "running", attempts: 1, startedAt: T0 + 10 }, T0 + 10);
+    expect(next.stages[1]).toEqual({ name: "deploy", status: "running", attempts: 1, startedAt: T0 + 10 });
+    expect(next.updatedAt).toBe(T0 + 10);
+    expect(d.stages[1]).toEqual({ name: "deploy", status: "pending", attempts: 0 });
+    expect(next.stages[0]).toBe(d.stages[0]);
+  });
+
+  it("throws RangeError for a stage that does not exist", () => {
+    const d = newDeployment(input, T0);
+    expect(() => updateStage(d, 4, { status: "running" }, T0)).toThrow(RangeError);
+    expect(() => updateStage(d, -1, { status: "running" }, T0)).toThrow("deployment d-7k3m9x2q has no stage -1");
+  });
+});
+
+describe("progressPercent", () => {
+  it.each([
+    [["pending", "pending", "pending", "pending"], 0],
+    [["succeeded", "pending", "pending", "pending"], 25],
+    [["succeeded", "skipped", "pending"], 67],
+    [["succeeded", "pending", "pending"], 33],
+    [["succeeded", "failed", "pending"], 33],
+    [["succeeded", "running"], 50],
+    [["succeeded", "skipped", "succeeded"], 100],
+  ] as const)("%j → %d%%", (statuses, percent) => {
+    expect(progressPercent(withStatuses(statuses))).toBe(percent);
+  });
+
+  it("without stages reads 0 until the deployment ends, then 100", () => {
+    expect(progressPercent(withStatuses([], "running"))).toBe(0);
+    expect(progressPercent(withStatuses([], "succeeded"))).toBe(100);
+    expect(progressPercent(withStatuses([], "failed"))).toBe(100);
+  });
+});
+
+describe("durationMs", () => {
+  it("runs to now while in progress and stops at finishedAt", () => {
+    const d = newDeployment(input, T0);
+    expect(durationMs(d, T0 + 42_000)).toBe(42_000);
+    const done = moveTo(d, "cancelled", T0 + 5_000);
+    expect(durationMs(done, T0 + 999_999)).toBe(5_000);
+  });
+});
