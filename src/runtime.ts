@@ -16,7 +16,7 @@ import { SlackRefStore } from "./slack/slack-refs.js";
 import { createWebClient } from "./slack/web-client.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
-import { connectRedis } from "./store/redis.js";
+import { connectRedis, whenReady } from "./store/redis.js";
 import { createTelemetry } from "./telemetry.js";
 import { SlipwayError } from "./errors.js";
 
@@ -45,6 +45,13 @@ export async function startSlipway(config: Config, role: Role, log: Logger, now:
   const workerConnection = connectRedis(config.redisUrl, "worker");
   producer.on("error", (error) => log.warn({ err: error }, "Redis connection error (producer)"));
   workerConnection.on("error", (error) => log.warn({ err: error }, "Redis connection error (worker)"));
+  try {
+    await Promise.all([whenReady(producer, config.redisUrl), whenReady(workerConnection, config.redisUrl)]);
+  } catch (error) {
+    producer.disconnect();
+    workerConnection.disconnect();
+    throw error;
+  }
   const store = new DeploymentStore(producer, config.keyPrefix);
   const queues = createQueues(producer, k.bullPrefix);
   const notifications = new Notifications(queues.notify);

@@ -32,7 +32,7 @@ import { quoteToken } from "./safe-text.js";
 import { parseVersion } from "./version.js";
 
 export type { GrammarContext, InvalidCommand } from "./command-tokens.js";
-export { parseDuration, type DurationResult } from "./duration.js";
+export { type DurationResult, parseDuration } from "./duration.js";
 
 export const DEPLOY_USAGE = {
   deploy: "/deploy <environment> <version> [service] [--strategy=canary] [--hotfix] [--dry-run]",
@@ -98,7 +98,9 @@ const DEPLOY_FLAGS = [
   { name: "dry-run", takesValue: false },
 ] as const;
 
-const LOCK_FLAGS = [{ name: "for", takesValue: true, needs: "a duration such as 30m, 2h or 1d, e.g. --for 2h" }] as const;
+const LOCK_FLAGS = [
+  { name: "for", takesValue: true, needs: "a duration such as 30m, 2h or 1d, e.g. --for 2h" },
+] as const;
 
 /** An example environment for messages: `production` when there is one, else the last known. */
 function exampleEnvironment(ctx: GrammarContext): string {
@@ -150,10 +152,7 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
   if (!version.ok) {
     const service = resolveName(versionToken, ctx.services);
     if (service !== undefined && serviceToken !== undefined && parseVersion(serviceToken).ok) {
-      return invalid(
-        `the version comes before the service: /deploy ${environment} ${serviceToken} ${service}`,
-        usage,
-      );
+      return invalid(`the version comes before the service: /deploy ${environment} ${serviceToken} ${service}`, usage);
     }
     return invalid(version.message, usage);
   }
@@ -186,10 +185,7 @@ function refuseEnvironment(
   if (next !== undefined && parseVersion(envToken).ok) {
     const environment = resolveName(next, ctx.environments);
     if (environment !== undefined) {
-      return invalid(
-        `the environment comes before the version: /deploy ${environment} ${envToken}`,
-        usage,
-      );
+      return invalid(`the environment comes before the version: /deploy ${environment} ${envToken}`, usage);
     }
   }
   if (closestMatch(envToken, ctx.environments) === undefined) {
@@ -234,7 +230,10 @@ function parseScopedQuery(
     } else if (asEnvironment !== undefined) {
       environment = asEnvironment;
     } else if (resolveName(token, ctx.services) !== undefined || resolveName(token, ctx.environments) !== undefined) {
-      return invalid(`${quoteToken(token)} repeats what is already given; name at most one service and one environment`, usage);
+      return invalid(
+        `${quoteToken(token)} repeats what is already given; name at most one service and one environment`,
+        usage,
+      );
     } else {
       return invalid(unknownScopeMessage(token, ctx), usage);
     }

@@ -95,7 +95,10 @@ function flagProblem(
 ): string | undefined {
   if (spec === undefined) {
     if (flags.length === 0) return `unknown flag ${quoteToken(token)}; ${command} takes no flags`;
-    const guess = closestMatch(name, flags.map((f) => f.name));
+    const guess = closestMatch(
+      name,
+      flags.map((f) => f.name),
+    );
     const hint = guess === undefined ? "" : ` did you mean --${guess}?`;
     return `unknown flag ${quoteToken(token)};${hint} ${command} accepts ${listFlags(flags)}`;
   }

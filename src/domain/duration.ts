@@ -29,9 +29,16 @@ export function parseDuration(text: string): DurationResult {
     Number(hours ?? 0) * UNIT_MS.h +
     Number(minutes ?? 0) * UNIT_MS.m +
     Number(seconds ?? 0) * UNIT_MS.s;
-  if (ms === 0) return { ok: false, message: `duration ${quoteToken(text)} is zero; give a positive duration, ${DURATION_EXAMPLES}` };
+  if (ms === 0)
+    return {
+      ok: false,
+      message: `duration ${quoteToken(text)} is zero; give a positive duration, ${DURATION_EXAMPLES}`,
+    };
   if (ms > MAX_DURATION_MS) {
-    return { ok: false, message: `duration ${quoteToken(text)} is longer than 365 days; give a shorter one, ${DURATION_EXAMPLES}` };
+    return {
+      ok: false,
+      message: `duration ${quoteToken(text)} is longer than 365 days; give a shorter one, ${DURATION_EXAMPLES}`,
+    };
   }
   return { ok: true, ms };
 }

@@ -55,7 +55,10 @@ export function closestMatch<T extends string>(input: string, candidates: readon
 }
 
 /** The candidate with the smallest score, or undefined when none scores or the best score is shared. */
-function nearest<T extends string>(candidates: readonly T[], score: (lowerName: string) => number | undefined): T | undefined {
+function nearest<T extends string>(
+  candidates: readonly T[],
+  score: (lowerName: string) => number | undefined,
+): T | undefined {
   let best: T | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   let shared = false;

@@ -9,8 +9,8 @@
  * this is a second line of defence, not a replacement for that.
  */
 
-/** C0 and C1 controls, DEL, and invisible format characters (zero-width, bidi overrides, BOM). */
-const INVISIBLE = /[\u0000-\u001f\u2028\u2029\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/u;
+/** Controls (C0, C1, DEL), line and paragraph separators, and invisible format characters (zero-width, bidi overrides, BOM, tags). */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const INVISIBLE_RUNS = new RegExp(`${INVISIBLE.source}+`, "gu");
 
 /** Shown in place of each run of invisible or control characters. */

@@ -84,7 +84,9 @@ export function parseVersion(text: string): VersionResult {
   }
   const match = SHAPE.exec(text);
   if (!match) {
-    return refuse(`version ${shown} is not in the form MAJOR.MINOR.PATCH with an optional 'v' in front, ${VERSION_EXAMPLES}`);
+    return refuse(
+      `version ${shown} is not in the form MAJOR.MINOR.PATCH with an optional 'v' in front, ${VERSION_EXAMPLES}`,
+    );
   }
   const [, , major = "", minor = "", patch = "", prerelease, build] = match;
   const problem =

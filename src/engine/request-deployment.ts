@@ -1,5 +1,5 @@
 import type { Deployment, DeploymentSource, Strategy } from "../domain/deployment.js";
-import { newDeployment } from "../domain/deployment.js";
+import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { Catalog } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
@@ -87,7 +87,15 @@ export async function requestDeployment(deps: RequestDeps, request: DeploymentRe
       message: `${request.service} is already being deployed to ${request.environment} (\`${created.heldBy}\`, ${who}). Wait for it to finish — \`/deploy status\` shows its progress — then deploy again.`,
     };
   }
-  await deps.notifications.created(deployment);
-  await enqueueAdvance(deps.queues, deployment.id, 0);
+  try {
+    await deps.notifications.created(deployment);
+    await enqueueAdvance(deps.queues, deployment.id, 0);
+  } catch (error) {
+    // Recorded but not queued: end it, so it does not hold the service and environment.
+    await deps.store
+      .save(moveTo(deployment, "failed", deps.now(), { failureReason: "it could not be queued" }))
+      .catch(() => undefined);
+    throw error;
+  }
   return { ok: true, deployment };
 }

@@ -36,6 +36,17 @@ export interface NotifierOptions {
 const BUSY_DELAY_MS = 300;
 const LOCK_TTL_MS = 15_000;
 
+function stageReplyName(stageIndex: number): string {
+  return `stage${stageIndex}`;
+}
+
+/** The replies of every stage that has finished, in stage order. */
+function finishedStageReplies(d: Deployment): string[] {
+  return d.stages.flatMap((stage, index) =>
+    stage.status === "succeeded" || stage.status === "failed" ? [stageReplyName(index)] : [],
+  );
+}
+
 export function startNotifier(options: NotifierOptions): Worker {
   const { slack, store, refs, log, now } = options;
 
@@ -64,12 +75,14 @@ export function startNotifier(options: NotifierOptions): Worker {
       }
       case "stage": {
         const { deploymentId, stageIndex } = parseJobData(JOBS.notify.stage, job.data, "notify/stage");
-        await postReplyOnce(job, token, deploymentId, `stage${stageIndex}`, (d) => renderStageReply(d, stageIndex));
+        await postReplyOnce(job, token, deploymentId, stageReplyName(stageIndex), (d) => renderStageReply(d, stageIndex), (d) =>
+          finishedStageReplies(d).filter((name) => name !== stageReplyName(stageIndex)).slice(0, stageIndex),
+        );
         return;
       }
       case "summary": {
         const { deploymentId } = parseJobData(JOBS.notify.summary, job.data, "notify/summary");
-        await postReplyOnce(job, token, deploymentId, "summary", (d) => renderSummary(d, now()));
+        await postReplyOnce(job, token, deploymentId, "summary", (d) => renderSummary(d, now()), finishedStageReplies);
         return;
       }
       default:
@@ -83,11 +96,16 @@ export function startNotifier(options: NotifierOptions): Worker {
     deploymentId: string,
     name: string,
     render: (d: Deployment) => { text: string; blocks: object[] },
+    comesAfter: (d: Deployment) => string[],
   ): Promise<void> {
     await underLock(job, token, deploymentId, async (d, rootTs) => {
-      if ((await refs.get(deploymentId)).replies[name]) return;
+      const { replies } = await refs.get(deploymentId);
+      if (replies[name]) return "done";
+      // Replies keep the order things happened in: wait for earlier ones still on their way.
+      if (comesAfter(d).some((earlier) => replies[earlier] === undefined)) return "wait";
       const posted = await slack.chat.postMessage({ channel: d.channel, thread_ts: rootTs, ...render(d) });
       if (posted.ts) await refs.setReply(deploymentId, name, posted.ts);
+      return "done";
     });
   }
 
@@ -100,15 +118,14 @@ export function startNotifier(options: NotifierOptions): Worker {
     job: Job,
     token: string | undefined,
     deploymentId: string,
-    work: (d: Deployment, rootTs: string) => Promise<void>,
+    work: (d: Deployment, rootTs: string) => Promise<"done" | "wait" | void>,
   ): Promise<void> {
     const outcome = await refs.withLock(deploymentId, LOCK_TTL_MS, async () => {
       const current = await store.get(deploymentId);
       if (!current) throw new UnrecoverableError(`no deployment ${deploymentId}`);
       const { rootTs } = await refs.get(deploymentId);
       if (job.name !== "post" && !rootTs) return "wait";
-      await work(current, rootTs ?? "");
-      return "done";
+      return (await work(current, rootTs ?? "")) ?? "done";
     });
     if (!outcome.ran || outcome.value === "wait") {
       await job.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);

@@ -6,9 +6,7 @@ const JSON_FIELDS = ["blocks", "attachments", "view", "metadata"] as const;
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-export type ParsedApiRequest =
-  | { ok: true; args: JsonObject; token: string | undefined }
-  | { ok: false; error: string };
+export type ParsedApiRequest = { ok: true; args: JsonObject; token: string | undefined } | { ok: false; error: string };
 
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -86,7 +86,14 @@ export class AppDelivery {
       channelName: input.channelName ?? channel?.name ?? input.channelId.toLowerCase(),
       userName: input.userName ?? workspace.userName(input.userId),
     });
-    const delivery = await this.deliver("command", fields, new URLSearchParams(fields).toString(), responseUrl, options, `${input.command} ${input.text ?? ""}`.trim());
+    const delivery = await this.deliver(
+      "command",
+      fields,
+      new URLSearchParams(fields).toString(),
+      responseUrl,
+      options,
+      `${input.command} ${input.text ?? ""}`.trim(),
+    );
     this.showCommandAck(context, delivery);
     return delivery;
   }
@@ -126,7 +133,9 @@ export class AppDelivery {
     const record =
       input.viewId !== undefined
         ? opened.find((candidate) => candidate.id === input.viewId)
-        : [...opened].reverse().find((candidate) => input.callbackId === undefined || candidate.view.callback_id === input.callbackId);
+        : [...opened]
+            .reverse()
+            .find((candidate) => input.callbackId === undefined || candidate.view.callback_id === input.callbackId);
     if (!record) {
       const wanted = input.viewId ?? input.callbackId ?? "any modal";
       throw new SlipwayError(
@@ -225,7 +234,10 @@ export class AppDelivery {
   private eventsUrl(label: string): string {
     const url = this.state.eventsUrl;
     if (url === undefined) {
-      throw new SlipwayError("standin_no_route", `cannot send ${label} over HTTP: no eventsUrl is set (pass eventsUrl or call setEventsUrl)`);
+      throw new SlipwayError(
+        "standin_no_route",
+        `cannot send ${label} over HTTP: no eventsUrl is set (pass eventsUrl or call setEventsUrl)`,
+      );
     }
     return assertLoopbackUrl(url, "eventsUrl").toString();
   }
@@ -243,7 +255,8 @@ export class AppDelivery {
     if (delivery.status !== 200) return;
     let body: JsonObject | undefined;
     if (isJsonObject(delivery.json)) body = delivery.json;
-    else if (delivery.mode === "http" && delivery.json === undefined && delivery.body.trim() !== "") body = { text: delivery.body };
+    else if (delivery.mode === "http" && delivery.json === undefined && delivery.body.trim() !== "")
+      body = { text: delivery.body };
     if (!body || (body.text === undefined && body.blocks === undefined)) return;
     applyResponse(context, body, "ack", {
       store: this.state.store,

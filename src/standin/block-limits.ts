@@ -59,7 +59,9 @@ export function blockProblems(blocks: readonly JsonObject[], maxBlocks: number):
   if (blocks.length > maxBlocks) {
     problems.push(`no more than ${maxBlocks} items allowed [json-pointer:/blocks]`);
   }
-  blocks.forEach((block, index) => problems.push(...oneBlock(block, `/blocks/${index}`)));
+  blocks.forEach((block, index) => {
+    problems.push(...oneBlock(block, `/blocks/${index}`));
+  });
   return problems;
 }
 
@@ -108,9 +110,9 @@ function sectionProblems(block: JsonObject, path: string, problems: string[]): v
     if (fields.length > LIMITS.sectionFields) {
       problems.push(`no more than ${LIMITS.sectionFields} items allowed [json-pointer:${path}/fields]`);
     }
-    fields.forEach((field: unknown, index) =>
-      textObject(field, LIMITS.sectionField, `${path}/fields/${index}`, problems, true),
-    );
+    fields.forEach((field: unknown, index) => {
+      textObject(field, LIMITS.sectionField, `${path}/fields/${index}`, problems, true);
+    });
   }
   if (isJsonObject(block.accessory)) elementProblems(block.accessory, `${path}/accessory`, problems);
 }

@@ -11,7 +11,7 @@ import type { ResponseRecord } from "./response-urls.js";
 import type { BlockActionInput, CommandInput, ViewSubmissionInput } from "./slack-payloads.js";
 import type { Envelope } from "./socket-hub.js";
 import { createState, type FakeSlackEvents, type FakeSlackOptions, type StandInState } from "./stand-in-state.js";
-import { renderChannel, type TranscriptOptions, visibleText } from "./transcript.js";
+import { type LooseContent, renderChannel, type TranscriptOptions, toContent, visibleText } from "./transcript.js";
 import { DEFAULT_WAIT_MS, waitUntil } from "./wait-until.js";
 import type { ViewRecord } from "./web-api-methods.js";
 import { handleHttp } from "./web-api-routes.js";
@@ -54,12 +54,22 @@ export class FakeSlack {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (cause) =>
-        reject(new SlipwayError("standin_listen_failed", `the Slack stand-in could not listen on 127.0.0.1:${options.port ?? 0}`, { cause })),
+        reject(
+          new SlipwayError(
+            "standin_listen_failed",
+            `the Slack stand-in could not listen on 127.0.0.1:${options.port ?? 0}`,
+            { cause },
+          ),
+        ),
       );
       server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    state.urls = { base: `http://127.0.0.1:${port}/`, api: `http://127.0.0.1:${port}/api/`, ws: `ws://127.0.0.1:${port}/` };
+    state.urls = {
+      base: `http://127.0.0.1:${port}/`,
+      api: `http://127.0.0.1:${port}/api/`,
+      ws: `ws://127.0.0.1:${port}/`,
+    };
     return new FakeSlack(state, server);
   }
 
@@ -121,7 +131,10 @@ export class FakeSlack {
   }
 
   /** Resolves with a copy of the first stored message (in its current state) matching `predicate`. */
-  waitForMessage(predicate: (message: StoredMessage) => boolean, options: Omit<WaitForOptions, "includePast"> = {}): Promise<StoredMessage> {
+  waitForMessage(
+    predicate: (message: StoredMessage) => boolean,
+    options: Omit<WaitForOptions, "includePast"> = {},
+  ): Promise<StoredMessage> {
     return waitUntil(
       this.state.feed,
       () => this.messages().find(predicate),
@@ -131,13 +144,17 @@ export class FakeSlack {
   }
 
   /** Resolves with the `count`-th answer posted to a response URL (by id or full URL). */
-  waitForResponse(idOrUrl: string, options: Omit<WaitForOptions, "includePast"> & { count?: number } = {}): Promise<ResponseRecord> {
+  waitForResponse(
+    idOrUrl: string,
+    options: Omit<WaitForOptions, "includePast"> & { count?: number } = {},
+  ): Promise<ResponseRecord> {
     const count = options.count ?? 1;
     return waitUntil(
       this.state.feed,
       () => this.responsesFor(idOrUrl)[count - 1],
       options.timeoutMs ?? DEFAULT_WAIT_MS,
-      () => `response URL ${idOrUrl} received ${this.responsesFor(idOrUrl).length} answer(s), expected ${count}; ${this.state.calls.dump(5)}`,
+      () =>
+        `response URL ${idOrUrl} received ${this.responsesFor(idOrUrl).length} answer(s), expected ${count}; ${this.state.calls.dump(5)}`,
     );
   }
 
@@ -189,7 +206,9 @@ export class FakeSlack {
 
   /** The Home tab last published for a user. */
   homeView(userId: string): JsonObject | undefined {
-    const published = this.state.views.filter((record) => record.method === "views.publish" && record.userId === userId);
+    const published = this.state.views.filter(
+      (record) => record.method === "views.publish" && record.userId === userId,
+    );
     const last = published[published.length - 1];
     return last === undefined ? undefined : structuredClone(last.view);
   }
@@ -213,9 +232,9 @@ export class FakeSlack {
     return this.state.hub.connectionCount;
   }
 
-  /** The visible text of a message: its blocks flattened, else its text. */
-  textOf(message: Pick<StoredMessage, "text" | "blocks" | "attachments">): string {
-    return visibleText(message);
+  /** The visible text of a message or of call arguments: the blocks flattened, else the text. */
+  textOf(content: LooseContent): string {
+    return visibleText(toContent(content));
   }
 
   /** A plain-text rendering of one channel (or all channels with messages), threads indented. */

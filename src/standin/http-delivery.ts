@@ -43,9 +43,16 @@ export function buildSignedRequest(
 ): SentRequest {
   const timestamp = options.timestamp ?? nowSeconds;
   const signed = signedHeaders(options.signingSecret ?? signingSecret, timestamp, body);
-  const headers: Record<string, string> = { "Content-Type": contentType, "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)" };
+  const headers: Record<string, string> = {
+    "Content-Type": contentType,
+    "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+  };
   const omit: readonly string[] =
-    options.omitHeaders === true ? ["signature", "timestamp"] : options.omitHeaders === false ? [] : (options.omitHeaders ?? []);
+    options.omitHeaders === true
+      ? ["signature", "timestamp"]
+      : options.omitHeaders === false
+        ? []
+        : (options.omitHeaders ?? []);
   if (!omit.includes("timestamp")) headers["X-Slack-Request-Timestamp"] = signed["X-Slack-Request-Timestamp"] ?? "";
   if (!omit.includes("signature")) {
     const signature = signed["X-Slack-Signature"] ?? "";
@@ -69,7 +76,8 @@ export async function sendRequest(request: SentRequest, timeoutMs: number, now: 
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (cause) {
-    const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
+    const reason =
+      cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
     throw new SlipwayError("standin_delivery_failed", `POST ${request.url} failed: ${reason}`, { cause });
   }
   const body = await response.text();

@@ -45,12 +45,16 @@ export class MessageStore {
   private readonly byChannel = new Map<string, Map<string, StoredMessage>>();
   private readonly ephemeralList: EphemeralMessage[] = [];
 
+  /** @param onChange told about every message posted, edited or deleted */
+  constructor(private readonly onChange: (message: StoredMessage) => void = () => undefined) {}
+
   post(message: Omit<StoredMessage, "edits" | "replies" | "deleted">): StoredMessage {
     const stored: StoredMessage = { ...message, edits: [], replies: [], deleted: false };
     this.channelMap(message.channel).set(message.ts, stored);
     if (message.threadTs !== undefined) {
       this.find(message.channel, message.threadTs)?.replies.push(message.ts);
     }
+    this.onChange(stored);
     return stored;
   }
 
@@ -73,10 +77,12 @@ export class MessageStore {
     if (change.text !== undefined) message.text = change.text;
     if (change.blocks !== undefined) message.blocks = change.blocks;
     if (change.attachments !== undefined) message.attachments = change.attachments;
+    this.onChange(message);
   }
 
   delete(message: StoredMessage): void {
     message.deleted = true;
+    this.onChange(message);
   }
 
   /** Messages of a channel (or of all channels) in ts order, replies included. */

@@ -110,10 +110,17 @@ export function findElement(
 
 function optionsMatching(element: JsonObject, values: readonly string[]): JsonObject[] {
   const options = Array.isArray(element.options) ? element.options.filter(isJsonObject) : [];
-  return values.map((value) => options.find((option) => option.value === value) ?? { text: { type: "plain_text", text: value }, value });
+  return values.map(
+    (value) => options.find((option) => option.value === value) ?? { text: { type: "plain_text", text: value }, value },
+  );
 }
 
-function actionObject(input: BlockActionInput, found: ReturnType<typeof findElement>, blockId: string, nowMs: number): JsonObject {
+function actionObject(
+  input: BlockActionInput,
+  found: ReturnType<typeof findElement>,
+  blockId: string,
+  nowMs: number,
+): JsonObject {
   const element = found?.element;
   const type = typeof element?.type === "string" ? element.type : "button";
   const base: JsonObject = { type, action_id: input.actionId, block_id: blockId, action_ts: actionTs(nowMs) };
@@ -121,7 +128,10 @@ function actionObject(input: BlockActionInput, found: ReturnType<typeof findElem
     return { ...base, selected_options: optionsMatching(element ?? {}, input.selectedValues ?? []) };
   }
   if (type.endsWith("_select") || type === "radio_buttons") {
-    const [selected] = optionsMatching(element ?? {}, input.selectedValues ?? (input.value === undefined ? [] : [input.value]));
+    const [selected] = optionsMatching(
+      element ?? {},
+      input.selectedValues ?? (input.value === undefined ? [] : [input.value]),
+    );
     return { ...base, selected_option: selected ?? null };
   }
   const value = input.value ?? (typeof element?.value === "string" ? element.value : undefined);
@@ -152,7 +162,9 @@ export function blockActionPayload(
   const values: JsonObject = {};
   if ("selected_options" in action || "selected_option" in action) {
     const { type, selected_options, selected_option } = action;
-    values[blockId] = { [input.actionId]: { type, ...(selected_options ? { selected_options } : { selected_option }) } };
+    values[blockId] = {
+      [input.actionId]: { type, ...(selected_options ? { selected_options } : { selected_option }) },
+    };
   }
   const container: JsonObject = {
     type: "message",
@@ -200,7 +212,9 @@ export function viewSubmissionPayload(
       bot_id: identity.botId,
       root_view_id: context.viewId,
       previous_view_id: null,
-      private_metadata: input.privateMetadata ?? (typeof context.view.private_metadata === "string" ? context.view.private_metadata : ""),
+      private_metadata:
+        input.privateMetadata ??
+        (typeof context.view.private_metadata === "string" ? context.view.private_metadata : ""),
       state: { values: input.values },
       hash: `${Math.floor(context.nowMs / 1000)}.${randomBytes(4).toString("hex")}`,
     },

@@ -162,7 +162,12 @@ export class SocketHub {
   async close(): Promise<void> {
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(new SlipwayError("standin_closed", `the stand-in closed before envelope ${pending.envelope.envelopeId} was acked`));
+      pending.reject(
+        new SlipwayError(
+          "standin_closed",
+          `the stand-in closed before envelope ${pending.envelope.envelopeId} was acked`,
+        ),
+      );
     }
     this.pending.clear();
     await Promise.all([...this.sockets].map((ws) => closeSocket(ws)));
@@ -186,7 +191,9 @@ export class SocketHub {
         if (pending.socket !== ws) continue;
         clearTimeout(pending.timer);
         this.pending.delete(id);
-        pending.reject(new SlipwayError("standin_socket_closed", `Socket Mode connection closed before envelope ${id} was acked`));
+        pending.reject(
+          new SlipwayError("standin_socket_closed", `Socket Mode connection closed before envelope ${id} was acked`),
+        );
       }
       this.options.onConnections(this.connectionCount);
       this.options.feed.notify();

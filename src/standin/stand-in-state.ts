@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
-import { CallLog, type ApiCall } from "./call-log.js";
+import { type ApiCall, CallLog } from "./call-log.js";
 import { FaultInjector } from "./fault-injector.js";
 import { MessageStore, type StoredMessage } from "./message-store.js";
 import { RateLimiter, type RateLimitOptions } from "./rate-limiter.js";
-import { ResponseUrls, type ResponseRecord, type ResponseUrlEntry } from "./response-urls.js";
+import { type ResponseRecord, type ResponseUrlEntry, ResponseUrls } from "./response-urls.js";
 import { SlackTsClock } from "./slack-ts.js";
 import { SocketHub } from "./socket-hub.js";
 import { TriggerIds } from "./trigger-ids.js";
@@ -108,7 +108,7 @@ export function createState(options: FakeSlackOptions): StandInState {
     options,
     now,
     workspace,
-    store: new MessageStore(),
+    store: new MessageStore((message) => events.emit("message", structuredClone(message))),
     tsClock: new SlackTsClock(now),
     calls: new CallLog(),
     feed,

@@ -1,4 +1,5 @@
 import { flattenBlocks } from "./flatten-blocks.js";
+import { isJsonObject } from "./json.js";
 import type { EphemeralMessage, MessageContent, StoredMessage } from "./message-store.js";
 import { compareSlackTs, slackTsToMillis } from "./slack-ts.js";
 import type { ChannelInfo } from "./workspace.js";
@@ -8,6 +9,24 @@ export interface TranscriptOptions {
   ephemeral?: boolean;
   /** Show earlier versions of edited messages under them. @default false */
   history?: boolean;
+  /** Render only the thread whose root has this ts. */
+  threadTs?: string;
+}
+
+/** Message-like content as found in call arguments: anything not of the right shape is ignored. */
+export interface LooseContent {
+  text?: unknown;
+  blocks?: unknown;
+  attachments?: unknown;
+}
+
+/** Narrows loose content (e.g. `call.args`) to message content. */
+export function toContent(loose: LooseContent): MessageContent {
+  return {
+    text: typeof loose.text === "string" ? loose.text : "",
+    blocks: Array.isArray(loose.blocks) ? loose.blocks.filter(isJsonObject) : [],
+    attachments: Array.isArray(loose.attachments) ? loose.attachments.filter(isJsonObject) : [],
+  };
 }
 
 /** The text a person would read: the blocks when there are any, else the text, else attachments. */
@@ -15,7 +34,11 @@ export function visibleText(content: MessageContent): string {
   if (content.blocks.length > 0) return flattenBlocks(content.blocks);
   if (content.text.trim() !== "") return content.text;
   return content.attachments
-    .map((attachment) => [attachment.pretext, attachment.title, attachment.text, attachment.fallback].find((value) => typeof value === "string"))
+    .map((attachment) =>
+      [attachment.pretext, attachment.title, attachment.text, attachment.fallback].find(
+        (value) => typeof value === "string",
+      ),
+    )
     .filter((value): value is string => typeof value === "string")
     .join("\n");
 }
@@ -66,7 +89,11 @@ export function renderChannel(
     ...messages.map((message): Entry => ({ kind: "message", message })),
     ...(showEphemeral ? ephemerals.map((message): Entry => ({ kind: "ephemeral", message })) : []),
   ].sort((a, b) => compareSlackTs(a.message.ts, b.message.ts));
-  const roots = entries.filter((entry) => entry.message.threadTs === undefined || !messages.some((m) => m.ts === entry.message.threadTs));
+  const roots = entries.filter(
+    (entry) =>
+      (entry.message.threadTs === undefined || !messages.some((m) => m.ts === entry.message.threadTs)) &&
+      (options.threadTs === undefined || entry.message.ts === options.threadTs),
+  );
   const lines = [`#${channel.name} (${channel.id})`];
   for (const root of roots) {
     lines.push(line(root, "  ", userName, options));

@@ -59,7 +59,10 @@ export function waitUntil<T>(
     if (settled) return;
     unsubscribe = feed.subscribe(attempt);
     timer = setTimeout(
-      () => finish(() => reject(new SlipwayError("standin_wait_timeout", `timed out after ${timeoutMs} ms: ${describe()}`))),
+      () =>
+        finish(() =>
+          reject(new SlipwayError("standin_wait_timeout", `timed out after ${timeoutMs} ms: ${describe()}`)),
+        ),
       timeoutMs,
     );
   });

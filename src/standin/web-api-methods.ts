@@ -212,16 +212,27 @@ const authTest: MethodHandler = (_args, deps) => {
   };
 };
 
-function readView(args: JsonObject, kind: "modal" | "home"): { ok: true; view: JsonObject } | { ok: false; result: JsonObject } {
+function readView(
+  args: JsonObject,
+  kind: "modal" | "home",
+): { ok: true; view: JsonObject } | { ok: false; result: JsonObject } {
   const raw = typeof args.view === "string" ? parseJson(args.view) : args.view;
-  if (!isJsonObject(raw)) return { ok: false, result: apiError("invalid_arguments", ["[ERROR] missing required field: view"]) };
+  if (!isJsonObject(raw))
+    return { ok: false, result: apiError("invalid_arguments", ["[ERROR] missing required field: view"]) };
   if (raw.type !== kind) {
-    return { ok: false, result: apiError("invalid_arguments", [`[ERROR] view type must be ${kind} [json-pointer:/view/type]`]) };
+    return {
+      ok: false,
+      result: apiError("invalid_arguments", [`[ERROR] view type must be ${kind} [json-pointer:/view/type]`]),
+    };
   }
   const blocks = decodeObjectArray(raw.blocks);
-  if (!blocks.ok) return { ok: false, result: apiError("invalid_arguments", ["[ERROR] must provide an array [json-pointer:/view/blocks]"]) };
-  const problems = blockProblems(blocks.value ?? [], LIMITS.surfaceBlocks).map((problem) =>
-    `[ERROR] ${problem.replace("json-pointer:/blocks", "json-pointer:/view/blocks")}`,
+  if (!blocks.ok)
+    return {
+      ok: false,
+      result: apiError("invalid_arguments", ["[ERROR] must provide an array [json-pointer:/view/blocks]"]),
+    };
+  const problems = blockProblems(blocks.value ?? [], LIMITS.surfaceBlocks).map(
+    (problem) => `[ERROR] ${problem.replace("json-pointer:/blocks", "json-pointer:/view/blocks")}`,
   );
   if (kind === "modal") {
     const title = isJsonObject(raw.title) ? raw.title.text : undefined;

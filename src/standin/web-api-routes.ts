@@ -21,7 +21,8 @@ function sendJson(res: ServerResponse, status: number, body: JsonObject, headers
 export async function handleHttp(state: StandInState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const path = new URL(req.url ?? "/", state.urls.base || "http://127.0.0.1/").pathname;
-    if (path.startsWith("/api/")) return await handleApi(state, req, res, decodeURIComponent(path.slice("/api/".length)));
+    if (path.startsWith("/api/"))
+      return await handleApi(state, req, res, decodeURIComponent(path.slice("/api/".length)));
     if (path.startsWith("/response/") && req.method === "POST") {
       return await handleResponseUrl(state, req, res, path.slice("/response/".length));
     }
@@ -51,7 +52,12 @@ function methodDeps(state: StandInState): MethodDeps {
   };
 }
 
-async function handleApi(state: StandInState, req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+async function handleApi(
+  state: StandInState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+): Promise<void> {
   const at = state.now();
   const parsed = parseApiRequest(req, await readBody(req));
   const args = parsed.ok ? parsed.args : {};
@@ -82,18 +88,14 @@ async function handleApi(state: StandInState, req: IncomingMessage, res: ServerR
   }
   const response = handler(args, methodDeps(state));
   answer(200, response);
-  announceMessage(state, method, response);
 }
 
-function announceMessage(state: StandInState, method: string, response: JsonObject): void {
-  if (response.ok !== true || !["chat.postMessage", "chat.update", "chat.delete"].includes(method)) return;
-  const channel = stringField(response, "channel");
-  const ts = stringField(response, "ts");
-  const message = channel === undefined || ts === undefined ? undefined : state.store.find(channel, ts);
-  if (message) state.events.emit("message", structuredClone(message));
-}
-
-async function handleResponseUrl(state: StandInState, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+async function handleResponseUrl(
+  state: StandInState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+): Promise<void> {
   const entry = state.responseUrls.get(id);
   const text = (await readBody(req)).toString("utf8");
   if (!entry) return sendJson(res, 404, { ok: false, error: "expired_url" });
@@ -101,7 +103,8 @@ async function handleResponseUrl(state: StandInState, req: IncomingMessage, res:
   const body = bodyOf(req, text);
   let outcome: Omit<ResponseRecord, "body" | "at">;
   if (!body) outcome = { status: 400, outcome: "rejected", error: "invalid_payload" };
-  else if (at - entry.createdAt > RESPONSE_URL_LIMITS.ttlMs) outcome = { status: 404, outcome: "rejected", error: "expired_url" };
+  else if (at - entry.createdAt > RESPONSE_URL_LIMITS.ttlMs)
+    outcome = { status: 404, outcome: "rejected", error: "expired_url" };
   else if (entry.responses.filter((r) => r.status === 200).length >= RESPONSE_URL_LIMITS.uses) {
     outcome = { status: 404, outcome: "rejected", error: "used_url" };
   } else {

@@ -16,3 +16,23 @@ export function connectRedis(url: string, kind: "worker" | "producer"): Redis {
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
 }
+
+/** Resolves once the connection is ready; fails with a message saying how to fix it when Redis does not answer in time. */
+export async function whenReady(redis: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      reject(
+        new Error(
+          `cannot reach Redis at ${url} after ${timeoutMs / 1000}s; start it (redis-server) or set REDIS_URL to a running server`,
+        ),
+      );
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once("ready", onReady);
+  });
+}

@@ -1,6 +1,6 @@
 import { type Logger, LogLevel, WebClient, type WebClientOptions } from "@slack/web-api";
-import { FakeSlack } from "../../src/standin/index.js";
 import type { FakeSlackOptions } from "../../src/standin/index.js";
+import { FakeSlack } from "../../src/standin/index.js";
 
 export const BOT_TOKEN = "xoxb-standin-test";
 export const APP_TOKEN = "xapp-1-standin-test";
@@ -53,7 +53,12 @@ export function quietLogger(): Logger {
 }
 
 export function client(slack: FakeSlack, options: WebClientOptions = {}, token = BOT_TOKEN): WebClient {
-  return new WebClient(token, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: quietLogger(), ...options });
+  return new WebClient(token, {
+    slackApiUrl: slack.apiUrl,
+    retryConfig: { retries: 0 },
+    logger: quietLogger(),
+    ...options,
+  });
 }
 
 /** Awaits a rejected promise and hands back what it was rejected with. */

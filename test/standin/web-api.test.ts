@@ -22,15 +22,28 @@ describe("Web API served to the real WebClient", () => {
   it("stores posts, thread replies and edits with Slack-shaped timestamps", async () => {
     const slack = await harness.slack();
     const web = client(slack);
-    const root = await web.chat.postMessage({ channel: CHANNEL, text: "deploying v1.2.0", blocks: [section("*Deploying* v1.2.0")] });
+    const root = await web.chat.postMessage({
+      channel: CHANNEL,
+      text: "deploying v1.2.0",
+      blocks: [section("*Deploying* v1.2.0")],
+    });
     expect(root.ok).toBe(true);
     expect(root.ts).toMatch(/^\d{10}\.\d{6}$/);
     expect(root.channel).toBe(CHANNEL);
     const reply = await web.chat.postMessage({ channel: CHANNEL, thread_ts: root.ts ?? "", text: "checklist passed" });
     expect(Number(reply.ts)).toBeGreaterThan(Number(root.ts));
-    const nested = await web.chat.postMessage({ channel: CHANNEL, thread_ts: reply.ts ?? "", text: "reply to a reply" });
+    const nested = await web.chat.postMessage({
+      channel: CHANNEL,
+      thread_ts: reply.ts ?? "",
+      text: "reply to a reply",
+    });
     expect(nested.message?.thread_ts).toBe(root.ts);
-    await web.chat.update({ channel: CHANNEL, ts: root.ts ?? "", text: "deployed v1.2.0", blocks: [section("*Deployed* v1.2.0")] });
+    await web.chat.update({
+      channel: CHANNEL,
+      ts: root.ts ?? "",
+      text: "deployed v1.2.0",
+      blocks: [section("*Deployed* v1.2.0")],
+    });
 
     const thread = slack.thread(CHANNEL, root.ts ?? "");
     expect(thread.map((message) => message.text)).toEqual(["deployed v1.2.0", "checklist passed", "reply to a reply"]);
@@ -66,7 +79,9 @@ describe("Web API served to the real WebClient", () => {
     expect(info.channel).toMatchObject({ id: CHANNEL, name: "deploys", is_member: true });
     const group = await web.usergroups.users.list({ usergroup: "S0APPROVE" });
     expect(group.users).toEqual(["U0ALICE01", "U0BOB0001"]);
-    expect(platformError(await rejectionOf(web.usergroups.users.list({ usergroup: "S0NOPE" })))).toBe("no_such_subteam");
+    expect(platformError(await rejectionOf(web.usergroups.users.list({ usergroup: "S0NOPE" })))).toBe(
+      "no_such_subteam",
+    );
   });
 
   it("posts to a channel by #name and to a user ID as a direct message", async () => {
@@ -80,7 +95,9 @@ describe("Web API served to the real WebClient", () => {
   it("refuses a wrong token, and a bot token for Socket Mode", async () => {
     const slack = await harness.slack();
     const wrong = client(slack, {}, "xoxb-wrong");
-    expect(platformError(await rejectionOf(wrong.chat.postMessage({ channel: CHANNEL, text: "x" })))).toBe("invalid_auth");
+    expect(platformError(await rejectionOf(wrong.chat.postMessage({ channel: CHANNEL, text: "x" })))).toBe(
+      "invalid_auth",
+    );
     const bot = client(slack);
     expect(platformError(await rejectionOf(bot.apps.connections.open({})))).toBe("not_allowed_token_type");
     expect(slack.messages()).toEqual([]);
@@ -93,24 +110,30 @@ describe("Web API served to the real WebClient", () => {
     expect(await error(web.chat.postMessage({ channel: "C0UNKNOWN", text: "x" }))).toBe("channel_not_found");
     expect(await error(web.chat.postMessage({ channel: "", text: "x" }))).toBe("channel_not_found");
     expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "" }))).toBe("no_text");
-    expect(await error(web.chat.update({ channel: CHANNEL, ts: "1700000000.000100", text: "x" }))).toBe("message_not_found");
+    expect(await error(web.chat.update({ channel: CHANNEL, ts: "1700000000.000100", text: "x" }))).toBe(
+      "message_not_found",
+    );
     expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x".repeat(40_001) }))).toBe("msg_too_long");
     const tooMany = Array.from({ length: 51 }, (_, index) => section(`block ${index}`));
     expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: tooMany }))).toBe("invalid_blocks");
-    expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: [section("y".repeat(3001))] }))).toBe(
-      "invalid_blocks",
-    );
+    expect(
+      await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: [section("y".repeat(3001))] })),
+    ).toBe("invalid_blocks");
     const header = { type: "header", text: { type: "plain_text", text: "h".repeat(151) } };
     expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: [header] }))).toBe("invalid_blocks");
     const context = { type: "context", elements: [{ type: "mrkdwn", text: "c".repeat(3001) }] };
-    expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: [context] }))).toBe("invalid_blocks");
+    expect(await error(web.chat.postMessage({ channel: CHANNEL, text: "x", blocks: [context] }))).toBe(
+      "invalid_blocks",
+    );
     expect(slack.messages()).toEqual([]);
     expect(slack.calls().every((call) => call.status === 200 && call.response.ok === false)).toBe(true);
   });
 
   it("says which block broke a limit, as Slack does", async () => {
     const slack = await harness.slack();
-    const thrown = await rejectionOf(client(slack).chat.postMessage({ channel: CHANNEL, text: "x", blocks: [section("y".repeat(3001))] }));
+    const thrown = await rejectionOf(
+      client(slack).chat.postMessage({ channel: CHANNEL, text: "x", blocks: [section("y".repeat(3001))] }),
+    );
     expect((thrown as WebAPIPlatformError).data.response_metadata?.messages).toEqual([
       "[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]",
     ]);

@@ -1,21 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { deleteKeys } from "../../src/store/delete-keys.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /** A key prefix no other test uses, so tests can share one Redis server. */
 export function uniquePrefix(label: string): string {
   return `t-${label}-${randomBytes(4).toString("hex")}`;
-}
-
-/** Deletes every key under `prefix`. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== "0");
 }
 
 /** A test's own Redis connection and prefix, cleaned up by `close()`. */

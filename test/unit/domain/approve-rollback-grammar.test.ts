@@ -21,7 +21,10 @@ describe("parseApproveCommand", () => {
   });
 
   it.each([
-    ["", "missing deployment id: say which deployment to approve, e.g. /approve d-7k3m9x2q (the id is on the approval card)"],
+    [
+      "",
+      "missing deployment id: say which deployment to approve, e.g. /approve d-7k3m9x2q (the id is on the approval card)",
+    ],
     ["xyz", "'xyz' is not a deployment id; ids look like d-7k3m9x2q and are shown on the approval card"],
     ["d-7k3m9x2", "'d-7k3m9x2' is not a deployment id"],
     ["d-0o1lil00", "'d-0o1lil00' is not a deployment id"],
@@ -45,11 +48,20 @@ describe("parseRollbackCommand", () => {
     ["production api 1.1.9-rc2", { kind: "rollback", environment: "production", service: "api", version: "1.1.9-rc2" }],
     [
       "production api v1.1.9 error rate up after release",
-      { kind: "rollback", environment: "production", service: "api", version: "v1.1.9", reason: "error rate up after release" },
+      {
+        kind: "rollback",
+        environment: "production",
+        service: "api",
+        version: "v1.1.9",
+        reason: "error rate up after release",
+      },
     ],
     ["production error rate up", { kind: "rollback", environment: "production", reason: "error rate up" }],
     ["staging 500 errors", { kind: "rollback", environment: "staging", reason: "500 errors" }],
-    ["production web p95 &gt; 2s &amp; rising", { kind: "rollback", environment: "production", service: "web", reason: "p95 > 2s & rising" }],
+    [
+      "production web p95 &gt; 2s &amp; rising",
+      { kind: "rollback", environment: "production", service: "web", reason: "p95 > 2s & rising" },
+    ],
     ["production bad\u200b deploy", { kind: "rollback", environment: "production", reason: "bad deploy" }],
     ["help", { kind: "help" }],
   ])("%j", (text, expected) => {
@@ -64,7 +76,7 @@ describe("parseRollbackCommand", () => {
     ["production v1.1.9`id`", "version 'v1.1.9`id`' contains a backtick"],
     ["production v1.1.9 api", "the service comes before the version: /rollback production api v1.1.9"],
     ["production --force", "unknown flag '--force'; /rollback takes no flags"],
-    ["production " + "word ".repeat(50), "the reason is 249 characters long; keep it to 200 or fewer"],
+    [`production ${"word ".repeat(50)}`, "the reason is 249 characters long; keep it to 200 or fewer"],
   ])("%j is refused", (text, message) => {
     const result = parseRollbackCommand(text, ctx);
     expect(result.kind).toBe("invalid");

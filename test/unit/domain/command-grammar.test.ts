@@ -20,8 +20,7 @@ const deploy = (
   environment: string,
   version: string,
   more: Partial<{ service: string; strategy: string; hotfix: boolean; dryRun: boolean }> = {},
-): DeployCommand =>
-  ({ kind: "deploy", environment, version, hotfix: false, dryRun: false, ...more }) as DeployCommand;
+): DeployCommand => ({ kind: "deploy", environment, version, hotfix: false, dryRun: false, ...more }) as DeployCommand;
 
 const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3";
 
@@ -65,7 +64,10 @@ const rows: readonly Row[] = [
     { refused: ["version 'v1.2' is not in the form MAJOR.MINOR.PATCH with an optional 'v' in front, e.g. v1.2.0"] },
   ],
   ["production latest", { refused: ["version 'latest' is not in the form MAJOR.MINOR.PATCH"] }],
-  ["production 1.2;rm -rf /", { refused: [`version '1.2;rm' contains a semicolon (;), which is not allowed; ${VERSION_CHARS}`] }],
+  [
+    "production 1.2;rm -rf /",
+    { refused: [`version '1.2;rm' contains a semicolon (;), which is not allowed; ${VERSION_CHARS}`] },
+  ],
   ["production $(id)", { refused: ["version '$(id)' contains a dollar sign ($), which is not allowed"] }],
   ["production `id`", { refused: ["version '`id`' contains a backtick, which is not allowed"] }],
   ["production v1.2.0`id`", { refused: ["version 'v1.2.0`id`' contains a backtick"] }],
@@ -75,8 +77,14 @@ const rows: readonly Row[] = [
   ["production v1.2.0|sh", { refused: ["contains a pipe (|), which is not allowed"] }],
   ["production v1.2.0&amp;&amp;reboot", { refused: ["version 'v1.2.0&&reboot' contains an ampersand (&)"] }],
   ["production v1.2.0\nrm -rf /", { refused: ["unknown service 'rm'; known: api, web"] }],
-  ["production v\uff11.2.0", { refused: ["contains '\uff11' (U+FF11, not a plain ASCII character), which is not allowed"] }],
-  ["production v1.2.0\u200b", { refused: ["version 'v1.2.0\ufffd' contains an invisible or control character (U+200B)"] }],
+  [
+    "production v\uff11.2.0",
+    { refused: ["contains '\uff11' (U+FF11, not a plain ASCII character), which is not allowed"] },
+  ],
+  [
+    "production v1.2.0\u200b",
+    { refused: ["version 'v1.2.0\ufffd' contains an invisible or control character (U+200B)"] },
+  ],
   ["production v1.2.0\u0000", { refused: ["contains an invisible or control character (U+0000)"] }],
   ["production v1.2.0-\u0430lpha", { refused: ["'\u0430' (U+0430, not a plain ASCII character)"] }],
   [
@@ -86,18 +94,31 @@ const rows: readonly Row[] = [
   ["production v1.2.0 apii", { refused: ["unknown service 'apii'; did you mean 'api'? known: api, web"] }],
   ["production v1.2.0 api extra", { refused: ["too many arguments: 'extra' is not expected here"] }],
   ["production v1.2.0 api a b c", { refused: ["too many arguments: 'a' (and 2 more) is not expected here"] }],
-  ["production v1.2.0 --dryrun", { refused: ["unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --hotfix and --dry-run"] }],
+  [
+    "production v1.2.0 --dryrun",
+    {
+      refused: ["unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --hotfix and --dry-run"],
+    },
+  ],
   ["production v1.2.0 -rf", { refused: ["unknown flag '-rf'; /deploy accepts --strategy, --hotfix and --dry-run"] }],
   ["production v1.2.0 --force", { refused: ["unknown flag '--force';"] }],
   [
     "production v1.2.0 --strategy",
-    { refused: ["--strategy needs a value: one of all-at-once, blue-green, canary, rolling, feature-flag, e.g. --strategy=canary"] },
+    {
+      refused: [
+        "--strategy needs a value: one of all-at-once, blue-green, canary, rolling, feature-flag, e.g. --strategy=canary",
+      ],
+    },
   ],
   ["production v1.2.0 --strategy= ", { refused: ["--strategy needs a value: one of all-at-once"] }],
   ["production v1.2.0 --strategy --hotfix", { refused: ["--strategy needs a value"] }],
   [
     "production v1.2.0 --strategy=canery",
-    { refused: ["unknown strategy 'canery'; did you mean canary? allowed: all-at-once, blue-green, canary, rolling, feature-flag"] },
+    {
+      refused: [
+        "unknown strategy 'canery'; did you mean canary? allowed: all-at-once, blue-green, canary, rolling, feature-flag",
+      ],
+    },
   ],
   ["production v1.2.0 --strategy=yolo", { refused: ["unknown strategy 'yolo'; allowed: all-at-once, blue-green"] }],
   ["production v1.2.0 --hotfix --hotfix", { refused: ["--hotfix is given more than once; give it once"] }],
@@ -112,17 +133,43 @@ const rows: readonly Row[] = [
   ["status api production", { kind: "status", service: "api", environment: "production" }],
   ["status production api", { kind: "status", service: "api", environment: "production" }],
   ["Status WEB Staging", { kind: "status", service: "web", environment: "staging" }],
-  ["status api web", { refused: ["'web' repeats what is already given; name at most one service and one environment"], usage: DEPLOY_USAGE.status }],
-  ["status api production extra", { refused: ["too many arguments: 'extra' is not expected here"], usage: DEPLOY_USAGE.status }],
+  [
+    "status api web",
+    {
+      refused: ["'web' repeats what is already given; name at most one service and one environment"],
+      usage: DEPLOY_USAGE.status,
+    },
+  ],
+  [
+    "status api production extra",
+    { refused: ["too many arguments: 'extra' is not expected here"], usage: DEPLOY_USAGE.status },
+  ],
   [
     "status foo",
-    { refused: ["unknown service or environment 'foo'; services: api, web; environments: development, staging, production"], usage: DEPLOY_USAGE.status },
+    {
+      refused: [
+        "unknown service or environment 'foo'; services: api, web; environments: development, staging, production",
+      ],
+      usage: DEPLOY_USAGE.status,
+    },
   ],
-  ["status --verbose", { refused: ["unknown flag '--verbose'; /deploy status takes no flags"], usage: DEPLOY_USAGE.status }],
-  ["stauts", { refused: ["unknown environment or sub-command 'stauts'; did you mean /deploy status?"], usage: DEPLOY_USAGE.status }],
+  [
+    "status --verbose",
+    { refused: ["unknown flag '--verbose'; /deploy status takes no flags"], usage: DEPLOY_USAGE.status },
+  ],
+  [
+    "stauts",
+    {
+      refused: ["unknown environment or sub-command 'stauts'; did you mean /deploy status?"],
+      usage: DEPLOY_USAGE.status,
+    },
+  ],
   ["history", { kind: "history" }],
   ["history web staging", { kind: "history", service: "web", environment: "staging" }],
-  ["history stagng", { refused: ["unknown service or environment 'stagng'; did you mean 'staging'?"], usage: DEPLOY_USAGE.history }],
+  [
+    "history stagng",
+    { refused: ["unknown service or environment 'stagng'; did you mean 'staging'?"], usage: DEPLOY_USAGE.history },
+  ],
   ["stats", { kind: "stats" }],
   ["stats api", { kind: "stats", service: "api" }],
   ["audit", { kind: "audit" }],
@@ -133,18 +180,54 @@ const rows: readonly Row[] = [
     { kind: "lock", environment: "production", service: "api", reason: "database migration", forMs: 7_200_000 },
   ],
   ["lock staging --for=30m freeze", { kind: "lock", environment: "staging", reason: "freeze", forMs: 1_800_000 }],
-  ["lock production &lt;3 release day &amp; more", { kind: "lock", environment: "production", reason: "<3 release day & more" }],
-  ["lock production api", { refused: ["missing reason: say why production is locked so others know"], usage: DEPLOY_USAGE.lock }],
-  ["lock", { refused: ["missing environment and reason, e.g. /deploy lock production api database migration --for 2h"], usage: DEPLOY_USAGE.lock }],
-  ["lock prod freeze", { refused: ["unknown environment 'prod'; did you mean 'production'?"], usage: DEPLOY_USAGE.lock }],
-  ["lock production freeze --for 2x", { refused: ["--for: duration '2x' is not understood"], usage: DEPLOY_USAGE.lock }],
-  ["lock production freeze --for", { refused: ["--for needs a value: a duration such as 30m, 2h or 1d, e.g. --for 2h"], usage: DEPLOY_USAGE.lock }],
-  ["lock production freeze --hotfix", { refused: ["unknown flag '--hotfix'; /deploy lock accepts --for"], usage: DEPLOY_USAGE.lock }],
-  ["lock production freeze --for 1h --for 2h", { refused: ["--for is given more than once"], usage: DEPLOY_USAGE.lock }],
+  [
+    "lock production &lt;3 release day &amp; more",
+    { kind: "lock", environment: "production", reason: "<3 release day & more" },
+  ],
+  [
+    "lock production api",
+    { refused: ["missing reason: say why production is locked so others know"], usage: DEPLOY_USAGE.lock },
+  ],
+  [
+    "lock",
+    {
+      refused: ["missing environment and reason, e.g. /deploy lock production api database migration --for 2h"],
+      usage: DEPLOY_USAGE.lock,
+    },
+  ],
+  [
+    "lock prod freeze",
+    { refused: ["unknown environment 'prod'; did you mean 'production'?"], usage: DEPLOY_USAGE.lock },
+  ],
+  [
+    "lock production freeze --for 2x",
+    { refused: ["--for: duration '2x' is not understood"], usage: DEPLOY_USAGE.lock },
+  ],
+  [
+    "lock production freeze --for",
+    { refused: ["--for needs a value: a duration such as 30m, 2h or 1d, e.g. --for 2h"], usage: DEPLOY_USAGE.lock },
+  ],
+  [
+    "lock production freeze --hotfix",
+    { refused: ["unknown flag '--hotfix'; /deploy lock accepts --for"], usage: DEPLOY_USAGE.lock },
+  ],
+  [
+    "lock production freeze --for 1h --for 2h",
+    { refused: ["--for is given more than once"], usage: DEPLOY_USAGE.lock },
+  ],
   ["unlock production", { kind: "unlock", environment: "production" }],
   ["unlock production web", { kind: "unlock", environment: "production", service: "web" }],
-  ["unlock", { refused: ["missing environment: say what to unlock, e.g. /deploy unlock production"], usage: DEPLOY_USAGE.unlock }],
-  ["unlock production web now", { refused: ["too many arguments: 'now' is not expected here"], usage: DEPLOY_USAGE.unlock }],
+  [
+    "unlock",
+    {
+      refused: ["missing environment: say what to unlock, e.g. /deploy unlock production"],
+      usage: DEPLOY_USAGE.unlock,
+    },
+  ],
+  [
+    "unlock production web now",
+    { refused: ["too many arguments: 'now' is not expected here"], usage: DEPLOY_USAGE.unlock },
+  ],
   ["unlock production wbe", { refused: ["unknown service 'wbe'; did you mean 'web'?"], usage: DEPLOY_USAGE.unlock }],
 ];
 
@@ -206,7 +289,7 @@ describe("parseDeployCommand", () => {
       const result = parseDeployCommand(text, ctx);
       expect(result.kind, text).toBe("invalid");
       if (result.kind !== "invalid") continue;
-      expect(result.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e<>]/u);
+      expect(result.message).not.toMatch(/[\p{Cc}\p{Cf}<>]/u);
       expect(result.message.length).toBeLessThan(400);
     }
   });
@@ -248,8 +331,16 @@ describe("parseDeployCommand", () => {
   it("reads a name that is both a service and an environment by position", () => {
     const shared = { environments: ["edge", "production"], services: ["edge", "api"] };
     expect(parseDeployCommand("status edge", shared)).toEqual({ kind: "status", service: "edge" });
-    expect(parseDeployCommand("status api edge", shared)).toEqual({ kind: "status", service: "api", environment: "edge" });
-    expect(parseDeployCommand("status edge edge", shared)).toEqual({ kind: "status", service: "edge", environment: "edge" });
+    expect(parseDeployCommand("status api edge", shared)).toEqual({
+      kind: "status",
+      service: "api",
+      environment: "edge",
+    });
+    expect(parseDeployCommand("status edge edge", shared)).toEqual({
+      kind: "status",
+      service: "edge",
+      environment: "edge",
+    });
   });
 
   it("cuts a long list of known names short", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { IllegalTransitionError } from "../../../src/domain/deployment-state.js";
 import {
   type Deployment,
   durationMs,
@@ -8,10 +7,11 @@ import {
   newDeployment,
   nextStageIndex,
   progressPercent,
-  type StageStatus,
   STRATEGIES,
+  type StageStatus,
   updateStage,
 } from "../../../src/domain/deployment.js";
+import { IllegalTransitionError } from "../../../src/domain/deployment-state.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -87,7 +87,9 @@ describe("moveTo", () => {
   });
 
   it("records why a deployment failed", () => {
-    const failed = moveTo(newDeployment(input, T0), "failed", T0 + 3, { failureReason: "checklist item coverage failed" });
+    const failed = moveTo(newDeployment(input, T0), "failed", T0 + 3, {
+      failureReason: "checklist item coverage failed",
+    });
     expect(failed.failureReason).toBe("checklist item coverage failed");
     expect(failed.finishedAt).toBe(T0 + 3);
   });

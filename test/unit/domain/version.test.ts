@@ -41,7 +41,10 @@ describe("parseVersion", () => {
 
   it.each([
     ["", "a version is required, e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3"],
-    ["1.2", "version '1.2' is not in the form MAJOR.MINOR.PATCH with an optional 'v' in front, e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3"],
+    [
+      "1.2",
+      "version '1.2' is not in the form MAJOR.MINOR.PATCH with an optional 'v' in front, e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3",
+    ],
     ["1.2.3.4", "version '1.2.3.4' is not in the form MAJOR.MINOR.PATCH"],
     ["V1.2.0", "version 'V1.2.0' is not in the form MAJOR.MINOR.PATCH"],
     ["vv1.2.0", "version 'vv1.2.0' is not in the form MAJOR.MINOR.PATCH"],
