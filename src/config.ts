@@ -29,7 +29,10 @@ const schema = z
       .optional(),
     [ENV_KEYS.appToken]: z
       .string()
-      .regex(/^xapp-/, "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)")
+      .regex(
+        /^xapp-/,
+        "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)",
+      )
       .optional(),
     [ENV_KEYS.slackApiUrl]: z
       .url({ error: "SLACK_API_URL must be a URL such as https://slack.com/api/" })

@@ -8,8 +8,8 @@ import { pino } from "pino";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startSlipway } from "./runtime.js";
-import { FakeSlack } from "./standin/fake-slack.js";
 import type { ApiCall } from "./standin/call-log.js";
+import { FakeSlack } from "./standin/fake-slack.js";
 import { deleteKeys } from "./store/delete-keys.js";
 
 /*
@@ -30,7 +30,12 @@ function say(line = ""): void {
 }
 
 async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1_500, retryStrategy: () => null });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1_500,
+    retryStrategy: () => null,
+  });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
@@ -45,7 +50,9 @@ async function redisAnswers(url: string): Promise<boolean> {
 /** One line per Slack call the stand-in received, so the reader sees the thread being built. */
 function describeCall(slack: FakeSlack, call: ApiCall): string | undefined {
   const text = slack.textOf({ text: String(call.args.text ?? ""), blocks: [], attachments: [] });
-  const firstLine = (call.args.blocks ? slack.textOf({ text: "", blocks: call.args.blocks as never[], attachments: [] }) : text)
+  const firstLine = (
+    call.args.blocks ? slack.textOf({ text: "", blocks: call.args.blocks as never[], attachments: [] }) : text
+  )
     .split("\n")
     .find((l) => l.trim() !== "");
   switch (call.method) {
@@ -117,7 +124,8 @@ export async function runDemo(): Promise<number> {
         { timeoutMs: STORY_TIMEOUT_MS },
       );
       await slack.waitFor(
-        (call) => call.method === "chat.update" && call.args.ts === root.ts && /Succeeded|Failed/.test(String(call.args.text)),
+        (call) =>
+          call.method === "chat.update" && call.args.ts === root.ts && /Succeeded|Failed/.test(String(call.args.text)),
         { timeoutMs: 10_000 },
       );
       say();

@@ -40,7 +40,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
     const path = (req.url ?? "/").split("?")[0];
     const route = `${req.method ?? "GET"} ${path}`;
     const handler = routes[route];
-    res.on("finish", () => telemetry.httpRequests.inc({ route: handler ? route : "other", status: String(res.statusCode) }));
+    res.on("finish", () =>
+      telemetry.httpRequests.inc({ route: handler ? route : "other", status: String(res.statusCode) }),
+    );
     if (!handler) {
       send(res, 404, `no route for ${req.method} ${path}\n`);
       return;

@@ -6,19 +6,23 @@ import { deploymentIdFrom } from "./domain/ids.js";
 import { Notifications } from "./engine/notifications.js";
 import { startPipelineWorker } from "./engine/pipeline-worker.js";
 import { createQueues } from "./engine/queues.js";
+import { SlipwayError } from "./errors.js";
 import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
 import { Catalog } from "./manifests/catalog.js";
 import { loadManifests } from "./manifests/load.js";
 import { createSlackApp } from "./slack/app.js";
 import { startNotifier } from "./slack/notifier.js";
+import { Pacer } from "./slack/pacer.js";
 import { SlackRefStore } from "./slack/slack-refs.js";
 import { createWebClient } from "./slack/web-client.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
 import { connectRedis, whenReady } from "./store/redis.js";
 import { createTelemetry } from "./telemetry.js";
-import { SlipwayError } from "./errors.js";
+
+/** Slack allows about one message a second per channel, with short bursts. */
+const SLACK_PACE = { burst: 3, intervalMs: 1_000 } as const;
 
 export interface RunningSlipway {
   readonly port: number;
@@ -27,7 +31,12 @@ export interface RunningSlipway {
 }
 
 /** Wires Slipway for one role: `app` takes Slack requests, `worker` runs pipelines and notifications, `all` both. */
-export async function startSlipway(config: Config, role: Role, log: Logger, now: () => number = Date.now): Promise<RunningSlipway> {
+export async function startSlipway(
+  config: Config,
+  role: Role,
+  log: Logger,
+  now: () => number = Date.now,
+): Promise<RunningSlipway> {
   const manifests = await loadManifests(config.manifestsDir);
   if (manifests.errors.length > 0) {
     throw new SlipwayError(
@@ -75,6 +84,7 @@ export async function startSlipway(config: Config, role: Role, log: Logger, now:
         slack,
         store,
         refs: new SlackRefStore(producer, config.keyPrefix),
+        pacer: new Pacer(producer, k.pace, SLACK_PACE),
         log: log.child({ component: "notifier" }),
         now,
       }),

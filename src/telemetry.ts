@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 
 /** Slipway's own metrics, served at /metrics. */
 export function createTelemetry() {

@@ -96,12 +96,7 @@ export function nextStageIndex(deployment: Deployment): number {
   return deployment.stages.findIndex((s) => s.status !== "succeeded" && s.status !== "skipped");
 }
 
-export function updateStage(
-  deployment: Deployment,
-  index: number,
-  change: Partial<StageRun>,
-  now: number,
-): Deployment {
+export function updateStage(deployment: Deployment, index: number, change: Partial<StageRun>, now: number): Deployment {
   const stage = deployment.stages[index];
   if (!stage) throw new RangeError(`deployment ${deployment.id} has no stage ${index}`);
   const stages = deployment.stages.slice();

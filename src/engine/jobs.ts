@@ -16,14 +16,8 @@ export const JOBS = {
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
   },
   notify: {
-    /** Post the root message of a new deployment. */
-    post: deploymentRef,
-    /** Edit the root message to the deployment's latest state. */
-    render: deploymentRef,
-    /** Post the thread reply for a finished stage. */
-    stage: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
-    /** Post the final summary reply. */
-    summary: deploymentRef,
+    /** Bring the deployment's Slack messages up to date with the store. */
+    sync: deploymentRef,
   },
 } as const;
 

@@ -1,18 +1,13 @@
 import { UnrecoverableError } from "bullmq";
-import {
-  type Deployment,
-  moveTo,
-  nextStageIndex,
-  updateStage,
-} from "../domain/deployment.js";
+import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Catalog } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
-import type { Queues } from "./queues.js";
 import type { Notifications } from "./notifications.js";
+import type { Queues } from "./queues.js";
 import { runStage } from "./stage-runner.js";
 
 /*
@@ -40,11 +35,7 @@ export function advanceJobId(deploymentId: string, stageIndex: number): string {
 }
 
 export async function enqueueAdvance(queues: Queues, deploymentId: string, stageIndex: number): Promise<void> {
-  await queues.pipeline.add(
-    "advance",
-    { deploymentId, stageIndex },
-    { jobId: advanceJobId(deploymentId, stageIndex) },
-  );
+  await queues.pipeline.add("advance", { deploymentId, stageIndex }, { jobId: advanceJobId(deploymentId, stageIndex) });
 }
 
 /**
@@ -74,7 +65,12 @@ export async function advance(
 
   const environment = deps.catalog.environment(deployment.service, deployment.environment);
   if (!environment) {
-    await finish(deps, deployment, "failed", `the manifest no longer defines ${deployment.service}/${deployment.environment}`);
+    await finish(
+      deps,
+      deployment,
+      "failed",
+      `the manifest no longer defines ${deployment.service}/${deployment.environment}`,
+    );
     return;
   }
 
@@ -111,7 +107,9 @@ export async function advance(
   stageLog.info("stage started");
   const result = await runStage(deps.catalog.require(deployment.service), stageConfig, deployment, signal, stageLog);
   if (signal.aborted) {
-    throw new FencedOffError(`stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`);
+    throw new FencedOffError(
+      `stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`,
+    );
   }
   stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
 
@@ -128,9 +126,10 @@ export async function advance(
       },
       now(),
     );
-    return result.ok ? finished : moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
+    return result.ok
+      ? finished
+      : moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
   });
-  await notifications.stageFinished(deployment, due);
   await notifications.changed(deployment);
 
   if (!result.ok) return;
@@ -178,7 +177,12 @@ async function finish(
   await deps.notifications.changed(done);
 }
 
-function failureWords(result: { exitCode: number | null; timedOut: boolean; aborted: boolean; spawnError?: string }): string {
+function failureWords(result: {
+  exitCode: number | null;
+  timedOut: boolean;
+  aborted: boolean;
+  spawnError?: string;
+}): string {
   if (result.spawnError) return `could not start: ${result.spawnError}`;
   if (result.timedOut) return "timed out";
   if (result.aborted) return "was stopped";

@@ -1,4 +1,4 @@
-import { Queue, type DefaultJobOptions } from "bullmq";
+import { type DefaultJobOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { QueueName } from "./jobs.js";
 

@@ -31,10 +31,16 @@ export interface RequestDeps {
 }
 
 /** What a deployment would do, without doing it: for `--dry-run` and for checks before queuing. */
-export function planDeployment(catalog: Catalog, request: Pick<DeploymentRequest, "service" | "environment" | "strategy">) {
+export function planDeployment(
+  catalog: Catalog,
+  request: Pick<DeploymentRequest, "service" | "environment" | "strategy">,
+) {
   const service = catalog.service(request.service);
   if (!service) {
-    return { ok: false as const, message: `unknown service '${request.service}'; known: ${catalog.serviceNames().join(", ")}` };
+    return {
+      ok: false as const,
+      message: `unknown service '${request.service}'; known: ${catalog.serviceNames().join(", ")}`,
+    };
   }
   const environment = service.manifest.environments[request.environment];
   if (!environment) {
@@ -88,7 +94,7 @@ export async function requestDeployment(deps: RequestDeps, request: DeploymentRe
     };
   }
   try {
-    await deps.notifications.created(deployment);
+    await deps.notifications.changed(deployment);
     await enqueueAdvance(deps.queues, deployment.id, 0);
   } catch (error) {
     // Recorded but not queued: end it, so it does not hold the service and environment.

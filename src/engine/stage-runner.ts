@@ -2,8 +2,8 @@ import type { Deployment } from "../domain/deployment.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import type { StageConfig } from "../manifests/schema.js";
-import { runCommand, type CommandResult } from "../targets/run-command.js";
-import { invocationEnv, type InvocationContext } from "../targets/target.js";
+import { type CommandResult, runCommand } from "../targets/run-command.js";
+import { type InvocationContext, invocationEnv } from "../targets/target.js";
 
 /** The same key on every attempt of a step, so a target can tell a repeat from new work. */
 export function idempotencyKey(deploymentId: string, stage: string, step?: string): string {

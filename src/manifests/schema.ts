@@ -1,17 +1,28 @@
 /*
  * The service manifest: one YAML file per service naming its Slack channels,
- * its deploy target and, per environment, the strategy and the stages to run.
+ * its roles, its deploy target, its checklist and, per environment, the
+ * strategy, the stages to run, the approval policy, who may do what, and
+ * when deployments may start.
  *
  * Every object is strict so a misspelt key is an error rather than a silently
  * ignored setting. Checks that span fields (one of `run`/`action` per stage,
- * unique stage names, actions declared by the target) run even when other
- * parts of the file are wrong, so one `slipway validate` shows every problem;
- * they therefore read the value defensively instead of trusting its type.
+ * unique stage names, actions declared by the target, roles and checklist
+ * items that exist) run even when other parts of the file are wrong, so one
+ * `slipway validate` shows every problem; they therefore read the value
+ * defensively instead of trusting its type.
+ *
+ * Defaults that depend on the environment's name (production needs one
+ * approval) are filled in after validation, so the parsed manifest always
+ * holds a complete approval policy and a permission for every action.
  */
 import { z } from "zod";
+import { COMPARISONS, SECTIONS, TASK_FAIL_MODES } from "../domain/checklist.js";
 import { STRATEGIES } from "../domain/deployment.js";
+import { parseDuration } from "../domain/duration.js";
+import { ACTIONS, type Action, ANYONE, type RoleList } from "../domain/policy.js";
+import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
-import { formatPath, manifestErrorMap } from "./format-errors.js";
+import { closestMatch, describeValue, formatPath, manifestErrorMap } from "./format-errors.js";
 
 /** Default per-action timeout of a target when the manifest gives none. */
 export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
@@ -124,9 +135,298 @@ export const stageSchema = z
   })
   .superRefine(checkRunOrAction, { when: () => true });
 
+/* Roles ------------------------------------------------------------------- */
+
+const roleName = lowercaseName(41);
+
+const roleKey = roleName.refine((name) => name !== ANYONE, {
+  error: `'${ANYONE}' is reserved: in permissions it means everyone; give the role another name`,
+});
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, {
+  error: (issue) =>
+    `'${String(issue.input)}' is not a Slack user id: use the member id (like U0123ABCD, from the person's profile → ⋮ → Copy member ID), not the name`,
+});
+
+const userGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, {
+  error: (issue) =>
+    `'${String(issue.input)}' is not a Slack user-group id: use the group's id (like S0123ABCD, returned by usergroups.list), not its @handle`,
+});
+
+function checkRoleHasMembers(role: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(role)) return;
+  const size = (value: unknown) => (Array.isArray(value) ? value.length : isPresent(value) ? 1 : 0);
+  if (size(role.users) + size(role.groups) === 0) {
+    ctx.addIssue({
+      code: "custom",
+      input: role,
+      message:
+        "a role needs at least one member: list Slack user ids under users or user-group ids under groups, e.g. { users: [U0123ABCD] }",
+    });
+  }
+}
+
+export const roleSchema = z
+  .strictObject({
+    /** Slack user ids (`U…`, `W…`). */
+    users: z.array(userId).default([]),
+    /** Slack user-group ids (`S…`); membership is looked up when someone acts. */
+    groups: z.array(userGroupId).default([]),
+  })
+  .superRefine(checkRoleHasMembers, { when: () => true });
+
+/** `anyone`, or a list of role names of which a person needs one. */
+const roleList = z.union([z.literal(ANYONE), z.array(roleName).min(1)], {
+  error: (issue) => {
+    if (issue.code !== "invalid_union") return undefined;
+    if (typeof issue.input === "string") {
+      return `'${issue.input}' is neither ${ANYONE} nor a list of roles: write [${issue.input}] to name one role, or ${ANYONE}`;
+    }
+    return `expected ${ANYONE} or a list of role names such as [deployers]; got ${describeValue(issue.input)}`;
+  },
+});
+
+/* Checklist ---------------------------------------------------------------- */
+
+/** Default timeout of a command check when the item gives none. */
+export const DEFAULT_CHECK_TIMEOUT_SECONDS = 60;
+
+const itemId = lowercaseName(41);
+
+const relativeFile = z.string().min(1);
+
+const jsonPath = z.string().regex(/^[^.\s]+(?:\.[^.\s]+)*$/, {
+  error: (issue) =>
+    `'${String(issue.input)}' is not a dotted path: name the keys from the top of the file, separated by dots, e.g. total.lines.pct`,
+});
+
+export const commandCheckSchema = z.strictObject({
+  kind: z.literal("command"),
+  /** Passes when the command exits 0; run from the target's working directory, without a shell. */
+  run: argv,
+  /** Default 60. */
+  timeoutSeconds: timeoutSeconds.optional(),
+});
+
+export const jsonCheckSchema = z.strictObject({
+  kind: z.literal("json"),
+  /** Relative to the target's working directory. */
+  file: relativeFile,
+  /** Dotted path to a number in the file, e.g. `total.lines.pct`; array indexes are numbers (`runs.0.score`). */
+  path: jsonPath,
+  op: z.enum(COMPARISONS),
+  value: z.number(),
+});
+
+function checkTaskMatch(check: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(check)) return;
+  const { fail, match } = check;
+  if (fail === "open-matching" && !isPresent(match)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["match"],
+      input: match,
+      message:
+        "required when fail is open-matching: a regular expression for the open items that fail, e.g. critical|high",
+    });
+  } else if (fail === "open" && isPresent(match)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["match"],
+      input: match,
+      message:
+        "only used with fail: open-matching; remove it, or set fail: open-matching to fail only on matching items",
+    });
+  }
+  if (typeof match === "string") {
+    try {
+      new RegExp(match, "i");
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["match"],
+        input: match,
+        message: `'${match}' is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`,
+      });
+    }
+  }
+}
+
+export const tasksCheckSchema = z
+  .strictObject({
+    kind: z.literal("tasks"),
+    /** A markdown file with task lists (`- [ ]`, `- [x]`), relative to the target's working directory. */
+    file: relativeFile,
+    /** `open`: any open task fails; `open-matching`: an open task whose text matches `match` fails. */
+    fail: z.enum(TASK_FAIL_MODES),
+    /** Regular expression, case-insensitive; only with `fail: open-matching`. */
+    match: z.string().min(1).optional(),
+  })
+  .superRefine(checkTaskMatch, { when: () => true });
+
+export const manualCheckSchema = z.strictObject({
+  kind: z.literal("manual"),
+  /** Roles allowed to tick it. Default: whoever may deploy to the environment. */
+  tickedBy: z.array(roleName).min(1).optional(),
+});
+
+export const checkSchema = z.discriminatedUnion("kind", [
+  commandCheckSchema,
+  jsonCheckSchema,
+  tasksCheckSchema,
+  manualCheckSchema,
+]);
+
+export const checklistItemSchema = z.strictObject({
+  id: itemId,
+  title: z.string().min(1).max(150),
+  section: z.enum(SECTIONS),
+  /** Default true; false makes the item advisory: shown, never blocking. */
+  required: z.boolean().default(true),
+  check: checkSchema,
+});
+
+/* Approval and permissions ------------------------------------------------- */
+
+/** The environment that needs approval when its manifest says nothing about it. */
+export const APPROVAL_REQUIRED_BY_DEFAULT_IN = "production";
+export const DEFAULT_APPROVAL_COUNT = 1;
+export const DEFAULT_APPROVAL_EXPIRY = "4h";
+const MAX_APPROVAL_COUNT = 10;
+
+const approvalCount = z
+  .number()
+  .min(1)
+  .max(MAX_APPROVAL_COUNT)
+  .refine(Number.isInteger, {
+    error: (issue) => `expected a whole number of approvals, got ${String(issue.input)}`,
+  });
+
+const durationText = z.string().superRefine((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", input: text, message: parsed.message });
+});
+
+export const approvalSchema = z.strictObject({
+  /** Default true once an approval section is written. */
+  required: z.boolean().default(true),
+  /** Distinct approvals needed (quorum), 1..10. Default 1. */
+  count: approvalCount.default(DEFAULT_APPROVAL_COUNT),
+  /** Roles that may approve. Default: permissions.approve, which defaults to anyone. */
+  approvers: roleList.optional(),
+  /** Whether the requester may approve their own deployment. Default false. */
+  allowSelfApproval: z.boolean().default(false),
+  /** How long a request waits for approval before it expires. Default 4h. */
+  expiresAfter: durationText.default(DEFAULT_APPROVAL_EXPIRY),
+});
+
+export const permissionsSchema = z.strictObject({
+  deploy: roleList.optional(),
+  approve: roleList.optional(),
+  rollback: roleList.optional(),
+  lock: roleList.optional(),
+});
+
+/* Windows ------------------------------------------------------------------ */
+
+function clockTime(allowEndOfDay: boolean) {
+  return z.string().refine((text) => parseClock(text, allowEndOfDay) !== undefined, {
+    error: (issue) =>
+      `'${String(issue.input)}' is not a time: write HH:MM on a 24-hour clock, e.g. "09:00"${allowEndOfDay ? ' (or "24:00" for the end of the day)' : ""}`,
+  });
+}
+
+const localDateTime = z.string().refine((text) => parseLocalDateTime(text) !== undefined, {
+  error: (issue) =>
+    `'${String(issue.input)}' is not a date and time: write "YYYY-MM-DD HH:MM" in the windows' time zone, e.g. "2026-12-20 00:00"`,
+});
+
+let knownTimeZones: readonly string[] | undefined;
+
+function timeZoneSuggestion(name: string): string {
+  knownTimeZones ??= Intl.supportedValuesOf("timeZone");
+  const match = closestMatch(name, knownTimeZones);
+  return match === undefined ? "" : ` — did you mean '${match}'?`;
+}
+
+const timeZone = z.string().refine(isTimeZone, {
+  error: (issue) =>
+    `unknown time zone '${String(issue.input)}': use an IANA name such as Europe/Berlin, America/New_York or UTC${typeof issue.input === "string" ? timeZoneSuggestion(issue.input) : ""}`,
+});
+
+function checkWindowTimes(window: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(window) || typeof window.from !== "string" || typeof window.to !== "string") return;
+  const from = parseClock(window.from);
+  const to = parseClock(window.to, true);
+  if (from !== undefined && from === to) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["to"],
+      input: window.to,
+      message: `the window starts and ends at ${window.from}; for a whole day write from: "00:00", to: "24:00" (a 'to' before 'from' runs past midnight)`,
+    });
+  }
+}
+
+export const allowWindowSchema = z
+  .strictObject({
+    days: z.array(z.enum(DAYS)).min(1),
+    /** Local time the window opens, `HH:MM`. */
+    from: clockTime(false),
+    /** Local time it closes, `HH:MM` or `24:00`; earlier than `from` means the next day. */
+    to: clockTime(true),
+  })
+  .superRefine(checkWindowTimes, { when: () => true });
+
+function normalizedLocal(text: string): string {
+  return text.length === 10 ? `${text} 00:00` : text;
+}
+
+function checkFreezeOrder(freeze: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(freeze) || typeof freeze.from !== "string" || typeof freeze.to !== "string") return;
+  if (parseLocalDateTime(freeze.from) === undefined || parseLocalDateTime(freeze.to) === undefined) return;
+  if (normalizedLocal(freeze.from) >= normalizedLocal(freeze.to)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["to"],
+      input: freeze.to,
+      message: `the freeze ends (${freeze.to}) before or when it starts (${freeze.from}); 'to' must be later than 'from'`,
+    });
+  }
+}
+
+export const freezeSchema = z
+  .strictObject({
+    /** Local date and time the freeze starts, `YYYY-MM-DD HH:MM`. */
+    from: localDateTime,
+    /** Local date and time it ends (exclusive). */
+    to: localDateTime,
+    /** Shown to whoever is refused, e.g. Holiday freeze. */
+    reason: z.string().min(1).max(200).optional(),
+  })
+  .superRefine(checkFreezeOrder, { when: () => true });
+
+export const windowsSchema = z.strictObject({
+  /** IANA time zone name the windows and freezes are read in. */
+  timezone: timeZone,
+  /** When deployments may start; none listed means any time outside a freeze. */
+  allow: z.array(allowWindowSchema).default([]),
+  freezes: z.array(freezeSchema).default([]),
+  /** Whether a --hotfix deployment may start outside a window or during a freeze. Default false. */
+  hotfixBypass: z.boolean().default(false),
+});
+
+/* Environments ------------------------------------------------------------- */
+
 export const environmentSchema = z.strictObject({
   strategy: z.enum(STRATEGIES).default("all-at-once"),
   stages: z.array(stageSchema).min(1, { error: "needs at least one stage" }),
+  /** Checklist item ids checked before deploying. Default: every item whose section is not validation. */
+  checklist: z.array(itemId).optional(),
+  approval: approvalSchema.optional(),
+  /** Roles per action, or anyone. Default: anyone for every action. */
+  permissions: permissionsSchema.optional(),
+  windows: windowsSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -169,7 +469,198 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
   }
 }
 
-export const serviceManifestSchema = z
+const MAX_LISTED_NAMES = 12;
+
+function listNames(names: readonly string[]): string {
+  if (names.length <= MAX_LISTED_NAMES) return names.join(", ");
+  return `${names.slice(0, MAX_LISTED_NAMES).join(", ")} and ${names.length - MAX_LISTED_NAMES} more`;
+}
+
+function suggestion(word: string, candidates: readonly string[]): string {
+  const match = closestMatch(word, candidates);
+  return match === undefined ? "" : ` — did you mean '${match}'?`;
+}
+
+type IssuePath = (string | number)[];
+
+function checkRoleReferences(
+  list: unknown,
+  at: IssuePath,
+  roleNames: readonly string[],
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((name: unknown, index: number) => {
+    if (typeof name !== "string") return;
+    if (name === ANYONE) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, index],
+        input: name,
+        message: `write ${ANYONE} on its own, without brackets (e.g. deploy: ${ANYONE}), or list only role names`,
+      });
+      return;
+    }
+    if (roleNames.includes(name)) return;
+    const message =
+      roleNames.length === 0
+        ? `unknown role '${name}': no roles are defined; add it under roles, e.g. roles: { ${name}: { users: [U0123ABCD] } }`
+        : `unknown role '${name}'${suggestion(name, roleNames)} (roles: ${listNames(roleNames)}); define it under roles or use one of those`;
+    ctx.addIssue({ code: "custom", path: [...at, index], input: name, message });
+  });
+}
+
+function checkChecklistItems(manifest: Record<string, unknown>, ctx: z.core.$RefinementCtx): string[] {
+  const ids: string[] = [];
+  if (!Array.isArray(manifest.checklist)) return ids;
+  const firstIndex = new Map<string, number>();
+  manifest.checklist.forEach((item: unknown, index: number) => {
+    if (!isMapping(item) || typeof item.id !== "string") return;
+    const first = firstIndex.get(item.id);
+    if (first === undefined) {
+      firstIndex.set(item.id, index);
+      ids.push(item.id);
+    } else {
+      ctx.addIssue({
+        code: "custom",
+        path: ["checklist", index, "id"],
+        input: item.id,
+        message: `duplicate checklist item id '${item.id}' (already used by checklist[${first}]); item ids must be unique`,
+      });
+    }
+  });
+  return ids;
+}
+
+function checkEnvironmentChecklist(
+  list: unknown,
+  at: IssuePath,
+  itemIds: readonly string[],
+  ctx: z.core.$RefinementCtx,
+): void {
+  if (!Array.isArray(list)) return;
+  const seen = new Map<string, number>();
+  list.forEach((id: unknown, index: number) => {
+    if (typeof id !== "string") return;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, index],
+        input: id,
+        message: `checklist item '${id}' is listed twice (first at [${first}]); list each item once`,
+      });
+      return;
+    }
+    seen.set(id, index);
+    if (itemIds.includes(id)) return;
+    const message =
+      itemIds.length === 0
+        ? `unknown checklist item '${id}': the manifest has no checklist; define the item under checklist`
+        : `unknown checklist item '${id}'${suggestion(id, itemIds)} (items: ${listNames(itemIds)}); define it under checklist or remove it here`;
+    ctx.addIssue({ code: "custom", path: [...at, index], input: id, message });
+  });
+}
+
+function roleListKey(list: unknown): string | undefined {
+  if (list === ANYONE) return ANYONE;
+  if (!Array.isArray(list) || !list.every((name) => typeof name === "string")) return undefined;
+  return [...new Set(list as string[])].sort().join(",");
+}
+
+function describeRoleList(list: unknown): string {
+  return Array.isArray(list) ? `[${list.map(String).join(", ")}]` : String(list);
+}
+
+/** Distinct users of the roles, or undefined when a role is missing or has user groups (so its size is unknown). */
+function usersOnly(roles: Record<string, unknown>, list: readonly unknown[]): Set<string> | undefined {
+  const users = new Set<string>();
+  for (const name of list) {
+    if (typeof name !== "string") return undefined;
+    const role = roles[name];
+    if (!isMapping(role)) return undefined;
+    if (Array.isArray(role.groups) && role.groups.length > 0) return undefined;
+    if (isPresent(role.groups) && !Array.isArray(role.groups)) return undefined;
+    if (!Array.isArray(role.users)) return undefined;
+    for (const user of role.users) if (typeof user === "string") users.add(user);
+  }
+  return users;
+}
+
+function checkApproval(
+  config: Record<string, unknown>,
+  at: IssuePath,
+  roles: Record<string, unknown>,
+  ctx: z.core.$RefinementCtx,
+): void {
+  const approval = isMapping(config.approval) ? config.approval : undefined;
+  const permissions = isMapping(config.permissions) ? config.permissions : undefined;
+  if (approval === undefined) return;
+  const approvers = approval.approvers;
+  const permitted = permissions?.approve;
+  if (isPresent(approvers) && isPresent(permitted)) {
+    const a = roleListKey(approvers);
+    const p = roleListKey(permitted);
+    if (a !== undefined && p !== undefined && a !== p) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "approval", "approvers"],
+        input: approvers,
+        message: `${describeRoleList(approvers)} differs from permissions.approve (${describeRoleList(permitted)}); both say who may approve, so write it once: keep approval.approvers and remove permissions.approve, or make them the same`,
+      });
+    }
+  }
+  const effective = isPresent(approvers) ? approvers : permitted;
+  const count = approval.count;
+  if (approval.required === false || typeof count !== "number" || !Array.isArray(effective)) return;
+  const users = usersOnly(roles, effective);
+  if (users === undefined || count <= users.size) return;
+  const names = effective.map(String).join(", ");
+  const plural = effective.length === 1 ? "role" : "roles";
+  ctx.addIssue({
+    code: "custom",
+    path: [...at, "approval", "count"],
+    input: count,
+    message: `needs ${count} approvals, but the approver ${plural} (${names}) name only ${users.size} Slack ${users.size === 1 ? "user" : "users"} (${[...users].join(", ")}) and no user groups, so the quorum can never be met; lower count to ${users.size} or add people or a user group to the ${plural}`,
+  });
+}
+
+function checkPolicyReferences(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(manifest)) return;
+  const roles = isMapping(manifest.roles) ? manifest.roles : {};
+  const roleNames = Object.keys(roles);
+  const itemIds = checkChecklistItems(manifest, ctx);
+
+  if (Array.isArray(manifest.checklist)) {
+    manifest.checklist.forEach((item: unknown, index: number) => {
+      if (!isMapping(item) || !isMapping(item.check)) return;
+      checkRoleReferences(item.check.tickedBy, ["checklist", index, "check", "tickedBy"], roleNames, ctx);
+    });
+  }
+
+  if (!isMapping(manifest.environments)) return;
+  for (const [environment, config] of Object.entries(manifest.environments)) {
+    if (!isMapping(config)) continue;
+    const at: IssuePath = ["environments", environment];
+    checkEnvironmentChecklist(config.checklist, [...at, "checklist"], itemIds, ctx);
+    if (isMapping(config.permissions)) {
+      for (const action of ACTIONS) {
+        checkRoleReferences(config.permissions[action], [...at, "permissions", action], roleNames, ctx);
+      }
+    }
+    if (isMapping(config.approval)) {
+      checkRoleReferences(config.approval.approvers, [...at, "approval", "approvers"], roleNames, ctx);
+    }
+    checkApproval(config, at, roles, ctx);
+  }
+}
+
+function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  checkStagesAgainstTarget(manifest, ctx);
+  checkPolicyReferences(manifest, ctx);
+}
+
+const parsedManifestSchema = z
   .strictObject({
     service: serviceName,
     description: z.string().optional(),
@@ -177,6 +668,10 @@ export const serviceManifestSchema = z
       deploy: channelId,
       incidents: channelId.optional(),
     }),
+    /** Named groups of people, referred to by permissions, approvers and manual checklist items. */
+    roles: z.record(roleKey, roleSchema).default({}),
+    /** Every checklist item of the service; environments pick from these. */
+    checklist: z.array(checklistItemSchema).default([]),
     target: targetSchema,
     environments: z
       .record(environmentName, environmentSchema)
@@ -184,15 +679,94 @@ export const serviceManifestSchema = z
         error: "needs at least one environment, e.g. development",
       }),
   })
-  .superRefine(checkStagesAgainstTarget, { when: () => true });
+  .superRefine(checkManifest, { when: () => true });
 
-export type ServiceManifest = z.output<typeof serviceManifestSchema>;
+type ParsedManifest = z.output<typeof parsedManifestSchema>;
+type ParsedEnvironment = z.output<typeof environmentSchema>;
+
+/** An environment's approval policy with every default filled in. */
+export interface ApprovalPolicy {
+  /** Whether deployments wait for approval. Default: true in production, false elsewhere. */
+  readonly required: boolean;
+  /** Distinct approvals needed. */
+  readonly count: number;
+  /** Who may approve: the same list as `permissions.approve`. */
+  readonly approvers: RoleList;
+  readonly allowSelfApproval: boolean;
+  /** As written, e.g. `4h`. */
+  readonly expiresAfter: string;
+  readonly expiresAfterMs: number;
+}
+
+/** Who may do each action in an environment, with `anyone` filled in where the manifest is silent. */
+export type PermissionsConfig = Readonly<Record<Action, RoleList>>;
+
+export type EnvironmentConfig = Omit<ParsedEnvironment, "approval" | "permissions"> & {
+  readonly approval: ApprovalPolicy;
+  readonly permissions: PermissionsConfig;
+};
+
+export type ServiceManifest = Omit<ParsedManifest, "environments"> & {
+  environments: Record<string, EnvironmentConfig>;
+};
+
+function durationOrDefault(text: string): number {
+  const parsed = parseDuration(text);
+  if (parsed.ok) return parsed.ms;
+  const fallback = parseDuration(DEFAULT_APPROVAL_EXPIRY);
+  return fallback.ok ? fallback.ms : 0;
+}
+
+/** Fills in the defaults that depend on the environment's name or on other keys. */
+export function resolveEnvironment(name: string, environment: ParsedEnvironment): EnvironmentConfig {
+  const { approval, permissions, ...rest } = environment;
+  const approve = approval?.approvers ?? permissions?.approve ?? ANYONE;
+  const expiresAfter = approval?.expiresAfter ?? DEFAULT_APPROVAL_EXPIRY;
+  return {
+    ...rest,
+    approval: {
+      required: approval?.required ?? name === APPROVAL_REQUIRED_BY_DEFAULT_IN,
+      count: approval?.count ?? DEFAULT_APPROVAL_COUNT,
+      approvers: approve,
+      allowSelfApproval: approval?.allowSelfApproval ?? false,
+      expiresAfter,
+      expiresAfterMs: durationOrDefault(expiresAfter),
+    },
+    permissions: {
+      deploy: permissions?.deploy ?? ANYONE,
+      approve,
+      rollback: permissions?.rollback ?? ANYONE,
+      lock: permissions?.lock ?? ANYONE,
+    },
+  };
+}
+
+function resolveManifest(manifest: ParsedManifest): ServiceManifest {
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [name, environment] of Object.entries(manifest.environments)) {
+    environments[name] = resolveEnvironment(name, environment);
+  }
+  return { ...manifest, environments };
+}
+
+export const serviceManifestSchema = parsedManifestSchema.transform(resolveManifest);
+
 /** A manifest as written in YAML, before defaults are filled in. */
 export type ServiceManifestInput = z.input<typeof serviceManifestSchema>;
-export type EnvironmentConfig = z.output<typeof environmentSchema>;
 export type StageConfig = z.output<typeof stageSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 export type CommandTargetConfig = z.output<typeof commandTargetSchema>;
+export type RoleConfig = z.output<typeof roleSchema>;
+export type RolesConfig = ServiceManifest["roles"];
+export type ChecklistItemConfig = z.output<typeof checklistItemSchema>;
+export type CheckConfig = z.output<typeof checkSchema>;
+export type CommandCheckConfig = z.output<typeof commandCheckSchema>;
+export type JsonCheckConfig = z.output<typeof jsonCheckSchema>;
+export type TasksCheckConfig = z.output<typeof tasksCheckSchema>;
+export type ManualCheckConfig = z.output<typeof manualCheckSchema>;
+export type WindowsConfig = z.output<typeof windowsSchema>;
+export type AllowWindowConfig = z.output<typeof allowWindowSchema>;
+export type FreezeConfig = z.output<typeof freezeSchema>;
 
 /** One schema problem: where in the YAML and what is wrong. */
 export interface ManifestIssue {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { keys, type Keys } from "../store/keys.js";
+import { type Keys, keys } from "../store/keys.js";
 
 /**
  * Where a deployment's messages are in Slack: the root message's ts, the
@@ -49,7 +49,11 @@ export class SlackRefStore {
   }
 
   /** A short per-deployment lock, so edits of one deployment's messages never overtake each other. */
-  async withLock<T>(deploymentId: string, ttlMs: number, work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  async withLock<T>(
+    deploymentId: string,
+    ttlMs: number,
+    work: () => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
     const lockKey = `${this.k.slackRefs(deploymentId)}:lock`;
     const token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
     const got = await this.redis.set(lockKey, token, "PX", ttlMs, "NX");

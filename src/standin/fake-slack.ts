@@ -110,6 +110,7 @@ export class FakeSlack {
   // ── events and waiting ────────────────────────────────────────────────
 
   on<K extends keyof FakeSlackEvents>(event: K, listener: (...args: FakeSlackEvents[K]) => void): this {
+    // The emitter's listener type is conditional on K, which TypeScript cannot resolve for a generic K.
     this.state.events.on(event, listener as never);
     return this;
   }

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
-import { isFinal } from "../domain/deployment-state.js";
 import type { Deployment } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
 import { SlipwayError } from "../errors.js";
-import { keys, type Keys } from "./keys.js";
+import { type Keys, keys } from "./keys.js";
 
 /*
  * Deployments live in Redis as one hash each: `rev` (an integer) and `doc`

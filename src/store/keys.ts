@@ -6,6 +6,7 @@ export function keys(prefix: string) {
     active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
     slackRefs: (id: string) => `${prefix}:slack:${id}`,
     bullPrefix: `${prefix}:bull`,
+    pace: `${prefix}:pace`,
   } as const;
 }
 

@@ -1,6 +1,6 @@
+import { runCommand } from "./run-command.js";
 import type { ActionResult, InvocationContext, Target, TargetAction } from "./target.js";
 import { invocationEnv } from "./target.js";
-import { runCommand } from "./run-command.js";
 
 export interface CommandTargetOptions {
   /** argv per action; an action without one is not supported by this target. */

@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Job, QueueEvents, type Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/logger.js";
-import { Catalog } from "../../src/manifests/catalog.js";
-import { loadManifests } from "../../src/manifests/load.js";
 import { Notifications } from "../../src/engine/notifications.js";
 import { advanceJobId } from "../../src/engine/pipeline.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
 import { createQueues, type Queues } from "../../src/engine/queues.js";
 import { requestDeployment } from "../../src/engine/request-deployment.js";
+import { createLogger } from "../../src/logger.js";
+import { Catalog } from "../../src/manifests/catalog.js";
+import { loadManifests } from "../../src/manifests/load.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { keys } from "../../src/store/keys.js";
 import { countingStage, manifestDir } from "../support/manifest-fixture.js";
@@ -76,7 +76,14 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   async function deploy(environment: string) {
     ids += 1;
     const outcome = await requestDeployment(
-      { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now, newId: () => `d-test${ids}x` },
+      {
+        store,
+        catalog,
+        queues,
+        notifications: new Notifications(queues.notify),
+        now: Date.now,
+        newId: () => `d-test${ids}x`,
+      },
       { service: "web", environment, version: "v1.2.0", hotfix: false, requestedBy: "U1", source: "slack" },
     );
     if (!outcome.ok) throw new Error(outcome.message);
@@ -151,8 +158,22 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const first = await deploy("development");
     ids += 1;
     const second = await requestDeployment(
-      { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now, newId: () => "d-second2" },
-      { service: "web", environment: "development", version: "v1.3.0", hotfix: false, requestedBy: "U2", source: "slack" },
+      {
+        store,
+        catalog,
+        queues,
+        notifications: new Notifications(queues.notify),
+        now: Date.now,
+        newId: () => "d-second2",
+      },
+      {
+        service: "web",
+        environment: "development",
+        version: "v1.3.0",
+        hotfix: false,
+        requestedBy: "U2",
+        source: "slack",
+      },
     );
     expect(second.ok).toBe(false);
     if (!second.ok) expect(second.message).toContain(first);

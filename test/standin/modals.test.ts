@@ -46,9 +46,15 @@ describe("modals", () => {
       callbackId: "deploy",
       values: { version: { value: { type: "plain_text_input", value: "latest" } } },
     });
-    expect(bad).toMatchObject({ type: "view_submission", view: { callback_id: "deploy", private_metadata: "payments" } });
+    expect(bad).toMatchObject({
+      type: "view_submission",
+      view: { callback_id: "deploy", private_metadata: "payments" },
+    });
     const refused = await slack.interact(bad);
-    expect(refused.json).toEqual({ response_action: "errors", errors: { version: '"latest" is not a version like v1.2.0' } });
+    expect(refused.json).toEqual({
+      response_action: "errors",
+      errors: { version: '"latest" is not a version like v1.2.0' },
+    });
 
     const good = slack.viewSubmission({
       userId: "U0ALICE01",
@@ -63,9 +69,16 @@ describe("modals", () => {
   it("refuses a trigger older than three seconds", async () => {
     let now = 1_700_000_000_000;
     const slack = await harness.slack({ now: () => now });
-    const payload = slack.blockAction({ actionId: "open", userId: "U0ALICE01", channelId: CHANNEL, messageTs: "1.000000" });
+    const payload = slack.blockAction({
+      actionId: "open",
+      userId: "U0ALICE01",
+      channelId: CHANNEL,
+      messageTs: "1.000000",
+    });
     now += 3001;
-    const thrown = await rejectionOf(client(slack).views.open({ trigger_id: String(payload.trigger_id), view: deployModal }));
+    const thrown = await rejectionOf(
+      client(slack).views.open({ trigger_id: String(payload.trigger_id), view: deployModal }),
+    );
     expect((thrown as WebAPIPlatformError).data.error).toBe("expired_trigger_id");
   });
 

@@ -31,6 +31,26 @@ describe("recording and waiting", () => {
     expect(seen).toEqual(["chat.postMessage", "chat.postMessage"]);
   });
 
+  it("emits a message event for posts, edits made through response URLs included", async () => {
+    const slack = await harness.slack();
+    const seen: string[] = [];
+    slack.on("message", (message) => seen.push(message.text));
+    const web = client(slack);
+    const card = await web.chat.postMessage({ channel: CHANNEL, text: "approve?" });
+    const payload = slack.blockAction({
+      actionId: "approve",
+      userId: "U0ALICE01",
+      channelId: CHANNEL,
+      messageTs: card.ts ?? "",
+    });
+    await fetch(String(payload.response_url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ replace_original: true, text: "approved" }),
+    });
+    expect(seen).toEqual(["approve?", "approved"]);
+  });
+
   it("matches past calls unless told not to", async () => {
     const slack = await harness.slack();
     await client(slack).auth.test();
@@ -104,6 +124,21 @@ describe("transcript", () => {
     expect(slack.transcript(CHANNEL, { history: true })).toMatch(
       /~ v1: == payments v1\.2\.0 → production ==\n +\*Status:\* running/,
     );
+  });
+
+  it("renders one thread alone, and reads call arguments as a person would", async () => {
+    const slack = await harness.slack();
+    const web = client(slack);
+    const first = await web.chat.postMessage({ channel: CHANNEL, text: "deployment 1" });
+    await web.chat.postMessage({ channel: CHANNEL, thread_ts: first.ts ?? "", text: "stage 1 done" });
+    await web.chat.postMessage({ channel: CHANNEL, text: "deployment 2" });
+    const thread = slack.transcript(CHANNEL, { threadTs: first.ts ?? "" });
+    expect(thread).toContain("deployment 1");
+    expect(thread).toContain("↳");
+    expect(thread).not.toContain("deployment 2");
+    const call = slack.calls("chat.postMessage")[0];
+    expect(slack.textOf(call?.args ?? {})).toBe("deployment 1");
+    expect(slack.textOf({ text: "fallback", blocks: [{ type: "divider" }, "junk"] })).toBe("───");
   });
 
   it("says so when nothing was posted", async () => {

@@ -1,16 +1,7 @@
 import { type Deployment, durationMs, progressPercent, type StageRun } from "../../domain/deployment.js";
-import { describeState, type DeploymentState } from "../../domain/deployment-state.js";
+import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
-import {
-  codeTail,
-  context,
-  divider,
-  escapeMrkdwn,
-  fitMessage,
-  header,
-  section,
-  type SlackMessage,
-} from "./blocks.js";
+import { codeTail, context, divider, escapeMrkdwn, fitMessage, header, type SlackMessage, section } from "./blocks.js";
 
 const STATE_EMOJI: Record<DeploymentState, string> = {
   requested: "🕓",
@@ -66,9 +57,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     section(lines.join("\n")),
     section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
     divider(),
-    context(
-      `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${formatDuration(durationMs(d, now))}`,
-    ),
+    context(`\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${formatDuration(durationMs(d, now))}`),
   ];
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
 }
@@ -82,7 +71,9 @@ export function renderStageReply(d: Deployment, stageIndex: number): SlackMessag
       ? formatDuration(stage.finishedAt - stage.startedAt)
       : "—";
   const outcome = stage.status === "succeeded" ? "succeeded" : (stage.error ?? stage.status);
-  const blocks = [section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)} in ${took}`)];
+  const blocks = [
+    section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)} in ${took}`),
+  ];
   if (stage.status === "failed" && stage.outputTail) blocks.push(section(codeTail(stage.outputTail)));
   return fitMessage({ text: `${stage.name}: ${outcome} in ${took}`, blocks });
 }
@@ -95,7 +86,10 @@ export function renderSummary(d: Deployment, now: number): SlackMessage {
     `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
     d.failureReason ? `Why: ${escapeMrkdwn(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
-  return fitMessage({ text: `${title(d)} ${describeState(d.state).toLowerCase()}`, blocks: [section(lines.join("\n"))] });
+  return fitMessage({
+    text: `${title(d)} ${describeState(d.state).toLowerCase()}`,
+    blocks: [section(lines.join("\n"))],
+  });
 }
 
 /** `/deploy status`: active deployments first, then recent ones. */

@@ -114,7 +114,7 @@ describe("loadManifests", () => {
     await dir.write("web.yaml", webManifest().replace("strategy: blue-green", "strategy: blue-green\n    stagse: []"));
 
     expect(await errorLines()).toEqual([
-      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages) — did you mean 'stages'?",
+      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages, checklist, approval, permissions, windows) — did you mean 'stages'?",
     ]);
   });
 

@@ -1,7 +1,7 @@
 import type { RespondArguments, SlashCommand } from "@slack/bolt";
-import { parseDeployCommand, helpText } from "../../../domain/command-grammar.js";
-import { coerceError } from "../../../errors.js";
+import { helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
 import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
+import { coerceError } from "../../../errors.js";
 import type { Block } from "../../renderers/blocks.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
 import type { ListenerDeps } from "../deps.js";
@@ -80,7 +80,10 @@ export async function handleDeployCommand(
           return;
         }
         const d = outcome.deployment;
-        log.info({ deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id }, "deployment queued");
+        log.info(
+          { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
+          "deployment queued",
+        );
         await ack(
           ephemeral(
             `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} stages). Follow it in <#${d.channel}>.`,
@@ -93,7 +96,11 @@ export async function handleDeployCommand(
       case "audit":
       case "lock":
       case "unlock":
-        await ack(ephemeral(`\`/deploy ${parsed.kind}\` is not available in this version of Slipway. \`/deploy help\` lists what is.`));
+        await ack(
+          ephemeral(
+            `\`/deploy ${parsed.kind}\` is not available in this version of Slipway. \`/deploy help\` lists what is.`,
+          ),
+        );
         return;
       default: {
         const unreachable: never = parsed;
@@ -109,9 +116,10 @@ export async function handleDeployCommand(
 
 /** What to tell a person when Slipway's own machinery failed under their command. */
 export function unavailableMessage(error: Error): string {
-  const redisDown = /ECONNREFUSED|Stream isn't writeable|Connection is closed|enableOfflineQueue|ETIMEDOUT|max retries/i.test(
-    error.message,
-  );
+  const redisDown =
+    /ECONNREFUSED|Stream isn't writeable|Connection is closed|enableOfflineQueue|ETIMEDOUT|max retries/i.test(
+      error.message,
+    );
   return redisDown
     ? "Slipway cannot reach its queue (Redis) right now, so nothing was queued. Try again in a minute; if it persists, tell whoever runs Slipway."
     : `Slipway could not handle that command: ${error.message}. Nothing was queued.`;

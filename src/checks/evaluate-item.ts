@@ -1,0 +1,242 @@
+/*
+ * Checks one checklist item and says what it found. Thin I/O around the pure
+ * decisions in domain/checklist.ts: run a command, read a JSON number, read a
+ * markdown task list, or leave a manual item waiting for a person. Never
+ * throws: a check that cannot run is an `error` result with the reason.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { compare, describeComparison, type ItemResult, type ItemStatus, resultFor } from "../domain/checklist.js";
+import { truncate } from "../domain/safe-text.js";
+import { coerceError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import {
+  type ChecklistItemConfig,
+  type CommandCheckConfig,
+  DEFAULT_CHECK_TIMEOUT_SECONDS,
+  type JsonCheckConfig,
+  type ManualCheckConfig,
+  type TasksCheckConfig,
+} from "../manifests/schema.js";
+import { runCommand } from "../targets/run-command.js";
+import { lookupPath } from "./json-value.js";
+import { formatTask, parseTaskList, type TaskItem } from "./markdown-tasks.js";
+
+export interface CheckContext {
+  /** Commands run here; files are read relative to it (the target's working directory). */
+  readonly workdir: string;
+  /** Added to the parent's environment of a command check. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Stops a running command check. */
+  readonly signal?: AbortSignal;
+  readonly log: Logger;
+  /** Clock for the result's `at`. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Lines of a command's output kept as evidence. */
+const EVIDENCE_LINES = 5;
+const EVIDENCE_CHARS = 600;
+/** Open tasks named in evidence before "and N more". */
+const NAMED_TASKS = 3;
+
+type Outcome = { status: ItemStatus; evidence: string };
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}
+
+/** The last lines of output, "…" in front when cut. */
+function outputTail(text: string): string {
+  const lines = text
+    .split("\n")
+    .filter((line) => !/^\((stopped after \d+s timeout|could not start .*)\)$/.test(line))
+    .filter((line) => line.trim() !== "");
+  const kept = lines.slice(-EVIDENCE_LINES).join("\n");
+  const cut = lines.length > EVIDENCE_LINES || kept.length > EVIDENCE_CHARS;
+  const tail = kept.length > EVIDENCE_CHARS ? kept.slice(-EVIDENCE_CHARS) : kept;
+  return cut ? `…${tail}` : tail;
+}
+
+async function checkCommand(check: CommandCheckConfig, id: string, context: CheckContext): Promise<Outcome> {
+  const timeoutSeconds = check.timeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS;
+  const result = await runCommand({
+    argv: check.run,
+    cwd: context.workdir,
+    env: context.env,
+    timeoutMs: timeoutSeconds * 1000,
+    log: context.log.child({ checkId: id }),
+    tailLines: 20,
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+  });
+  const tail = outputTail(result.outputTail);
+  const withTail = (head: string) => (tail === "" ? head : `${head}: ${tail}`);
+  if (result.spawnError !== undefined) {
+    return { status: "error", evidence: `could not start ${check.run[0] ?? "the command"}: ${result.spawnError}` };
+  }
+  if (result.timedOut) return { status: "error", evidence: withTail(`timed out after ${timeoutSeconds}s`) };
+  if (result.aborted) return { status: "error", evidence: withTail("stopped before it finished") };
+  if (result.exitCode === null) return { status: "error", evidence: withTail("killed by a signal") };
+  return { status: result.ok ? "passed" : "failed", evidence: withTail(`exit ${result.exitCode}`) };
+}
+
+type FileText = { ok: true; text: string } | { ok: false; outcome: Outcome };
+
+async function readCheckedFile(file: string, context: CheckContext): Promise<FileText> {
+  try {
+    return { ok: true, text: await readFile(path.resolve(context.workdir, file), "utf8") };
+  } catch (error) {
+    switch (errorCode(error)) {
+      case "ENOENT":
+        return {
+          ok: false,
+          outcome: { status: "failed", evidence: `${file} does not exist (looked in the target's working directory)` },
+        };
+      case "EISDIR":
+        return { ok: false, outcome: { status: "failed", evidence: `${file} is a directory, not a file` } };
+      default:
+        return {
+          ok: false,
+          outcome: { status: "error", evidence: `cannot read ${file}: ${coerceError(error).message}` },
+        };
+    }
+  }
+}
+
+function describeNonNumber(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `a string (${JSON.stringify(truncate(value, 40))})`;
+  if (typeof value === "object") return "an object";
+  return `${typeof value === "boolean" ? "a boolean" : `a ${typeof value}`} (${String(value)})`;
+}
+
+async function checkJson(check: JsonCheckConfig, context: CheckContext): Promise<Outcome> {
+  const file = await readCheckedFile(check.file, context);
+  if (!file.ok) return file.outcome;
+  let data: unknown;
+  try {
+    data = JSON.parse(file.text);
+  } catch (error) {
+    return { status: "failed", evidence: `${check.file} is not valid JSON (${coerceError(error).message})` };
+  }
+  const found = lookupPath(data, check.path);
+  if (!found.ok) return { status: "failed", evidence: `${check.file} has no ${check.path}: ${found.problem}` };
+  const { value } = found;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    return {
+      status: "failed",
+      evidence: `${check.path} in ${check.file} is ${describeNonNumber(value)}, not a number`,
+    };
+  }
+  return {
+    status: compare(value, check.op, check.value) ? "passed" : "failed",
+    evidence: describeComparison(value, check.op, check.value),
+  };
+}
+
+function listTasks(tasks: readonly TaskItem[]): string {
+  const named = tasks.slice(0, NAMED_TASKS).map((task) => truncate(formatTask(task), 120));
+  const more = tasks.length > NAMED_TASKS ? `; and ${tasks.length - NAMED_TASKS} more` : "";
+  return `${named.join("; ")}${more}`;
+}
+
+async function checkTasks(check: TasksCheckConfig, context: CheckContext): Promise<Outcome> {
+  const file = await readCheckedFile(check.file, context);
+  if (!file.ok) return file.outcome;
+  const tasks = parseTaskList(file.text);
+  const open = tasks.filter((task) => !task.done);
+  const done = tasks.length - open.length;
+  if (check.fail === "open") {
+    if (open.length > 0) {
+      const head = open.length === 1 ? "open" : `${open.length} open`;
+      return { status: "failed", evidence: `${head}: ${listTasks(open)}` };
+    }
+    return {
+      status: "passed",
+      evidence: tasks.length === 0 ? `no tasks listed in ${check.file}` : `all ${tasks.length} tasks done`,
+    };
+  }
+  const pattern = check.match ?? "";
+  let matcher: RegExp;
+  try {
+    matcher = new RegExp(pattern, "i");
+  } catch (error) {
+    return {
+      status: "error",
+      evidence: `match '${pattern}' is not a valid regular expression (${coerceError(error).message})`,
+    };
+  }
+  const matching = open.filter((task) => matcher.test(task.text));
+  if (matching.length > 0) {
+    const head = matching.length === 1 ? "open" : `${matching.length} open`;
+    return { status: "failed", evidence: `${head}: ${listTasks(matching)}` };
+  }
+  return {
+    status: "passed",
+    evidence: `no open item matches ${pattern} (${open.length} open, ${done} done)`,
+  };
+}
+
+function checkManual(check: ManualCheckConfig): Outcome {
+  const who = check.tickedBy === undefined ? "someone who may deploy" : `someone in ${check.tickedBy.join(" or ")}`;
+  return { status: "waiting", evidence: `waiting for ${who} to tick it` };
+}
+
+async function outcomeOf(item: ChecklistItemConfig, context: CheckContext): Promise<Outcome> {
+  const { check } = item;
+  switch (check.kind) {
+    case "command":
+      return checkCommand(check, item.id, context);
+    case "json":
+      return checkJson(check, context);
+    case "tasks":
+      return checkTasks(check, context);
+    case "manual":
+      return checkManual(check);
+    default: {
+      const unreachable: never = check;
+      return unreachable;
+    }
+  }
+}
+
+/** Checks one item; resolves to its result, never rejects. */
+export async function evaluateItem(item: ChecklistItemConfig, context: CheckContext): Promise<ItemResult> {
+  const now = context.now ?? Date.now;
+  let outcome: Outcome;
+  try {
+    outcome = await outcomeOf(item, context);
+  } catch (error) {
+    outcome = { status: "error", evidence: `the check could not run: ${coerceError(error).message}` };
+  }
+  context.log.info({ checkId: item.id, status: outcome.status }, "checklist item checked");
+  return resultFor(item, outcome.status, outcome.evidence, now());
+}
+
+/**
+ * Checks items with at most `concurrency` at a time (default 4); results in
+ * the items' order.
+ */
+export async function evaluateItems(
+  items: readonly ChecklistItemConfig[],
+  context: CheckContext,
+  options: { readonly concurrency?: number } = {},
+): Promise<ItemResult[]> {
+  const results: ItemResult[] = new Array(items.length);
+  const limit = Math.max(1, options.concurrency ?? 4);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      const item = items[index];
+      if (item !== undefined) results[index] = await evaluateItem(item, context);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,292 @@
+/*
+ * Who may do what, and when an approval is complete.
+ *
+ * Everything here is pure: the caller resolves which Slack user groups a
+ * person belongs to (`groupsNeeded` says which ones matter) and passes the
+ * clock in. Refusals are sentences for the person who was refused, in Slack
+ * mrkdwn, naming who could do it instead.
+ */
+
+export const ACTIONS = ["deploy", "approve", "rollback", "lock"] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The word that, in place of a list of role names, lets everyone do an action. */
+export const ANYONE = "anyone";
+
+/** A named group of people: Slack user ids (`U…`/`W…`) and user-group ids (`S…`). */
+export interface Role {
+  readonly users?: readonly string[];
+  readonly groups?: readonly string[];
+}
+
+export type Roles = Readonly<Record<string, Role>>;
+
+/** `anyone`, or the roles of which a person needs at least one. */
+export type RoleList = typeof ANYONE | readonly string[];
+
+/** Role lists per action; an action left out is open to anyone. */
+export type Permissions = Readonly<Partial<Record<Action, RoleList>>>;
+
+export type Authorization = { allowed: true } | { allowed: false; reason: string };
+
+export interface AuthorizeInput {
+  readonly action: Action;
+  readonly userId: string;
+  /** Ids of the Slack user groups the user belongs to, resolved by the caller. */
+  readonly userGroups: ReadonlySet<string>;
+  readonly roles: Roles;
+  /** The environment's permissions. */
+  readonly permissions: Permissions;
+  /** Named in refusals ("deploying to production …"); left out, the refusal names no environment. */
+  readonly environment?: string;
+}
+
+const MAX_NAMED_USERS = 10;
+
+function doing(action: Action, environment: string | undefined): string {
+  switch (action) {
+    case "deploy":
+      return environment === undefined ? "deploying" : `deploying to ${environment}`;
+    case "approve":
+      return environment === undefined ? "approving deployments" : `approving deployments to ${environment}`;
+    case "rollback":
+      return environment === undefined ? "rolling back" : `rolling back ${environment}`;
+    case "lock":
+      return environment === undefined ? "locking deployments" : `locking ${environment}`;
+    default: {
+      const unreachable: never = action;
+      return unreachable;
+    }
+  }
+}
+
+function orList(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+}
+
+/** "Slack users <@U1>, <@U2> or members of <!subteam^S1>" */
+function describeMembers(role: Role | undefined): string {
+  if (role === undefined) return "not defined in the manifest";
+  const users = role.users ?? [];
+  const groups = role.groups ?? [];
+  const parts: string[] = [];
+  if (users.length > 0) {
+    const named = users.slice(0, MAX_NAMED_USERS).map((user) => `<@${user}>`);
+    if (users.length > MAX_NAMED_USERS) named.push(`${users.length - MAX_NAMED_USERS} more`);
+    parts.push(`${users.length === 1 ? "Slack user" : "Slack users"} ${named.join(", ")}`);
+  }
+  if (groups.length > 0) parts.push(`members of ${orList(groups.map((group) => `<!subteam^${group}>`))}`);
+  return parts.length > 0 ? orList(parts) : "nobody is in it yet";
+}
+
+/** Whether the user is named in the role directly or through one of their groups. */
+export function hasRole(role: Role | undefined, userId: string, userGroups: ReadonlySet<string>): boolean {
+  if (role === undefined) return false;
+  if (role.users?.includes(userId)) return true;
+  return (role.groups ?? []).some((group) => userGroups.has(group));
+}
+
+/** Whether the user holds at least one of the roles; `anyone` lets everyone through. */
+export function holdsAnyRole(
+  roles: Roles,
+  roleNames: RoleList,
+  userId: string,
+  userGroups: ReadonlySet<string>,
+): boolean {
+  if (roleNames === ANYONE) return true;
+  return roleNames.some((name) => hasRole(roles[name], userId, userGroups));
+}
+
+/** What a person needs, for a refusal: "the role deployers (Slack users <@U1> or members of <!subteam^S1>)". */
+export function describeRoleNeed(roles: Roles, roleNames: readonly string[]): string {
+  const described = roleNames.map((name) => `${name} (${describeMembers(roles[name])})`);
+  if (described.length === 0) return "a role, but none is listed in the manifest";
+  return described.length === 1 ? `the role ${described[0]}` : `one of the roles ${orList(described)}`;
+}
+
+/** Decides whether `userId` may do `action` under the environment's permissions. */
+export function authorize(input: AuthorizeInput): Authorization {
+  const { action, userId, userGroups, roles, permissions, environment } = input;
+  const needed = permissions[action] ?? ANYONE;
+  if (holdsAnyRole(roles, needed, userId, userGroups)) return { allowed: true };
+  const roleNames = needed === ANYONE ? [] : needed;
+  return {
+    allowed: false,
+    reason: `${doing(action, environment)} needs ${describeRoleNeed(roles, roleNames)}; ask one of them, or ask to be added to the role in the service manifest`,
+  };
+}
+
+/** The user-group ids the caller must resolve membership of to decide on these roles. */
+export function groupsNeeded(roles: Roles, roleNames: RoleList): string[] {
+  if (roleNames === ANYONE) return [];
+  const groups = new Set<string>();
+  for (const name of roleNames) {
+    for (const group of roles[name]?.groups ?? []) groups.add(group);
+  }
+  return [...groups];
+}
+
+export interface TickInput {
+  readonly userId: string;
+  readonly userGroups: ReadonlySet<string>;
+  readonly roles: Roles;
+  /** The item's `tickedBy` roles; left out, whoever may deploy to the environment may tick it. */
+  readonly tickedBy?: readonly string[];
+  readonly permissions: Permissions;
+  readonly environment?: string;
+  /** The item's title, named in a refusal. */
+  readonly title?: string;
+}
+
+/** Decides whether a person may tick a manual checklist item. */
+export function authorizeTick(input: TickInput): Authorization {
+  const { userId, userGroups, roles, tickedBy, permissions, environment, title } = input;
+  if (tickedBy === undefined) {
+    const allowed = authorize({ action: "deploy", userId, userGroups, roles, permissions, environment });
+    if (allowed.allowed) return allowed;
+    const what = title === undefined ? "this item" : `'${title}'`;
+    return { allowed: false, reason: `ticking ${what} is for people who may deploy: ${allowed.reason}` };
+  }
+  if (holdsAnyRole(roles, tickedBy, userId, userGroups)) return { allowed: true };
+  const what = title === undefined ? "this checklist item" : `'${title}'`;
+  return {
+    allowed: false,
+    reason: `ticking ${what} needs ${describeRoleNeed(roles, tickedBy)}; ask one of them to tick it`,
+  };
+}
+
+/* Approvals ---------------------------------------------------------------- */
+
+export type Decision = "approve" | "reject";
+
+export interface Vote {
+  readonly userId: string;
+  readonly decision: Decision;
+  /** When the vote was cast, epoch milliseconds. */
+  readonly at: number;
+  /** Required for a rejection: what the requester should fix. */
+  readonly reason?: string;
+}
+
+/** The parts of an environment's approval policy that decide a vote. */
+export interface VotePolicy {
+  /** Distinct approvals needed. */
+  readonly count: number;
+  /** Whether the person who requested the deployment may approve it. */
+  readonly allowSelfApproval: boolean;
+}
+
+export type ApprovalOutcome = "pending" | "approved" | "rejected";
+
+export interface CastVoteInput {
+  /** Votes so far, oldest first. */
+  readonly votes: readonly Vote[];
+  readonly vote: Vote;
+  /** Slack user id of whoever requested the deployment. */
+  readonly requestedBy: string;
+  readonly policy: VotePolicy;
+  /** Whether the voter may approve this environment: `authorize({ action: "approve", … })` or its boolean. */
+  readonly allowed: boolean | Authorization;
+}
+
+export type CastVoteResult =
+  | {
+      ok: true;
+      votes: Vote[];
+      outcome: ApprovalOutcome;
+      /** Distinct people who approved. */
+      approvals: number;
+      needed: number;
+    }
+  | { ok: false; reason: string };
+
+export interface Tally {
+  outcome: ApprovalOutcome;
+  approvals: number;
+  needed: number;
+}
+
+/** Any rejection rejects; otherwise `count` distinct approvers approve. */
+export function tally(votes: readonly Vote[], policy: VotePolicy): Tally {
+  const approvers = new Set<string>();
+  let rejected = false;
+  for (const vote of votes) {
+    if (vote.decision === "reject") rejected = true;
+    else approvers.add(vote.userId);
+  }
+  const needed = policy.count;
+  const outcome: ApprovalOutcome = rejected ? "rejected" : approvers.size >= needed ? "approved" : "pending";
+  return { outcome, approvals: approvers.size, needed };
+}
+
+/**
+ * A Slack date token that each reader sees in their own time zone, with a
+ * UTC fallback for clients that cannot render it: "14:02 UTC".
+ */
+export function slackTime(at: number): string {
+  const date = new Date(at);
+  const hh = String(date.getUTCHours()).padStart(2, "0");
+  const mm = String(date.getUTCMinutes()).padStart(2, "0");
+  return `<!date^${Math.floor(at / 1000)}^{time}|${hh}:${mm} UTC>`;
+}
+
+function pastTense(decision: Decision): string {
+  return decision === "approve" ? "approved" : "rejected";
+}
+
+/**
+ * Adds one vote if the rules allow it. Refused: a voter who may not approve,
+ * the requester approving their own deployment (unless the policy allows
+ * it), a second vote by the same person, a rejection without a reason, and
+ * any vote once the outcome is decided.
+ */
+export function castVote(input: CastVoteInput): CastVoteResult {
+  const { votes, vote, requestedBy, policy } = input;
+  const allowed = typeof input.allowed === "boolean" ? input.allowed : input.allowed.allowed;
+  if (!allowed) {
+    const reason =
+      typeof input.allowed === "object" && !input.allowed.allowed
+        ? input.allowed.reason
+        : "you are not one of the approvers of this environment; ask one of them to review it";
+    return { ok: false, reason };
+  }
+
+  const before = tally(votes, policy);
+  if (before.outcome !== "pending") {
+    return { ok: false, reason: `this deployment is already ${before.outcome}; nothing changed` };
+  }
+
+  const previous = votes.find((earlier) => earlier.userId === vote.userId);
+  if (previous !== undefined) {
+    const change = previous.decision === vote.decision ? "" : "; a vote cannot be changed";
+    return {
+      ok: false,
+      reason: `you already ${pastTense(previous.decision)} at ${slackTime(previous.at)}${change}`,
+    };
+  }
+
+  if (vote.decision === "approve" && vote.userId === requestedBy && !policy.allowSelfApproval) {
+    return {
+      ok: false,
+      reason:
+        "you requested this deployment, so you cannot approve it yourself; ask another approver (self-approval is off for this environment)",
+    };
+  }
+
+  if (vote.decision === "reject" && (vote.reason === undefined || vote.reason.trim() === "")) {
+    return {
+      ok: false,
+      reason: "a rejection needs a reason, so the requester knows what to fix; reject again and say why",
+    };
+  }
+
+  const next = [...votes, vote.reason === undefined ? vote : { ...vote, reason: vote.reason.trim() }];
+  const after = tally(next, policy);
+  return { ok: true, votes: next, ...after };
+}
+
+/** Whether an approval request created at `createdAt` has run out of time at `now`. */
+export function isExpired(createdAt: number, expiresAfterMs: number, now: number): boolean {
+  return now >= createdAt + expiresAfterMs;
+}

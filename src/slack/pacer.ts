@@ -1,0 +1,50 @@
+import type { Redis } from "ioredis";
+
+/*
+ * A token bucket per key in Redis, shared by every notifier process: Slack's
+ * limits are per workspace and channel, not per process. `take` either
+ * spends a token and answers 0, or answers how long to wait for one.
+ */
+const TAKE = `
+local capacity = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + (now - at) / interval)
+if tokens >= 1 then
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(capacity * interval) + 1000)
+  return 0
+end
+return math.ceil((1 - tokens) * interval)
+`;
+
+export interface PaceOptions {
+  /** Calls allowed at once after a quiet spell. */
+  readonly burst: number;
+  /** One more call allowed every this many ms. */
+  readonly intervalMs: number;
+}
+
+export class Pacer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyPrefix: string,
+    private readonly options: PaceOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** 0 when a call may go now (and counts it), else the ms to wait. */
+  async take(key: string): Promise<number> {
+    return (await this.redis.eval(
+      TAKE,
+      1,
+      `${this.keyPrefix}:${key}`,
+      String(this.options.burst),
+      String(this.options.intervalMs),
+      String(this.now()),
+    )) as number;
+  }
+}
