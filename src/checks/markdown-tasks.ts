@@ -73,7 +73,12 @@ export function parseTaskList(markdown: string): TaskItem[] {
 
   const finish = () => {
     if (current !== undefined) {
-      tasks.push({ text: current.text.trim(), done: current.done, line: current.line, depth: current.depth });
+      tasks.push({
+        text: current.text.replace(/\s+/g, " ").trim(),
+        done: current.done,
+        line: current.line,
+        depth: current.depth,
+      });
       current = undefined;
     }
   };

@@ -1,4 +1,6 @@
+import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
+import type { Vote } from "./policy.js";
 
 export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -21,6 +23,17 @@ export interface StageRun {
 
 export type DeploymentSource = "slack" | "webhook" | "schedule";
 
+/** An approval request and the votes on it. */
+export interface ApprovalState {
+  /** Distinct approvals needed. */
+  readonly needed: number;
+  readonly allowSelfApproval: boolean;
+  /** Who may approve, in words for the approval card. */
+  readonly approvers: string;
+  readonly requestedAt: number;
+  votes: Vote[];
+}
+
 export interface Deployment {
   readonly id: string;
   readonly service: string;
@@ -28,16 +41,22 @@ export interface Deployment {
   readonly version: string;
   readonly strategy: Strategy;
   readonly hotfix: boolean;
-  readonly dryRun: boolean;
   readonly requestedBy: string;
   readonly source: DeploymentSource;
   readonly createdAt: number;
+  /** Anything that waits on people (checklist ticks, approval) ends `expired` at this time. */
+  readonly expiresAt: number;
+  /** Set when `--hotfix` started it outside a deployment window or during a freeze. */
+  readonly bypass?: "window" | "freeze";
   /** Revision for compare-and-set: every write increments it. */
   rev: number;
   state: DeploymentState;
   updatedAt: number;
   finishedAt?: number;
   stages: StageRun[];
+  /** Pre-deployment checklist results, in the environment's order. */
+  checklist?: ItemResult[];
+  approval?: ApprovalState;
   /** Why the deployment ended badly, in words for people. */
   failureReason?: string;
   /** The Slack channel whose root message and thread follow this deployment. */
@@ -51,11 +70,13 @@ export interface NewDeployment {
   version: string;
   strategy: Strategy;
   hotfix: boolean;
-  dryRun: boolean;
   requestedBy: string;
   source: DeploymentSource;
   stageNames: readonly string[];
   channel: string;
+  /** How long the deployment may wait on people before it expires. */
+  waitLimitMs: number;
+  bypass?: "window" | "freeze";
 }
 
 export function newDeployment(input: NewDeployment, now: number): Deployment {
@@ -66,10 +87,11 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     version: input.version,
     strategy: input.strategy,
     hotfix: input.hotfix,
-    dryRun: input.dryRun,
     requestedBy: input.requestedBy,
     source: input.source,
     createdAt: now,
+    expiresAt: now + input.waitLimitMs,
+    ...(input.bypass ? { bypass: input.bypass } : {}),
     rev: 0,
     state: "requested",
     updatedAt: now,

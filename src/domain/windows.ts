@@ -218,6 +218,21 @@ function freezeAt(spans: readonly FreezeSpan[], at: number): FreezeSpan | undefi
   return found;
 }
 
+/** The freezes that keep `at` frozen without a break, and when the last of them ends. */
+function frozenStretch(spans: readonly FreezeSpan[], at: number): { end: number; reasons: string[] } | undefined {
+  let span = freezeAt(spans, at);
+  if (span === undefined) return undefined;
+  const reasons: string[] = [];
+  let end = at;
+  while (span !== undefined) {
+    const reason = span.source.reason;
+    if (reason !== undefined && !reasons.includes(reason)) reasons.push(reason);
+    end = span.end;
+    span = freezeAt(spans, end);
+  }
+  return { end, reasons };
+}
+
 /** The earliest start of any window strictly after `at`. */
 function nextWindowStart(timeZone: string, windows: readonly ParsedWindow[], at: number): number | undefined {
   let best: number | undefined;
@@ -357,7 +372,7 @@ export function windowStatus(
   const spans = freezeSpans(windows);
   const at = now.getTime();
 
-  const freeze = freezeAt(spans, at);
+  const freeze = frozenStretch(spans, at);
   const inside = isOpenAt(timeZone, allow, at);
   if (freeze === undefined && inside) return { open: true };
   if (hotfix && bypass) return { open: true, bypassed: freeze !== undefined ? "freeze" : "window" };
@@ -366,7 +381,7 @@ export function windowStatus(
   const nextOpen = next === undefined ? undefined : new Date(next);
   const parts: string[] = [];
   if (freeze !== undefined) {
-    const why = freeze.source.reason === undefined ? "" : ` (${freeze.source.reason})`;
+    const why = freeze.reasons.length === 0 ? "" : ` (${freeze.reasons.join("; ")})`;
     parts.push(`deployments are frozen until ${formatLocal(timeZone, new Date(freeze.end), now)}${why}`);
     if (next !== undefined && next !== freeze.end) {
       parts.push(`the next deployment window opens ${formatLocal(timeZone, new Date(next), now)}`);

@@ -74,7 +74,7 @@ export async function requestDeployment(deps: RequestDeps, request: DeploymentRe
       version: request.version,
       strategy: plan.strategy,
       hotfix: request.hotfix,
-      dryRun: false,
+      waitLimitMs: 4 * 3_600_000,
       requestedBy: request.requestedBy,
       source: request.source,
       stageNames: plan.stageNames,

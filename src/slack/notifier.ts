@@ -1,8 +1,7 @@
+import { createHash } from "node:crypto";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Deployment } from "../domain/deployment.js";
-import { isFinal } from "../domain/deployment-state.js";
 import { JOBS, parseJobData } from "../engine/jobs.js";
 import { queueOptions } from "../engine/queues.js";
 import { coerceError } from "../errors.js";
@@ -10,18 +9,19 @@ import type { Logger } from "../logger.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
-import { renderRootMessage, renderStageReply, renderSummary } from "./renderers/deployment-message.js";
-import type { SlackRefStore, SlackRefs } from "./slack-refs.js";
+import { threadMessages } from "./renderers/thread.js";
+import type { SlackRefStore } from "./slack-refs.js";
 
 /*
  * The notifier makes Slack show a deployment as the store has it. One job,
- * `sync`, compares the deployment with what was already posted (kept in
- * SlackRefStore) and makes the missing calls in order: the root message, a
- * reply per finished stage, the summary, then one edit of the root message
- * to the latest state. Every change enqueues a sync, and a sync that finds
- * Slack up to date makes no call, so a burst of changes ends in one edit
- * with the latest state. Work done is recorded call by call, so a retried
- * sync never posts twice what it already posted.
+ * `sync`, renders every message the deployment's thread should hold (see
+ * renderers/thread.ts), compares each with what was already posted (kept in
+ * SlackRefStore with a hash of its content) and makes the missing calls in
+ * order: posts what is new, edits a live message whose content changed.
+ * Every change enqueues a sync, and a sync that finds Slack up to date makes
+ * no call, so a burst of changes ends in one edit with the latest state.
+ * Work done is recorded call by call, so a retried sync never posts twice
+ * what it already posted.
  *
  * It runs on its own queue: Slack's pace never becomes the pipeline's, and a
  * Slack failure never fails a deployment. Calls are paced per channel to
@@ -45,59 +45,10 @@ export interface NotifierOptions {
 const BUSY_DELAY_MS = 200;
 const LOCK_TTL_MS = 30_000;
 
-type Step = { key: string; call: () => Promise<void> };
 type SyncOutcome = { state: "done" } | { state: "wait"; ms: number };
 
-function stageReplyName(stageIndex: number): string {
-  return `stage${stageIndex}`;
-}
-
-/** The calls that would bring Slack up to date with `d`, in the order they must happen. */
-function pendingSteps(
-  d: Deployment,
-  refs: SlackRefs,
-  slack: WebClient,
-  store: SlackRefStore,
-  now: () => number,
-): Step[] {
-  const steps: Step[] = [];
-  const rootTs = () => refs.rootTs ?? "";
-  const reply = (name: string, render: () => SlackMessage): Step => ({
-    key: `post:${d.channel}`,
-    call: async () => {
-      const posted = await slack.chat.postMessage({ channel: d.channel, thread_ts: rootTs(), ...render() });
-      if (posted.ts) await store.setReply(d.id, name, posted.ts);
-      refs.replies[name] = posted.ts ?? "";
-    },
-  });
-  if (!refs.rootTs) {
-    steps.push({
-      key: `post:${d.channel}`,
-      call: async () => {
-        const posted = await slack.chat.postMessage({ channel: d.channel, ...renderRootMessage(d, now()) });
-        if (!posted.ts) throw new Error("chat.postMessage answered without a ts");
-        await store.setRoot(d.id, posted.ts, d.rev);
-        refs.rootTs = posted.ts;
-        refs.renderedRev = d.rev;
-      },
-    });
-  }
-  d.stages.forEach((stage, index) => {
-    const name = stageReplyName(index);
-    if ((stage.status === "succeeded" || stage.status === "failed") && !refs.replies[name]) {
-      steps.push(reply(name, () => renderStageReply(d, index)));
-    }
-  });
-  if (isFinal(d.state) && !refs.replies.summary) steps.push(reply("summary", () => renderSummary(d, now())));
-  steps.push({
-    key: `update:${d.channel}`,
-    call: async () => {
-      await slack.chat.update({ channel: d.channel, ts: rootTs(), ...renderRootMessage(d, now()) });
-      await store.setRendered(d.id, d.rev);
-      refs.renderedRev = d.rev;
-    },
-  });
-  return steps;
+function hashOf(message: SlackMessage): string {
+  return createHash("sha1").update(JSON.stringify(message)).digest("base64url");
 }
 
 export function startNotifier(options: NotifierOptions): Worker {
@@ -107,12 +58,31 @@ export function startNotifier(options: NotifierOptions): Worker {
     const locked = await refs.withLock(deploymentId, LOCK_TTL_MS, async (): Promise<SyncOutcome> => {
       const d = await store.get(deploymentId);
       if (!d) throw new UnrecoverableError(`no deployment ${deploymentId}`);
-      const current = await refs.get(deploymentId);
-      for (const step of pendingSteps(d, current, slack, refs, now)) {
-        if (step.key.startsWith("update:") && current.renderedRev >= d.rev) continue;
-        const waitMs = await pacer.take(step.key);
+      const posted = await refs.get(deploymentId);
+      for (const spec of threadMessages(d, now())) {
+        const message = spec.render();
+        const hash = hashOf(message);
+        const existing = posted.get(spec.name);
+        if (existing && (!spec.live || existing.hash === hash)) continue;
+        const waitMs = await pacer.take(`${existing ? "update" : "post"}:${d.channel}`);
         if (waitMs > 0) return { state: "wait", ms: waitMs };
-        await step.call();
+        let ts: string;
+        if (existing) {
+          await slack.chat.update({ channel: d.channel, ts: existing.ts, ...message });
+          ts = existing.ts;
+        } else {
+          const threadTs = spec.inThread ? posted.get("root")?.ts : undefined;
+          const answer = await slack.chat.postMessage({
+            channel: d.channel,
+            ...(threadTs ? { thread_ts: threadTs } : {}),
+            ...message,
+          });
+          if (!answer.ts) throw new Error("chat.postMessage answered without a ts");
+          ts = answer.ts;
+        }
+        const record = { ts, hash };
+        await refs.set(deploymentId, spec.name, record);
+        posted.set(spec.name, record);
       }
       return { state: "done" };
     });

@@ -1,18 +1,18 @@
 import type { Redis } from "ioredis";
 import { type Keys, keys } from "../store/keys.js";
 
-/**
- * Where a deployment's messages are in Slack: the root message's ts, the
- * revision it last showed, and the ts of each reply already posted. Kept
- * apart from the deployment record so that Slack bookkeeping never competes
- * with the pipeline's compare-and-set writes.
- */
-export interface SlackRefs {
-  rootTs?: string;
-  renderedRev: number;
-  replies: Record<string, string>;
+/** A message Slipway posted: where it is, and a hash of what it shows now. */
+export interface PostedMessage {
+  readonly ts: string;
+  readonly hash: string;
 }
 
+/**
+ * What Slack already shows for each deployment: every message posted for it,
+ * by name (`root`, `checklist`, `approval`, `stage3`, `summary`…). Kept apart
+ * from the deployment record so that Slack bookkeeping never competes with
+ * the pipeline's compare-and-set writes.
+ */
 export class SlackRefStore {
   private readonly k: Keys;
 
@@ -23,32 +23,16 @@ export class SlackRefStore {
     this.k = keys(prefix);
   }
 
-  async get(deploymentId: string): Promise<SlackRefs> {
+  async get(deploymentId: string): Promise<Map<string, PostedMessage>> {
     const raw = await this.redis.hgetall(this.k.slackRefs(deploymentId));
-    const replies: Record<string, string> = {};
-    for (const [field, value] of Object.entries(raw)) {
-      if (field.startsWith("reply:")) replies[field.slice("reply:".length)] = value;
-    }
-    return {
-      ...(raw.rootTs ? { rootTs: raw.rootTs } : {}),
-      renderedRev: raw.renderedRev ? Number(raw.renderedRev) : -1,
-      replies,
-    };
+    return new Map(Object.entries(raw).map(([name, value]) => [name, JSON.parse(value) as PostedMessage]));
   }
 
-  async setRoot(deploymentId: string, ts: string, rev: number): Promise<void> {
-    await this.redis.hset(this.k.slackRefs(deploymentId), "rootTs", ts, "renderedRev", String(rev));
+  async set(deploymentId: string, name: string, message: PostedMessage): Promise<void> {
+    await this.redis.hset(this.k.slackRefs(deploymentId), name, JSON.stringify(message));
   }
 
-  async setRendered(deploymentId: string, rev: number): Promise<void> {
-    await this.redis.hset(this.k.slackRefs(deploymentId), "renderedRev", String(rev));
-  }
-
-  async setReply(deploymentId: string, name: string, ts: string): Promise<void> {
-    await this.redis.hset(this.k.slackRefs(deploymentId), `reply:${name}`, ts);
-  }
-
-  /** A short per-deployment lock, so edits of one deployment's messages never overtake each other. */
+  /** A short per-deployment lock, so syncs of one deployment's messages never overtake each other. */
   async withLock<T>(
     deploymentId: string,
     ttlMs: number,

@@ -5,6 +5,9 @@ export function keys(prefix: string) {
     deploymentIndex: `${prefix}:deployments`,
     active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
     slackRefs: (id: string) => `${prefix}:slack:${id}`,
+    lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,
+    audit: (service: string) => `${prefix}:audit:${service}`,
+    userGroups: (groupId: string) => `${prefix}:usergroup:${groupId}`,
     bullPrefix: `${prefix}:bull`,
     pace: `${prefix}:pace`,
   } as const;

@@ -12,7 +12,7 @@ function sample(id: string, environment = "production") {
       version: "v1.2.0",
       strategy: "all-at-once",
       hotfix: false,
-      dryRun: false,
+      waitLimitMs: 4 * 3_600_000,
       requestedBy: "U1",
       source: "slack",
       stageNames: ["build", "deploy"],

@@ -1,5 +1,6 @@
 import { type Deployment, durationMs, progressPercent, type StageRun } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
+import { slackTime } from "../../domain/policy.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { codeTail, context, divider, escapeMrkdwn, fitMessage, header, type SlackMessage, section } from "./blocks.js";
 
@@ -38,7 +39,11 @@ function stageLine(stage: StageRun): string {
   return `${STAGE_MARK[stage.status]} ${escapeMrkdwn(stage.name)}${took}`;
 }
 
-/** The root message: the deployment's live dashboard, edited in place as it moves. */
+/**
+ * The root message: the deployment's live dashboard, edited in place as it
+ * moves. It shows nothing that changes with the clock alone, so an edit is
+ * only made when the deployment itself changed.
+ */
 export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const percent = progressPercent(d);
   const current = d.stages.find((s) => s.status === "running");
@@ -49,7 +54,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     d.failureReason ? `*Why:* ${escapeMrkdwn(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
-  const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.dryRun ? "dry run" : undefined]
+  const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
     .filter(Boolean)
     .join(" · ");
   const blocks = [
@@ -57,7 +62,11 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     section(lines.join("\n")),
     section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
     divider(),
-    context(`\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${formatDuration(durationMs(d, now))}`),
+    context(
+      `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${
+        d.finishedAt === undefined ? `started ${slackTime(d.createdAt)}` : `took ${formatDuration(durationMs(d, now))}`
+      }`,
+    ),
   ];
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
 }

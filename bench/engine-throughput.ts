@@ -1,0 +1,247 @@
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { type Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { deploymentIdFrom } from "../src/domain/ids.js";
+import { JOBS } from "../src/engine/jobs.js";
+import { Notifications } from "../src/engine/notifications.js";
+import { startPipelineWorker } from "../src/engine/pipeline-worker.js";
+import { createQueues, DEFAULT_JOB_OPTIONS } from "../src/engine/queues.js";
+import { type RequestDeps, requestDeployment } from "../src/engine/request-deployment.js";
+import { createLogger } from "../src/logger.js";
+import { loadManifests } from "../src/manifests/load.js";
+import { DeploymentStore } from "../src/store/deployment-store.js";
+import { deleteKeys } from "../src/store/delete-keys.js";
+import { keys } from "../src/store/keys.js";
+import { connectRedis, whenReady } from "../src/store/redis.js";
+import { InProcessTargetCatalog, noopTarget } from "./in-process-target.js";
+import { benchServiceName, writeBenchManifests } from "./manifests.js";
+import { forEachLimited } from "./stats.js";
+
+export interface EngineOptions {
+  readonly redisUrl: string;
+  readonly deployments: number;
+  readonly stages: number;
+  /** Deployments run (and not measured) first, so the code is warm. */
+  readonly warmupDeployments: number;
+  readonly concurrency: number;
+  /** requestDeployment calls in flight at once. */
+  readonly requestConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+export interface EngineResult {
+  readonly seconds: number;
+  /** Stages run per second: deployments × stages / seconds. */
+  readonly transitionsPerSecond: number;
+  readonly deploymentsPerSecond: number;
+  /** Time to record and queue every deployment (part of `seconds`). */
+  readonly requestSeconds: number;
+  readonly succeeded: number;
+  readonly failedJobs: number;
+  /** Jobs the engine put on the notify queue; no notifier ran, so they stayed there. */
+  readonly notifyJobsQueued: number;
+  readonly keyPrefix: string;
+}
+
+export interface RawResult {
+  readonly jobs: number;
+  readonly seconds: number;
+  readonly jobsPerSecond: number;
+  readonly keyPrefix: string;
+}
+
+interface Connections {
+  readonly producer: Redis;
+  readonly worker: Redis;
+  close(): void;
+}
+
+async function connect(redisUrl: string): Promise<Connections> {
+  const producer = connectRedis(redisUrl, "producer");
+  const worker = connectRedis(redisUrl, "worker");
+  await Promise.all([whenReady(producer, redisUrl), whenReady(worker, redisUrl)]);
+  return {
+    producer,
+    worker,
+    close() {
+      producer.disconnect();
+      worker.disconnect();
+    },
+  };
+}
+
+/** Resolves once `count` calls of `done()` happened, or rejects after `timeoutMs`. */
+function countdown(count: number, timeoutMs: number, what: string) {
+  let left = count;
+  let finish: () => void = () => undefined;
+  let fail: (error: Error) => void = () => undefined;
+  const reached = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const timer = setTimeout(() => fail(new Error(`${what}: ${left} of ${count} still missing after ${timeoutMs} ms`)), timeoutMs);
+  const settled = reached.finally(() => clearTimeout(timer));
+  settled.catch(() => undefined);
+  return {
+    reached: settled,
+    done() {
+      left -= 1;
+      if (left === 0) finish();
+    },
+  };
+}
+
+/**
+ * Stage transitions per second through the real engine: requestDeployment,
+ * the BullMQ pipeline worker, the compare-and-set store and notification
+ * jobs, with an in-process target whose actions succeed at once. The notify
+ * queue fills up but no notifier runs.
+ */
+export async function measureEngine(options: EngineOptions): Promise<EngineResult> {
+  const keyPrefix = `bench-engine-${randomBytes(4).toString("hex")}`;
+  const total = options.warmupDeployments + options.deployments;
+  const manifests = await writeBenchManifests(total, options.stages, "engine");
+  const redis = await connect(options.redisUrl);
+  const k = keys(keyPrefix);
+  const queues = createQueues(redis.producer, k.bullPrefix);
+  let worker: Worker | undefined;
+  try {
+    const loaded = await loadManifests(manifests);
+    if (loaded.errors.length > 0) throw new Error(`bench manifests are invalid: ${JSON.stringify(loaded.errors[0])}`);
+    const catalog = new InProcessTargetCatalog(loaded.services, noopTarget);
+    const store = new DeploymentStore(redis.producer, keyPrefix);
+    const now = Date.now;
+    const deps: RequestDeps = {
+      store,
+      catalog,
+      queues,
+      notifications: new Notifications(queues.notify),
+      now,
+      newId: () => deploymentIdFrom(randomBytes(16), now()),
+    };
+    worker = startPipelineWorker({
+      connection: redis.worker,
+      bullPrefix: k.bullPrefix,
+      deps,
+      log: createLogger("silent"),
+      concurrency: options.concurrency,
+    });
+    let failedJobs = 0;
+    let finished = countdown(options.warmupDeployments, options.timeoutMs, "warm-up deployments");
+    const lastStage = options.stages - 1;
+    worker.on("completed", (job: Job) => {
+      const data = JOBS.pipeline.advance.safeParse(job.data);
+      if (data.success && data.data.stageIndex === lastStage) finished.done();
+    });
+    worker.on("failed", () => {
+      failedJobs += 1;
+    });
+    await worker.waitUntilReady();
+
+    const ids: string[] = [];
+    const run = async (from: number, count: number) => {
+      await forEachLimited(count, options.requestConcurrency, async (i) => {
+        const outcome = await requestDeployment(deps, {
+          service: benchServiceName(from + i),
+          environment: "development",
+          version: "v1.0.0",
+          hotfix: false,
+          requestedBy: "U0BENCH01",
+          source: "slack",
+        });
+        if (!outcome.ok) throw new Error(`the bench deployment was refused: ${outcome.message}`);
+        ids.push(outcome.deployment.id);
+      });
+    };
+
+    await run(options.deployments, options.warmupDeployments);
+    await finished.reached;
+    ids.length = 0;
+
+    finished = countdown(options.deployments, options.timeoutMs, "deployments");
+    const started = performance.now();
+    await run(0, options.deployments);
+    const requestSeconds = (performance.now() - started) / 1000;
+    await finished.reached;
+    const seconds = (performance.now() - started) / 1000;
+
+    const states = await Promise.all(ids.map((id) => store.get(id)));
+    const succeeded = states.filter((d) => d?.state === "succeeded").length;
+    const notify = await queues.notify.getJobCounts("delayed", "waiting", "prioritized");
+    const notifyJobsQueued = Object.values(notify).reduce((sum, n) => sum + n, 0);
+    const transitions = options.deployments * options.stages;
+    return {
+      seconds,
+      transitionsPerSecond: transitions / seconds,
+      deploymentsPerSecond: options.deployments / seconds,
+      requestSeconds,
+      succeeded,
+      failedJobs,
+      notifyJobsQueued,
+      keyPrefix,
+    };
+  } finally {
+    await worker?.close();
+    await queues.close();
+    await deleteKeys(redis.producer, keyPrefix);
+    redis.close();
+    await rm(manifests, { recursive: true, force: true });
+  }
+}
+
+export interface RawOptions {
+  readonly redisUrl: string;
+  readonly jobs: number;
+  readonly warmupJobs: number;
+  readonly concurrency: number;
+  /** queue.add calls in flight at once. */
+  readonly addConcurrency: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The same Redis and worker concurrency with nothing of Slipway: jobs with a
+ * no-op processor on a queue with Slipway's default job options, timed from
+ * the first add to the last completion.
+ */
+export async function measureRawBullmq(options: RawOptions): Promise<RawResult> {
+  const keyPrefix = `bench-raw-${randomBytes(4).toString("hex")}`;
+  const redis = await connect(options.redisUrl);
+  const queue = new Queue("raw", {
+    connection: redis.producer,
+    prefix: keyPrefix,
+    skipWaitingForReady: true,
+    defaultJobOptions: DEFAULT_JOB_OPTIONS,
+  });
+  const worker = new Worker("raw", async () => undefined, {
+    connection: redis.worker,
+    prefix: keyPrefix,
+    skipWaitingForReady: true,
+    concurrency: options.concurrency,
+  });
+  try {
+    let completed = countdown(options.warmupJobs, options.timeoutMs, "warm-up jobs");
+    worker.on("completed", () => completed.done());
+    await worker.waitUntilReady();
+    const add = (count: number) =>
+      forEachLimited(count, options.addConcurrency, async (i) => {
+        await queue.add("noop", { deploymentId: `raw-${i}`, stageIndex: i % 5 });
+      });
+
+    await add(options.warmupJobs);
+    await completed.reached;
+
+    completed = countdown(options.jobs, options.timeoutMs, "raw jobs");
+    const started = performance.now();
+    await add(options.jobs);
+    await completed.reached;
+    const seconds = (performance.now() - started) / 1000;
+    return { jobs: options.jobs, seconds, jobsPerSecond: options.jobs / seconds, keyPrefix };
+  } finally {
+    await worker.close();
+    await queue.close();
+    await deleteKeys(redis.producer, keyPrefix);
+    redis.close();
+  }
+}

@@ -1,0 +1,83 @@
+import type { Redis } from "ioredis";
+import { type Keys, keys } from "./keys.js";
+
+/** Where an audited action came from. */
+export type AuditVia = "slash_command" | "button" | "checkbox" | "modal" | "engine" | "webhook" | "schedule";
+
+export interface AuditEntry {
+  readonly at: number;
+  /** Slack user id, or "slipway" for what the engine did on its own. */
+  readonly actor: string;
+  /** What was attempted, e.g. `deploy`, `approve`, `reject`, `lock`, `tick`, `expire`, `window-bypass`. */
+  readonly action: string;
+  readonly outcome: "ok" | "refused";
+  readonly service: string;
+  readonly environment?: string;
+  readonly deploymentId?: string;
+  /** Why it was refused, the reason given, the version… in words. */
+  readonly detail?: string;
+  readonly via: AuditVia;
+}
+
+/** Entries kept per service; older ones are trimmed. */
+const MAX_ENTRIES = 100_000;
+/** The stream for actions that named no known service. */
+export const NO_SERVICE = "-";
+
+/**
+ * An append-only log per service in a Redis stream: every command, click,
+ * approval, refusal, lock and bypass, with who, when, what and the outcome.
+ */
+export class AuditLog {
+  private readonly k: Keys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
+    this.k = keys(prefix);
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    const fields: string[] = [];
+    for (const [name, value] of Object.entries(entry)) {
+      if (value !== undefined) fields.push(name, String(value));
+    }
+    await this.redis.xadd(this.k.audit(entry.service), "MAXLEN", "~", String(MAX_ENTRIES), "*", ...fields);
+  }
+
+  /** The newest entries first, optionally only those for one environment. */
+  async recent(service: string, limit: number, environment?: string): Promise<AuditEntry[]> {
+    const wanted: AuditEntry[] = [];
+    let end = "+";
+    while (wanted.length < limit) {
+      const batch = await this.redis.xrevrange(this.k.audit(service), end, "-", "COUNT", 200);
+      if (batch.length === 0) break;
+      for (const [, fields] of batch) {
+        const entry = toEntry(fields);
+        if (environment === undefined || entry.environment === environment) wanted.push(entry);
+        if (wanted.length === limit) break;
+      }
+      const lastId = batch.at(-1)?.[0];
+      if (batch.length < 200 || lastId === undefined) break;
+      end = `(${lastId}`;
+    }
+    return wanted;
+  }
+}
+
+function toEntry(fields: string[]): AuditEntry {
+  const raw: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) raw[fields[i] as string] = fields[i + 1] as string;
+  return {
+    at: Number(raw.at),
+    actor: raw.actor ?? "",
+    action: raw.action ?? "",
+    outcome: raw.outcome === "refused" ? "refused" : "ok",
+    service: raw.service ?? NO_SERVICE,
+    via: (raw.via ?? "engine") as AuditVia,
+    ...(raw.environment ? { environment: raw.environment } : {}),
+    ...(raw.deploymentId ? { deploymentId: raw.deploymentId } : {}),
+    ...(raw.detail ? { detail: raw.detail } : {}),
+  };
+}
