@@ -7,6 +7,7 @@ import type { SentRequest } from "../src/standin/http-delivery.js";
 import { deleteKeys } from "../src/store/delete-keys.js";
 import { keys } from "../src/store/keys.js";
 import { BenchChild, freePort } from "./child-process.js";
+import { monotonicMicros, type ProfileSummary, summarizeProfileOf, type Window } from "./cpu-profile.js";
 import { LoadClient } from "./http-client.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
 import { signedSlashCommand } from "./slash-command.js";
@@ -49,6 +50,8 @@ export interface AckResult {
   readonly slipwayRecorded: { readonly deployments: number; readonly pipelineJobs: number };
   readonly services: number;
   readonly keyPrefix: string;
+  /** Where each target spent its CPU during the measured blocks, when started with `--cpu-prof`. */
+  readonly profiles: { readonly slipway?: ProfileSummary; readonly bareBolt?: ProfileSummary };
 }
 
 interface Target {
@@ -61,6 +64,7 @@ interface Target {
   readonly failures: string[];
   failureCount: number;
   busyMs: number;
+  readonly windows: Window[];
 }
 
 function answerText(body: string): string {
@@ -127,6 +131,7 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
       failures: [],
       failureCount: 0,
       busyMs: 0,
+      windows: [],
     });
     const slipway = make("slipway", slipwayChild, slipwayPort, "Queued");
     const bare = make("bareBolt", bareChild, barePort, "ok");
@@ -148,6 +153,7 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
     /** Sends the deploys of services [from, from + count) to one target; measured unless warming up. */
     const block = async (target: Target, from: number, count: number, measured: boolean) => {
       const started = performance.now();
+      const startedUs = monotonicMicros();
       await forEachLimited(count, options.concurrency, async (i) => {
         const text = `development v1.0.0 ${benchServiceName(from + i)}`;
         const answer = await client.send(request(target, text));
@@ -158,7 +164,10 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
         }
         if (measured) target.latencies.push(answer.elapsedMs);
       });
-      if (measured) target.busyMs += performance.now() - started;
+      if (measured) {
+        target.busyMs += performance.now() - started;
+        target.windows.push([startedUs, monotonicMicros()]);
+      }
     };
 
     await block(slipway, 0, options.warmup, false);
@@ -175,19 +184,26 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
       deployments: await redis.zcard(k.deploymentIndex),
       pipelineJobs: await redis.llen(`${k.bullPrefix}:pipeline:wait`),
     };
+    await stopAll(children);
+    const profiles: { slipway?: ProfileSummary; bareBolt?: ProfileSummary } = {};
+    if (options.cpuProfDir !== undefined) {
+      for (const target of [slipway, bare]) {
+        const pid = target.child.pid;
+        const summary =
+          pid === undefined ? undefined : await summarizeProfileOf(options.cpuProfDir, pid, target.windows);
+        if (summary) profiles[target.name] = summary;
+      }
+    }
     return {
       slipway: measurement(slipway),
       bareBolt: measurement(bare),
       slipwayRecorded,
       services,
       keyPrefix,
+      profiles,
     };
   } finally {
-    const codes = await Promise.all(children.map((child) => child.stop()));
-    codes.forEach((code, i) => {
-      const child = children[i];
-      if (code !== 0 && child) process.stderr.write(`${child.label} exited with ${code}\n${child.describe()}\n`);
-    });
+    await stopAll(children);
     client.close();
     await slack?.close();
     await deleteKeys(redis, keyPrefix).catch((error: unknown) =>
@@ -196,6 +212,18 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
     redis.disconnect();
     await rm(manifests, { recursive: true, force: true });
   }
+}
+
+/** Stops the children that still run; says so when one did not exit cleanly. */
+async function stopAll(children: readonly BenchChild[]): Promise<void> {
+  await Promise.all(
+    children
+      .filter((child) => child.running)
+      .map(async (child) => {
+        const code = await child.stop();
+        if (code !== 0) process.stderr.write(`${child.label} exited with ${code}\n${child.describe()}\n`);
+      }),
+  );
 }
 
 function measurement(target: Target): TargetMeasurement {

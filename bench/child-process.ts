@@ -26,6 +26,10 @@ export class BenchChild {
     return new BenchChild(label, child);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -18,7 +18,11 @@ interface CpuProfile {
   startTime: number;
   endTime: number;
   samples?: number[];
+  timeDeltas?: number[];
 }
+
+/** A span of the system's monotonic clock in microseconds, as `process.hrtime` reads it in any process. */
+export type Window = readonly [startUs: number, endUs: number];
 
 export interface HotSpot {
   readonly name: string;
@@ -28,6 +32,7 @@ export interface HotSpot {
 }
 
 export interface ProfileSummary {
+  /** The profile's file name, in the directory the run printed. */
   readonly file: string;
   readonly totalMs: number;
   readonly functions: readonly HotSpot[];
@@ -44,11 +49,19 @@ function area(frame: CallFrame): string {
   const { url, functionName } = frame;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg?.[1]) return pkg[1];
-  if (/\/dist\//.test(url)) return `slipway ${url.replace(/^.*\/dist\//, "")}`;
+  if (/\/dist\//.test(url)) return `slipway ${shortUrl(url)}`;
   if (/\/bench\//.test(url)) return "bench";
   if (url.startsWith("node:")) return "node internals";
   if (url === "") return `(${functionName || "native"})`;
   return url.replace(/^.*\//, "");
+}
+
+/** A frame's file without this machine's directories: `@slack/bolt/dist/App.js`, `dist/runtime.js`, `node:net`. */
+function shortUrl(url: string): string {
+  const inPackage = /node_modules\/(.+)$/.exec(url);
+  if (inPackage?.[1]) return inPackage[1];
+  const own = /\/((?:dist|bench|src)\/.+)$/.exec(url);
+  return own?.[1] ?? url;
 }
 
 function top(map: Map<string, { where: string; ticks: number }>, ticks: number, msPerTick: number, n: number) {
@@ -58,13 +71,33 @@ function top(map: Map<string, { where: string; ticks: number }>, ticks: number, 
     .map(([name, v]) => ({ name, where: v.where, selfMs: v.ticks * msPerTick, share: v.ticks / ticks }));
 }
 
-/** Self time of a `.cpuprofile`, by function and by area, leaving out idle time. */
-export function summarizeProfile(file: string, profile: CpuProfile, n = 12): ProfileSummary {
+/** Samples per node, only those taken inside `windows` when given. */
+function sampleCounts(profile: CpuProfile, windows: readonly Window[] | undefined): Map<number, number> {
   const counts = new Map<number, number>();
-  if (profile.samples) for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
-  else for (const node of profile.nodes) counts.set(node.id, node.hitCount ?? 0);
-  const totalTicks = [...counts.values()].reduce((a, b) => a + b, 0);
-  const msPerTick = totalTicks === 0 ? 0 : (profile.endTime - profile.startTime) / 1000 / totalTicks;
+  const { samples, timeDeltas } = profile;
+  if (!samples || !timeDeltas) {
+    for (const node of profile.nodes) counts.set(node.id, node.hitCount ?? 0);
+    return counts;
+  }
+  let at = profile.startTime;
+  samples.forEach((id, i) => {
+    at += timeDeltas[i] ?? 0;
+    if (windows && !windows.some(([start, end]) => at >= start && at <= end)) return;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  });
+  return counts;
+}
+
+/** Self time of a `.cpuprofile`, by function and by area, leaving out idle time; only inside `windows` when given. */
+export function summarizeProfile(
+  file: string,
+  profile: CpuProfile,
+  windows?: readonly Window[],
+  n = 12,
+): ProfileSummary {
+  const counts = sampleCounts(profile, windows);
+  const allSamples = profile.samples?.length ?? [...counts.values()].reduce((a, b) => a + b, 0);
+  const msPerTick = allSamples === 0 ? 0 : (profile.endTime - profile.startTime) / 1000 / allSamples;
   const byFunction = new Map<string, { where: string; ticks: number }>();
   const byArea = new Map<string, { where: string; ticks: number }>();
   let busyTicks = 0;
@@ -73,7 +106,7 @@ export function summarizeProfile(file: string, profile: CpuProfile, n = 12): Pro
     const frame = node.callFrame;
     if (ticks === 0 || frame.functionName === "(idle)") continue;
     busyTicks += ticks;
-    const where = `${frame.url.replace(/^.*\/(node_modules|dist|bench)\//, "$1/")}:${frame.lineNumber + 1}`;
+    const where = `${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
     const key = `${frame.functionName || "(anonymous)"} ${where}`;
     const f = byFunction.get(key) ?? { where, ticks: 0 };
     f.ticks += ticks;
@@ -91,13 +124,19 @@ export function summarizeProfile(file: string, profile: CpuProfile, n = 12): Pro
   };
 }
 
-/** Summaries of every `.cpuprofile` in `dir`. */
-export async function summarizeProfiles(dir: string): Promise<ProfileSummary[]> {
-  const files = (await readdir(dir)).filter((name) => name.endsWith(".cpuprofile")).sort();
-  const summaries: ProfileSummary[] = [];
-  for (const name of files) {
-    const parsed: unknown = JSON.parse(await readFile(join(dir, name), "utf8"));
-    if (isCpuProfile(parsed)) summaries.push(summarizeProfile(join(dir, name), parsed));
-  }
-  return summaries;
+/** The summary of the `.cpuprofile` that process `pid` wrote into `dir`, if it wrote one. */
+export async function summarizeProfileOf(
+  dir: string,
+  pid: number,
+  windows?: readonly Window[],
+): Promise<ProfileSummary | undefined> {
+  const name = (await readdir(dir)).find((file) => file.endsWith(".cpuprofile") && file.includes(`.${pid}.`));
+  if (name === undefined) return undefined;
+  const parsed: unknown = JSON.parse(await readFile(join(dir, name), "utf8"));
+  return isCpuProfile(parsed) ? summarizeProfile(name, parsed, windows) : undefined;
+}
+
+/** Now on the system's monotonic clock, in microseconds (the clock of `.cpuprofile` timestamps). */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { deploymentIdFrom } from "../src/domain/ids.js";
+import type { GateDeps } from "../src/engine/gates.js";
 import { JOBS } from "../src/engine/jobs.js";
 import { Notifications } from "../src/engine/notifications.js";
 import { startPipelineWorker } from "../src/engine/pipeline-worker.js";
@@ -10,9 +11,11 @@ import { createQueues, DEFAULT_JOB_OPTIONS } from "../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../src/engine/request-deployment.js";
 import { createLogger } from "../src/logger.js";
 import { loadManifests } from "../src/manifests/load.js";
-import { DeploymentStore } from "../src/store/deployment-store.js";
+import { AuditLog } from "../src/store/audit-log.js";
 import { deleteKeys } from "../src/store/delete-keys.js";
+import { DeploymentStore } from "../src/store/deployment-store.js";
 import { keys } from "../src/store/keys.js";
+import { LockStore } from "../src/store/locks.js";
 import { connectRedis, whenReady } from "../src/store/redis.js";
 import { InProcessTargetCatalog, noopTarget } from "./in-process-target.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
@@ -80,7 +83,10 @@ function countdown(count: number, timeoutMs: number, what: string) {
     finish = resolve;
     fail = reject;
   });
-  const timer = setTimeout(() => fail(new Error(`${what}: ${left} of ${count} still missing after ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => fail(new Error(`${what}: ${left} of ${count} still missing after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   const settled = reached.finally(() => clearTimeout(timer));
   settled.catch(() => undefined);
   return {
@@ -112,8 +118,10 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     const catalog = new InProcessTargetCatalog(loaded.services, noopTarget);
     const store = new DeploymentStore(redis.producer, keyPrefix);
     const now = Date.now;
-    const deps: RequestDeps = {
+    const deps: RequestDeps & GateDeps = {
       store,
+      locks: new LockStore(redis.producer, keyPrefix),
+      audit: new AuditLog(redis.producer, keyPrefix),
       catalog,
       queues,
       notifications: new Notifications(queues.notify),
@@ -124,7 +132,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
       connection: redis.worker,
       bullPrefix: k.bullPrefix,
       deps,
-      log: createLogger("silent"),
+      log: createLogger(process.env.BENCH_LOG ?? "silent"),
       concurrency: options.concurrency,
     });
     let failedJobs = 0;
@@ -149,6 +157,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
           hotfix: false,
           requestedBy: "U0BENCH01",
           source: "slack",
+          via: "slash_command",
         });
         if (!outcome.ok) throw new Error(`the bench deployment was refused: ${outcome.message}`);
         ids.push(outcome.deployment.id);

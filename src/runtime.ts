@@ -12,12 +12,15 @@ import type { Logger } from "./logger.js";
 import { Catalog } from "./manifests/catalog.js";
 import { loadManifests } from "./manifests/load.js";
 import { createSlackApp } from "./slack/app.js";
+import { Directory } from "./slack/directory.js";
 import { startNotifier } from "./slack/notifier.js";
 import { Pacer } from "./slack/pacer.js";
 import { SlackRefStore } from "./slack/slack-refs.js";
 import { createWebClient } from "./slack/web-client.js";
+import { AuditLog } from "./store/audit-log.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
+import { LockStore } from "./store/locks.js";
 import { connectRedis, whenReady } from "./store/redis.js";
 import { createTelemetry } from "./telemetry.js";
 
@@ -64,17 +67,19 @@ export async function startSlipway(
   const store = new DeploymentStore(producer, config.keyPrefix);
   const queues = createQueues(producer, k.bullPrefix);
   const notifications = new Notifications(queues.notify);
+  const audit = new AuditLog(producer, config.keyPrefix);
+  const locks = new LockStore(producer, config.keyPrefix);
+  const slack = createWebClient(config.botToken, config.slackApiUrl, log);
   const telemetry = createTelemetry();
   const newId = () => deploymentIdFrom(randomBytes(16), now());
 
   const workers: Worker[] = [];
   if (role !== "app") {
-    const slack = createWebClient(config.botToken, config.slackApiUrl, log);
     workers.push(
       startPipelineWorker({
         connection: workerConnection,
         bullPrefix: k.bullPrefix,
-        deps: { store, catalog, queues, notifications, now },
+        deps: { store, catalog, queues, notifications, audit, now },
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
       }),
@@ -102,7 +107,18 @@ export async function startSlipway(
             slackApiUrl: config.slackApiUrl,
             log: log.child({ component: "slack" }),
           },
-          { store, catalog, queues, notifications, now, newId, log: log.child({ component: "listeners" }) },
+          {
+            store,
+            locks,
+            audit,
+            catalog,
+            queues,
+            notifications,
+            now,
+            newId,
+            directory: new Directory(slack, producer, config.keyPrefix),
+            log: log.child({ component: "listeners" }),
+          },
         );
 
   const { server, port } = await startHttpServer({

@@ -38,7 +38,7 @@ export const FINAL_STATES: ReadonlySet<DeploymentState> = new Set([
 
 const TRANSITIONS: Readonly<Record<DeploymentState, readonly DeploymentState[]>> = {
   requested: ["checking", "running", "cancelled", "failed"],
-  checking: ["awaiting_approval", "running", "failed", "cancelled"],
+  checking: ["awaiting_approval", "running", "failed", "cancelled", "expired"],
   awaiting_approval: ["running", "rejected", "expired", "cancelled"],
   running: ["monitoring", "succeeded", "failed", "rolling_back", "cancelled"],
   monitoring: ["succeeded", "rolling_back", "failed"],

@@ -12,6 +12,10 @@ const deploymentRef = z.object({ deploymentId: z.string().min(1).max(64) });
 
 export const JOBS = {
   pipeline: {
+    /** Run the checklist and decide what the deployment waits for next. */
+    check: deploymentRef,
+    /** End a deployment still waiting on people when its time is up. */
+    expire: deploymentRef,
     /** Run the deployment's next step; enqueues the one after it. */
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
   },

@@ -1,14 +1,15 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
-import { advance, FencedOffError, failAfterRetries, type PipelineDeps } from "./pipeline.js";
+import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions } from "./queues.js";
 
 export interface PipelineWorkerOptions {
   readonly connection: Redis;
   readonly bullPrefix: string;
-  readonly deps: PipelineDeps;
+  readonly deps: GateDeps;
   readonly log: Logger;
   readonly concurrency: number;
   /** How long a job's lock lasts without renewal. Default BullMQ's 30 s. */
@@ -21,10 +22,27 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
   const worker = new Worker(
     "pipeline",
     async (job: Job, _token: string | undefined, signal?: AbortSignal) => {
-      if (job.name !== "advance") throw new UnrecoverableError(`queue pipeline has no job named '${job.name}'`);
-      const data = parseJobData(JOBS.pipeline.advance, job.data, "pipeline/advance");
-      const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-      await advance(deps, data.deploymentId, data.stageIndex, signal ?? new AbortController().signal, jobLog);
+      const stop = signal ?? new AbortController().signal;
+      switch (job.name) {
+        case "advance": {
+          const data = parseJobData(JOBS.pipeline.advance, job.data, "pipeline/advance");
+          const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+          await advance(deps, data.deploymentId, data.stageIndex, stop, jobLog);
+          return;
+        }
+        case "check": {
+          const data = parseJobData(JOBS.pipeline.check, job.data, "pipeline/check");
+          await runChecks(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
+          return;
+        }
+        case "expire": {
+          const data = parseJobData(JOBS.pipeline.expire, job.data, "pipeline/expire");
+          await expireIfWaiting(deps, data.deploymentId);
+          return;
+        }
+        default:
+          throw new UnrecoverableError(`queue pipeline has no job named '${job.name}'`);
+      }
     },
     {
       ...queueOptions(options.connection, options.bullPrefix),
@@ -43,7 +61,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
     const exhausted = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     log.error({ jobId: job.id, err: error, attemptsMade: job.attemptsMade }, "pipeline job failed");
     if (!exhausted) return;
-    const parsed = JOBS.pipeline.advance.safeParse(job.data);
+    const parsed = JOBS.pipeline.check.safeParse(job.data);
     if (!parsed.success) return;
     failAfterRetries(deps, parsed.data.deploymentId, error).catch((e: unknown) =>
       log.error({ err: e, deploymentId: parsed.data.deploymentId }, "could not mark deployment failed"),

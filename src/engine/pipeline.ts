@@ -74,9 +74,9 @@ export async function advance(
     return;
   }
 
-  if (deployment.state === "requested") {
-    deployment = await store.save(moveTo(deployment, "running", now()));
-    await notifications.changed(deployment);
+  if (deployment.state !== "running") {
+    log.info({ state: deployment.state }, "deployment is not running; its gates decide when it starts");
+    return;
   }
 
   const due = nextStageIndex(deployment);

@@ -1,9 +1,13 @@
 import type { Deployment, DeploymentSource, Strategy } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
+import { slackTime } from "../domain/policy.js";
+import { windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
+import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
+import type { LockStore } from "../store/locks.js";
+import { enqueueCheck, enqueueExpiry } from "./gates.js";
 import type { Notifications } from "./notifications.js";
-import { enqueueAdvance } from "./pipeline.js";
 import type { Queues } from "./queues.js";
 
 export interface DeploymentRequest {
@@ -14,15 +18,18 @@ export interface DeploymentRequest {
   readonly hotfix: boolean;
   readonly requestedBy: string;
   readonly source: DeploymentSource;
+  readonly via: AuditVia;
 }
 
 export type RequestOutcome =
   | { ok: true; deployment: Deployment }
-  | { ok: false; reason: "unknown"; message: string }
+  | { ok: false; reason: "unknown" | "locked" | "window"; message: string }
   | { ok: false; reason: "busy"; holder: Deployment | undefined; message: string };
 
 export interface RequestDeps {
   readonly store: DeploymentStore;
+  readonly locks: LockStore;
+  readonly audit: AuditLog;
   readonly catalog: Catalog;
   readonly queues: Queues;
   readonly notifications: Notifications;
@@ -52,6 +59,7 @@ export function planDeployment(
   }
   return {
     ok: true as const,
+    environment,
     channel: service.manifest.channels.deploy,
     strategy: request.strategy ?? environment.strategy,
     stageNames: environment.stages.map((s) => s.name),
@@ -59,13 +67,51 @@ export function planDeployment(
 }
 
 /**
- * Records a new deployment and queues its first step. Refused when the
- * service or environment is unknown, or when another deployment of the same
- * service and environment is still active.
+ * Records a new deployment and queues its checklist. Refused when the
+ * service or environment is unknown, when the environment is locked, outside
+ * its deployment windows (unless a hotfix may bypass them), or while another
+ * deployment of the same service and environment is active. Every outcome is
+ * written to the audit log.
  */
 export async function requestDeployment(deps: RequestDeps, request: DeploymentRequest): Promise<RequestOutcome> {
+  const outcome = await decide(deps, request);
+  const d = outcome.ok ? outcome.deployment : undefined;
+  await deps.audit.record({
+    at: deps.now(),
+    actor: request.requestedBy,
+    action: "deploy",
+    outcome: outcome.ok ? "ok" : "refused",
+    service: request.service,
+    environment: request.environment,
+    ...(d ? { deploymentId: d.id } : {}),
+    detail: outcome.ok
+      ? `${request.version}${request.hotfix ? " hotfix" : ""}${d?.bypass ? `, ${d.bypass} bypassed` : ""}`
+      : `${request.version}: ${outcome.message}`,
+    via: request.via,
+  });
+  return outcome;
+}
+
+async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<RequestOutcome> {
   const plan = planDeployment(deps.catalog, request);
   if (!plan.ok) return { ok: false, reason: "unknown", message: plan.message };
+
+  const lock = await deps.locks.get(request.service, request.environment);
+  if (lock) {
+    const until = lock.expiresAt === undefined ? "until someone unlocks it" : `until ${slackTime(lock.expiresAt)}`;
+    return {
+      ok: false,
+      reason: "locked",
+      message: `${request.service} ${request.environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${request.environment} ${request.service}\` if you may.`,
+    };
+  }
+
+  const window = windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
+  if (!window.open) {
+    const hint = plan.environment.windows?.hotfixBypass ? " A `--hotfix` may deploy now." : "";
+    return { ok: false, reason: "window", message: `Not now: ${window.reason}.${hint}` };
+  }
+
   const deployment = newDeployment(
     {
       id: deps.newId(),
@@ -74,28 +120,32 @@ export async function requestDeployment(deps: RequestDeps, request: DeploymentRe
       version: request.version,
       strategy: plan.strategy,
       hotfix: request.hotfix,
-      waitLimitMs: 4 * 3_600_000,
       requestedBy: request.requestedBy,
       source: request.source,
       stageNames: plan.stageNames,
       channel: plan.channel,
+      waitLimitMs: plan.environment.approval.expiresAfterMs,
+      ...(window.bypassed ? { bypass: window.bypassed } : {}),
     },
     deps.now(),
   );
   const created = await deps.store.create(deployment);
   if (!created.ok) {
     const holder = await deps.store.get(created.heldBy);
-    const who = holder ? `${holder.version} by <@${holder.requestedBy}>` : "another deployment";
+    const who = holder
+      ? `${holder.version} by <@${holder.requestedBy}>, ${holder.state.replace("_", " ")}`
+      : "another deployment";
     return {
       ok: false,
       reason: "busy",
       holder,
-      message: `${request.service} is already being deployed to ${request.environment} (\`${created.heldBy}\`, ${who}). Wait for it to finish — \`/deploy status\` shows its progress — then deploy again.`,
+      message: `${request.service} is already being deployed to ${request.environment} (\`${created.heldBy}\`, ${who}). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished.`,
     };
   }
   try {
     await deps.notifications.changed(deployment);
-    await enqueueAdvance(deps.queues, deployment.id, 0);
+    await enqueueCheck(deps, deployment);
+    await enqueueExpiry(deps, deployment);
   } catch (error) {
     // Recorded but not queued: end it, so it does not hold the service and environment.
     await deps.store

@@ -1,8 +1,10 @@
 import { App, HTTPReceiver } from "@slack/bolt";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
+import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
 import type { ListenerDeps } from "./listeners/deps.js";
+import { register as registerViews } from "./listeners/views/index.js";
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -49,6 +51,8 @@ export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): Sl
     app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
   }
   registerCommands(app, deps);
+  registerActions(app, deps);
+  registerViews(app, deps);
   app.error(async (error) => {
     options.log.error({ err: error }, "Slack listener error");
   });

@@ -104,14 +104,16 @@ describe.each(["http", "socket"] as const)("/deploy end to end (%s mode)", (mode
     expect(root.edits.length).toBeGreaterThan(0);
 
     const replyTexts = replies.map((r) => slack.textOf(r));
-    expect(replyTexts).toHaveLength(5);
-    expect(replyTexts.slice(0, 4).map((t) => /\*(.+?)\* succeeded in/.exec(t)?.[1])).toEqual([
+    expect(replyTexts).toHaveLength(6);
+    expect(replyTexts[0]).toContain("Pre-deployment checklist");
+    expect(replyTexts[0]).toContain("all required items passed (2/2)");
+    expect(replyTexts.slice(1, 5).map((t) => /\*(.+?)\* succeeded in/.exec(t)?.[1])).toEqual([
       "unit-tests",
       "build",
       "deploy",
       "smoke-tests",
     ]);
-    expect(replyTexts[4]).toContain("Deployment succeeded");
+    expect(replyTexts[5]).toContain("Deployment succeeded");
     expect(slack.messages(CHANNEL).filter((m) => m.threadTs === undefined)).toHaveLength(1);
   });
 
@@ -138,7 +140,7 @@ describe.each(["http", "socket"] as const)("/deploy end to end (%s mode)", (mode
     ] as const) {
       const answer = await deploy(text);
       expect(answer).toMatch(expected);
-      expect(answer).toContain("/deploy <environment> <version>");
+      expect(answer).toContain("/deploy &lt;environment&gt; &lt;version&gt;");
     }
     expect(await queued()).toEqual({ deployments: 0, jobs: 0 });
   });

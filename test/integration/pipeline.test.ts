@@ -11,8 +11,10 @@ import { requestDeployment } from "../../src/engine/request-deployment.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
+import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { keys } from "../../src/store/keys.js";
+import { LockStore } from "../../src/store/locks.js";
 import { countingStage, manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
 
@@ -60,7 +62,14 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const bullPrefix = keys(ctx.prefix).bullPrefix;
     queues = createQueues(ctx.redis, bullPrefix);
     store = new DeploymentStore(ctx.redis, ctx.prefix);
-    const deps = { store, catalog, queues, notifications: new Notifications(queues.notify), now: Date.now };
+    const deps = {
+      store,
+      catalog,
+      queues,
+      notifications: new Notifications(queues.notify),
+      audit: new AuditLog(ctx.redis, ctx.prefix),
+      now: Date.now,
+    };
     worker = startPipelineWorker({ connection: ctx.redis.duplicate(), bullPrefix, deps, log, concurrency: 2 });
     events = new QueueEvents("pipeline", { connection: ctx.redis.duplicate(), prefix: bullPrefix });
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
@@ -73,18 +82,32 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     await ctx.close();
   });
 
+  function requestDeps(newId: () => string) {
+    return {
+      store,
+      catalog,
+      queues,
+      notifications: new Notifications(queues.notify),
+      audit: new AuditLog(ctx.redis, ctx.prefix),
+      locks: new LockStore(ctx.redis, ctx.prefix),
+      now: Date.now,
+      newId,
+    };
+  }
+
   async function deploy(environment: string) {
     ids += 1;
     const outcome = await requestDeployment(
+      requestDeps(() => `d-test${ids}x`),
       {
-        store,
-        catalog,
-        queues,
-        notifications: new Notifications(queues.notify),
-        now: Date.now,
-        newId: () => `d-test${ids}x`,
+        service: "web",
+        environment,
+        version: "v1.2.0",
+        hotfix: false,
+        requestedBy: "U1",
+        source: "slack",
+        via: "slash_command",
       },
-      { service: "web", environment, version: "v1.2.0", hotfix: false, requestedBy: "U1", source: "slack" },
     );
     if (!outcome.ok) throw new Error(outcome.message);
     return outcome.deployment.id;
@@ -158,14 +181,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const first = await deploy("development");
     ids += 1;
     const second = await requestDeployment(
-      {
-        store,
-        catalog,
-        queues,
-        notifications: new Notifications(queues.notify),
-        now: Date.now,
-        newId: () => "d-second2",
-      },
+      requestDeps(() => "d-second2"),
       {
         service: "web",
         environment: "development",
@@ -173,6 +189,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
         hotfix: false,
         requestedBy: "U2",
         source: "slack",
+        via: "slash_command",
       },
     );
     expect(second.ok).toBe(false);

@@ -28,12 +28,26 @@ export interface ButtonElement {
   url?: string;
 }
 
+export interface CheckboxOption {
+  text: TextObject;
+  value: string;
+  description?: TextObject;
+}
+
+export interface CheckboxesElement {
+  type: "checkboxes";
+  action_id: string;
+  options: CheckboxOption[];
+}
+
+export type ActionElement = ButtonElement | CheckboxesElement;
+
 export type Block =
   | { type: "header"; text: TextObject }
   | { type: "section"; text: TextObject; block_id?: string }
   | { type: "context"; elements: TextObject[] }
   | { type: "divider" }
-  | { type: "actions"; block_id?: string; elements: ButtonElement[] };
+  | { type: "actions"; block_id?: string; elements: ActionElement[] };
 
 export interface SlackMessage {
   /** Fallback text for notifications and clients without blocks. */
@@ -96,7 +110,11 @@ export function blockTextLength(block: Block): number {
     case "context":
       return block.elements.reduce((sum, e) => sum + e.text.length, 0);
     case "actions":
-      return block.elements.reduce((sum, e) => sum + e.text.text.length, 0);
+      return block.elements.reduce(
+        (sum, e) =>
+          sum + (e.type === "button" ? e.text.text.length : e.options.reduce((n, o) => n + o.text.text.length, 0)),
+        0,
+      );
     case "divider":
       return 0;
     default: {
@@ -109,4 +127,18 @@ export function blockTextLength(block: Block): number {
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+export function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
+  return {
+    type: "button",
+    text: { type: "plain_text", text: fitText(text, 75), emoji: true },
+    action_id: actionId,
+    value,
+    ...(style ? { style } : {}),
+  };
+}
+
+export function actions(blockId: string, elements: ActionElement[]): Block {
+  return { type: "actions", block_id: blockId, elements };
 }

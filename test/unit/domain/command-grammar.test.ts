@@ -20,7 +20,7 @@ const deploy = (
   environment: string,
   version: string,
   more: Partial<{ service: string; strategy: string; hotfix: boolean; dryRun: boolean }> = {},
-): DeployCommand => ({ kind: "deploy", environment, version, hotfix: false, waitLimitMs: 4 * 3_600_000, ...more }) as DeployCommand;
+): DeployCommand => ({ kind: "deploy", environment, version, hotfix: false, dryRun: false, ...more }) as DeployCommand;
 
 const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3";
 

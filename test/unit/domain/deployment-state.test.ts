@@ -20,6 +20,7 @@ const ALLOWED: ReadonlySet<string> = new Set([
   "checking->running",
   "checking->failed",
   "checking->cancelled",
+  "checking->expired",
   "awaiting_approval->running",
   "awaiting_approval->rejected",
   "awaiting_approval->expired",

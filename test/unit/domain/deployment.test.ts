@@ -44,7 +44,7 @@ describe("newDeployment", () => {
       version: "v1.2.0",
       strategy: "canary",
       hotfix: false,
-      waitLimitMs: 4 * 3_600_000,
+      expiresAt: T0 + 4 * 3_600_000,
       requestedBy: "U123",
       source: "slack",
       createdAt: T0,

@@ -1,5 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { itemsFor } from "../../../src/domain/checklist.js";
+import { authorize } from "../../../src/domain/policy.js";
+import { windowStatus } from "../../../src/domain/windows.js";
+import { formatManifestError } from "../../../src/manifests/format-errors.js";
+import { loadManifests } from "../../../src/manifests/load.js";
 import { parseManifest, type ServiceManifest } from "../../../src/manifests/schema.js";
 
 const HEAD = `service: web
@@ -290,9 +296,15 @@ describe("windows", () => {
       hotfixBypass: true
 `),
     );
-    expect(manifest.environments.production?.windows?.freezes).toEqual([
+    const production = manifest.environments.production;
+    expect(production?.windows?.freezes).toEqual([
       { from: "2026-12-20 00:00", to: "2027-01-04 00:00", reason: "Holiday freeze" },
     ]);
+    expect(windowStatus(production?.windows, new Date("2026-12-22T10:00:00Z"))).toMatchObject({ open: false });
+    expect(windowStatus(production?.windows, new Date("2026-12-22T10:00:00Z"), { hotfix: true })).toEqual({
+      open: true,
+      bypassed: "freeze",
+    });
   });
 
   it("refuses a freeze that ends before it starts", () => {
@@ -332,5 +344,35 @@ describe("windows", () => {
       "environments.production.windows.timezone: unknown time zone 'Europe/Berlim': use an IANA name such as Europe/Berlin, America/New_York or UTC — did you mean 'Europe/Berlin'?",
     ]);
     expect(issues(windows('      timezone: "+01:00"\n'))[0]).toMatch(/unknown time zone '\+01:00'/);
+  });
+});
+
+describe("the shipped example manifest", () => {
+  it("validates, and its policy reads the way the seed guide describes", async () => {
+    const { services, errors } = await loadManifests(
+      fileURLToPath(new URL("../../../manifests/services", import.meta.url)),
+    );
+    expect(errors.map(formatManifestError)).toEqual([]);
+    const example = services.get("example")?.manifest;
+    if (example === undefined) throw new Error("no example service");
+
+    const production = example.environments.production;
+    expect(production?.approval).toMatchObject({ required: true, count: 2, approvers: ["approvers"] });
+    expect(production?.windows?.timezone).toBe("Europe/Berlin");
+    const refused = authorize({
+      action: "deploy",
+      userId: "U0LEAD01",
+      userGroups: new Set(),
+      roles: example.roles,
+      permissions: production?.permissions ?? {},
+      environment: "production",
+    });
+    expect(refused.allowed).toBe(false);
+
+    const development = example.environments.development;
+    expect(development?.approval.required).toBe(false);
+    expect(development?.permissions.deploy).toBe("anyone");
+    expect(itemsFor(example, "development").every((item) => item.check.kind !== "manual")).toBe(true);
+    expect(itemsFor(example, "production").length).toBeGreaterThan(itemsFor(example, "staging").length);
   });
 });

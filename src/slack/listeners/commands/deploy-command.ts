@@ -1,126 +1,191 @@
-import type { RespondArguments, SlashCommand } from "@slack/bolt";
-import { helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
+import type { SlashCommand } from "@slack/bolt";
+import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
+import { slackTime } from "../../../domain/policy.js";
 import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
-import type { Block } from "../../renderers/blocks.js";
+import { renderAuditLog } from "../../renderers/audit.js";
+import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
+import { mayDo } from "../access.js";
 import type { ListenerDeps } from "../deps.js";
-
-export type Ack = (response?: RespondArguments | string) => Promise<void>;
+import { type Ack, ephemeral, unavailableMessage } from "./reply.js";
 
 const STATUS_LIMIT = 15;
+const AUDIT_LIMIT = 25;
 
-function ephemeral(text: string, blocks: readonly Block[] = []): RespondArguments {
-  return { response_type: "ephemeral", text, ...(blocks.length > 0 ? { blocks: [...blocks] } : {}) };
+type Command = Pick<SlashCommand, "text" | "user_id" | "channel_id">;
+
+/** The service a command names, or the only one when it names none; a question to ask back otherwise. */
+function serviceOf(
+  deps: ListenerDeps,
+  named: string | undefined,
+  usage: string,
+): { ok: true; service: string } | { ok: false; message: string } {
+  const service = named ?? deps.catalog.soleServiceName();
+  if (service !== undefined) return { ok: true, service };
+  return {
+    ok: false,
+    message: `Which service? Slipway knows ${deps.catalog.serviceNames().join(", ")}.\nUsage: \`${escapeMrkdwn(usage)}\``,
+  };
 }
 
 /**
  * `/deploy …`: parses the text, and either answers at once (help, status,
- * refusals) or records the deployment and queues it. Every path acks exactly
- * once, with an ephemeral message for the person who typed it.
+ * audit, refusals) or records the deployment and queues it. Every path acks
+ * exactly once, with an ephemeral message for the person who typed it.
  */
 export async function handleDeployCommand(
-  { command, ack }: { command: Pick<SlashCommand, "text" | "user_id" | "channel_id">; ack: Ack },
+  { command, ack }: { command: Command; ack: Ack },
   deps: ListenerDeps,
 ): Promise<void> {
-  const { catalog, store, now, log } = deps;
-  const grammarContext = { environments: catalog.environmentNames(), services: catalog.serviceNames() };
-  const parsed = parseDeployCommand(command.text ?? "", grammarContext);
+  const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
+  const parsed = parseDeployCommand(command.text ?? "", grammar);
   try {
-    switch (parsed.kind) {
-      case "help":
-        await ack(ephemeral(helpText(grammarContext)));
-        return;
-      case "invalid":
-        await ack(ephemeral(`${parsed.message}\nUsage: \`${parsed.usage}\``));
-        return;
-      case "status": {
-        const recent = (await store.recent(STATUS_LIMIT * 4)).filter(
-          (d) =>
-            (parsed.service === undefined || d.service === parsed.service) &&
-            (parsed.environment === undefined || d.environment === parsed.environment),
-        );
-        const message = renderStatusList(recent.slice(0, STATUS_LIMIT), now());
-        await ack(ephemeral(message.text, message.blocks));
-        return;
-      }
-      case "deploy": {
-        const service = parsed.service ?? catalog.soleServiceName();
-        if (service === undefined) {
-          await ack(
-            ephemeral(
-              `Which service? Slipway knows ${catalog.serviceNames().join(", ")}.\nUsage: \`/deploy ${parsed.environment} ${parsed.version} <service>\``,
-            ),
-          );
-          return;
-        }
-        const request = {
-          service,
-          environment: parsed.environment,
-          version: parsed.version,
-          ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
-          hotfix: parsed.hotfix,
-          requestedBy: command.user_id,
-          source: "slack" as const,
-        };
-        if (parsed.dryRun) {
-          const plan = planDeployment(catalog, request);
-          await ack(
-            ephemeral(
-              plan.ok
-                ? `Dry run: ${service} ${parsed.version} → ${parsed.environment} (${plan.strategy}) would run: ${plan.stageNames.join(" → ")}. Nothing was queued.`
-                : plan.message,
-            ),
-          );
-          return;
-        }
-        const outcome = await requestDeployment(deps, request);
-        if (!outcome.ok) {
-          await ack(ephemeral(outcome.message));
-          return;
-        }
-        const d = outcome.deployment;
-        log.info(
-          { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
-          "deployment queued",
-        );
-        await ack(
-          ephemeral(
-            `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} stages). Follow it in <#${d.channel}>.`,
-          ),
-        );
-        return;
-      }
-      case "history":
-      case "stats":
-      case "audit":
-      case "lock":
-      case "unlock":
-        await ack(
-          ephemeral(
-            `\`/deploy ${parsed.kind}\` is not available in this version of Slipway. \`/deploy help\` lists what is.`,
-          ),
-        );
-        return;
-      default: {
-        const unreachable: never = parsed;
-        return unreachable;
-      }
-    }
+    const reply = await answer(parsed, command, deps, grammar);
+    await ack(typeof reply === "string" ? ephemeral(reply) : ephemeral(reply.text, reply.blocks));
   } catch (thrown) {
     const error = coerceError(thrown);
-    log.error({ err: error, text: command.text, user: command.user_id }, "/deploy failed");
+    deps.log.error({ err: error, text: command.text, user: command.user_id }, "/deploy failed");
     await ack(ephemeral(unavailableMessage(error)));
   }
 }
 
-/** What to tell a person when Slipway's own machinery failed under their command. */
-export function unavailableMessage(error: Error): string {
-  const redisDown =
-    /ECONNREFUSED|Stream isn't writeable|Connection is closed|enableOfflineQueue|ETIMEDOUT|max retries/i.test(
-      error.message,
-    );
-  return redisDown
-    ? "Slipway cannot reach its queue (Redis) right now, so nothing was queued. Try again in a minute; if it persists, tell whoever runs Slipway."
-    : `Slipway could not handle that command: ${error.message}. Nothing was queued.`;
+async function answer(
+  parsed: DeployCommand,
+  command: Command,
+  deps: ListenerDeps,
+  grammar: Parameters<typeof helpText>[0],
+): Promise<string | SlackMessage> {
+  const { catalog, store, now } = deps;
+  switch (parsed.kind) {
+    case "help":
+      return helpText(grammar);
+    case "invalid":
+      return `${parsed.message}\nUsage: \`${escapeMrkdwn(parsed.usage)}\``;
+    case "status": {
+      const recent = (await store.recent(STATUS_LIMIT * 4)).filter(
+        (d) =>
+          (parsed.service === undefined || d.service === parsed.service) &&
+          (parsed.environment === undefined || d.environment === parsed.environment),
+      );
+      return renderStatusList(recent.slice(0, STATUS_LIMIT), now());
+    }
+    case "audit": {
+      const which = serviceOf(deps, parsed.service, "/deploy audit <service> [environment]");
+      if (!which.ok) return which.message;
+      const entries = await deps.audit.recent(which.service, AUDIT_LIMIT, parsed.environment);
+      return renderAuditLog(which.service, parsed.environment, entries);
+    }
+    case "lock": {
+      const which = serviceOf(deps, parsed.service, `/deploy lock ${parsed.environment} <service> <reason>`);
+      if (!which.ok) return which.message;
+      const plan = planDeployment(catalog, { service: which.service, environment: parsed.environment });
+      if (!plan.ok) return plan.message;
+      const allowed = await mayDo(deps, {
+        action: "lock",
+        userId: command.user_id,
+        service: which.service,
+        environment: parsed.environment,
+        via: "slash_command",
+      });
+      if (!allowed.allowed) return `Not locked: ${allowed.reason}.`;
+      const at = now();
+      const taken = await deps.locks.take({
+        service: which.service,
+        environment: parsed.environment,
+        owner: command.user_id,
+        reason: parsed.reason,
+        at,
+        ...(parsed.forMs === undefined ? {} : { expiresAt: at + parsed.forMs }),
+      });
+      await deps.audit.record({
+        at,
+        actor: command.user_id,
+        action: "lock",
+        outcome: taken.ok ? "ok" : "refused",
+        service: which.service,
+        environment: parsed.environment,
+        detail: taken.ok ? parsed.reason : `already locked by ${taken.held.owner}`,
+        via: "slash_command",
+      });
+      if (!taken.ok) {
+        return `${which.service} ${parsed.environment} is already locked by <@${taken.held.owner}> (${escapeMrkdwn(taken.held.reason)}) since ${slackTime(taken.held.at)}.`;
+      }
+      const until = parsed.forMs === undefined ? "until someone unlocks it" : `until ${slackTime(at + parsed.forMs)}`;
+      return `🔒 Locked ${which.service} ${parsed.environment} ${until}: ${escapeMrkdwn(parsed.reason)}. Nothing deploys there meanwhile; \`/deploy unlock ${parsed.environment} ${which.service}\` lifts it.`;
+    }
+    case "unlock": {
+      const which = serviceOf(deps, parsed.service, `/deploy unlock ${parsed.environment} <service>`);
+      if (!which.ok) return which.message;
+      const allowed = await mayDo(deps, {
+        action: "lock",
+        userId: command.user_id,
+        service: which.service,
+        environment: parsed.environment,
+        via: "slash_command",
+      });
+      if (!allowed.allowed) return `Not unlocked: ${allowed.reason}.`;
+      const held = await deps.locks.get(which.service, parsed.environment);
+      const released = held ? await deps.locks.release(which.service, parsed.environment) : false;
+      await deps.audit.record({
+        at: now(),
+        actor: command.user_id,
+        action: "unlock",
+        outcome: released ? "ok" : "refused",
+        service: which.service,
+        environment: parsed.environment,
+        detail: held ? `lock by ${held.owner}: ${held.reason}` : "was not locked",
+        via: "slash_command",
+      });
+      return released
+        ? `🔓 Unlocked ${which.service} ${parsed.environment}.`
+        : `${which.service} ${parsed.environment} was not locked; nothing changed.`;
+    }
+    case "history":
+    case "stats":
+      return `\`/deploy ${parsed.kind}\` is not available in this version of Slipway. \`/deploy help\` lists what is.`;
+    case "deploy": {
+      const which = serviceOf(deps, parsed.service, `/deploy ${parsed.environment} ${parsed.version} <service>`);
+      if (!which.ok) return which.message;
+      const service = which.service;
+      const request = {
+        service,
+        environment: parsed.environment,
+        version: parsed.version,
+        ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
+        hotfix: parsed.hotfix,
+        requestedBy: command.user_id,
+        source: "slack" as const,
+        via: "slash_command" as const,
+      };
+      const plan = planDeployment(catalog, request);
+      if (!plan.ok) return plan.message;
+      const allowed = await mayDo(deps, {
+        action: "deploy",
+        userId: command.user_id,
+        service,
+        environment: parsed.environment,
+        via: "slash_command",
+      });
+      if (!allowed.allowed) return `Not deployed: ${allowed.reason}.`;
+      if (parsed.dryRun) {
+        return `Dry run: ${service} ${parsed.version} → ${parsed.environment} (${plan.strategy}) would run: ${plan.stageNames.join(" → ")}${
+          plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
+        }. Nothing was queued.`;
+      }
+      const outcome = await requestDeployment(deps, request);
+      if (!outcome.ok) return outcome.message;
+      const d = outcome.deployment;
+      deps.log.info(
+        { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
+        "deployment queued",
+      );
+      const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
+      return `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} stages). Follow it in <#${d.channel}>.${bypass}`;
+    }
+    default: {
+      const unreachable: never = parsed;
+      return unreachable;
+    }
+  }
 }

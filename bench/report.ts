@@ -1,0 +1,118 @@
+import type { AckResult } from "./ack-latency.js";
+import type { ProfileSummary } from "./cpu-profile.js";
+import type { EngineResult, RawResult } from "./engine-throughput.js";
+
+export const ACK_RATIO_GOAL = 1.25;
+export const ACK_P99_LIMIT_MS = 3_000;
+
+export interface Settings {
+  readonly ack: { concurrency: number; warmup: number; requests: number; rounds: number };
+  readonly engine: { deployments: number; stages: number; concurrency: number; warmupDeployments: number };
+  readonly raw: { jobs: number; concurrency: number; warmupJobs: number };
+}
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly platform: string;
+  readonly arch: string;
+  readonly totalMemoryGiB: number;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly machine: Machine;
+  readonly settings: Settings;
+  readonly ack: AckResult & {
+    readonly ratios: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+    readonly goals: {
+      readonly ratioAtMost: number;
+      readonly p50RatioMet: boolean;
+      readonly p99RatioMet: boolean;
+      readonly p99Limit: number;
+      readonly p99UnderLimit: boolean;
+    };
+  };
+  readonly engine: EngineResult & { readonly notifierRunning: false };
+  readonly rawBullmq: RawResult;
+  /** Engine stage transitions/s divided by raw BullMQ jobs/s. */
+  readonly engineToRawRatio: number;
+  readonly durationSeconds: number;
+}
+
+function ms(value: number): string {
+  return value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString("en-US");
+}
+
+function count(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+function row(cells: readonly string[]): string {
+  const widths = [34, 11, 12, 8, 8];
+  return cells
+    .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 10) : cell.padStart(widths[i] ?? 10)))
+    .join("")
+    .trimEnd();
+}
+
+function verdict(met: boolean): string {
+  return met ? "  met" : "  MISSED";
+}
+
+/** The human-readable table printed at the end of a run. */
+export function formatTable(r: BenchResults): string {
+  const { ack, engine, rawBullmq: raw, settings } = r;
+  const s = ack.slipway.latencyMs;
+  const b = ack.bareBolt.latencyMs;
+  const goal = `≤ ${ACK_RATIO_GOAL}`;
+  const lines = [
+    `Slipway bench — ${r.date} — ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}`,
+    "",
+    `/deploy acknowledgement: ${count(settings.ack.requests)} signed requests per target, ${settings.ack.concurrency} in flight, after ${settings.ack.warmup} warm-up; targets alternate in ${settings.ack.rounds} blocks`,
+    row(["measure", "slipway", "bare bolt", "ratio", "goal"]),
+    row(["/deploy ack p50 (ms)", ms(s.p50), ms(b.p50), ack.ratios.p50.toFixed(2), goal]) +
+      verdict(ack.goals.p50RatioMet),
+    row(["/deploy ack p95 (ms)", ms(s.p95), ms(b.p95), ack.ratios.p95.toFixed(2), ""]),
+    row(["/deploy ack p99 (ms)", ms(s.p99), ms(b.p99), ack.ratios.p99.toFixed(2), goal]) +
+      verdict(ack.goals.p99RatioMet),
+    row(["/deploy ack max (ms)", ms(s.max), ms(b.max), ack.ratios.max.toFixed(2), ""]),
+    row(["/deploy ack mean (ms)", ms(s.mean), ms(b.mean), (s.mean / b.mean).toFixed(2), ""]),
+    row([
+      "requests/s while measuring",
+      count(ack.slipway.requestsPerSecond),
+      count(ack.bareBolt.requestsPerSecond),
+      (ack.slipway.requestsPerSecond / ack.bareBolt.requestsPerSecond).toFixed(2),
+      "",
+    ]),
+    row(["Slipway p99 < 3 s", ack.goals.p99UnderLimit ? "yes" : "NO", "", "", ""]),
+    `(every Slipway answer was a 200 saying "Queued": ${ack.slipway.failureCount === 0 ? "yes" : `NO, ${ack.slipway.failureCount} were not`}; Slipway recorded ${count(ack.slipwayRecorded.deployments)} deployments and queued ${count(ack.slipwayRecorded.pipelineJobs)} pipeline jobs for ${count(ack.services)} requests)`,
+    "",
+    `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages, worker concurrency ${settings.engine.concurrency}, same Redis`,
+    row(["measure", "slipway", "raw BullMQ", "ratio", ""]),
+    row([
+      "stage transitions/s vs jobs/s",
+      count(engine.transitionsPerSecond),
+      count(raw.jobsPerSecond),
+      r.engineToRawRatio.toFixed(2),
+      "",
+    ]),
+    row(["deployments/s", count(engine.deploymentsPerSecond), "", "", ""]),
+    row(["seconds for all stages / all jobs", engine.seconds.toFixed(2), raw.seconds.toFixed(2), "", ""]),
+    `(raw BullMQ is ${(1 / r.engineToRawRatio).toFixed(1)}× faster; ${engine.succeeded} of ${settings.engine.deployments} deployments succeeded; ${engine.failedJobs} pipeline jobs failed; the notifier was not running, so the ${count(engine.notifyJobsQueued)} notify jobs the engine queued were left unprocessed and Slack pacing is not measured)`,
+  ];
+  return lines.join("\n");
+}
+
+/** Where a target's CPU went while it was being measured. */
+export function formatProfile(label: string, p: ProfileSummary): string {
+  const pct = (share: number) => `${(share * 100).toFixed(1)}%`.padStart(6);
+  return [
+    `${label}: ${ms(p.totalMs)} ms of CPU while measured (${p.file})`,
+    "  by area:",
+    ...p.areas.slice(0, 8).map((a) => `    ${pct(a.share)}  ${a.name}`),
+    "  by function (self time):",
+    ...p.functions.map((f) => `    ${pct(f.share)}  ${f.name}`),
+  ].join("\n");
+}

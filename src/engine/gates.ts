@@ -1,0 +1,324 @@
+import { evaluateItems } from "../checks/evaluate-item.js";
+import type { ItemResult } from "../domain/checklist.js";
+import { gate, itemsFor } from "../domain/checklist.js";
+import { type Deployment, moveTo } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import {
+  ANYONE,
+  type Authorization,
+  authorizeTick,
+  castVote,
+  type Decision,
+  describeRoleNeed,
+} from "../domain/policy.js";
+import type { Logger } from "../logger.js";
+import type { AuditLog, AuditVia } from "../store/audit-log.js";
+import { StaleWriteError } from "../store/deployment-store.js";
+import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+
+/*
+ * The gates between a request and its first stage: the checklist, then the
+ * approval. Nothing here waits on a worker: a checklist waiting for a tick,
+ * or a deployment waiting for approvers, is only a state in the store; the
+ * tick or the click calls in here and enqueues the continuation.
+ */
+
+export interface GateDeps extends PipelineDeps {
+  readonly audit: AuditLog;
+}
+
+export function checkJobId(deploymentId: string, rev: number): string {
+  return `check.${deploymentId}.${rev}`;
+}
+
+export async function enqueueCheck(deps: PipelineDeps, d: Deployment): Promise<void> {
+  await deps.queues.pipeline.add("check", { deploymentId: d.id }, { jobId: checkJobId(d.id, d.rev) });
+}
+
+export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<void> {
+  await deps.queues.pipeline.add(
+    "expire",
+    { deploymentId: d.id },
+    { jobId: `expire.${d.id}`, delay: Math.max(0, d.expiresAt - deps.now()) },
+  );
+}
+
+/** Saves `change(current)`, re-reading and re-deciding when someone else wrote in between. */
+async function update<T>(
+  deps: PipelineDeps,
+  deploymentId: string,
+  change: (current: Deployment) => { next: Deployment; result: T } | { refused: T },
+): Promise<{ saved?: Deployment; result: T }> {
+  for (;;) {
+    const current = await deps.store.require(deploymentId);
+    const decided = change(current);
+    if ("refused" in decided) return { result: decided.refused };
+    try {
+      return { saved: await deps.store.save(decided.next), result: decided.result };
+    } catch (error) {
+      if (!(error instanceof StaleWriteError)) throw error;
+    }
+  }
+}
+
+/**
+ * The `check` job: runs the automatic checklist items once, then moves the
+ * deployment on as far as the checklist allows — failed, still waiting for
+ * ticks, awaiting approval, or running.
+ */
+export async function runChecks(deps: GateDeps, deploymentId: string, signal: AbortSignal, log: Logger): Promise<void> {
+  let d = await deps.store.require(deploymentId);
+  if (d.state !== "requested" && d.state !== "checking") return;
+  const service = deps.catalog.require(d.service);
+  const environment = deps.catalog.environment(d.service, d.environment);
+  if (!environment) {
+    d = await deps.store.save(
+      moveTo(d, "failed", deps.now(), { failureReason: `the manifest no longer defines ${d.environment}` }),
+    );
+    await deps.notifications.changed(d);
+    return;
+  }
+  if (d.state === "requested") {
+    d = await deps.store.save(moveTo(d, "checking", deps.now()));
+    await deps.notifications.changed(d);
+  }
+  if (d.checklist === undefined) {
+    const items = itemsFor(service.manifest, d.environment);
+    const results = await evaluateItems(items, {
+      workdir: service.workdir,
+      env: {
+        ...(service.manifest.target.env ?? {}),
+        SLIPWAY_DEPLOYMENT_ID: d.id,
+        SLIPWAY_VERSION: d.version,
+        SLIPWAY_SERVICE: d.service,
+        SLIPWAY_ENVIRONMENT: d.environment,
+      },
+      signal,
+      log,
+      now: deps.now,
+    });
+    const { saved } = await update(deps, deploymentId, (current) =>
+      current.state === "checking" && current.checklist === undefined
+        ? { next: { ...current, checklist: results, updatedAt: deps.now() }, result: true }
+        : { refused: false },
+    );
+    if (!saved) return;
+    d = saved;
+    await deps.notifications.changed(d);
+  }
+  await decideAfterChecklist(deps, d);
+}
+
+/** Moves a checking deployment on according to its checklist's verdict. */
+async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void> {
+  const verdict = gate(d.checklist ?? []);
+  if (verdict.state === "waiting") return;
+  const environment = deps.catalog.environment(d.service, d.environment);
+  const service = deps.catalog.service(d.service);
+  if (!environment || !service) return;
+  const { saved } = await update(deps, d.id, (current) => {
+    if (current.state !== "checking") return { refused: undefined };
+    const now = deps.now();
+    if (verdict.state === "failed") {
+      const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
+      return {
+        next: moveTo(current, "failed", now, { failureReason: `checklist failed: ${titles.join(", ")}` }),
+        result: undefined,
+      };
+    }
+    const policy = environment.approval;
+    if (!policy.required) return { next: moveTo(current, "running", now), result: undefined };
+    const approvers =
+      policy.approvers === ANYONE
+        ? "anyone allowed to approve"
+        : describeRoleNeed(service.manifest.roles ?? {}, policy.approvers);
+    return {
+      next: {
+        ...moveTo(current, "awaiting_approval", now),
+        approval: {
+          needed: policy.count,
+          allowSelfApproval: policy.allowSelfApproval,
+          approvers,
+          requestedAt: now,
+          votes: [],
+        },
+      },
+      result: undefined,
+    };
+  });
+  if (!saved) return;
+  await deps.notifications.changed(saved);
+  if (saved.state === "running") await enqueueAdvance(deps.queues, saved.id, 0);
+}
+
+/** The `expire` job: a deployment still waiting on people at its deadline ends `expired`. */
+export async function expireIfWaiting(deps: GateDeps, deploymentId: string): Promise<void> {
+  const { saved } = await update(deps, deploymentId, (current) =>
+    (current.state === "checking" || current.state === "awaiting_approval") && deps.now() >= current.expiresAt
+      ? {
+          next: moveTo(current, "expired", deps.now(), {
+            failureReason:
+              current.state === "checking"
+                ? "the checklist was not completed in time"
+                : "not enough approvals before the approval expired",
+          }),
+          result: undefined,
+        }
+      : { refused: undefined },
+  );
+  if (!saved) return;
+  await deps.audit.record({
+    at: deps.now(),
+    actor: "slipway",
+    action: "expire",
+    outcome: "ok",
+    service: saved.service,
+    environment: saved.environment,
+    deploymentId: saved.id,
+    detail: saved.failureReason,
+    via: "engine",
+  });
+  await deps.notifications.changed(saved);
+}
+
+export type GateAnswer = { ok: true; message: string } | { ok: false; message: string };
+
+function notWaiting(d: Deployment, what: string): string {
+  if (isFinal(d.state))
+    return `\`${d.id}\` has already ended (${d.state.replace("_", " ")}); there is nothing left to ${what}.`;
+  return `\`${d.id}\` is not waiting for that (it is ${d.state.replace("_", " ")}); nothing changed.`;
+}
+
+/**
+ * An approver's vote (a button, `/approve`, or the reject dialog). Counted
+ * once per person: a double click or a Slack retry is refused with "you
+ * already approved", and the deployment moves on exactly once.
+ */
+export async function recordVote(
+  deps: GateDeps,
+  input: {
+    deploymentId: string;
+    userId: string;
+    decision: Decision;
+    reason?: string;
+    allowed: Authorization;
+    via: AuditVia;
+  },
+): Promise<GateAnswer> {
+  const now = deps.now();
+  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
+    if (current.state !== "awaiting_approval" || !current.approval) {
+      return { refused: { ok: false, message: notWaiting(current, "approve") } };
+    }
+    const vote = castVote({
+      votes: current.approval.votes,
+      vote: {
+        userId: input.userId,
+        decision: input.decision,
+        at: now,
+        ...(input.reason ? { reason: input.reason } : {}),
+      },
+      requestedBy: current.requestedBy,
+      policy: { count: current.approval.needed, allowSelfApproval: current.approval.allowSelfApproval },
+      allowed: input.allowed,
+    });
+    if (!vote.ok) return { refused: { ok: false, message: `Not counted: ${vote.reason}.` } };
+    const voted: Deployment = { ...current, approval: { ...current.approval, votes: vote.votes }, updatedAt: now };
+    switch (vote.outcome) {
+      case "approved":
+        return {
+          next: moveTo(voted, "running", now),
+          result: { ok: true, message: `Approved; \`${current.id}\` is starting.` },
+        };
+      case "rejected":
+        return {
+          next: moveTo(voted, "rejected", now, {
+            failureReason: `rejected by <@${input.userId}>: ${input.reason ?? ""}`,
+          }),
+          result: { ok: true, message: `Rejected \`${current.id}\`; the requester has been told why.` },
+        };
+      case "pending":
+        return {
+          next: voted,
+          result: {
+            ok: true,
+            message: `Approval counted (${vote.approvals} of ${vote.needed}) for \`${current.id}\`.`,
+          },
+        };
+      default: {
+        const unreachable: never = vote.outcome;
+        return unreachable;
+      }
+    }
+  });
+  const d = saved ?? (await deps.store.require(input.deploymentId));
+  await deps.audit.record({
+    at: now,
+    actor: input.userId,
+    action: input.decision,
+    outcome: result.ok ? "ok" : "refused",
+    service: d.service,
+    environment: d.environment,
+    deploymentId: d.id,
+    detail: result.ok ? input.reason : result.message,
+    via: input.via,
+  });
+  if (saved) {
+    await deps.notifications.changed(saved);
+    if (saved.state === "running") await enqueueAdvance(deps.queues, saved.id, 0);
+  }
+  return result;
+}
+
+/** A person ticked a manual checklist item; the checklist is decided again without re-running its checks. */
+export async function tickItem(
+  deps: GateDeps,
+  input: { deploymentId: string; itemId: string; userId: string; userGroups: ReadonlySet<string> },
+): Promise<GateAnswer> {
+  const now = deps.now();
+  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
+    if (current.state !== "checking") return { refused: { ok: false, message: notWaiting(current, "tick") } };
+    const item = current.checklist?.find((i) => i.id === input.itemId);
+    if (!item) return { refused: { ok: false, message: `\`${current.id}\` has no checklist item '${input.itemId}'.` } };
+    if (item.status !== "waiting") {
+      const by = item.tickedBy ? ` by <@${item.tickedBy}>` : "";
+      return { refused: { ok: false, message: `'${item.title}' is already ${item.status}${by}; nothing changed.` } };
+    }
+    const service = deps.catalog.require(current.service);
+    const config = service.manifest.checklist?.find((i) => i.id === item.id);
+    const environment = deps.catalog.environment(current.service, current.environment);
+    const allowed = authorizeTick({
+      userId: input.userId,
+      userGroups: input.userGroups,
+      roles: service.manifest.roles ?? {},
+      ...(config?.check.kind === "manual" && config.check.tickedBy ? { tickedBy: config.check.tickedBy } : {}),
+      permissions: environment?.permissions ?? {},
+      environment: current.environment,
+      title: item.title,
+    });
+    if (!allowed.allowed) return { refused: { ok: false, message: `Not ticked: ${allowed.reason}.` } };
+    const ticked: ItemResult = { ...item, status: "passed", tickedBy: input.userId, at: now, evidence: "ticked" };
+    const checklist = (current.checklist ?? []).map((i) => (i.id === item.id ? ticked : i));
+    return {
+      next: { ...current, checklist, updatedAt: now },
+      result: { ok: true, message: `Ticked '${item.title}'.` },
+    };
+  });
+  const d = saved ?? (await deps.store.require(input.deploymentId));
+  await deps.audit.record({
+    at: now,
+    actor: input.userId,
+    action: "tick",
+    outcome: result.ok ? "ok" : "refused",
+    service: d.service,
+    environment: d.environment,
+    deploymentId: d.id,
+    detail: `${input.itemId}${result.ok ? "" : `: ${result.message}`}`,
+    via: "checkbox",
+  });
+  if (saved) {
+    await deps.notifications.changed(saved);
+    await decideAfterChecklist(deps, saved);
+  }
+  return result;
+}

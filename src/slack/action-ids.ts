@@ -1,0 +1,10 @@
+/** The action and view ids Slipway's messages carry; listeners register for exactly these. */
+export const ACTION_IDS = {
+  approve: "slipway_approve",
+  reject: "slipway_reject",
+  tick: "slipway_checklist_tick",
+} as const;
+
+export const VIEW_IDS = {
+  rejectReason: "slipway_reject_reason",
+} as const;

@@ -1,0 +1,146 @@
+import type { App, BlockAction, RespondFn } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { isDeploymentId } from "../../../domain/ids.js";
+import { tickItem } from "../../../engine/gates.js";
+import { coerceError } from "../../../errors.js";
+import { ACTION_IDS, VIEW_IDS } from "../../action-ids.js";
+import { groupsFor, mayDo } from "../access.js";
+import { unavailableMessage } from "../commands/reply.js";
+import type { ListenerDeps } from "../deps.js";
+import { vote } from "../vote.js";
+
+const MALFORMED =
+  "That button is out of date or malformed, so nothing changed. Use the buttons on the latest message in the thread.";
+
+function tell(respond: RespondFn, text: string) {
+  return respond({ response_type: "ephemeral", replace_original: false, text });
+}
+
+/** The value of the first action in a block_actions payload, whatever its element type. */
+function firstValue(body: BlockAction): string | undefined {
+  const action = body.actions[0];
+  return action && "value" in action && typeof action.value === "string" ? action.value : undefined;
+}
+
+export async function handleApprove(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
+  const result = await vote(deps, { deploymentId, userId: body.user.id, decision: "approve", via: "button" });
+  await tell(respond, result.message);
+}
+
+/** Reject asks for a reason first, in a dialog; the vote is cast when it is submitted. */
+export async function handleReject(
+  body: BlockAction,
+  respond: RespondFn,
+  client: WebClient,
+  deps: ListenerDeps,
+): Promise<void> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
+  const d = await deps.store.get(deploymentId);
+  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`));
+  const allowed = await mayDo(deps, {
+    action: "approve",
+    userId: body.user.id,
+    service: d.service,
+    environment: d.environment,
+    via: "button",
+    deploymentId,
+  });
+  if (!allowed.allowed) return void (await tell(respond, `Not counted: ${allowed.reason}.`));
+  await client.views.open({
+    trigger_id: body.trigger_id,
+    view: {
+      type: "modal",
+      callback_id: VIEW_IDS.rejectReason,
+      private_metadata: JSON.stringify({ deploymentId, channel: body.channel?.id ?? d.channel }),
+      title: { type: "plain_text", text: "Reject deployment" },
+      submit: { type: "plain_text", text: "Reject" },
+      close: { type: "plain_text", text: "Cancel" },
+      blocks: [
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: `Reject *${d.service} ${d.version} → ${d.environment}* (\`${d.id}\`)?` },
+        },
+        {
+          type: "input",
+          block_id: "reason",
+          label: { type: "plain_text", text: "Why? The requester sees this." },
+          element: { type: "plain_text_input", action_id: "reason", multiline: true, max_length: 500 },
+        },
+      ],
+    },
+  });
+}
+
+/** A manual checklist item ticked: each newly selected box is recorded once. */
+export async function handleTick(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const action = body.actions[0];
+  const selected = action && action.type === "checkboxes" ? action.selected_options : undefined;
+  if (!selected || selected.length === 0) return;
+  const answers: string[] = [];
+  for (const option of selected) {
+    const [deploymentId, itemId] = (option.value ?? "").split(":");
+    if (!deploymentId || !itemId || !isDeploymentId(deploymentId)) {
+      answers.push(MALFORMED);
+      continue;
+    }
+    const d = await deps.store.get(deploymentId);
+    if (!d) {
+      answers.push(`There is no deployment \`${deploymentId}\`; nothing changed.`);
+      continue;
+    }
+    const config = deps.catalog.service(d.service)?.manifest.checklist?.find((i) => i.id === itemId);
+    const environment = deps.catalog.environment(d.service, d.environment);
+    const roleNames =
+      config?.check.kind === "manual" && config.check.tickedBy
+        ? config.check.tickedBy
+        : (environment?.permissions.deploy ?? "anyone");
+    const groups = await groupsFor(deps, body.user.id, d.service, roleNames);
+    if (!groups.ok) {
+      answers.push(groups.message);
+      continue;
+    }
+    const result = await tickItem(deps, { deploymentId, itemId, userId: body.user.id, userGroups: groups.groups });
+    if (!result.ok) answers.push(result.message);
+  }
+  if (answers.length > 0) await tell(respond, answers.join("\n"));
+}
+
+export function register(app: App, deps: ListenerDeps): void {
+  const guarded =
+    (name: string, run: (args: { body: BlockAction; respond: RespondFn; client: WebClient }) => Promise<void>) =>
+    async ({
+      ack,
+      body,
+      respond,
+      client,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction;
+      respond: RespondFn;
+      client: WebClient;
+    }) => {
+      await ack();
+      try {
+        await run({ body, respond, client });
+      } catch (thrown) {
+        const error = coerceError(thrown);
+        deps.log.error({ err: error, action: name, user: body.user.id }, "action failed");
+        await tell(respond, unavailableMessage(error)).catch(() => undefined);
+      }
+    };
+  app.action<BlockAction>(
+    ACTION_IDS.approve,
+    guarded("approve", ({ body, respond }) => handleApprove(body, respond, deps)),
+  );
+  app.action<BlockAction>(
+    ACTION_IDS.reject,
+    guarded("reject", ({ body, respond, client }) => handleReject(body, respond, client, deps)),
+  );
+  app.action<BlockAction>(
+    ACTION_IDS.tick,
+    guarded("tick", ({ body, respond }) => handleTick(body, respond, deps)),
+  );
+}

@@ -1,0 +1,29 @@
+import { isDeploymentId } from "../../domain/ids.js";
+import type { Decision } from "../../domain/policy.js";
+import { type GateAnswer, recordVote } from "../../engine/gates.js";
+import type { AuditVia } from "../../store/audit-log.js";
+import { mayDo } from "./access.js";
+import type { ListenerDeps } from "./deps.js";
+
+/** The same path for the Approve button, `/approve` and the reject dialog: find, authorise, count once. */
+export async function vote(
+  deps: ListenerDeps,
+  input: { deploymentId: string; userId: string; decision: Decision; reason?: string; via: AuditVia },
+): Promise<GateAnswer> {
+  if (!isDeploymentId(input.deploymentId)) {
+    return { ok: false, message: "That is not a deployment id (they look like `d-7k3m9x2q`); nothing changed." };
+  }
+  const d = await deps.store.get(input.deploymentId);
+  if (!d)
+    return { ok: false, message: `There is no deployment \`${input.deploymentId}\`; \`/deploy status\` lists them.` };
+  const allowed = await mayDo(deps, {
+    action: "approve",
+    userId: input.userId,
+    service: d.service,
+    environment: d.environment,
+    via: input.via,
+    deploymentId: d.id,
+  });
+  if (!allowed.allowed) return { ok: false, message: `Not counted: ${allowed.reason}.` };
+  return recordVote(deps, { ...input, allowed });
+}

@@ -1,0 +1,33 @@
+import { slackTime } from "../../domain/policy.js";
+import type { AuditEntry } from "../../store/audit-log.js";
+import { escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+
+/** `/deploy audit`: the newest entries first, one line each. */
+export function renderAuditLog(
+  service: string,
+  environment: string | undefined,
+  entries: readonly AuditEntry[],
+): SlackMessage {
+  const scope = environment ? `${service} ${environment}` : service;
+  if (entries.length === 0) return { text: `No audit entries for ${scope} yet.`, blocks: [] };
+  const lines = entries.map((e) => {
+    const mark = e.outcome === "ok" ? "•" : "⛔";
+    const who = e.actor === "slipway" ? "Slipway" : `<@${e.actor}>`;
+    const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
+    const detail = e.detail ? ` — ${escapeMrkdwn(e.detail)}` : "";
+    return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${detail}`;
+  });
+  return fitMessage({
+    text: `Audit log for ${scope}: ${entries.length} entries`,
+    blocks: [
+      section(`*Audit log — ${escapeMrkdwn(scope)}* (newest first)`),
+      ...chunk(lines, 12).map((group) => section(group.join("\n"))),
+    ],
+  });
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}

@@ -1,0 +1,133 @@
+import type { ItemResult, Section } from "../../domain/checklist.js";
+import { gate, SECTION_TITLES } from "../../domain/checklist.js";
+import type { Deployment } from "../../domain/deployment.js";
+import { slackTime, tally } from "../../domain/policy.js";
+import { ACTION_IDS } from "../action-ids.js";
+import {
+  actions,
+  type Block,
+  button,
+  type CheckboxOption,
+  context,
+  escapeMrkdwn,
+  fitMessage,
+  fitText,
+  type SlackMessage,
+  section,
+} from "./blocks.js";
+import { title } from "./deployment-message.js";
+
+const ITEM_MARK: Record<ItemResult["status"], string> = {
+  passed: "✅",
+  failed: "❌",
+  error: "⚠️",
+  waiting: "⏳",
+};
+
+/** Slack allows at most 10 options in one checkboxes element. */
+const OPTIONS_PER_ELEMENT = 10;
+
+function itemLine(item: ItemResult): string {
+  const advisory = item.required ? "" : " _(advisory)_";
+  const who = item.tickedBy ? ` — ticked by <@${item.tickedBy}>${item.at ? ` at ${slackTime(item.at)}` : ""}` : "";
+  const evidence = item.evidence && !item.tickedBy ? ` — ${escapeMrkdwn(item.evidence)}` : "";
+  return `${ITEM_MARK[item.status]} ${escapeMrkdwn(item.title)}${advisory}${evidence}${who}`;
+}
+
+/** Value of a manual item's checkbox: which deployment and which item. */
+export function tickValue(deploymentId: string, itemId: string): string {
+  return `${deploymentId}:${itemId}`;
+}
+
+/**
+ * The checklist reply: every item with its mark and evidence, grouped by the
+ * seed's sections, and checkboxes for the manual items still waiting for a
+ * person. Edited in place as results and ticks come in.
+ */
+export function renderChecklist(d: Deployment): SlackMessage {
+  const items = d.checklist ?? [];
+  const passed = items.filter((i) => i.status === "passed").length;
+  const verdict = gate(items);
+  const summary =
+    verdict.state === "passed"
+      ? `all required items passed (${passed}/${items.length})`
+      : verdict.state === "failed"
+        ? `blocked by ${verdict.blocking.filter((i) => i.status !== "waiting").length} failed item(s)`
+        : `waiting for ${verdict.blocking.map((i) => `_${escapeMrkdwn(i.title)}_`).join(", ")}`;
+  const blocks: Block[] = [section(`📋 *Pre-deployment checklist* — ${summary}`)];
+  const sections = [...new Set(items.map((i) => i.section))] as Section[];
+  for (const name of sections) {
+    const lines = items.filter((i) => i.section === name).map(itemLine);
+    blocks.push(section(`*${SECTION_TITLES[name]}*\n${lines.join("\n")}`));
+  }
+  const waiting = items.filter((i) => i.status === "waiting");
+  if (waiting.length > 0 && !d.finishedAt && d.state === "checking") {
+    const options: CheckboxOption[] = waiting.map((item) => ({
+      text: { type: "mrkdwn", text: fitText(escapeMrkdwn(item.title), 150) },
+      value: tickValue(d.id, item.id),
+    }));
+    for (let i = 0; i < options.length; i += OPTIONS_PER_ELEMENT) {
+      blocks.push(
+        actions(`checklist-${i / OPTIONS_PER_ELEMENT}`, [
+          { type: "checkboxes", action_id: ACTION_IDS.tick, options: options.slice(i, i + OPTIONS_PER_ELEMENT) },
+        ]),
+      );
+    }
+    blocks.push(context("Tick an item once it is done; the deployment continues when every required item has passed."));
+  }
+  return fitMessage({ text: `Checklist for ${title(d)}: ${summary}`, blocks });
+}
+
+/**
+ * The approval card: what is asked, who asked, the checklist's verdict, who
+ * may approve and by when, every vote so far, and Approve / Reject while the
+ * decision is open.
+ */
+export function renderApprovalCard(d: Deployment): SlackMessage {
+  const approval = d.approval;
+  if (!approval) return { text: `${title(d)} needs no approval`, blocks: [] };
+  const { outcome, approvals, needed } = tally(approval.votes, {
+    count: approval.needed,
+    allowSelfApproval: approval.allowSelfApproval,
+  });
+  const items = d.checklist ?? [];
+  const checklist = items.length
+    ? `${items.filter((i) => i.status === "passed").length}/${items.length} checklist items passed`
+    : "no checklist";
+  const votes = approval.votes.map((v) =>
+    v.decision === "approve"
+      ? `✅ approved by <@${v.userId}> at ${slackTime(v.at)}`
+      : `🚫 rejected by <@${v.userId}> at ${slackTime(v.at)}: ${escapeMrkdwn(v.reason ?? "")}`,
+  );
+  const open = outcome === "pending" && d.state === "awaiting_approval";
+  const headline = open
+    ? `✋ *Approval needed*: ${escapeMrkdwn(title(d))}`
+    : d.state === "expired"
+      ? `⌛ *Approval expired*: ${escapeMrkdwn(title(d))} — nobody decided in time`
+      : outcome === "approved"
+        ? `✅ *Approved*: ${escapeMrkdwn(title(d))}`
+        : outcome === "rejected"
+          ? `🚫 *Rejected*: ${escapeMrkdwn(title(d))}`
+          : `*Approval closed*: ${escapeMrkdwn(title(d))}`;
+  const blocks: Block[] = [
+    section(
+      [
+        headline,
+        `Requested by <@${d.requestedBy}> · strategy ${d.strategy}${d.hotfix ? " · *hotfix*" : ""} · ${checklist}`,
+        `Needs ${needed} approval${needed === 1 ? "" : "s"} (${approvals} so far) from ${escapeMrkdwn(approval.approvers)}${
+          approval.allowSelfApproval ? "" : "; the requester cannot approve"
+        } · expires ${slackTime(d.expiresAt)}`,
+        ...votes,
+      ].join("\n"),
+    ),
+  ];
+  if (open) {
+    blocks.push(
+      actions("approval", [
+        button("Approve", ACTION_IDS.approve, d.id, "primary"),
+        button("Reject", ACTION_IDS.reject, d.id, "danger"),
+      ]),
+    );
+  }
+  return fitMessage({ text: `Approval for ${title(d)}: ${open ? "needed" : outcome}`, blocks });
+}

@@ -1,0 +1,521 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Deployment,
+  moveTo,
+  type NewDeployment,
+  newDeployment,
+  updateStage,
+} from "../../../src/domain/deployment.js";
+import {
+  blockTextLength,
+  codeTail,
+  fitMessage,
+  LIMITS,
+  type SlackMessage,
+  section,
+} from "../../../src/slack/renderers/blocks.js";
+import {
+  renderRootMessage,
+  renderStageReply,
+  renderStatusList,
+  renderSummary,
+} from "../../../src/slack/renderers/deployment-message.js";
+import { blockProblems } from "../../../src/standin/block-limits.js";
+import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+
+const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
+const STAGES = ["build", "migrate", "deploy", "smoke", "announce"] as const;
+
+function requested(overrides: Partial<NewDeployment> = {}): Deployment {
+  return newDeployment(
+    {
+      id: "d-7k3m9x2q",
+      service: "web",
+      environment: "production",
+      version: "v1.2.0",
+      strategy: "rolling",
+      hotfix: false,
+      requestedBy: "U0ENGINEER",
+      source: "slack",
+      stageNames: STAGES,
+      channel: "C0DEPLOYS",
+      waitLimitMs: 4 * 3_600_000,
+      ...overrides,
+    },
+    T0,
+  );
+}
+
+/** Stage `index` started at T0 + 1s + index·10s and took 4s + index·1s. */
+function stageTimes(index: number): { startedAt: number; finishedAt: number } {
+  const startedAt = T0 + 1_000 + index * 10_000;
+  return { startedAt, finishedAt: startedAt + 4_000 + index * 1_000 };
+}
+
+function succeed(d: Deployment, index: number): Deployment {
+  const times = stageTimes(index);
+  return updateStage(d, index, { status: "succeeded", attempts: 1, exitCode: 0, ...times }, times.finishedAt);
+}
+
+function fail(d: Deployment, index: number, change: { error: string; outputTail?: string }): Deployment {
+  const times = stageTimes(index);
+  return updateStage(d, index, { status: "failed", attempts: 1, exitCode: 3, ...times, ...change }, times.finishedAt);
+}
+
+function start(d: Deployment, index: number): Deployment {
+  const { startedAt } = stageTimes(index);
+  return updateStage(d, index, { status: "running", attempts: 1, startedAt }, startedAt);
+}
+
+/** Running, stages 0..3 succeeded, stage 4 running: 80%. */
+function fourOfFive(overrides: Partial<NewDeployment> = {}): Deployment {
+  let d = moveTo(requested(overrides), "running", T0 + 500);
+  for (let i = 0; i < 4; i += 1) d = succeed(d, i);
+  return start(d, 4);
+}
+
+const OUTPUT_TAIL = "$ ./smoke.sh\nGET /healthz 200\nGET /api/orders 502 Bad Gateway\nsmoke test failed: 1 of 2 checks";
+
+/** Failed at stage 2 (deploy), stages 3 and 4 never started. */
+function failedAtDeploy(
+  overrides: Partial<NewDeployment> = {},
+  reason = "stage deploy exited with code 3",
+): Deployment {
+  let d = moveTo(requested(overrides), "running", T0 + 500);
+  d = succeed(succeed(d, 0), 1);
+  d = fail(d, 2, { error: "exited with code 3", outputTail: OUTPUT_TAIL });
+  return moveTo(d, "failed", stageTimes(2).finishedAt + 100, { failureReason: reason });
+}
+
+function succeeded(overrides: Partial<NewDeployment> = {}): Deployment {
+  let d = moveTo(requested(overrides), "running", T0 + 500);
+  for (let i = 0; i < STAGES.length; i += 1) d = succeed(d, i);
+  return moveTo(d, "succeeded", stageTimes(STAGES.length - 1).finishedAt + 100);
+}
+
+// ── reading a message ─────────────────────────────────────────────────
+
+type TextKind = "mrkdwn" | "plain_text";
+
+/** Every text object of a message (however deep in its block), with the type of block it sits in. */
+function textsOf(message: SlackMessage): Array<{ block: string; type: TextKind; text: string }> {
+  const found: Array<{ block: string; type: TextKind; text: string }> = [];
+  const walk = (block: string, value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(block, item);
+      return;
+    }
+    if (!isJsonObject(value)) return;
+    if ((value.type === "mrkdwn" || value.type === "plain_text") && typeof value.text === "string") {
+      found.push({ block, type: value.type, text: value.text });
+      return;
+    }
+    for (const inner of Object.values(value)) walk(block, inner);
+  };
+  for (const block of message.blocks) walk(block.type, JSON.parse(JSON.stringify(block)));
+  return found;
+}
+
+/** The mrkdwn a person reads, all blocks joined. */
+function mrkdwn(message: SlackMessage): string {
+  return textsOf(message)
+    .filter((t) => t.type === "mrkdwn")
+    .map((t) => t.text)
+    .join("\n");
+}
+
+function sectionTexts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : []));
+}
+
+function contextText(message: SlackMessage): string | undefined {
+  const found = message.blocks.find((b) => b.type === "context");
+  return found?.type === "context" ? found.elements[0]?.text : undefined;
+}
+
+function headerText(message: SlackMessage): string {
+  const found = message.blocks.find((b) => b.type === "header");
+  if (found?.type !== "header") throw new Error("the message has no header block");
+  return found.text.text;
+}
+
+/** The blocks as Slack would receive them: JSON, with nothing Slack would refuse. */
+function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
+  expect(message.text.length).toBeGreaterThan(0);
+  expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
+  for (const { block, text } of textsOf(message)) {
+    expect(text.length, `${block} text`).toBeGreaterThan(0);
+    const max = block === "header" ? LIMITS.headerText : LIMITS.sectionText;
+    expect(text.length, `${block} text of ${text.length} characters`).toBeLessThanOrEqual(max);
+  }
+  const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
+  expect(total, "total text of all blocks").toBeLessThanOrEqual(LIMITS.totalText);
+  // The stand-in applies Slack's own block validation; it must find nothing to refuse.
+  const asJson: unknown = JSON.parse(JSON.stringify(message.blocks));
+  const blocks = Array.isArray(asJson) ? asJson.filter((b): b is JsonObject => isJsonObject(b)) : [];
+  expect(blocks).toHaveLength(message.blocks.length);
+  expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
+}
+
+/** Mentions and links Slack would act on: `<!channel>`, `<!here>`, `<@U…>`, `<#C…>`, `<https://…|…>`. */
+function controlSequences(text: string): string[] {
+  return [...text.matchAll(/<[^<>]*>/g)].map((m) => m[0]);
+}
+
+/** The sequences a renderer itself writes: the requester's mention and local times (`<!date^…>`). */
+function injected(text: string, requester = "U0ENGINEER"): string[] {
+  return controlSequences(text).filter(
+    (s) => s !== `<@${requester}>` && !/^<!date\^\d+\^\{time\}\|\d\d:\d\d UTC>$/.test(s),
+  );
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// ── meaning ───────────────────────────────────────────────────────────
+
+describe("renderRootMessage", () => {
+  it("shows the title, state, progress bar, current stage and each stage's mark and duration", () => {
+    const d = fourOfFive();
+    const message = renderRootMessage(d, stageTimes(4).startedAt + 2_000);
+
+    expect(headerText(message)).toBe("🚀 web v1.2.0 → production");
+    const [summary, stages] = sectionTexts(message);
+    expect(summary).toContain("*Status:* 🚀 *In progress*");
+    expect(summary).toContain("*Progress:* `████████░░ 80%`");
+    expect(summary).toContain("*Current stage:* announce");
+    expect(summary).not.toContain("*Why:*");
+    expect(stages?.split("\n")).toEqual([
+      "*Stages*",
+      "✅ build (4s)",
+      "✅ migrate (5s)",
+      "✅ deploy (6s)",
+      "✅ smoke (7s)",
+      "🔄 announce",
+    ]);
+    expect(message.text).toBe("web v1.2.0 → production: In progress (80%)");
+    expectWithinSlackLimits(message);
+  });
+
+  it("says who asked, how, and when it started in the context line", () => {
+    const d = fourOfFive({ strategy: "canary", hotfix: true, bypass: "freeze" });
+    const message = renderRootMessage(d, T0 + 65_000);
+    expect(headerText(message)).toBe("🚑 web v1.2.0 → production");
+    expect(contextText(message)).toBe(
+      `\`d-7k3m9x2q\` · requested by <@U0ENGINEER> · canary · hotfix · freeze bypassed · started <!date^${T0 / 1000}^{time}|09:00 UTC>`,
+    );
+    // Nothing in it moves with the clock alone, so a later render is the same message.
+    expect(renderRootMessage(d, T0 + 3_600_000)).toEqual(message);
+  });
+
+  it("marks failed and pending stages, shows why, and stops the progress where it failed", () => {
+    const d = failedAtDeploy();
+    const message = renderRootMessage(d, d.updatedAt + 3_600_000);
+    const [summary, stages] = sectionTexts(message);
+    expect(summary).toContain("*Status:* ❌ *Failed*");
+    expect(summary).toContain("*Progress:* `████░░░░░░ 40%`");
+    expect(summary).toContain("*Why:* stage deploy exited with code 3");
+    expect(summary).not.toContain("*Current stage:*");
+    expect(stages?.split("\n").slice(1)).toEqual([
+      "✅ build (4s)",
+      "✅ migrate (5s)",
+      "❌ deploy (6s)",
+      "⏳ smoke",
+      "⏳ announce",
+    ]);
+    // A finished deployment's duration is fixed at its end, however late it is rendered.
+    expect(contextText(message)).toMatch(/ · took 27s$/);
+  });
+
+  it("reads 0% and every stage pending when just requested", () => {
+    const message = renderRootMessage(requested(), T0);
+    const [summary, stages] = sectionTexts(message);
+    expect(summary).toContain("*Status:* 🕓 *Requested*");
+    expect(summary).toContain("`░░░░░░░░░░ 0%`");
+    expect(stages?.split("\n").slice(1)).toEqual(STAGES.map((name) => `⏳ ${name}`));
+  });
+
+  it("reads 100% with every stage done when succeeded", () => {
+    const message = renderRootMessage(succeeded(), T0 + 10 * 60_000);
+    expect(mrkdwn(message)).toContain("`██████████ 100%`");
+    expect(mrkdwn(message)).toContain("*Status:* ✅ *Succeeded*");
+    expect(message.text).toBe("web v1.2.0 → production: Succeeded (100%)");
+  });
+});
+
+describe("renderStageReply", () => {
+  it("a succeeded stage: name, outcome and duration, no output", () => {
+    const d = succeed(moveTo(requested(), "running", T0), 0);
+    const withOutput = updateStage(d, 0, { outputTail: "compiled 42 files" }, T0);
+    const message = renderStageReply(withOutput, 0);
+    expect(sectionTexts(message)).toEqual(["✅ *build* succeeded in 4s"]);
+    expect(mrkdwn(message)).not.toContain("```");
+    expect(mrkdwn(message)).not.toContain("compiled 42 files");
+    expect(message.text).toBe("build: succeeded in 4s");
+    expectWithinSlackLimits(message);
+  });
+
+  it("a failed stage: why, duration, and the output tail in a code block", () => {
+    const d = failedAtDeploy();
+    const message = renderStageReply(d, 2);
+    const [line, code] = sectionTexts(message);
+    expect(line).toBe("❌ *deploy* exited with code 3 in 6s");
+    expect(code).toBe(`\`\`\`${OUTPUT_TAIL}\`\`\``);
+    expect(message.text).toBe("deploy: exited with code 3 in 6s");
+    expectWithinSlackLimits(message);
+  });
+
+  it("refuses a stage the deployment does not have", () => {
+    expect(() => renderStageReply(requested(), 5)).toThrow(RangeError);
+  });
+});
+
+describe("renderSummary", () => {
+  it("a failed deployment: outcome, duration, stages done and why", () => {
+    const d = failedAtDeploy();
+    const message = renderSummary(d, d.updatedAt + 3_600_000);
+    expect(sectionTexts(message)).toEqual([
+      "❌ *Deployment failed*: web v1.2.0 → production\nDuration: 27s · stages: 2/5 succeeded\nWhy: stage deploy exited with code 3",
+    ]);
+    expect(message.text).toBe("web v1.2.0 → production failed");
+    expectWithinSlackLimits(message);
+  });
+
+  it("a succeeded deployment: every stage succeeded, no reason", () => {
+    const message = renderSummary(succeeded(), T0 + 3_600_000);
+    const [text] = sectionTexts(message);
+    expect(text).toContain("✅ *Deployment succeeded*: web v1.2.0 → production");
+    expect(text).toContain("Duration: 49s · stages: 5/5 succeeded");
+    expect(text).not.toContain("Why:");
+  });
+});
+
+describe("renderStatusList", () => {
+  it("lists active deployments first, then recent ones, each with state, progress, duration and who", () => {
+    const active = fourOfFive({ id: "d-active01", environment: "staging" });
+    const done = failedAtDeploy({ id: "d-failed01" });
+    const message = renderStatusList([done, active], T0 + 48_000);
+    const [activeText, recentText] = sectionTexts(message);
+    expect(activeText).toBe(
+      "*Active (1)*\n🚀 `d-active01` web v1.2.0 → staging — In progress, 80% · 48s · <@U0ENGINEER>",
+    );
+    expect(recentText).toBe("*Recent*\n❌ `d-failed01` web v1.2.0 → production — Failed, 40% · 27s · <@U0ENGINEER>");
+    expect(message.text).toBe("1 active, 1 recent deployments");
+    expectWithinSlackLimits(message);
+  });
+
+  it("says how to start when there is nothing to list", () => {
+    const message = renderStatusList([], T0);
+    expect(message.blocks).toEqual([]);
+    expect(message.text).toContain("No deployments yet");
+    expect(message.text).toContain("/deploy <environment> <version>");
+  });
+
+  it("says none for an empty group", () => {
+    const message = renderStatusList([succeeded()], T0 + 60_000);
+    expect(sectionTexts(message)[0]).toBe("*Active (0)*\nnone");
+  });
+});
+
+describe("codeTail", () => {
+  it("wraps text in a code block", () => {
+    expect(codeTail("line 1\nline 2")).toBe("```line 1\nline 2```");
+  });
+
+  it("keeps only the end of a long text, marking the cut", () => {
+    const text = Array.from({ length: 1_000 }, (_, i) => `line ${i}`).join("\n");
+    const tail = codeTail(text, 100);
+    expect(tail.length).toBeLessThanOrEqual(106);
+    expect(tail.startsWith("```…")).toBe(true);
+    expect(tail.endsWith("line 999```")).toBe(true);
+  });
+
+  it("defuses triple backticks so the text cannot close the block", () => {
+    const tail = codeTail("before ``` <!channel> *bold* ``` after");
+    expect(tail.match(/```/g)).toHaveLength(2);
+    expect(tail.startsWith("```")).toBe(true);
+    expect(tail.endsWith("```")).toBe(true);
+  });
+});
+
+describe("fitMessage", () => {
+  it("keeps at most 50 blocks, the last one saying how many were left out", () => {
+    const blocks = Array.from({ length: 120 }, (_, i) => section(`block ${i}`));
+    const fitted = fitMessage({ text: "many", blocks });
+    expect(fitted.blocks).toHaveLength(LIMITS.blocksPerMessage);
+    expect(fitted.blocks[48]).toEqual(section("block 48"));
+    expect(contextText({ text: "", blocks: fitted.blocks.slice(-1) })).toBe("…71 more not shown");
+    expectWithinSlackLimits(fitted);
+  });
+
+  it("leaves a message within the limits as it is", () => {
+    const message = { text: "short", blocks: [section("a"), section("b")] };
+    expect(fitMessage(message)).toEqual(message);
+  });
+
+  it("stops before the total text passes 10,000 characters", () => {
+    const blocks = Array.from({ length: 10 }, (_, i) => section(`${i}`.repeat(2_400)));
+    const fitted = fitMessage({ text: "big", blocks });
+    expect(fitted.blocks).toHaveLength(5);
+    expect(fitted.blocks.slice(0, 4)).toEqual(blocks.slice(0, 4));
+    expect(mrkdwn(fitted)).toContain("…6 more not shown");
+    expectWithinSlackLimits(fitted);
+  });
+
+  it("keeps the total within 10,000 characters including its own note", () => {
+    // 9,990 characters fit; the note that replaces the rest must fit too.
+    const blocks = [
+      section("a".repeat(3_000)),
+      section("b".repeat(3_000)),
+      section("c".repeat(3_000)),
+      section("d".repeat(990)),
+      section("e".repeat(3_000)),
+    ];
+    const fitted = fitMessage({ text: "budget", blocks });
+    const total = fitted.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
+    // BUG (src/slack/renderers/blocks.ts, fitMessage): the "…N more not shown" note is appended after
+    // the budget check, so this message ends at 10,007 characters of block text (9,990 + 17).
+    expect(total).toBeLessThanOrEqual(LIMITS.totalText);
+  });
+});
+
+// ── hostile inputs ────────────────────────────────────────────────────
+
+describe("Slack's limits on hostile inputs", () => {
+  const manyStages = Array.from({ length: 200 }, (_, i) => `stage-${String(i).padStart(3, "0")}`);
+
+  it("a deployment with 200 stages", () => {
+    let d = moveTo(requested({ stageNames: manyStages }), "running", T0);
+    for (let i = 0; i < 150; i += 1) d = succeed(d, i);
+    d = start(d, 150);
+    const root = renderRootMessage(d, T0 + 3_600_000);
+    expectWithinSlackLimits(root);
+    expect(mrkdwn(root)).toContain("*Progress:* `████████░░ 75%`");
+    expect(mrkdwn(root)).toContain("*Current stage:* stage-150");
+    expect(mrkdwn(root)).toContain("✅ stage-000 (4s)");
+    expect(mrkdwn(root)).toContain("requested by <@U0ENGINEER>");
+
+    const finished = moveTo(fail(d, 150, { error: "exited with code 3" }), "failed", T0 + 3_600_000, {
+      failureReason: "stage stage-150 exited with code 3",
+    });
+    expectWithinSlackLimits(renderRootMessage(finished, T0 + 3_600_000));
+    expectWithinSlackLimits(renderSummary(finished, T0 + 3_600_000));
+    for (const index of [0, 150, 199]) expectWithinSlackLimits(renderStageReply(finished, index));
+  });
+
+  it("a status list of 500 deployments", () => {
+    const list = Array.from({ length: 500 }, (_, i) => {
+      const d = requested({ id: `d-list${String(i).padStart(4, "0")}`, environment: `env-${i}` });
+      return i % 2 === 0 ? d : moveTo(d, "cancelled", T0 + i);
+    });
+    const message = renderStatusList(list, T0 + 60_000);
+    expectWithinSlackLimits(message);
+    expect(mrkdwn(message)).toContain("*Active (250)*");
+    expect(mrkdwn(message)).toContain("`d-list0000` web v1.2.0 → env-0 — Requested, 0%");
+    expect(message.text).toBe("250 active, 250 recent deployments");
+  });
+
+  it("a 100 KB output tail keeps its end inside one code block", () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `step ${i}: ${"x".repeat(14)}`);
+    const huge = [...lines, "FATAL: disk full"].join("\n");
+    expect(huge.length).toBeGreaterThan(100_000);
+    let d = moveTo(requested(), "running", T0);
+    d = fail(d, 0, { error: "exited with code 1", outputTail: huge });
+    const message = renderStageReply(d, 0);
+    expectWithinSlackLimits(message);
+    const code = sectionTexts(message)[1] ?? "";
+    expect(code.startsWith("```…")).toBe(true);
+    expect(code.endsWith("FATAL: disk full```")).toBe(true);
+    expect(code.match(/```/g)).toHaveLength(2);
+  });
+
+  it("an output tail full of triple backticks and mrkdwn cannot leave the code block", () => {
+    const tail = "```\n*deployed* <!channel>\n```\nmore ``` text ````` end``";
+    let d = moveTo(requested(), "running", T0);
+    d = fail(d, 0, { error: "exited with code 1", outputTail: tail });
+    const code = sectionTexts(renderStageReply(d, 0))[1] ?? "";
+    expect(code.startsWith("```")).toBe(true);
+    expect(code.endsWith("```")).toBe(true);
+    expect(code.slice(3, -3)).not.toContain("```");
+  });
+
+  it("an output tail of emoji is not cut in the middle of a character", () => {
+    // Build tools print emoji; a tail of them, cut to fit a section, must stay well-formed text.
+    let d = moveTo(requested(), "running", T0);
+    d = fail(d, 0, { error: "exited with code 1", outputTail: "🚀".repeat(50_000) });
+    const code = sectionTexts(renderStageReply(d, 0))[1] ?? "";
+    // BUG (src/slack/renderers/blocks.ts, codeTail): `body.slice(-(max - 1))` counts UTF-16 code units,
+    // so the kept tail starts with the low half of a surrogate pair (a lone surrogate, shown as "�").
+    expect(LONE_SURROGATE.test(code)).toBe(false);
+  });
+
+  it("a 5,000-character failure reason", () => {
+    const reason = `stage deploy failed: ${"connection refused; ".repeat(250)}`.slice(0, 5_000);
+    const d = failedAtDeploy({}, reason);
+    for (const message of [renderRootMessage(d, T0), renderSummary(d, T0)]) {
+      expectWithinSlackLimits(message);
+      expect(mrkdwn(message)).toContain("stage deploy failed: connection refused;");
+    }
+    expectWithinSlackLimits(renderStatusList([d], T0));
+    const withLongError = fail(d, 2, { error: reason, outputTail: "x".repeat(100_000) });
+    expectWithinSlackLimits(renderStageReply(withLongError, 2));
+  });
+
+  it("a very long version and environment keep the header within 150 characters", () => {
+    const d = fourOfFive({ version: `v1.2.0-${"rc".repeat(400)}`, environment: "e".repeat(500) });
+    const message = renderRootMessage(d, T0);
+    expectWithinSlackLimits(message);
+    expect(headerText(message).startsWith("🚀 web v1.2.0-rcrc")).toBe(true);
+    expect(headerText(message).endsWith("…")).toBe(true);
+    expectWithinSlackLimits(renderSummary(d, T0));
+    expectWithinSlackLimits(renderStatusList([d], T0));
+  });
+
+  it("stage names with <, >, & and backticks are escaped wherever they are shown", () => {
+    const names = ["<!channel>", "a&b", "x > y", "```", "<https://evil.example|click>"];
+    let d = moveTo(requested({ stageNames: names }), "running", T0);
+    d = succeed(d, 0);
+    d = fail(d, 1, { error: "<!here> broke & left", outputTail: "boom" });
+    d = start(d, 2);
+    const messages = [renderRootMessage(d, T0), renderStageReply(d, 0), renderStageReply(d, 1)];
+    for (const message of messages) expectWithinSlackLimits(message);
+
+    const root = mrkdwn(messages[0] as SlackMessage);
+    expect(root).toContain("✅ &lt;!channel&gt; (4s)");
+    expect(root).toContain("❌ a&amp;b (5s)");
+    expect(root).toContain("*Current stage:* x &gt; y");
+    expect(root).toContain("⏳ &lt;https://evil.example|click&gt;");
+    expect(sectionTexts(messages[1] as SlackMessage)[0]).toBe("✅ *&lt;!channel&gt;* succeeded in 4s");
+    expect(sectionTexts(messages[2] as SlackMessage)[0]).toBe("❌ *a&amp;b* &lt;!here&gt; broke &amp; left in 5s");
+    for (const message of messages) {
+      expect(injected(mrkdwn(message))).toEqual([]);
+    }
+  });
+
+  it("a version or service carrying mrkdwn control characters cannot inject <!channel>", () => {
+    const hostile = { version: "v1.2.0<!channel>&<!here|here>", service: "web<@U0BOSS>" };
+    const running = fourOfFive(hostile);
+    const failed = failedAtDeploy(hostile, "rolled out <!everyone>");
+    const messages = [
+      renderRootMessage(running, T0),
+      renderRootMessage(failed, T0),
+      renderStageReply(failed, 2),
+      renderSummary(failed, T0),
+      renderStatusList([running, failed], T0),
+    ];
+    for (const message of messages) {
+      expectWithinSlackLimits(message);
+      // The only control sequence Slack may act on is the requester's own mention.
+      expect(injected(mrkdwn(message))).toEqual([]);
+    }
+    expect(mrkdwn(renderSummary(failed, T0))).toContain("web&lt;@U0BOSS&gt; v1.2.0&lt;!channel&gt;&amp;");
+  });
+
+  it("the requester is shown as a mention of their user id", () => {
+    const d = fourOfFive({ requestedBy: "U0ALICE42" });
+    for (const message of [renderRootMessage(d, T0), renderStatusList([d], T0)]) {
+      expect(controlSequences(mrkdwn(message))).toContain("<@U0ALICE42>");
+      expect(injected(mrkdwn(message), "U0ALICE42")).toEqual([]);
+    }
+  });
+});
