@@ -10,6 +10,7 @@ import { BenchChild, freePort } from "./child-process.js";
 import { monotonicMicros, type ProfileSummary, summarizeProfileOf, type Window } from "./cpu-profile.js";
 import { LoadClient } from "./http-client.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
+import { processCpuMs } from "./process-cpu.js";
 import { signedSlashCommand } from "./slash-command.js";
 import { forEachLimited, type LatencySummary, summarize } from "./stats.js";
 
@@ -38,6 +39,11 @@ export interface TargetMeasurement {
   readonly latencyMs: LatencySummary;
   /** Measured requests divided by the time spent sending them. */
   readonly requestsPerSecond: number;
+  /**
+   * CPU time the target process used per measured request (from /proc; absent
+   * elsewhere). Unlike latency, it hardly moves when other work shares the machine.
+   */
+  readonly cpuMsPerRequest: number | undefined;
   /** Answers that were not a 200 with the expected text (first few). */
   readonly failures: readonly string[];
   readonly failureCount: number;
@@ -64,6 +70,7 @@ interface Target {
   readonly failures: string[];
   failureCount: number;
   busyMs: number;
+  cpuMs: number | undefined;
   readonly windows: Window[];
 }
 
@@ -95,10 +102,11 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
   let slack: FakeSlack | undefined;
   const children: BenchChild[] = [];
   try {
-    slack = await FakeSlack.start({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET });
+    const fakeSlack = await FakeSlack.start({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET });
+    slack = fakeSlack;
     const profile = options.cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`];
     const [slipwayPort, barePort] = [await freePort(), await freePort()];
-    const common = { PATH: process.env.PATH ?? "", SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: slack.apiUrl };
+    const common = { PATH: process.env.PATH ?? "", SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fakeSlack.apiUrl };
     const slipwayChild = BenchChild.spawn(
       "slipway app",
       [...profile, join("dist", "main.js"), "app"],
@@ -131,6 +139,7 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
       failures: [],
       failureCount: 0,
       busyMs: 0,
+      cpuMs: 0,
       windows: [],
     });
     const slipway = make("slipway", slipwayChild, slipwayPort, "Queued");
@@ -140,7 +149,7 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
         {
           eventsUrl: target.eventsUrl,
           signingSecret: SIGNING_SECRET,
-          responseBase: slack?.baseUrl ?? "http://127.0.0.1/",
+          responseBase: fakeSlack.baseUrl,
           channelId: CHANNEL,
           userId: USER,
         },
@@ -154,19 +163,31 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
     const block = async (target: Target, from: number, count: number, measured: boolean) => {
       const started = performance.now();
       const startedUs = monotonicMicros();
+      const cpuBefore = processCpuMs(target.child.pid);
       await forEachLimited(count, options.concurrency, async (i) => {
         const text = `development v1.0.0 ${benchServiceName(from + i)}`;
-        const answer = await client.send(request(target, text));
-        const ok = answer.status === 200 && answerText(answer.body).includes(target.expect);
-        if (!ok) {
+        const failed = (what: string) => {
           target.failureCount += 1;
-          if (target.failures.length < 5) target.failures.push(`${answer.status} ${answer.body.slice(0, 200)}`);
+          if (target.failures.length < 5) target.failures.push(what);
+        };
+        try {
+          const answer = await client.send(request(target, text));
+          if (answer.status !== 200 || !answerText(answer.body).includes(target.expect)) {
+            failed(`${answer.status} ${answer.body.slice(0, 200)}`);
+          }
+          if (measured) target.latencies.push(answer.elapsedMs);
+        } catch (error) {
+          failed(error instanceof Error ? error.message : String(error));
         }
-        if (measured) target.latencies.push(answer.elapsedMs);
       });
       if (measured) {
         target.busyMs += performance.now() - started;
         target.windows.push([startedUs, monotonicMicros()]);
+        const cpuAfter = processCpuMs(target.child.pid);
+        target.cpuMs =
+          target.cpuMs === undefined || cpuBefore === undefined || cpuAfter === undefined
+            ? undefined
+            : target.cpuMs + (cpuAfter - cpuBefore);
       }
     };
 
@@ -230,6 +251,7 @@ function measurement(target: Target): TargetMeasurement {
   return {
     latencyMs: summarize(target.latencies),
     requestsPerSecond: target.latencies.length / (target.busyMs / 1000),
+    cpuMsPerRequest: target.cpuMs === undefined ? undefined : target.cpuMs / target.latencies.length,
     failures: target.failures,
     failureCount: target.failureCount,
   };

@@ -35,9 +35,13 @@ export interface EngineOptions {
 
 export interface EngineResult {
   readonly seconds: number;
-  /** Stages run per second: deployments × stages / seconds. */
+  /** Stages the measured deployments ran: deployments × stages. */
+  readonly transitions: number;
+  /** Stages run per second: transitions / seconds. */
   readonly transitionsPerSecond: number;
   readonly deploymentsPerSecond: number;
+  /** CPU this process (engine and Redis clients, not Redis) used per stage transition. */
+  readonly cpuMsPerTransition: number;
   /** Time to record and queue every deployment (part of `seconds`). */
   readonly requestSeconds: number;
   readonly succeeded: number;
@@ -51,6 +55,8 @@ export interface RawResult {
   readonly jobs: number;
   readonly seconds: number;
   readonly jobsPerSecond: number;
+  /** CPU this process (BullMQ and Redis clients, not Redis) used per job. */
+  readonly cpuMsPerJob: number;
   readonly keyPrefix: string;
 }
 
@@ -89,6 +95,7 @@ function countdown(count: number, timeoutMs: number, what: string) {
   );
   const settled = reached.finally(() => clearTimeout(timer));
   settled.catch(() => undefined);
+  if (count === 0) finish();
   return {
     reached: settled,
     done() {
@@ -96,6 +103,38 @@ function countdown(count: number, timeoutMs: number, what: string) {
       if (left === 0) finish();
     },
   };
+}
+
+/**
+ * Knows when each deployment ran its last stage: the job of a deployment's
+ * last stage completes only after that stage's result and the final state
+ * are saved. A job may complete before its request call has returned, so
+ * either side may come first.
+ */
+class LastStageWatch {
+  private readonly lastIndex = new Map<string, number>();
+  private readonly highest = new Map<string, number>();
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly onFinished: () => void) {}
+
+  expect(deploymentId: string, stageCount: number): void {
+    this.lastIndex.set(deploymentId, stageCount - 1);
+    this.check(deploymentId);
+  }
+
+  stageDone(deploymentId: string, stageIndex: number): void {
+    this.highest.set(deploymentId, Math.max(stageIndex, this.highest.get(deploymentId) ?? -1));
+    this.check(deploymentId);
+  }
+
+  private check(deploymentId: string): void {
+    const last = this.lastIndex.get(deploymentId);
+    if (last === undefined || this.finished.has(deploymentId)) return;
+    if ((this.highest.get(deploymentId) ?? -1) < last) return;
+    this.finished.add(deploymentId);
+    this.onFinished();
+  }
 }
 
 /**
@@ -137,10 +176,11 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     });
     let failedJobs = 0;
     let finished = countdown(options.warmupDeployments, options.timeoutMs, "warm-up deployments");
-    const lastStage = options.stages - 1;
+    const watch = new LastStageWatch(() => finished.done());
     worker.on("completed", (job: Job) => {
+      if (job.name !== "advance") return;
       const data = JOBS.pipeline.advance.safeParse(job.data);
-      if (data.success && data.data.stageIndex === lastStage) finished.done();
+      if (data.success) watch.stageDone(data.data.deploymentId, data.data.stageIndex);
     });
     worker.on("failed", () => {
       failedJobs += 1;
@@ -148,6 +188,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     await worker.waitUntilReady();
 
     const ids: string[] = [];
+    let transitions = 0;
     const run = async (from: number, count: number) => {
       await forEachLimited(count, options.requestConcurrency, async (i) => {
         const outcome = await requestDeployment(deps, {
@@ -161,29 +202,35 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
         });
         if (!outcome.ok) throw new Error(`the bench deployment was refused: ${outcome.message}`);
         ids.push(outcome.deployment.id);
+        transitions += outcome.deployment.stages.length;
+        watch.expect(outcome.deployment.id, outcome.deployment.stages.length);
       });
     };
 
     await run(options.deployments, options.warmupDeployments);
     await finished.reached;
     ids.length = 0;
+    transitions = 0;
 
     finished = countdown(options.deployments, options.timeoutMs, "deployments");
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await run(0, options.deployments);
     const requestSeconds = (performance.now() - started) / 1000;
     await finished.reached;
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
 
     const states = await Promise.all(ids.map((id) => store.get(id)));
     const succeeded = states.filter((d) => d?.state === "succeeded").length;
     const notify = await queues.notify.getJobCounts("delayed", "waiting", "prioritized");
     const notifyJobsQueued = Object.values(notify).reduce((sum, n) => sum + n, 0);
-    const transitions = options.deployments * options.stages;
     return {
       seconds,
+      transitions,
       transitionsPerSecond: transitions / seconds,
       deploymentsPerSecond: options.deployments / seconds,
+      cpuMsPerTransition: (cpu.user + cpu.system) / 1000 / transitions,
       requestSeconds,
       succeeded,
       failedJobs,
@@ -243,10 +290,18 @@ export async function measureRawBullmq(options: RawOptions): Promise<RawResult> 
 
     completed = countdown(options.jobs, options.timeoutMs, "raw jobs");
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await add(options.jobs);
     await completed.reached;
     const seconds = (performance.now() - started) / 1000;
-    return { jobs: options.jobs, seconds, jobsPerSecond: options.jobs / seconds, keyPrefix };
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      jobs: options.jobs,
+      seconds,
+      jobsPerSecond: options.jobs / seconds,
+      cpuMsPerJob: (cpu.user + cpu.system) / 1000 / options.jobs,
+      keyPrefix,
+    };
   } finally {
     await worker.close();
     await queue.close();

@@ -6,6 +6,7 @@ const DONE: ActionResult = { ok: true, exitCode: 0, outputTail: "", durationMs: 
 
 /** A target whose every action succeeds at once, in process: what is left to measure is the engine. */
 export const noopTarget: Target = {
+  supports: () => true,
   invoke: () => Promise.resolve(DONE),
 };
 

@@ -57,6 +57,13 @@ function row(cells: readonly string[]): string {
     .trimEnd();
 }
 
+function cpuRow(ack: AckResult): string[] {
+  const s = ack.slipway.cpuMsPerRequest;
+  const b = ack.bareBolt.cpuMsPerRequest;
+  if (s === undefined || b === undefined) return [];
+  return [row(["CPU per request in the target (ms)", s.toFixed(2), b.toFixed(2), (s / b).toFixed(2), ""])];
+}
+
 function verdict(met: boolean): string {
   return met ? "  met" : "  MISSED";
 }
@@ -86,16 +93,24 @@ export function formatTable(r: BenchResults): string {
       (ack.slipway.requestsPerSecond / ack.bareBolt.requestsPerSecond).toFixed(2),
       "",
     ]),
+    ...cpuRow(ack),
     row(["Slipway p99 < 3 s", ack.goals.p99UnderLimit ? "yes" : "NO", "", "", ""]),
     `(every Slipway answer was a 200 saying "Queued": ${ack.slipway.failureCount === 0 ? "yes" : `NO, ${ack.slipway.failureCount} were not`}; Slipway recorded ${count(ack.slipwayRecorded.deployments)} deployments and queued ${count(ack.slipwayRecorded.pipelineJobs)} pipeline jobs for ${count(ack.services)} requests)`,
     "",
-    `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages, worker concurrency ${settings.engine.concurrency}, same Redis`,
+    `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages (${count(engine.transitions)} stage transitions) through the real pipeline, worker concurrency ${settings.engine.concurrency}; raw BullMQ: ${count(settings.raw.jobs)} no-op jobs, same concurrency and Redis`,
     row(["measure", "slipway", "raw BullMQ", "ratio", ""]),
     row([
       "stage transitions/s vs jobs/s",
       count(engine.transitionsPerSecond),
       count(raw.jobsPerSecond),
       r.engineToRawRatio.toFixed(2),
+      "",
+    ]),
+    row([
+      "bench CPU per transition / job (ms)",
+      engine.cpuMsPerTransition.toFixed(2),
+      raw.cpuMsPerJob.toFixed(2),
+      (engine.cpuMsPerTransition / raw.cpuMsPerJob).toFixed(2),
       "",
     ]),
     row(["deployments/s", count(engine.deploymentsPerSecond), "", "", ""]),

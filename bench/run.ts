@@ -6,7 +6,8 @@
  * builds first) and Redis on 127.0.0.1:6379 (or REDIS_URL, loopback only).
  *
  * `npm run bench -- --cpu-prof` also profiles both Slack targets and prints
- * where their CPU went while they were measured.
+ * where their CPU went while they were measured. BENCH_LOG=info shows the
+ * in-process engine's log lines.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";

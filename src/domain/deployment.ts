@@ -1,6 +1,7 @@
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { Vote } from "./policy.js";
+import type { Step } from "./stage-plan.js";
 
 export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -10,6 +11,8 @@ export type StageStatus = "pending" | "running" | "succeeded" | "failed" | "skip
 /** One stage of a deployment as it is run: the plan entry plus what happened. */
 export interface StageRun {
   readonly name: string;
+  /** What the step does, fixed when the deployment was planned. */
+  readonly step: Step;
   status: StageStatus;
   /** How many times the stage was started (a retried job starts it again). */
   attempts: number;
@@ -34,6 +37,19 @@ export interface ApprovalState {
   votes: Vote[];
 }
 
+export interface RollbackRecord {
+  /** Why, in words: "aborted by <@U1>", "error rate 21% vs baseline 0.4%…". */
+  readonly reason: string;
+  /** Slack user id, or "slipway" when a trigger tripped. */
+  readonly by: string;
+  readonly startedAt: number;
+  finishedAt?: number;
+  /** Each action of the way back and how it went. */
+  actions: { name: string; ok: boolean; output: string }[];
+  /** The post-rollback validation checklist's results. */
+  checklist?: ItemResult[];
+}
+
 export interface Deployment {
   readonly id: string;
   readonly service: string;
@@ -48,6 +64,16 @@ export interface Deployment {
   readonly expiresAt: number;
   /** Set when `--hotfix` started it outside a deployment window or during a freeze. */
   readonly bypass?: "window" | "freeze";
+  /** The last version that succeeded in this environment before this one: where a rollback returns. */
+  readonly previousVersion?: string;
+  /** Set while someone has paused the rollout. */
+  paused?: { by: string; at: number };
+  /** Set when someone asked to abort; the engine brings traffic back and ends it. */
+  abort?: { by: string; at: number };
+  /** When the next step starts, while the deployment holds between steps. */
+  holdUntil?: number;
+  /** How the way back went, once a rollback started (an abort, a tripped trigger, /rollback). */
+  rollback?: RollbackRecord;
   /** Revision for compare-and-set: every write increments it. */
   rev: number;
   state: DeploymentState;
@@ -72,8 +98,9 @@ export interface NewDeployment {
   hotfix: boolean;
   requestedBy: string;
   source: DeploymentSource;
-  stageNames: readonly string[];
+  steps: readonly Step[];
   channel: string;
+  previousVersion?: string;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
   bypass?: "window" | "freeze";
@@ -95,7 +122,8 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     rev: 0,
     state: "requested",
     updatedAt: now,
-    stages: input.stageNames.map((name) => ({ name, status: "pending", attempts: 0 })),
+    stages: input.steps.map((step) => ({ name: step.name, step, status: "pending", attempts: 0 })),
+    ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
     channel: input.channel,
   };
 }

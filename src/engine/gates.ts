@@ -13,8 +13,8 @@ import {
 } from "../domain/policy.js";
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
-import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { update } from "./update-deployment.js";
 
 /*
  * The gates between a request and its first stage: the checklist, then the
@@ -41,24 +41,6 @@ export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<
     { deploymentId: d.id },
     { jobId: `expire.${d.id}`, delay: Math.max(0, d.expiresAt - deps.now()) },
   );
-}
-
-/** Saves `change(current)`, re-reading and re-deciding when someone else wrote in between. */
-async function update<T>(
-  deps: PipelineDeps,
-  deploymentId: string,
-  change: (current: Deployment) => { next: Deployment; result: T } | { refused: T },
-): Promise<{ saved?: Deployment; result: T }> {
-  for (;;) {
-    const current = await deps.store.require(deploymentId);
-    const decided = change(current);
-    if ("refused" in decided) return { result: decided.refused };
-    try {
-      return { saved: await deps.store.save(decided.next), result: decided.result };
-    } catch (error) {
-      if (!(error instanceof StaleWriteError)) throw error;
-    }
-  }
 }
 
 /**

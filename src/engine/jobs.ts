@@ -16,6 +16,8 @@ export const JOBS = {
     check: deploymentRef,
     /** End a deployment still waiting on people when its time is up. */
     expire: deploymentRef,
+    /** Bring traffic back to stable and end a deployment someone aborted. */
+    abort: deploymentRef,
     /** Run the deployment's next step; enqueues the one after it. */
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
   },

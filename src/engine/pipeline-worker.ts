@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { runAbort } from "./controls.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
@@ -38,6 +39,11 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "expire": {
           const data = parseJobData(JOBS.pipeline.expire, job.data, "pipeline/expire");
           await expireIfWaiting(deps, data.deploymentId);
+          return;
+        }
+        case "abort": {
+          const data = parseJobData(JOBS.pipeline.abort, job.data, "pipeline/abort");
+          await runAbort(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
           return;
         }
         default:

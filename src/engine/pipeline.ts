@@ -8,7 +8,7 @@ import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
-import { runStage } from "./stage-runner.js";
+import { runStep } from "./stage-runner.js";
 
 /*
  * The pipeline moves one deployment forward one stage per job. The truth
@@ -30,12 +30,30 @@ export interface PipelineDeps {
   readonly now: () => number;
 }
 
-export function advanceJobId(deploymentId: string, stageIndex: number): string {
-  return `advance.${deploymentId}.${stageIndex}`;
+export function advanceJobId(deploymentId: string, stageIndex: number, tag?: string): string {
+  return `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`;
 }
 
-export async function enqueueAdvance(queues: Queues, deploymentId: string, stageIndex: number): Promise<void> {
-  await queues.pipeline.add("advance", { deploymentId, stageIndex }, { jobId: advanceJobId(deploymentId, stageIndex) });
+/**
+ * Queues the job for step `stageIndex`. `tag` makes a fresh job where one for
+ * the same step may already exist (after a pause, or a promote); `delay`
+ * holds it without holding a worker.
+ */
+export async function enqueueAdvance(
+  queues: Queues,
+  deploymentId: string,
+  stageIndex: number,
+  options: { delay?: number; tag?: string } = {},
+): Promise<void> {
+  await queues.pipeline.add(
+    "advance",
+    { deploymentId, stageIndex },
+    { jobId: advanceJobId(deploymentId, stageIndex, options.tag), delay: options.delay ?? 0 },
+  );
+}
+
+export async function enqueueAbort(queues: Queues, deploymentId: string, delay = 0): Promise<void> {
+  await queues.pipeline.add("abort", { deploymentId }, { jobId: `abort.${deploymentId}.${Date.now()}`, delay });
 }
 
 /**
@@ -50,7 +68,7 @@ export class FencedOffError extends UnrecoverableError {
   }
 }
 
-/** Runs the stage `stageIndex` of a deployment if it is the next one due. */
+/** Runs step `stageIndex` of a deployment if it is the next one due. */
 export async function advance(
   deps: PipelineDeps,
   deploymentId: string,
@@ -61,21 +79,16 @@ export async function advance(
   const { store, notifications, now } = deps;
   let deployment = await store.get(deploymentId);
   if (!deployment) throw new UnrecoverableError(`no deployment ${deploymentId}`);
-  if (isFinal(deployment.state)) return;
-
-  const environment = deps.catalog.environment(deployment.service, deployment.environment);
-  if (!environment) {
-    await finish(
-      deps,
-      deployment,
-      "failed",
-      `the manifest no longer defines ${deployment.service}/${deployment.environment}`,
-    );
-    return;
-  }
-
   if (deployment.state !== "running") {
     log.info({ state: deployment.state }, "deployment is not running; its gates decide when it starts");
+    return;
+  }
+  if (deployment.abort) {
+    await enqueueAbort(deps.queues, deploymentId);
+    return;
+  }
+  if (deployment.paused) {
+    log.info({ pausedBy: deployment.paused.by }, "deployment is paused; Resume continues it");
     return;
   }
 
@@ -85,27 +98,35 @@ export async function advance(
     return;
   }
   if (due !== stageIndex) {
-    // A duplicate or late job: the store says another stage is due. Make sure its job exists.
-    log.info({ due, stageIndex }, "job is not for the stage that is due; handing over");
-    if (due > stageIndex) await enqueueAdvance(deps.queues, deploymentId, due);
+    // A duplicate, late or superseded job: the store says another step is due.
+    // If that step's job was lost (a crash between recording and queuing), queue it.
+    log.info({ due, stageIndex }, "job is not for the step that is due; handing over");
+    if (due > stageIndex) {
+      await enqueueAdvance(deps.queues, deploymentId, due, { delay: Math.max(0, (deployment.holdUntil ?? 0) - now()) });
+    }
     return;
   }
-  const stageConfig = environment.stages[due];
   const stageRun = deployment.stages[due];
-  if (!stageConfig || !stageRun || stageConfig.name !== stageRun.name) {
-    await finish(deps, deployment, "failed", `stage ${due} changed in the manifest while the deployment ran`);
+  const service = deps.catalog.service(deployment.service);
+  if (!stageRun || !service) {
+    await finish(deps, deployment, "failed", `the manifest no longer defines the service ${deployment.service}`);
     return;
   }
 
   const attempt = stageRun.attempts + 1;
   deployment = await store.save(
-    updateStage(deployment, due, { status: "running", attempts: attempt, startedAt: now() }, now()),
+    updateStage(
+      { ...deployment, holdUntil: undefined },
+      due,
+      { status: "running", attempts: attempt, startedAt: now() },
+      now(),
+    ),
   );
   await notifications.changed(deployment);
 
   const stageLog = log.child({ stage: stageRun.name, attempt });
   stageLog.info("stage started");
-  const result = await runStage(deps.catalog.require(deployment.service), stageConfig, deployment, signal, stageLog);
+  const result = await runStep(service, stageRun.step, deployment, signal, stageLog);
   if (signal.aborted) {
     throw new FencedOffError(
       `stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`,
@@ -113,6 +134,7 @@ export async function advance(
   }
   stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
 
+  const holdMs = result.ok ? (stageRun.step.holdMs ?? 0) : 0;
   deployment = await recordResult(deps, deploymentId, due, attempt, (current) => {
     const finished = updateStage(
       current,
@@ -126,15 +148,17 @@ export async function advance(
       },
       now(),
     );
-    return result.ok
-      ? finished
-      : moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
+    if (!result.ok) {
+      return moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
+    }
+    return holdMs > 0 && nextStageIndex(finished) !== -1 ? { ...finished, holdUntil: now() + holdMs } : finished;
   });
   await notifications.changed(deployment);
 
   if (!result.ok) return;
-  if (nextStageIndex(deployment) === -1) await finish(deps, deployment, "succeeded");
-  else await enqueueAdvance(deps.queues, deploymentId, due + 1);
+  if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
+  else if (nextStageIndex(deployment) === -1) await finish(deps, deployment, "succeeded");
+  else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
 }
 
 /**

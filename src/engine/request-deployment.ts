@@ -1,8 +1,10 @@
 import type { Deployment, DeploymentSource, Strategy } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import { slackTime } from "../domain/policy.js";
+import { planSteps } from "../domain/stage-plan.js";
 import { windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
+import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { LockStore } from "../store/locks.js";
@@ -40,7 +42,7 @@ export interface RequestDeps {
 /** What a deployment would do, without doing it: for `--dry-run` and for checks before queuing. */
 export function planDeployment(
   catalog: Catalog,
-  request: Pick<DeploymentRequest, "service" | "environment" | "strategy">,
+  request: Pick<DeploymentRequest, "service" | "environment" | "strategy"> & { readonly hotfix?: boolean },
 ) {
   const service = catalog.service(request.service);
   if (!service) {
@@ -57,12 +59,18 @@ export function planDeployment(
       message: `${request.service} has no environment '${request.environment}'; it deploys to: ${known}`,
     };
   }
+  const strategy = request.strategy ?? environment.strategy;
   return {
     ok: true as const,
     environment,
     channel: service.manifest.channels.deploy,
-    strategy: request.strategy ?? environment.strategy,
-    stageNames: environment.stages.map((s) => s.name),
+    strategy,
+    steps: planSteps(
+      environment.stages,
+      strategy,
+      strategyOptions(request.environment, environment),
+      request.hotfix ?? false,
+    ),
   };
 }
 
@@ -112,6 +120,7 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
     return { ok: false, reason: "window", message: `Not now: ${window.reason}.${hint}` };
   }
 
+  const previousVersion = await deps.store.lastSucceeded(request.service, request.environment);
   const deployment = newDeployment(
     {
       id: deps.newId(),
@@ -122,9 +131,10 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
       hotfix: request.hotfix,
       requestedBy: request.requestedBy,
       source: request.source,
-      stageNames: plan.stageNames,
+      steps: plan.steps,
       channel: plan.channel,
       waitLimitMs: plan.environment.approval.expiresAfterMs,
+      ...(previousVersion ? { previousVersion } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),
     },
     deps.now(),

@@ -1,37 +1,58 @@
 import type { Deployment } from "../domain/deployment.js";
+import type { Step } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
-import type { StageConfig } from "../manifests/schema.js";
 import { type CommandResult, runCommand } from "../targets/run-command.js";
 import { type InvocationContext, invocationEnv } from "../targets/target.js";
 
 /** The same key on every attempt of a step, so a target can tell a repeat from new work. */
-export function idempotencyKey(deploymentId: string, stage: string, step?: string): string {
-  return step === undefined ? `${deploymentId}:${stage}` : `${deploymentId}:${stage}:${step}`;
+export function idempotencyKey(deploymentId: string, step: string): string {
+  return `${deploymentId}:${step}`;
 }
 
-/** Runs one stage: its own argv (`run`), or one of the target's actions (`action`). */
-export function runStage(
+/** The step's asks as the variables a target reads. */
+export function stepParams(deployment: Deployment, step: Step): Record<string, string> {
+  const params: Record<string, string> = {
+    SLIPWAY_STRATEGY: deployment.strategy,
+    SLIPWAY_PREVIOUS_VERSION: deployment.previousVersion ?? "",
+    SLIPWAY_HOTFIX: deployment.hotfix ? "1" : "0",
+  };
+  if (step.weight !== undefined) params.SLIPWAY_TRAFFIC_WEIGHT = String(step.weight);
+  if (step.promote) params.SLIPWAY_PROMOTE = "1";
+  if (step.instance !== undefined) params.SLIPWAY_INSTANCE = String(step.instance);
+  if (step.instances !== undefined) params.SLIPWAY_INSTANCES = String(step.instances);
+  if (step.flag !== undefined) params.SLIPWAY_FLAG = step.flag;
+  if (step.flagPercent !== undefined) params.SLIPWAY_FLAG_PERCENT = String(step.flagPercent);
+  return params;
+}
+
+const WAITED: CommandResult = { ok: true, exitCode: 0, outputTail: "", durationMs: 0, timedOut: false, aborted: false };
+
+/** Runs one step: its own argv (`run`), one of the target's actions (`action`), or nothing (a hold). */
+export function runStep(
   service: LoadedService,
-  stage: StageConfig,
+  step: Step,
   deployment: Deployment,
   signal: AbortSignal,
   log: Logger,
+  key: string = idempotencyKey(deployment.id, step.name),
 ): Promise<CommandResult> {
   const context: InvocationContext = {
     service: deployment.service,
     environment: deployment.environment,
     version: deployment.version,
     deploymentId: deployment.id,
-    stage: stage.name,
-    idempotencyKey: idempotencyKey(deployment.id, stage.name),
+    stage: step.name,
+    idempotencyKey: key,
+    params: stepParams(deployment, step),
     signal,
     log,
   };
-  const timeoutMs = (stage.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000;
-  if (stage.action !== undefined) return service.target.invoke(stage.action, context, timeoutMs);
+  const timeoutMs = (step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000;
+  if (step.action !== undefined) return service.target.invoke(step.action, context, timeoutMs);
+  if (step.run === undefined) return Promise.resolve(WAITED);
   return runCommand({
-    argv: stage.run ?? [],
+    argv: step.run,
     cwd: service.workdir,
     env: { ...(service.manifest.target.env ?? {}), ...invocationEnv(context) },
     timeoutMs,

@@ -1,4 +1,6 @@
+import { SlipwayError } from "../errors.js";
 import { CommandTarget } from "../targets/command-target.js";
+import { HttpTarget } from "../targets/http-target.js";
 import type { Target } from "../targets/target.js";
 import type { LoadedManifest } from "./load.js";
 import type { EnvironmentConfig, ServiceManifest } from "./schema.js";
@@ -10,13 +12,28 @@ export interface LoadedService {
   readonly target: Target;
 }
 
-function targetFor(loaded: LoadedManifest): Target {
+function targetFor(loaded: LoadedManifest, secrets: Readonly<Record<string, string | undefined>>): Target {
   const target = loaded.manifest.target;
   switch (target.type) {
     case "command":
       return new CommandTarget({ actions: target.actions, workdir: loaded.workdir, env: target.env ?? {} });
+    case "http": {
+      const secret = secrets[target.secretEnv];
+      if (!secret) {
+        throw new SlipwayError(
+          "missing_secret",
+          `${loaded.file}: target.secretEnv names ${target.secretEnv}, which is not set; set it to the webhook signing secret the target checks`,
+        );
+      }
+      return new HttpTarget({
+        url: target.url,
+        secret,
+        actions: target.actions,
+        pollIntervalMs: target.pollIntervalSeconds * 1000,
+      });
+    }
     default: {
-      const unreachable: never = target.type;
+      const unreachable: never = target;
       return unreachable;
     }
   }
@@ -26,11 +43,15 @@ function targetFor(loaded: LoadedManifest): Target {
 export class Catalog {
   private readonly services: ReadonlyMap<string, LoadedService>;
 
-  constructor(manifests: ReadonlyMap<string, LoadedManifest>) {
+  /** `secrets`: where an http target's signing secret is read from by name (the process environment). */
+  constructor(
+    manifests: ReadonlyMap<string, LoadedManifest>,
+    secrets: Readonly<Record<string, string | undefined>> = {},
+  ) {
     this.services = new Map(
       [...manifests].map(([name, loaded]) => [
         name,
-        { file: loaded.file, workdir: loaded.workdir, manifest: loaded.manifest, target: targetFor(loaded) },
+        { file: loaded.file, workdir: loaded.workdir, manifest: loaded.manifest, target: targetFor(loaded, secrets) },
       ]),
     );
   }

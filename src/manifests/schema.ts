@@ -93,7 +93,28 @@ export const commandTargetSchema = z.strictObject({
   actions: actionsSchema,
 });
 
-export const targetSchema = z.discriminatedUnion("type", [commandTargetSchema]);
+/** A deploy system reached by signed webhooks: each action is a POST, then its status URL is polled. */
+export const httpTargetSchema = z.strictObject({
+  type: z.literal("http"),
+  /** Where actions are POSTed. */
+  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://deployer.internal/slipway" }),
+  /** Name of the environment variable holding the HMAC signing secret (the secret itself never goes in a manifest). */
+  secretEnv: envVarName,
+  /** The actions the receiving system supports. */
+  actions: z
+    .array(z.enum(ACTION_NAMES))
+    .min(1)
+    .refine((list) => list.includes("deploy"), {
+      error: "must include deploy",
+    }),
+  timeoutSeconds: timeoutSeconds.default(DEFAULT_ACTION_TIMEOUT_SECONDS),
+  pollIntervalSeconds: z.number().min(0.05).max(60).default(2),
+  /** For stages with `run`: working directory and variables, as for the command target. */
+  workdir: z.string().min(1).optional(),
+  env: z.record(envVarName, z.string()).optional(),
+});
+
+export const targetSchema = z.discriminatedUnion("type", [commandTargetSchema, httpTargetSchema]);
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -132,6 +153,8 @@ export const stageSchema = z
     run: argv.optional(),
     action: z.enum(ACTION_NAMES).optional(),
     timeoutSeconds: timeoutSeconds.optional(),
+    /** On a --hotfix: run as usual, skip (fast-track), or run after the rollout (full suite afterwards). */
+    hotfix: z.enum(["run", "skip", "after"]).optional(),
   })
   .superRefine(checkRunOrAction, { when: () => true });
 
@@ -416,6 +439,53 @@ export const windowsSchema = z.strictObject({
   hotfixBypass: z.boolean().default(false),
 });
 
+/* Strategies ------------------------------------------------------------- */
+
+const durationMs = durationText.transform((text) => {
+  const parsed = parseDuration(text);
+  return parsed.ok ? parsed.ms : 0;
+});
+
+const percent = z
+  .number()
+  .min(1)
+  .max(100)
+  .refine(Number.isInteger, { error: (issue) => `expected a whole percentage, got ${String(issue.input)}` });
+
+export const canarySchema = z.strictObject({
+  /** Traffic steps before 100%, e.g. [{ weight: 5, hold: 15m }, { weight: 25, hold: 1h }]. Default: the seed's 5/25/50. */
+  steps: z
+    .array(
+      z.strictObject({
+        weight: percent.refine((w) => w < 100, { error: "a step below 100; 100% is the last step by itself" }),
+        hold: durationMs,
+      }),
+    )
+    .min(1)
+    .refine((steps) => steps.every((step, i) => i === 0 || step.weight > (steps[i - 1]?.weight ?? 0)), {
+      error: "weights must increase from step to step",
+    }),
+});
+
+export const blueGreenSchema = z.strictObject({
+  /** How long blue stays ready as the way back after the switch. Default 30m. */
+  keepBlueFor: durationMs,
+});
+
+export const rollingSchema = z.strictObject({
+  instances: z.number().int().min(1).max(100),
+});
+
+export const featureFlagSchema = z.strictObject({
+  flag: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/, { error: "a flag name: letters, digits, . _ -" }),
+  percent: percent.default(100),
+});
+
+export const hotfixSchema = z.strictObject({
+  /** How long a hotfix soaks after deploying here before going on. Default 5m in staging, none elsewhere. */
+  soak: durationMs,
+});
+
 /* Environments ------------------------------------------------------------- */
 
 export const environmentSchema = z.strictObject({
@@ -427,10 +497,17 @@ export const environmentSchema = z.strictObject({
   /** Roles per action, or anyone. Default: anyone for every action. */
   permissions: permissionsSchema.optional(),
   windows: windowsSchema.optional(),
+  canary: canarySchema.optional(),
+  blueGreen: blueGreenSchema.optional(),
+  rolling: rollingSchema.optional(),
+  featureFlag: featureFlagSchema.optional(),
+  hotfix: hotfixSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
-  if (!isMapping(target) || !isMapping(target.actions)) return undefined;
+  if (!isMapping(target)) return undefined;
+  if (Array.isArray(target.actions)) return new Set(target.actions.filter(isActionName));
+  if (!isMapping(target.actions)) return undefined;
   return new Set(Object.keys(target.actions).filter(isActionName));
 }
 

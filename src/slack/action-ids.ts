@@ -3,6 +3,10 @@ export const ACTION_IDS = {
   approve: "slipway_approve",
   reject: "slipway_reject",
   tick: "slipway_checklist_tick",
+  pause: "slipway_pause",
+  resume: "slipway_resume",
+  promote: "slipway_promote",
+  abort: "slipway_abort",
 } as const;
 
 export const VIEW_IDS = {

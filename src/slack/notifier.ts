@@ -45,6 +45,14 @@ export interface NotifierOptions {
 const BUSY_DELAY_MS = 200;
 const LOCK_TTL_MS = 30_000;
 
+/** Slack `ok:false` answers that mean "try again later" rather than "this message is wrong". */
+const TRANSIENT_SLACK_ERRORS = new Set(["internal_error", "fatal_error", "service_unavailable", "request_timeout"]);
+
+function slackErrorOf(error: Error): string {
+  const data = (error as { data?: { error?: unknown } }).data;
+  return typeof data?.error === "string" ? data.error : "";
+}
+
 type SyncOutcome = { state: "done" } | { state: "wait"; ms: number };
 
 function hashOf(message: SlackMessage): string {
@@ -108,7 +116,7 @@ export function startNotifier(options: NotifierOptions): Worker {
             "Slack asked to slow down; trying again after Retry-After",
           );
           outcome = { state: "wait", ms: retryAfter * 1000 };
-        } else if (code === ErrorCode.PlatformError) {
+        } else if (code === ErrorCode.PlatformError && !TRANSIENT_SLACK_ERRORS.has(slackErrorOf(error))) {
           log.error({ jobId: job.id, deploymentId, err: error }, "Slack refused a message; it will not be retried");
           throw new UnrecoverableError(error.message);
         } else {

@@ -11,7 +11,8 @@ import { type Keys, keys } from "./keys.js";
  * worker that lost its lock — is refused instead of overwriting newer state.
  * The same script keeps the "one active deployment per service and
  * environment" key in step: created with the deployment, released when it
- * reaches a final state.
+ * reaches a final state; and records the version of each success, the one a
+ * rollback returns to.
  */
 
 const CREATE = `
@@ -30,6 +31,9 @@ if current ~= ARGV[1] then return tonumber(current) end
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
 if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
+end
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[6])
 end
 return -2
 `;
@@ -101,14 +105,16 @@ export class DeploymentStore {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
-      2,
+      3,
       this.k.deployment(next.id),
       this.k.active(next.service, next.environment),
+      this.k.lastSucceeded(next.service, next.environment),
       String(next.rev),
       String(written.rev),
       JSON.stringify(written),
       isFinal(next.state) ? "1" : "0",
       next.id,
+      next.state === "succeeded" ? next.version : "",
     )) as number;
     if (result === -2) return written;
     if (result === -1) throw new DeploymentNotFoundError(next.id);
@@ -118,6 +124,11 @@ export class DeploymentStore {
   /** The id of the deployment currently active for a service and environment, if any. */
   async activeFor(service: string, environment: string): Promise<string | undefined> {
     return (await this.redis.get(this.k.active(service, environment))) ?? undefined;
+  }
+
+  /** The version of the last deployment that succeeded in this service and environment. */
+  async lastSucceeded(service: string, environment: string): Promise<string | undefined> {
+    return (await this.redis.get(this.k.lastSucceeded(service, environment))) ?? undefined;
   }
 
   /** Most recent deployments first. */

@@ -4,6 +4,7 @@ export function keys(prefix: string) {
     deployment: (id: string) => `${prefix}:deployment:${id}`,
     deploymentIndex: `${prefix}:deployments`,
     active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
+    lastSucceeded: (service: string, environment: string) => `${prefix}:last-succeeded:${service}:${environment}`,
     slackRefs: (id: string) => `${prefix}:slack:${id}`,
     lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,
     audit: (service: string) => `${prefix}:audit:${service}`,

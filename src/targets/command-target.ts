@@ -13,6 +13,10 @@ export interface CommandTargetOptions {
 export class CommandTarget implements Target {
   constructor(private readonly options: CommandTargetOptions) {}
 
+  supports(action: TargetAction): boolean {
+    return this.options.actions[action] !== undefined;
+  }
+
   invoke(action: TargetAction, context: InvocationContext, timeoutMs: number): Promise<ActionResult> {
     const argv = this.options.actions[action];
     if (!argv) {

@@ -22,6 +22,8 @@ export interface InvocationContext {
   readonly stage: string;
   /** Same for every attempt of the same step: targets use it to do the work once. */
   readonly idempotencyKey: string;
+  /** What the step asks of the target beyond the version: traffic weight, instance, flag… as SLIPWAY_* variables. */
+  readonly params: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
   readonly log: Logger;
 }
@@ -29,6 +31,8 @@ export interface InvocationContext {
 export type ActionResult = CommandResult;
 
 export interface Target {
+  /** Whether the target can carry out `action` at all. */
+  supports(action: TargetAction): boolean;
   /** Carries out `action`; stops it after `timeoutMs` or when the context's signal aborts. */
   invoke(action: TargetAction, context: InvocationContext, timeoutMs: number): Promise<ActionResult>;
 }
@@ -42,5 +46,6 @@ export function invocationEnv(context: InvocationContext): Record<string, string
     SLIPWAY_DEPLOYMENT_ID: context.deploymentId,
     SLIPWAY_STAGE: context.stage,
     SLIPWAY_IDEMPOTENCY_KEY: context.idempotencyKey,
+    ...context.params,
   };
 }

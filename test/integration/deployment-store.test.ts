@@ -15,7 +15,7 @@ function sample(id: string, environment = "production") {
       waitLimitMs: 4 * 3_600_000,
       requestedBy: "U1",
       source: "slack",
-      stageNames: ["build", "deploy"],
+      steps: ["build", "deploy"].map((name) => ({ name })),
       channel: "C0DEPLOYS",
     },
     1_000,

@@ -19,6 +19,14 @@ export interface TextObject {
   emoji?: boolean;
 }
 
+export interface ConfirmDialog {
+  title: TextObject;
+  text: TextObject;
+  confirm: TextObject;
+  deny: TextObject;
+  style?: "primary" | "danger";
+}
+
 export interface ButtonElement {
   type: "button";
   text: TextObject;
@@ -26,6 +34,7 @@ export interface ButtonElement {
   value?: string;
   style?: "primary" | "danger";
   url?: string;
+  confirm?: ConfirmDialog;
 }
 
 export interface CheckboxOption {
@@ -55,9 +64,26 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
+/** Whether the UTF-16 unit at `index` is the second half of a surrogate pair. */
+function isLowSurrogate(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** At most `max` UTF-16 units (Slack's measure), ending in "…" when cut, never splitting a character. */
 export function fitText(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max - 1)}…`;
+  let end = max - 1;
+  if (isLowSurrogate(text, end)) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** The last at most `max` UTF-16 units of `text`, starting with "…" when cut, never splitting a character. */
+function keepTail(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let start = text.length - (max - 1);
+  if (isLowSurrogate(text, start)) start += 1;
+  return `…${text.slice(start)}`;
 }
 
 export function header(text: string): Block {
@@ -79,8 +105,7 @@ export function divider(): Block {
 /** Code block whose content keeps only its last characters when too long for a section. */
 export function codeTail(text: string, max = LIMITS.sectionText - 10): string {
   const body = text.replaceAll("```", "ʼʼʼ");
-  const kept = body.length > max ? `…${body.slice(-(max - 1))}` : body;
-  return `\`\`\`${kept}\`\`\``;
+  return `\`\`\`${keepTail(body, max)}\`\`\``;
 }
 
 /**
@@ -90,10 +115,16 @@ export function codeTail(text: string, max = LIMITS.sectionText - 10): string {
 export function fitMessage(message: SlackMessage): SlackMessage {
   const blocks: Block[] = [];
   let total = 0;
+  const count = message.blocks.length;
   for (const [index, block] of message.blocks.entries()) {
     const size = blockTextLength(block);
-    if (blocks.length >= LIMITS.blocksPerMessage - 1 || total + size > LIMITS.totalText) {
-      blocks.push(context(`…${message.blocks.length - index} more not shown`));
+    const last = index === count - 1;
+    // Room is kept for the note that says how much was left out, unless this is the last block.
+    const note = context(`…${count - index} more not shown`);
+    const reserve = last ? 0 : blockTextLength(note);
+    const blocksLeft = LIMITS.blocksPerMessage - blocks.length - (last ? 0 : 1);
+    if (blocksLeft <= 0 || total + size + reserve > LIMITS.totalText) {
+      blocks.push(note);
       break;
     }
     blocks.push(block);
@@ -129,13 +160,30 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-export function button(text: string, actionId: string, value: string, style?: "primary" | "danger"): ButtonElement {
+export function button(
+  text: string,
+  actionId: string,
+  value: string,
+  style?: "primary" | "danger",
+  confirm?: { title: string; text: string; yes: string },
+): ButtonElement {
   return {
     type: "button",
     text: { type: "plain_text", text: fitText(text, 75), emoji: true },
     action_id: actionId,
     value,
     ...(style ? { style } : {}),
+    ...(confirm
+      ? {
+          confirm: {
+            title: { type: "plain_text", text: fitText(confirm.title, 100) },
+            text: { type: "mrkdwn", text: fitText(confirm.text, 300) },
+            confirm: { type: "plain_text", text: fitText(confirm.yes, 30) },
+            deny: { type: "plain_text", text: "Cancel" },
+            ...(style ? { style } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,7 +2,21 @@ import { type Deployment, durationMs, progressPercent, type StageRun } from "../
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
-import { codeTail, context, divider, escapeMrkdwn, fitMessage, header, type SlackMessage, section } from "./blocks.js";
+import { currentWeight } from "../../domain/stage-plan.js";
+import { ACTION_IDS } from "../action-ids.js";
+import {
+  actions,
+  type Block,
+  button,
+  codeTail,
+  context,
+  divider,
+  escapeMrkdwn,
+  fitMessage,
+  header,
+  type SlackMessage,
+  section,
+} from "./blocks.js";
 
 const STATE_EMOJI: Record<DeploymentState, string> = {
   requested: "🕓",
@@ -48,10 +62,14 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const percent = progressPercent(d);
   const current = d.stages.find((s) => s.status === "running");
   const status = `${STATE_EMOJI[d.state]} *${describeState(d.state)}*`;
+  const weight = currentWeight(d.stages);
   const lines = [
-    `*Status:* ${status}`,
+    `*Status:* ${status}${d.paused ? ` — ⏸️ paused by <@${d.paused.by}>` : ""}`,
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
+    weight !== undefined ? `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}` : undefined,
+    d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
+    d.rollback ? `*Rollback:* ${escapeMrkdwn(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
     d.failureReason ? `*Why:* ${escapeMrkdwn(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
@@ -61,6 +79,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     header(`${d.hotfix ? "🚑" : "🚀"} ${title(d)}`),
     section(lines.join("\n")),
     section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
+    ...controls(d),
     divider(),
     context(
       `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${
@@ -69,6 +88,29 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     ),
   ];
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
+}
+
+function rollbackProgress(d: Deployment): string {
+  const actions = d.rollback?.actions ?? [];
+  if (actions.length === 0) return "";
+  return ` (${actions.map((a) => `${a.ok ? "✅" : "❌"} ${escapeMrkdwn(a.name)}`).join(", ")})`;
+}
+
+/** Pause / Resume, Promote and Abort while a rollout can still be steered. */
+function controls(d: Deployment): Block[] {
+  if (d.state !== "running" || d.abort) return [];
+  const promotable = d.stages.some((s) => s.step.rollout && s.status === "pending");
+  return [
+    actions("controls", [
+      d.paused ? button("Resume", ACTION_IDS.resume, d.id, "primary") : button("Pause", ACTION_IDS.pause, d.id),
+      ...(promotable ? [button("Promote", ACTION_IDS.promote, d.id)] : []),
+      button("Abort", ACTION_IDS.abort, d.id, "danger", {
+        title: "Abort this deployment?",
+        text: `Traffic goes back to the stable version and ${escapeMrkdwn(d.version)} is rolled back.`,
+        yes: "Abort",
+      }),
+    ]),
+  ];
 }
 
 /** One thread reply per finished stage: name, duration, outcome, and the output tail on failure. */

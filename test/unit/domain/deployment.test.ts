@@ -25,12 +25,12 @@ const input: NewDeployment = {
   waitLimitMs: 4 * 3_600_000,
   requestedBy: "U123",
   source: "slack",
-  stageNames: ["backup", "deploy", "health", "smoke"],
+  steps: ["backup", "deploy", "health", "smoke"].map((name) => ({ name })),
   channel: "C456",
 };
 
 function withStatuses(statuses: readonly StageStatus[], state: Deployment["state"] = "running"): Deployment {
-  const base = newDeployment({ ...input, stageNames: statuses.map((_, i) => `stage-${i}`) }, T0);
+  const base = newDeployment({ ...input, steps: statuses.map((_, i) => ({ name: `stage-${i}` })) }, T0);
   return { ...base, state, stages: base.stages.map((s, i) => ({ ...s, status: statuses[i] ?? "pending" })) };
 }
 
@@ -125,9 +125,15 @@ describe("updateStage", () => {
   it("returns a copy with the stage changed and updatedAt stamped", () => {
     const d = newDeployment(input, T0);
     const next = updateStage(d, 1, { status: "running", attempts: 1, startedAt: T0 + 10 }, T0 + 10);
-    expect(next.stages[1]).toEqual({ name: "deploy", status: "running", attempts: 1, startedAt: T0 + 10 });
+    expect(next.stages[1]).toEqual({
+      name: "deploy",
+      step: { name: "deploy" },
+      status: "running",
+      attempts: 1,
+      startedAt: T0 + 10,
+    });
     expect(next.updatedAt).toBe(T0 + 10);
-    expect(d.stages[1]).toEqual({ name: "deploy", status: "pending", attempts: 0 });
+    expect(d.stages[1]).toEqual({ name: "deploy", step: { name: "deploy" }, status: "pending", attempts: 0 });
     expect(next.stages[0]).toBe(d.stages[0]);
   });
 

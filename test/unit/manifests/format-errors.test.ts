@@ -63,10 +63,10 @@ describe("parseManifest messages", () => {
   });
 
   it("names an unsupported target type and the supported ones", () => {
-    const result = parseManifest({ ...valid, target: { type: "http", url: "https://deploy.example.com" } });
+    const result = parseManifest({ ...valid, target: { type: "kubernetes", url: "https://deploy.example.com" } });
     expect(result).toEqual({
       ok: false,
-      issues: [{ path: "target.type", message: "unknown type 'http' (supported: command)" }],
+      issues: [{ path: "target.type", message: "unknown type 'kubernetes' (supported: command, http)" }],
     });
   });
 

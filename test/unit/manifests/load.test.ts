@@ -36,7 +36,8 @@ describe("loadManifests", () => {
     const manifest = web?.manifest;
     expect(manifest?.channels).toEqual({ deploy: "C0DEPLOYS", incidents: "C0INCIDENT" });
     expect(manifest?.target.timeoutSeconds).toBe(300);
-    expect(manifest?.target.actions.deploy).toEqual(["node", "deploy.mjs"]);
+    const target = manifest?.target;
+    expect(target?.type === "command" ? target.actions.deploy : undefined).toEqual(["node", "deploy.mjs"]);
     expect(manifest?.environments.development?.strategy).toBe("all-at-once");
     expect(manifest?.environments.production?.strategy).toBe("blue-green");
     expect(manifest?.environments.production?.stages.map((stage) => stage.name)).toEqual([
@@ -106,7 +107,7 @@ describe("loadManifests", () => {
     );
 
     expect(await errorLines()).toEqual([
-      "services/web.yaml: environments.production.stages[0]: unknown key 'stagse' (allowed: name, run, action, timeoutSeconds)",
+      "services/web.yaml: environments.production.stages[0]: unknown key 'stagse' (allowed: name, run, action, timeoutSeconds, hotfix)",
     ]);
   });
 
@@ -114,7 +115,7 @@ describe("loadManifests", () => {
     await dir.write("web.yaml", webManifest().replace("strategy: blue-green", "strategy: blue-green\n    stagse: []"));
 
     expect(await errorLines()).toEqual([
-      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages, checklist, approval, permissions, windows) — did you mean 'stages'?",
+      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages, checklist, approval, permissions, windows, canary, blueGreen, rolling, featureFlag, hotfix) — did you mean 'stages'?",
     ]);
   });
 

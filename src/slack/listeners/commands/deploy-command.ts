@@ -169,7 +169,7 @@ async function answer(
       });
       if (!allowed.allowed) return `Not deployed: ${allowed.reason}.`;
       if (parsed.dryRun) {
-        return `Dry run: ${service} ${parsed.version} → ${parsed.environment} (${plan.strategy}) would run: ${plan.stageNames.join(" → ")}${
+        return `Dry run: ${service} ${parsed.version} → ${parsed.environment} (${plan.strategy}) would run: ${plan.steps.map((step) => step.name).join(" → ")}${
           plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
         }. Nothing was queued.`;
       }

@@ -1,0 +1,129 @@
+// The example service: one process per version and slot.
+//
+//   node examples/service/server.mjs --version v1.2.0 [--port 0] [--slot stable] [--instance 1] [--parent <pid>]
+//
+// Prints {"ready":true,"port":N,"pid":P} once listening (port 0 picks a free
+// port) and stops on SIGTERM/SIGINT or when the --parent process (default: the
+// one that started it) is gone.
+//
+//   GET /         200 {"version","slot","instance","flags"} after 10–20 ms
+//   GET /healthz  200 ok
+//   GET /metrics  Prometheus text: http_requests_total{version,status} and
+//                 http_request_duration_seconds{version} (requests to / only),
+//                 process_cpu_seconds_total, process_resident_memory_bytes,
+//                 process_max_memory_bytes (a fixed 256 MiB budget)
+//
+// What the version string contains decides how it misbehaves:
+//   bad        20% of GET / answer 500
+//   slow       GET / takes 3× as long (30–60 ms)
+//   unhealthy  GET /healthz answers 503
+//   leak       resident memory grows by 5 MiB a second (up to 320 MiB)
+//   cpu        a busy thread keeps about 85% of one core busy
+//   anything else behaves.
+import { createServer } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { stopWith } from "../lib/process.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    version: { type: "string" },
+    port: { type: "string", default: "0" },
+    slot: { type: "string", default: "stable" },
+    instance: { type: "string", default: "1" },
+    parent: { type: "string" },
+  },
+});
+const version = args.version;
+if (!version) {
+  console.error("usage: server.mjs --version <version> [--port 0] [--slot stable] [--instance 1] [--parent <pid>]");
+  process.exit(2);
+}
+const has = (word) => version.includes(word);
+const MAX_MEMORY = 256 * 1024 * 1024;
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const requests = new Map();
+const histogram = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+
+function observe(status, seconds) {
+  requests.set(status, (requests.get(status) ?? 0) + 1);
+  BUCKETS.forEach((bound, i) => {
+    if (seconds <= bound) histogram.buckets[i] += 1;
+  });
+  histogram.sum += seconds;
+  histogram.count += 1;
+}
+
+function metrics() {
+  const v = `version="${version}"`;
+  const cpu = process.cpuUsage();
+  return [
+    "# HELP http_requests_total Requests to / by version and status.",
+    "# TYPE http_requests_total counter",
+    ...[...requests].map(([status, n]) => `http_requests_total{${v},status="${status}"} ${n}`),
+    "# HELP http_request_duration_seconds Time to answer GET /.",
+    "# TYPE http_request_duration_seconds histogram",
+    ...BUCKETS.map((bound, i) => `http_request_duration_seconds_bucket{${v},le="${bound}"} ${histogram.buckets[i]}`),
+    `http_request_duration_seconds_bucket{${v},le="+Inf"} ${histogram.count}`,
+    `http_request_duration_seconds_sum{${v}} ${histogram.sum}`,
+    `http_request_duration_seconds_count{${v}} ${histogram.count}`,
+    "# HELP process_cpu_seconds_total User and system CPU time spent.",
+    "# TYPE process_cpu_seconds_total counter",
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    "# HELP process_resident_memory_bytes Resident memory size.",
+    "# TYPE process_resident_memory_bytes gauge",
+    `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    "# HELP process_max_memory_bytes Memory budget of this service.",
+    "# TYPE process_max_memory_bytes gauge",
+    `process_max_memory_bytes ${MAX_MEMORY}`,
+    "",
+  ].join("\n");
+}
+
+async function home(req, res) {
+  const started = performance.now();
+  await sleep((10 + Math.random() * 10) * (has("slow") ? 3 : 1));
+  const status = has("bad") && Math.random() < 0.2 ? 500 : 200;
+  const flags = (req.headers["x-feature-flags"] ?? "").split(",").filter(Boolean);
+  const body = { version, slot: args.slot, instance: Number(args.instance), flags };
+  if (status !== 200) body.error = "internal error";
+  res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
+  observe(status, (performance.now() - started) / 1000);
+}
+
+const server = createServer((req, res) => {
+  const path = req.url.split("?")[0];
+  if (req.method === "GET" && path === "/") return void home(req, res);
+  if (req.method === "GET" && path === "/healthz") {
+    const ok = !has("unhealthy");
+    return void res.writeHead(ok ? 200 : 503).end(ok ? "ok\n" : "unhealthy\n");
+  }
+  if (req.method === "GET" && path === "/metrics") {
+    return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(metrics());
+  }
+  res.writeHead(404).end("not found\n");
+});
+
+if (has("leak")) {
+  const kept = [];
+  setInterval(() => {
+    if (kept.length < 320) kept.push(Buffer.alloc(1024 * 1024, kept.length + 1));
+  }, 200);
+}
+if (has("cpu")) {
+  const burn =
+    "const w=new Int32Array(new SharedArrayBuffer(4));for(;;){const t=Date.now()+85;while(Date.now()<t);Atomics.wait(w,0,0,15)}";
+  new Worker(burn, { eval: true }).unref();
+}
+
+process.stdout.on("error", () => {});
+server.listen(Number(args.port), "127.0.0.1", () => {
+  console.log(JSON.stringify({ ready: true, port: server.address().port, pid: process.pid }));
+});
+stopWith(Number(args.parent ?? process.ppid), () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 2000).unref();
+});

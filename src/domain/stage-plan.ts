@@ -1,0 +1,171 @@
+/*
+ * The stage plan: how an environment's stages become the steps a deployment
+ * runs, for its strategy. The manifest lists what to run (tests, deploy,
+ * health check, smoke tests); the strategy decides how the new version
+ * reaches traffic around the `deploy` stage:
+ *
+ *   all-at-once   the stages as written; deploy promotes at once.
+ *   canary        the stages, then traffic steps (5% → 25% → 50% by default,
+ *                 each held), then 100% and promote.
+ *   blue-green    the stages (deploy green, check it), then switch all
+ *                 traffic and keep blue as the way back for a while.
+ *   rolling       deploy replaced by "update instance i, verify it" per
+ *                 instance, stopping at the first failure.
+ *   feature-flag  the stages deploy dark, then the flag is flipped.
+ *
+ * A hotfix skips or postpones the stages marked so, and soaks in an
+ * environment that asks for it. Holds are data (`holdMs`): the engine waits
+ * them out with delayed jobs, never in a worker.
+ */
+import type { Strategy } from "./deployment.js";
+
+export type PlanAction = "deploy" | "setTraffic" | "healthCheck" | "backup" | "verifyRollback" | "rollback" | "setFlag";
+
+/** A stage as a manifest gives it. */
+export interface StageInput {
+  readonly name: string;
+  readonly run?: readonly string[];
+  readonly action?: PlanAction;
+  readonly timeoutSeconds?: number;
+  /** On a hotfix: run as usual, skip, or run after the rollout ("full suite afterwards"). Default run. */
+  readonly hotfix?: "run" | "skip" | "after";
+}
+
+export interface CanaryStep {
+  /** Percentage of traffic to the new version. */
+  readonly weight: number;
+  readonly holdMs: number;
+}
+
+export interface StrategyOptions {
+  readonly canarySteps: readonly CanaryStep[];
+  /** Blue-green: how long blue stays ready as the way back after the switch. */
+  readonly keepBlueMs: number;
+  readonly rollingInstances: number;
+  readonly flag?: { readonly name: string; readonly percent: number };
+  /** Hotfix: how long to soak after deploying, 0 for none. */
+  readonly hotfixSoakMs: number;
+}
+
+/** One step of a deployment's plan; stored with the deployment, so a manifest edit never changes a running one. */
+export interface Step {
+  readonly name: string;
+  readonly run?: readonly string[];
+  readonly action?: PlanAction;
+  readonly timeoutSeconds?: number;
+  readonly weight?: number;
+  /** The final traffic step: the new version becomes the stable one. */
+  readonly promote?: boolean;
+  readonly instance?: number;
+  readonly instances?: number;
+  readonly flag?: string;
+  readonly flagPercent?: number;
+  /** Wait this long after the step before the next one starts. */
+  readonly holdMs?: number;
+  /** A traffic step before 100%: Promote skips what is left of these. */
+  readonly rollout?: boolean;
+}
+
+const MINUTE = 60_000;
+
+/** The seed guide's canary: 5% for 15 min, 25% for 1 h, 50% for 2 h, then 100%. */
+export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = [
+  { weight: 5, holdMs: 15 * MINUTE },
+  { weight: 25, holdMs: 60 * MINUTE },
+  { weight: 50, holdMs: 120 * MINUTE },
+];
+
+export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
+  canarySteps: DEFAULT_CANARY_STEPS,
+  keepBlueMs: 30 * MINUTE,
+  rollingInstances: 3,
+  hotfixSoakMs: 0,
+};
+
+function fromStage(stage: StageInput): Step {
+  return {
+    name: stage.name,
+    ...(stage.run ? { run: stage.run } : {}),
+    ...(stage.action ? { action: stage.action } : {}),
+    ...(stage.timeoutSeconds === undefined ? {} : { timeoutSeconds: stage.timeoutSeconds }),
+  };
+}
+
+/** The steps a deployment of `stages` runs with `strategy`. */
+export function planSteps(
+  stages: readonly StageInput[],
+  strategy: Strategy,
+  options: StrategyOptions = DEFAULT_STRATEGY_OPTIONS,
+  hotfix = false,
+): Step[] {
+  const kept = hotfix ? stages.filter((s) => s.hotfix !== "skip" && s.hotfix !== "after") : [...stages];
+  const afterwards = hotfix ? stages.filter((s) => s.hotfix === "after").map(fromStage) : [];
+  const deployAt = kept.findIndex((s) => s.action === "deploy");
+  const steps = kept.map(fromStage);
+  if (deployAt === -1) return [...steps, ...afterwards];
+
+  const soak: Step[] =
+    hotfix && options.hotfixSoakMs > 0 ? [{ name: "hotfix-soak", holdMs: options.hotfixSoakMs }] : [];
+  const before = steps.slice(0, deployAt + 1);
+  const after = steps.slice(deployAt + 1);
+  switch (strategy) {
+    case "all-at-once":
+      return [...before, ...soak, ...after, ...afterwards];
+    case "canary":
+      return [
+        ...before,
+        ...soak,
+        ...after,
+        ...options.canarySteps.map((step) => ({
+          name: `canary-${step.weight}%`,
+          action: "setTraffic" as const,
+          weight: step.weight,
+          holdMs: step.holdMs,
+          rollout: true,
+        })),
+        { name: "canary-100%", action: "setTraffic", weight: 100, promote: true },
+        ...afterwards,
+      ];
+    case "blue-green":
+      return [
+        ...before,
+        ...soak,
+        ...after,
+        { name: "switch-traffic", action: "setTraffic", weight: 100, promote: true },
+        ...(options.keepBlueMs > 0 ? [{ name: "keep-blue", holdMs: options.keepBlueMs }] : []),
+        ...afterwards,
+      ];
+    case "rolling": {
+      const deploy = steps[deployAt] as Step;
+      const instances = Math.max(1, options.rollingInstances);
+      const rolled = Array.from({ length: instances }, (_, i) => [
+        { ...deploy, name: `${deploy.name}-${i + 1}-of-${instances}`, instance: i + 1, instances },
+        { name: `verify-${i + 1}-of-${instances}`, action: "healthCheck" as const, instance: i + 1, instances },
+      ]).flat();
+      return [...steps.slice(0, deployAt), ...rolled, ...soak, ...after, ...afterwards];
+    }
+    case "feature-flag": {
+      const flag = options.flag ?? { name: "release", percent: 100 };
+      return [
+        ...before,
+        ...soak,
+        ...after,
+        { name: `flag-${flag.name}-${flag.percent}%`, action: "setFlag", flag: flag.name, flagPercent: flag.percent },
+        ...afterwards,
+      ];
+    }
+    default: {
+      const unreachable: never = strategy;
+      return unreachable;
+    }
+  }
+}
+
+/** The traffic share the new version has after the steps done so far. */
+export function currentWeight(steps: readonly { step: Step; status: string }[]): number | undefined {
+  let weight: number | undefined;
+  for (const { step, status } of steps) {
+    if (status === "succeeded" && step.weight !== undefined) weight = step.weight;
+  }
+  return weight;
+}

@@ -1,0 +1,176 @@
+import { type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import type { Logger } from "../logger.js";
+import type { AuditVia } from "../store/audit-log.js";
+import type { GateAnswer, GateDeps } from "./gates.js";
+import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { beginRollback, completeRollback, touchedTraffic } from "./rollback.js";
+import { update } from "./update-deployment.js";
+
+/*
+ * Pause, Resume, Promote and Abort from Slack. Each is a compare-and-set on
+ * the deployment plus, where work must follow, a queued job: the listener
+ * that takes the click never runs a step itself.
+ */
+
+export const CONTROLS = ["pause", "resume", "promote", "abort"] as const;
+export type Control = (typeof CONTROLS)[number];
+
+/** How long an abort waits for a running step to finish before going ahead without it. */
+const ABORT_WAIT_MS = 500;
+
+function tag(control: Control, d: Deployment): string {
+  return `${control}${d.rev}`;
+}
+
+function remainingHold(d: Deployment, now: number): number {
+  return Math.max(0, (d.holdUntil ?? now) - now);
+}
+
+export async function applyControl(
+  deps: GateDeps,
+  input: { deploymentId: string; userId: string; control: Control; via: AuditVia },
+): Promise<GateAnswer> {
+  const now = deps.now();
+  const { control, userId } = input;
+  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
+    if (isFinal(current.state)) {
+      return {
+        refused: {
+          ok: false,
+          message: `\`${current.id}\` has already ended (${current.state.replace("_", " ")}); nothing to ${control}.`,
+        },
+      };
+    }
+    if (current.abort || current.state === "rolling_back") {
+      return { refused: { ok: false, message: `\`${current.id}\` is already on its way back; nothing changed.` } };
+    }
+    switch (control) {
+      case "pause":
+        if (current.state !== "running")
+          return {
+            refused: {
+              ok: false,
+              message: `Only a running deployment can be paused; \`${current.id}\` is ${current.state.replace("_", " ")}.`,
+            },
+          };
+        if (current.paused) return { refused: { ok: false, message: `Already paused by <@${current.paused.by}>.` } };
+        return {
+          next: { ...current, paused: { by: userId, at: now }, updatedAt: now },
+          result: {
+            ok: true,
+            message: `Paused \`${current.id}\`. The current step finishes; nothing new starts until someone resumes.`,
+          },
+        };
+      case "resume":
+        if (!current.paused)
+          return { refused: { ok: false, message: `\`${current.id}\` is not paused; nothing changed.` } };
+        return {
+          next: { ...current, paused: undefined, updatedAt: now },
+          result: { ok: true, message: `Resumed \`${current.id}\`.` },
+        };
+      case "promote": {
+        if (current.state !== "running")
+          return {
+            refused: {
+              ok: false,
+              message: `Only a running rollout can be promoted; \`${current.id}\` is ${current.state.replace("_", " ")}.`,
+            },
+          };
+        const skippable = current.stages.filter((s) => s.step.rollout && s.status === "pending");
+        if (skippable.length === 0)
+          return { refused: { ok: false, message: `\`${current.id}\` has no traffic steps left to skip.` } };
+        const stages = current.stages.map((s) =>
+          s.step.rollout && s.status === "pending" ? { ...s, status: "skipped" as const } : s,
+        );
+        return {
+          next: { ...current, stages, holdUntil: undefined, paused: undefined, updatedAt: now },
+          result: {
+            ok: true,
+            message: `Promoting \`${current.id}\`: skipped ${skippable.map((s) => s.name).join(", ")}; going to 100%.`,
+          },
+        };
+      }
+      case "abort":
+        if (!touchedTraffic(current) && current.stages.every((s) => s.status !== "running")) {
+          return {
+            next: moveTo(current, "cancelled", now, {
+              failureReason: `aborted by <@${userId}> before anything was deployed`,
+            }),
+            result: { ok: true, message: `Cancelled \`${current.id}\`; nothing had been deployed.` },
+          };
+        }
+        return {
+          next: { ...current, abort: { by: userId, at: now }, updatedAt: now },
+          result: {
+            ok: true,
+            message: `Aborting \`${current.id}\`: traffic goes back to the stable version, then it is rolled back.`,
+          },
+        };
+      default: {
+        const unreachable: never = control;
+        return unreachable;
+      }
+    }
+  });
+  const d = saved ?? (await deps.store.require(input.deploymentId));
+  await deps.audit.record({
+    at: now,
+    actor: userId,
+    action: control,
+    outcome: result.ok ? "ok" : "refused",
+    service: d.service,
+    environment: d.environment,
+    deploymentId: d.id,
+    ...(result.ok ? {} : { detail: result.message }),
+    via: input.via,
+  });
+  if (!saved) return result;
+  await deps.notifications.changed(saved);
+  const due = nextStageIndex(saved);
+  if ((control === "resume" || control === "promote") && due !== -1) {
+    await enqueueAdvance(deps.queues, saved.id, due, {
+      tag: tag(control, saved),
+      delay: control === "resume" ? remainingHold(saved, now) : 0,
+    });
+  }
+  if (control === "abort" && saved.abort) await enqueueAbort(deps.queues, saved.id);
+  return result;
+}
+
+/**
+ * The `abort` job: once no step is running (or the running one is past its
+ * time), the deployment leaves: cancelled if nothing reached the system,
+ * otherwise rolled back.
+ */
+export async function runAbort(
+  deps: PipelineDeps,
+  deploymentId: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const d = await deps.store.require(deploymentId);
+  if (d.state === "rolling_back") return completeRollback(deps, deploymentId, signal, log);
+  if (isFinal(d.state) || !d.abort) return;
+  const running = d.stages.find((s) => s.status === "running");
+  const service = deps.catalog.require(d.service);
+  if (running?.startedAt !== undefined) {
+    const limit =
+      running.startedAt + (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + 5_000;
+    if (deps.now() < limit) {
+      await enqueueAbort(deps.queues, deploymentId, ABORT_WAIT_MS);
+      return;
+    }
+  }
+  const by = d.abort.by;
+  const { saved } = await update(deps, deploymentId, (current) => {
+    if (isFinal(current.state) || current.state === "rolling_back") return { refused: undefined };
+    const now = deps.now();
+    return touchedTraffic(current)
+      ? { next: beginRollback(current, `aborted by <@${by}>`, by, now), result: undefined }
+      : { next: moveTo(current, "cancelled", now, { failureReason: `aborted by <@${by}>` }), result: undefined };
+  });
+  if (!saved) return;
+  await deps.notifications.changed(saved);
+  if (saved.state === "rolling_back") await completeRollback(deps, deploymentId, signal, log);
+}

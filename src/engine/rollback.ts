@@ -1,0 +1,117 @@
+import { evaluateItems } from "../checks/evaluate-item.js";
+import { gate, itemsFor } from "../domain/checklist.js";
+import { type Deployment, moveTo, type RollbackRecord } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import type { Step } from "../domain/stage-plan.js";
+import type { Logger } from "../logger.js";
+import type { TargetAction } from "../targets/target.js";
+import type { PipelineDeps } from "./pipeline.js";
+import { runStep } from "./stage-runner.js";
+import { update } from "./update-deployment.js";
+
+/*
+ * The way back, the seed's manual rollback process done by the engine:
+ * traffic to the stable version first (the fastest relief), then the
+ * target's rollback action, then the post-rollback validation checklist.
+ * Each action carries its own idempotency key, so a worker crash halfway
+ * resumes without repeating what already ran.
+ */
+
+/** Whether any step of the deployment touched the running system (so leaving needs a rollback). */
+export function touchedTraffic(d: Deployment): boolean {
+  return d.stages.some(
+    (s) =>
+      s.status !== "pending" &&
+      s.status !== "skipped" &&
+      (s.step.action === "deploy" || s.step.action === "setTraffic" || s.step.action === "setFlag"),
+  );
+}
+
+const WAY_BACK: readonly { name: string; action: TargetAction; weight?: number }[] = [
+  { name: "traffic-to-stable", action: "setTraffic", weight: 0 },
+  { name: "rollback", action: "rollback" },
+];
+
+/**
+ * Rolls a deployment back from `rolling_back` to `rolled_back` (or `failed`
+ * when the way back itself fails). Resumable: actions already recorded as
+ * done are not run again.
+ */
+export async function completeRollback(
+  deps: PipelineDeps,
+  deploymentId: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  let d = await deps.store.require(deploymentId);
+  if (d.state !== "rolling_back" || !d.rollback) return;
+  const service = deps.catalog.require(d.service);
+  for (const { name, action, weight } of WAY_BACK) {
+    if (!service.target.supports(action)) continue;
+    if (d.rollback?.actions.some((a) => a.name === name && a.ok)) continue;
+    const step: Step = { name: `rollback-${name}`, action, ...(weight === undefined ? {} : { weight }) };
+    const result = await runStep(service, step, { ...d, version: d.version }, signal, log, `${d.id}:rollback:${name}`);
+    log.info({ action: name, ok: result.ok }, "rollback action finished");
+    const saved = await update(deps, deploymentId, (current) => {
+      if (current.state !== "rolling_back" || !current.rollback) return { refused: undefined };
+      const rollback: RollbackRecord = {
+        ...current.rollback,
+        actions: [...current.rollback.actions, { name, ok: result.ok, output: result.outputTail }],
+      };
+      const next = { ...current, rollback, updatedAt: deps.now() };
+      return {
+        next: result.ok
+          ? next
+          : moveTo(next, "failed", deps.now(), {
+              failureReason: `rollback action ${name} failed: ${result.outputTail.split("\n").at(-1) ?? ""}`,
+            }),
+        result: undefined,
+      };
+    });
+    if (!saved.saved) return;
+    d = saved.saved;
+    await deps.notifications.changed(d);
+    if (isFinal(d.state)) return;
+  }
+
+  const items = itemsFor(service.manifest, d.environment, "post-rollback");
+  const checklist = await evaluateItems(items, {
+    workdir: service.workdir,
+    env: {
+      ...(service.manifest.target.env ?? {}),
+      SLIPWAY_SERVICE: d.service,
+      SLIPWAY_ENVIRONMENT: d.environment,
+      SLIPWAY_VERSION: d.previousVersion ?? "",
+      SLIPWAY_DEPLOYMENT_ID: d.id,
+    },
+    signal,
+    log,
+    now: deps.now,
+  });
+  const verdict = gate(checklist);
+  const { saved } = await update(deps, deploymentId, (current) => {
+    if (current.state !== "rolling_back" || !current.rollback) return { refused: undefined };
+    const rollback = { ...current.rollback, checklist, finishedAt: deps.now() };
+    const next = { ...current, rollback, updatedAt: deps.now() };
+    return {
+      next:
+        verdict.state === "failed"
+          ? moveTo(next, "failed", deps.now(), {
+              failureReason: `rolled back, but post-rollback validation failed: ${verdict.blocking.map((i) => i.title).join(", ")}`,
+            })
+          : moveTo(next, "rolled_back", deps.now()),
+      result: undefined,
+    };
+  });
+  if (saved) await deps.notifications.changed(saved);
+}
+
+/** Starts the way back: marks the deployment rolling back with who and why. */
+export function beginRollback(current: Deployment, reason: string, by: string, now: number): Deployment {
+  return {
+    ...moveTo(current, "rolling_back", now),
+    paused: undefined,
+    holdUntil: undefined,
+    rollback: { reason, by, startedAt: now, actions: [] },
+  };
+}
