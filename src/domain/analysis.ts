@@ -144,9 +144,9 @@ export interface Bucket {
  * positive). A rank in the `+Inf` bucket gives the highest finite bound.
  *
  * Undefined where Prometheus answers NaN: no `+Inf` bucket, fewer than two
- * buckets, no observations (an empty histogram), q NaN, or a rank that
- * falls in an empty lowest bucket. q below 0 gives
- * -Infinity and above 1 gives +Infinity, as in Prometheus.
+ * buckets, no observations (an empty histogram), q NaN, or a rank in an
+ * empty lowest bucket. q below 0 gives -Infinity and above 1 gives
+ * +Infinity, as in Prometheus.
  */
 export function histogramQuantile(q: number, buckets: readonly Bucket[]): number | undefined {
   if (Number.isNaN(q)) return undefined;

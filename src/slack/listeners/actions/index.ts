@@ -1,6 +1,7 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { isDeploymentId } from "../../../domain/ids.js";
+import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
 import { tickItem } from "../../../engine/gates.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, VIEW_IDS } from "../../action-ids.js";
@@ -106,6 +107,30 @@ export async function handleTick(body: BlockAction, respond: RespondFn, deps: Li
     if (!result.ok) answers.push(result.message);
   }
   if (answers.length > 0) await tell(respond, answers.join("\n"));
+}
+
+/** Pause, Resume and Promote need the deploy permission; Abort the rollback one. */
+export async function handleControl(
+  body: BlockAction,
+  respond: RespondFn,
+  control: Control,
+  deps: ListenerDeps,
+): Promise<void> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
+  const d = await deps.store.get(deploymentId);
+  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`));
+  const allowed = await mayDo(deps, {
+    action: control === "abort" ? "rollback" : "deploy",
+    userId: body.user.id,
+    service: d.service,
+    environment: d.environment,
+    via: "button",
+    deploymentId,
+  });
+  if (!allowed.allowed) return void (await tell(respond, `Not done: ${allowed.reason}.`));
+  const result = await applyControl(deps, { deploymentId, userId: body.user.id, control, via: "button" });
+  await tell(respond, result.message);
 }
 
 export function register(app: App, deps: ListenerDeps): void {
