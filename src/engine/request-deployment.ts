@@ -80,31 +80,63 @@ export function planDeployment(
  * its deployment windows (unless a hotfix may bypass them), or while another
  * deployment of the same service and environment is active. Every outcome is
  * written to the audit log.
+ *
+ * `answer` is called as soon as the outcome is known and before the queuing,
+ * so a Slack command can be acknowledged at the earliest moment. Should the
+ * queuing then fail, the deployment ends failed (its thread says so) and the
+ * error is thrown.
  */
-export async function requestDeployment(deps: RequestDeps, request: DeploymentRequest): Promise<RequestOutcome> {
+export async function requestDeployment(
+  deps: RequestDeps,
+  request: DeploymentRequest,
+  answer: (outcome: RequestOutcome) => Promise<void> = async () => undefined,
+): Promise<RequestOutcome> {
   const outcome = await decide(deps, request);
+  await answer(outcome);
   const d = outcome.ok ? outcome.deployment : undefined;
-  await deps.audit.record({
-    at: deps.now(),
-    actor: request.requestedBy,
-    action: "deploy",
-    outcome: outcome.ok ? "ok" : "refused",
-    service: request.service,
-    environment: request.environment,
-    ...(d ? { deploymentId: d.id } : {}),
-    detail: outcome.ok
-      ? `${request.version}${request.hotfix ? " hotfix" : ""}${d?.bypass ? `, ${d.bypass} bypassed` : ""}`
-      : `${request.version}: ${outcome.message}`,
-    via: request.via,
-  });
+  await Promise.all([
+    d ? dispatch(deps, d) : undefined,
+    deps.audit.record({
+      at: deps.now(),
+      actor: request.requestedBy,
+      action: "deploy",
+      outcome: outcome.ok ? "ok" : "refused",
+      service: request.service,
+      environment: request.environment,
+      ...(d ? { deploymentId: d.id } : {}),
+      detail: outcome.ok
+        ? `${request.version}${request.hotfix ? " hotfix" : ""}${d?.bypass ? `, ${d.bypass} bypassed` : ""}`
+        : `${request.version}: ${outcome.message}`,
+      via: request.via,
+    }),
+  ]);
   return outcome;
+}
+
+/** Queues a recorded deployment's first work; on failure ends it, so it does not hold the service and environment. */
+async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void> {
+  try {
+    await Promise.all([
+      deps.notifications.changed(deployment),
+      enqueueCheck(deps, deployment),
+      enqueueExpiry(deps, deployment),
+    ]);
+  } catch (error) {
+    await deps.store
+      .save(moveTo(deployment, "failed", deps.now(), { failureReason: "it could not be queued" }))
+      .catch(() => undefined);
+    throw error;
+  }
 }
 
 async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<RequestOutcome> {
   const plan = planDeployment(deps.catalog, request);
   if (!plan.ok) return { ok: false, reason: "unknown", message: plan.message };
 
-  const lock = await deps.locks.get(request.service, request.environment);
+  const [lock, previousVersion] = await Promise.all([
+    deps.locks.get(request.service, request.environment),
+    deps.store.lastSucceeded(request.service, request.environment),
+  ]);
   if (lock) {
     const until = lock.expiresAt === undefined ? "until someone unlocks it" : `until ${slackTime(lock.expiresAt)}`;
     return {
@@ -120,7 +152,6 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
     return { ok: false, reason: "window", message: `Not now: ${window.reason}.${hint}` };
   }
 
-  const previousVersion = await deps.store.lastSucceeded(request.service, request.environment);
   const deployment = newDeployment(
     {
       id: deps.newId(),
@@ -151,17 +182,6 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
       holder,
       message: `${request.service} is already being deployed to ${request.environment} (\`${created.heldBy}\`, ${who}). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished.`,
     };
-  }
-  try {
-    await deps.notifications.changed(deployment);
-    await enqueueCheck(deps, deployment);
-    await enqueueExpiry(deps, deployment);
-  } catch (error) {
-    // Recorded but not queued: end it, so it does not hold the service and environment.
-    await deps.store
-      .save(moveTo(deployment, "failed", deps.now(), { failureReason: "it could not be queued" }))
-      .catch(() => undefined);
-    throw error;
   }
   return { ok: true, deployment };
 }

@@ -42,6 +42,8 @@ function targetFor(loaded: LoadedManifest, secrets: Readonly<Record<string, stri
 /** The services Slipway knows, read once from the manifests at start-up. */
 export class Catalog {
   private readonly services: ReadonlyMap<string, LoadedService>;
+  /** Computed once: every command's parse needs them. */
+  private readonly names: { services: readonly string[]; environments: readonly string[] };
 
   /** `secrets`: where an http target's signing secret is read from by name (the process environment). */
   constructor(
@@ -54,6 +56,11 @@ export class Catalog {
         { file: loaded.file, workdir: loaded.workdir, manifest: loaded.manifest, target: targetFor(loaded, secrets) },
       ]),
     );
+    const environments = new Set<string>();
+    for (const service of this.services.values()) {
+      for (const name of Object.keys(service.manifest.environments)) environments.add(name);
+    }
+    this.names = { services: [...this.services.keys()].sort(), environments: [...environments] };
   }
 
   service(name: string): LoadedService | undefined {
@@ -70,8 +77,8 @@ export class Catalog {
     return this.services.get(service)?.manifest.environments[environment];
   }
 
-  serviceNames(): string[] {
-    return [...this.services.keys()].sort();
+  serviceNames(): readonly string[] {
+    return this.names.services;
   }
 
   /** The only service, when the manifests hold exactly one (so commands may leave it out). */
@@ -80,11 +87,7 @@ export class Catalog {
   }
 
   /** Every environment any service deploys to, in the order first seen. */
-  environmentNames(): string[] {
-    const names = new Set<string>();
-    for (const service of this.services.values()) {
-      for (const name of Object.keys(service.manifest.environments)) names.add(name);
-    }
-    return [...names];
+  environmentNames(): readonly string[] {
+    return this.names.environments;
   }
 }

@@ -543,8 +543,25 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
         });
       }
     });
+    const needs = STRATEGY_NEEDS[String(config.strategy) as keyof typeof STRATEGY_NEEDS];
+    if (declared !== undefined && needs !== undefined && !declared.has(needs)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["environments", environment, "strategy"],
+        input: config.strategy,
+        message: `the ${String(config.strategy)} strategy needs the target's ${needs} action; add target.actions.${needs} or choose another strategy`,
+      });
+    }
   }
 }
+
+/** The target action each strategy cannot do without. */
+const STRATEGY_NEEDS = {
+  canary: "setTraffic",
+  "blue-green": "setTraffic",
+  rolling: "healthCheck",
+  "feature-flag": "setFlag",
+} as const;
 
 const MAX_LISTED_NAMES = 12;
 

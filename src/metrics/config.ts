@@ -9,7 +9,7 @@
  *     queries: { errorRate: '…' }     # prometheus: overrides per measure
  *     scrape:                         # scrape
  *       targets: { candidate: http://web-canary:8080/metrics, stable: http://web:8080/metrics }
- *       template: http://web-{{version}}:8080/metrics
+ *       template: http://metrics-gateway:8080/{{version}}/metrics
  *     interval: 30s                   # how often a canary step is analysed
  *     minRequests: 50
  *     triggers: { errorRateIncrease: 5, latencyFactor: 2, memoryPercent: 90, cpuPercent: 80, cpuSustained: 2m, healthCheck: true }
@@ -131,10 +131,11 @@ const metricNamesSchema = z.strictObject({
 const urlTemplate = z
   .string()
   .refine((template) => /\{\{\s*version\s*\}\}/.test(template), {
-    error: "a template needs {{version}}, e.g. http://web-{{version}}:8080/metrics",
+    error: "a template needs {{version}}, e.g. http://metrics-gateway:8080/{{version}}/metrics",
   })
   .refine((template) => httpUrl.safeParse(template.replace(/\{\{\s*version\s*\}\}/g, "v1.0.0")).success, {
-    error: (issue) => `'${String(issue.input)}' is not an http(s) URL once {{version}} is filled in`,
+    error: (issue) =>
+      `'${String(issue.input)}' is not an http(s) URL once {{version}} is filled in; versions such as v1.2.0 have dots, so put {{version}} in the path, not the host name`,
   });
 
 const scrapeSettingsSchema = z

@@ -61,7 +61,7 @@ export interface ScrapeSourceOptions {
    * `stable`); a version's own key wins over its slot.
    */
   readonly targets?: Readonly<Record<string, string>>;
-  /** A URL with `{{version}}` for versions not in `targets`, e.g. `http://web-{{version}}.internal/metrics`. */
+  /** A URL with `{{version}}` for versions not in `targets`, e.g. `http://metrics-gateway:8080/{{version}}/metrics`. */
   readonly template?: string;
   /** Time between the two scrapes of a first measurement. Default 10000. */
   readonly intervalMs?: number;

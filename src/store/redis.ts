@@ -12,7 +12,7 @@ export function connectRedis(url: string, kind: "worker" | "producer"): Redis {
     connectionName: `slipway-${kind}`,
     ...(kind === "worker"
       ? { maxRetriesPerRequest: null }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 }),
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, enableAutoPipelining: true }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
 }

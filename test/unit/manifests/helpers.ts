@@ -49,6 +49,7 @@ target:
   actions:
     deploy: [node, deploy.mjs]
     backup: [node, backup.mjs]
+    setTraffic: [node, traffic.mjs]
 environments:
   development:
     stages:

@@ -172,7 +172,7 @@ describe("loadManifests", () => {
     );
 
     expect(await errorLines()).toEqual([
-      "services/web.yaml: environments.production.stages[1].action: action 'rollback' is not declared in target.actions (declared: deploy, backup); add target.actions.rollback or use another action",
+      "services/web.yaml: environments.production.stages[1].action: action 'rollback' is not declared in target.actions (declared: deploy, backup, setTraffic); add target.actions.rollback or use another action",
     ]);
   });
 

@@ -168,4 +168,10 @@ export function register(app: App, deps: ListenerDeps): void {
     ACTION_IDS.tick,
     guarded("tick", ({ body, respond }) => handleTick(body, respond, deps)),
   );
+  for (const control of CONTROLS) {
+    app.action<BlockAction>(
+      ACTION_IDS[control],
+      guarded(control, ({ body, respond }) => handleControl(body, respond, control, deps)),
+    );
+  }
 }

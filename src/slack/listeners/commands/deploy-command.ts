@@ -40,13 +40,18 @@ export async function handleDeployCommand(
 ): Promise<void> {
   const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
   const parsed = parseDeployCommand(command.text ?? "", grammar);
+  let acked = false;
+  const reply = async (message: string | SlackMessage) => {
+    acked = true;
+    await ack(typeof message === "string" ? ephemeral(message) : ephemeral(message.text, message.blocks));
+  };
   try {
-    const reply = await answer(parsed, command, deps, grammar);
-    await ack(typeof reply === "string" ? ephemeral(reply) : ephemeral(reply.text, reply.blocks));
+    const message = await answer(parsed, command, deps, grammar, reply);
+    if (message !== undefined) await reply(message);
   } catch (thrown) {
     const error = coerceError(thrown);
-    deps.log.error({ err: error, text: command.text, user: command.user_id }, "/deploy failed");
-    await ack(ephemeral(unavailableMessage(error)));
+    deps.log.error({ err: error, text: command.text, user: command.user_id, acked }, "/deploy failed");
+    if (!acked) await ack(ephemeral(unavailableMessage(error)));
   }
 }
 
@@ -55,7 +60,8 @@ async function answer(
   command: Command,
   deps: ListenerDeps,
   grammar: Parameters<typeof helpText>[0],
-): Promise<string | SlackMessage> {
+  reply: (message: string) => Promise<void>,
+): Promise<string | SlackMessage | undefined> {
   const { catalog, store, now } = deps;
   switch (parsed.kind) {
     case "help":
@@ -173,15 +179,20 @@ async function answer(
           plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
         }. Nothing was queued.`;
       }
-      const outcome = await requestDeployment(deps, request);
-      if (!outcome.ok) return outcome.message;
-      const d = outcome.deployment;
-      deps.log.info(
-        { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
-        "deployment queued",
-      );
-      const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
-      return `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} stages). Follow it in <#${d.channel}>.${bypass}`;
+      // Acknowledged as soon as the deployment is recorded; queuing its work follows the ack.
+      await requestDeployment(deps, request, async (outcome) => {
+        if (!outcome.ok) return reply(outcome.message);
+        const d = outcome.deployment;
+        deps.log.info(
+          { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
+          "deployment queued",
+        );
+        const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
+        return reply(
+          `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} steps). Follow it in <#${d.channel}>.${bypass}`,
+        );
+      });
+      return undefined;
     }
     default: {
       const unreachable: never = parsed;

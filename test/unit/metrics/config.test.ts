@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { DEFAULT_TRIGGERS } from "../../../src/domain/analysis.js";
+import { metricsConfigSchema } from "../../../src/metrics/config.js";
+import { createMetricSource } from "../../../src/metrics/create-source.js";
+import { DEFAULT_QUERIES, PrometheusSource } from "../../../src/metrics/prometheus-source.js";
+import { DEFAULT_METRIC_NAMES, ScrapeSource } from "../../../src/metrics/scrape-source.js";
+
+function section(yaml: string): unknown {
+  return (parse(yaml) as { metrics: unknown }).metrics;
+}
+
+function messages(input: unknown): string[] {
+  const result = metricsConfigSchema.safeParse(input);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+}
+
+describe("metricsConfigSchema", () => {
+  it("parses the Prometheus form with every default filled in", () => {
+    const parsed = metricsConfigSchema.parse(
+      section(`
+metrics:
+  source: prometheus
+  url: http://127.0.0.1:9090
+`),
+    );
+    expect(parsed).toEqual({
+      source: "prometheus",
+      url: "http://127.0.0.1:9090",
+      window: "1m",
+      queries: DEFAULT_QUERIES,
+      intervalMs: 30_000,
+      timeoutMs: 5000,
+      minRequests: 50,
+      triggers: DEFAULT_TRIGGERS,
+    });
+  });
+
+  it("takes overrides of queries, interval, traffic minimum and each trigger", () => {
+    const parsed = metricsConfigSchema.parse(
+      section(`
+metrics:
+  source: prometheus
+  url: https://prometheus.internal/prom
+  window: 2m
+  queries: { errorRate: 'sum(rate(errors_total{app="{{service}}",version="{{version}}"}[{{window}}]))' }
+  interval: 1m
+  timeout: 10s
+  minRequests: 200
+  triggers: { errorRateIncrease: 2, latencyFactor: 1.5, latencyMaxMs: 250, memoryPercent: false, cpuPercent: 70, cpuSustained: 5m, healthCheck: false }
+`),
+    );
+    expect(parsed).toMatchObject({ window: "2m", intervalMs: 60_000, timeoutMs: 10_000, minRequests: 200 });
+    if (parsed.source !== "prometheus") throw new Error("expected the prometheus form");
+    expect(parsed.queries.errorRate).toContain("errors_total");
+    expect(parsed.queries.p95).toBe(DEFAULT_QUERIES.p95);
+    expect(parsed.triggers).toEqual({
+      errorRateIncrease: 2,
+      latencyFactor: 1.5,
+      latencyMaxMs: 250,
+      healthCheck: false,
+      memoryPercent: false,
+      cpuPercent: 70,
+      cpuSustainedMs: 300_000,
+    });
+  });
+
+  it("parses the scrape form", () => {
+    const parsed = metricsConfigSchema.parse(
+      section(`
+metrics:
+  source: scrape
+  scrape:
+    targets: { candidate: http://127.0.0.1:8081/metrics, stable: http://127.0.0.1:8080/metrics }
+    template: http://metrics-gateway:8080/{{version}}/metrics
+    interval: 15s
+  triggers: { cpuSustained: 1m }
+`),
+    );
+    expect(parsed).toEqual({
+      source: "scrape",
+      targets: { candidate: "http://127.0.0.1:8081/metrics", stable: "http://127.0.0.1:8080/metrics" },
+      template: "http://metrics-gateway:8080/{{version}}/metrics",
+      scrapeIntervalMs: 15_000,
+      versionLabel: "version",
+      statusLabel: "status",
+      names: DEFAULT_METRIC_NAMES,
+      intervalMs: 30_000,
+      timeoutMs: 5000,
+      minRequests: 50,
+      triggers: { ...DEFAULT_TRIGGERS, cpuSustainedMs: 60_000 },
+    });
+  });
+
+  it("explains what is wrong", () => {
+    expect(messages({ url: "http://x" })).toEqual([
+      "source: set source: prometheus (with url: http://prometheus:9090) or source: scrape (with scrape.targets or scrape.template)",
+    ]);
+    expect(messages({ source: "prometheus", url: "ftp://x" })).toEqual([
+      "url: 'ftp://x' is not an http(s) URL; write one such as http://prometheus:9090",
+    ]);
+    expect(messages({ source: "scrape", scrape: {} })).toEqual([
+      "scrape: say where to scrape: targets such as { candidate: http://web-canary:8080/metrics, stable: http://web:8080/metrics }, or a template with {{version}}",
+    ]);
+    expect(messages({ source: "scrape", scrape: { template: "http://web/metrics" } })).toEqual([
+      "scrape.template: a template needs {{version}}, e.g. http://metrics-gateway:8080/{{version}}/metrics",
+    ]);
+    expect(messages({ source: "scrape", scrape: { template: "http://web-{{version}}/metrics" } })[0]).toMatch(
+      /put \{\{version\}\} in the path, not the host name$/,
+    );
+    expect(messages({ source: "prometheus", url: "http://p", queries: { p95: 'x{pod="{{pod}}"}' } })).toEqual([
+      "queries.p95: unknown placeholder {{pod}}; a query may use {{service}}, {{environment}}, {{version}}, {{baselineVersion}}, {{window}}",
+    ]);
+    expect(messages({ source: "prometheus", url: "http://p", interval: "soon" })[0]).toMatch(/^interval: duration 'soon'/);
+    expect(messages({ source: "prometheus", url: "http://p", minRequests: 2.5 })).toEqual([
+      "minRequests: expected a whole number of requests, got 2.5",
+    ]);
+    expect(messages({ source: "prometheus", url: "http://p", triggers: { memoryPercent: "lots" } })).toEqual([
+      "triggers.memoryPercent: expected a number such as 90, or false to switch the trigger off",
+    ]);
+    expect(messages({ source: "prometheus", url: "http://p", triggers: { cpuSustained: "2 minutes" } })[0]).toMatch(
+      /^triggers.cpuSustained: duration/,
+    );
+    expect(messages({ source: "scrape", url: "http://p", scrape: { template: "http://w/{{version}}" } })[0]).toMatch(
+      /url/,
+    );
+  });
+
+  it("builds the source it describes", () => {
+    const prometheus = metricsConfigSchema.parse({ source: "prometheus", url: "http://p:9090" });
+    expect(createMetricSource(prometheus)).toBeInstanceOf(PrometheusSource);
+    const scrape = metricsConfigSchema.parse({ source: "scrape", scrape: { targets: { stable: "http://s/metrics" } } });
+    expect(createMetricSource(scrape)).toBeInstanceOf(ScrapeSource);
+  });
+});
