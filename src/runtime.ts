@@ -83,7 +83,7 @@ export async function startSlipway(
       startPipelineWorker({
         connection: workerConnection,
         bullPrefix: k.bullPrefix,
-        deps: { store, catalog, queues, notifications, audit, now },
+        deps: { store, catalog, queues, notifications, audit, locks, now },
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
       }),

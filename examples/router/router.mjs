@@ -119,9 +119,10 @@ function change(res, apply) {
   const before = members();
   const problem = apply();
   if (problem) return send(res, problem[0], { error: problem[1] });
-  const after = new Set(members());
+  const id = (m) => `${m.pid}:${m.port}`;
+  const after = new Set(members().map(id));
   save();
-  send(res, 200, { ...snapshot(), retired: before.filter((m) => !after.has(m)) });
+  send(res, 200, { ...snapshot(), retired: before.filter((m) => !after.has(id(m))) });
 }
 
 const routes = {

@@ -298,6 +298,9 @@ export type Outcome = "pass" | "fail" | "inconclusive";
 export interface Verdict {
   readonly outcome: Outcome;
   readonly checks: readonly Check[];
+  /** The measurements judged, kept with the verdict for the dashboard and the next round's history. */
+  readonly canary: Snapshot;
+  readonly baseline?: Snapshot;
   /** One line: the failed checks, else the undecided ones, else that all passed. */
   readonly summary: string;
   /** What the metric source could not measure, in its words. */
@@ -625,7 +628,21 @@ export function analyse(input: AnalysisInput): Verdict {
     : checks.some((check) => check.status === "inconclusive")
       ? "inconclusive"
       : "pass";
-  return { outcome, checks, summary: summarise(outcome, checks, missing), missing };
+  const summary = summarise(outcome, checks, missing);
+  const measured =
+    input.baseline === undefined ? { canary: input.canary } : { canary: input.canary, baseline: input.baseline };
+  return { outcome, checks, ...measured, summary, missing };
+}
+
+/**
+ * The canary history to keep for the next analysis: earlier snapshots of
+ * the same version plus this one, dropping those older than `keepMs` before
+ * it (keep at least the sustained CPU window).
+ */
+export function keepHistory(history: readonly Snapshot[], latest: Snapshot, keepMs: number): Snapshot[] {
+  return [...history, latest]
+    .filter((snapshot) => snapshot.version === latest.version && snapshot.at >= latest.at - keepMs)
+    .sort((a, b) => a.at - b.at);
 }
 
 /* Dashboard ---------------------------------------------------------------- */

@@ -1,3 +1,4 @@
+import type { Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { Vote } from "./policy.js";
@@ -37,6 +38,26 @@ export interface ApprovalState {
   votes: Vote[];
 }
 
+export interface AnalysisRecord {
+  readonly stageIndex: number;
+  readonly at: number;
+  /** Traffic share of the new version when measured. */
+  readonly weight?: number;
+  readonly verdict: Verdict;
+  /** How many analyses this step has had. */
+  readonly rounds: number;
+}
+
+export interface IncidentRecord {
+  readonly at: number;
+  /** The failed checks in words: observed vs baseline vs threshold. */
+  readonly summary: string;
+  /** From the first failing analysis to traffic back on stable. */
+  trafficRestoredMs?: number;
+  acknowledgedBy?: string;
+  acknowledgedAt?: number;
+}
+
 export interface RollbackRecord {
   /** Why, in words: "aborted by <@U1>", "error rate 21% vs baseline 0.4%…". */
   readonly reason: string;
@@ -66,14 +87,20 @@ export interface Deployment {
   readonly bypass?: "window" | "freeze";
   /** The last version that succeeded in this environment before this one: where a rollback returns. */
   readonly previousVersion?: string;
-  /** Set while someone has paused the rollout. */
-  paused?: { by: string; at: number };
+  /** Set while someone (or Slipway, on inconclusive data) has paused the rollout. */
+  paused?: { by: string; at: number; reason?: string };
   /** Set when someone asked to abort; the engine brings traffic back and ends it. */
   abort?: { by: string; at: number };
   /** When the next step starts, while the deployment holds between steps. */
   holdUntil?: number;
   /** How the way back went, once a rollback started (an abort, a tripped trigger, /rollback). */
   rollback?: RollbackRecord;
+  /** The latest verdict of each analysed step (by stage index; -1 for post-deployment monitoring). */
+  analyses?: AnalysisRecord[];
+  /** While monitoring after 100%: when the monitoring window ends. */
+  monitorUntil?: number;
+  /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
+  incident?: IncidentRecord;
   /** Revision for compare-and-set: every write increments it. */
   rev: number;
   state: DeploymentState;

@@ -103,3 +103,12 @@ export function decodeSlackEntities(text: string): string {
     }
   });
 }
+
+/**
+ * Free text a person typed (a reason), made safe to place inside Slipway's
+ * own Slack messages: the characters Slack treats as markup become
+ * look-alikes, so nobody's words can mention a channel or forge a link.
+ */
+export function plainWords(text: string): string {
+  return stripInvisible(text).replace(/</g, "‹").replace(/>/g, "›").replace(/&/g, "＆").trim();
+}

@@ -10,9 +10,11 @@ import {
   castVote,
   type Decision,
   describeRoleNeed,
+  slackTime,
 } from "../domain/policy.js";
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
+import type { LockStore } from "../store/locks.js";
 import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
 import { update } from "./update-deployment.js";
 
@@ -25,6 +27,13 @@ import { update } from "./update-deployment.js";
 
 export interface GateDeps extends PipelineDeps {
   readonly audit: AuditLog;
+  readonly locks: LockStore;
+}
+
+/** Why a deployment may not start now although its gates passed: a lock taken while it waited. */
+async function lockedBecause(deps: GateDeps, d: Deployment): Promise<string | undefined> {
+  const lock = await deps.locks.get(d.service, d.environment);
+  return lock ? `${d.service} ${d.environment} is locked by <@${lock.owner}> (${lock.reason})` : undefined;
 }
 
 export function checkJobId(deploymentId: string, rev: number): string {
@@ -98,6 +107,8 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   const environment = deps.catalog.environment(d.service, d.environment);
   const service = deps.catalog.service(d.service);
   if (!environment || !service) return;
+  const locked =
+    verdict.state === "passed" && !environment.approval.required ? await lockedBecause(deps, d) : undefined;
   const { saved } = await update(deps, d.id, (current) => {
     if (current.state !== "checking") return { refused: undefined };
     const now = deps.now();
@@ -109,6 +120,12 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
       };
     }
     const policy = environment.approval;
+    if (locked) {
+      return {
+        next: moveTo(current, "cancelled", now, { failureReason: `${locked}; deploy again once it is unlocked` }),
+        result: undefined,
+      };
+    }
     if (!policy.required) return { next: moveTo(current, "running", now), result: undefined };
     const approvers =
       policy.approvers === ANYONE
@@ -188,9 +205,20 @@ export async function recordVote(
   },
 ): Promise<GateAnswer> {
   const now = deps.now();
+  const pending = await deps.store.require(input.deploymentId);
+  const locked = await lockedBecause(deps, pending);
   const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
     if (current.state !== "awaiting_approval" || !current.approval) {
       return { refused: { ok: false, message: notWaiting(current, "approve") } };
+    }
+    if (now >= current.expiresAt) {
+      return {
+        next: moveTo(current, "expired", now, { failureReason: "not enough approvals before the approval expired" }),
+        result: {
+          ok: false,
+          message: `Not counted: the approval of \`${current.id}\` expired at ${slackTime(current.expiresAt)}; deploy again to ask anew.`,
+        },
+      };
     }
     const vote = castVote({
       votes: current.approval.votes,
@@ -208,6 +236,8 @@ export async function recordVote(
     const voted: Deployment = { ...current, approval: { ...current.approval, votes: vote.votes }, updatedAt: now };
     switch (vote.outcome) {
       case "approved":
+        if (locked)
+          return { refused: { ok: false, message: `Not counted: ${locked}; approve again once it is unlocked.` } };
         return {
           next: moveTo(voted, "running", now),
           result: { ok: true, message: `Approved; \`${current.id}\` is starting.` },
@@ -260,6 +290,15 @@ export async function tickItem(
   const now = deps.now();
   const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
     if (current.state !== "checking") return { refused: { ok: false, message: notWaiting(current, "tick") } };
+    if (now >= current.expiresAt) {
+      return {
+        next: moveTo(current, "expired", now, { failureReason: "the checklist was not completed in time" }),
+        result: {
+          ok: false,
+          message: `Not ticked: the checklist of \`${current.id}\` expired at ${slackTime(current.expiresAt)}.`,
+        },
+      };
+    }
     const item = current.checklist?.find((i) => i.id === input.itemId);
     if (!item) return { refused: { ok: false, message: `\`${current.id}\` has no checklist item '${input.itemId}'.` } };
     if (item.status !== "waiting") {

@@ -191,54 +191,65 @@ export class PrometheusSource implements MetricSource {
 
   async snapshot(request: SnapshotRequest, signal?: AbortSignal): Promise<SourceSnapshot> {
     throwIfAborted(signal);
-    const missing: string[] = [];
-    const measureVersion = async (version: string, role: string): Promise<Snapshot> => {
-      const values: Record<Placeholder, string> = {
-        service: request.service,
-        environment: request.environment,
-        version,
-        baselineVersion: request.baselineVersion ?? "",
-        window: this.#window,
-      };
-      const results = await Promise.all(
-        MEASURES.map(async (measure) => {
-          const template = this.#queries[measure];
-          const unknown = unknownPlaceholders(template);
-          if (unknown.length > 0) {
-            return {
-              ok: false as const,
-              reason: `the query template uses unknown placeholders ${unknown.map((name) => `{{${name}}}`).join(", ")} (known: ${PLACEHOLDERS.join(", ")})`,
-            };
-          }
-          const query = renderQuery(template, values);
-          const result = await this.query(query, signal);
-          return result.ok ? result : { ok: false as const, reason: `${result.reason} — query: ${shortQuery(query)}` };
-        }),
-      );
-      const found: Partial<Record<Measure, number>> = {};
-      MEASURES.forEach((measure, index) => {
-        const result = results[index];
-        if (result === undefined) return;
-        if (result.ok) found[measure] = result.value;
-        else missing.push(`${role} ${version} ${measure}: ${result.reason}`);
-      });
-      return {
-        version,
-        at: this.#now(),
-        windowSeconds: this.#windowSeconds,
-        requestRate: found.requestRate,
-        errorRate: found.errorRate,
-        p95Seconds: found.p95,
-        cpu: found.cpu,
-        memory: found.memory,
-      };
-    };
     const baselineVersion = request.baselineVersion;
     const [canary, baseline] = await Promise.all([
-      measureVersion(request.version, "canary"),
-      baselineVersion === undefined ? Promise.resolve(undefined) : measureVersion(baselineVersion, "baseline"),
+      this.measure(request, request.version, "canary", signal),
+      baselineVersion === undefined ? undefined : this.measure(request, baselineVersion, "baseline", signal),
     ]);
-    return baseline === undefined ? { canary, missing } : { canary, baseline, missing };
+    const missing = [...canary.missing, ...(baseline?.missing ?? [])];
+    return baseline === undefined
+      ? { canary: canary.snapshot, missing }
+      : { canary: canary.snapshot, baseline: baseline.snapshot, missing };
+  }
+
+  private async measure(
+    request: SnapshotRequest,
+    version: string,
+    role: "canary" | "baseline",
+    signal: AbortSignal | undefined,
+  ): Promise<{ snapshot: Snapshot; missing: string[] }> {
+    const values: Record<Placeholder, string> = {
+      service: request.service,
+      environment: request.environment,
+      version,
+      baselineVersion: request.baselineVersion ?? "",
+      window: this.#window,
+    };
+    const results = await Promise.all(
+      MEASURES.map(async (measure): Promise<QueryResult> => {
+        const template = this.#queries[measure];
+        const unknown = unknownPlaceholders(template);
+        if (unknown.length > 0) {
+          const named = unknown.map((name) => `{{${name}}}`).join(", ");
+          return {
+            ok: false,
+            reason: `the query template uses unknown placeholders ${named} (known: ${PLACEHOLDERS.join(", ")})`,
+          };
+        }
+        const query = renderQuery(template, values);
+        const result = await this.query(query, signal);
+        return result.ok ? result : { ok: false, reason: `${result.reason} — query: ${shortQuery(query)}` };
+      }),
+    );
+    const found: Partial<Record<Measure, number>> = {};
+    const missing: string[] = [];
+    MEASURES.forEach((measure, index) => {
+      const result = results[index];
+      if (result === undefined) return;
+      if (result.ok) found[measure] = result.value;
+      else missing.push(`${role} ${version} ${measure}: ${result.reason}`);
+    });
+    const snapshot: Snapshot = {
+      version,
+      at: this.#now(),
+      windowSeconds: this.#windowSeconds,
+      requestRate: found.requestRate,
+      errorRate: found.errorRate,
+      p95Seconds: found.p95,
+      cpu: found.cpu,
+      memory: found.memory,
+    };
+    return { snapshot, missing };
   }
 
   /** Runs one instant query; never rejects except when `signal` is aborted. */

@@ -139,17 +139,10 @@ export class ScrapeSource implements MetricSource {
 
   async snapshot(request: SnapshotRequest, signal?: AbortSignal): Promise<SourceSnapshot> {
     throwIfAborted(signal);
-    const wanted: { version: string; slot: Slot; role: string }[] = [
-      { version: request.version, slot: "candidate", role: "canary" },
-    ];
-    if (request.baselineVersion !== undefined) {
-      wanted.push({ version: request.baselineVersion, slot: "stable", role: "baseline" });
-    }
-    const urls = new Set<string>();
-    for (const { version, slot } of wanted) {
-      const url = this.targetFor(version, slot);
-      if (url !== undefined) urls.add(url);
-    }
+    const canaryUrl = this.targetFor(request.version, "candidate");
+    const baselineVersion = request.baselineVersion;
+    const baselineUrl = baselineVersion === undefined ? undefined : this.targetFor(baselineVersion, "stable");
+    const urls = new Set([canaryUrl, baselineUrl].filter((url) => url !== undefined));
     const pairs = new Map<string, ReadingPair>();
     await Promise.all(
       [...urls].map(async (url) => {
@@ -157,10 +150,9 @@ export class ScrapeSource implements MetricSource {
       }),
     );
     const missing: string[] = [];
-    const snapshots = wanted.map(({ version, slot, role }) => {
-      const url = this.targetFor(version, slot);
+    const build = (version: string, slot: Slot, url: string | undefined): Snapshot => {
+      const prefix = `${slot === "candidate" ? "canary" : "baseline"} ${version}`;
       const pair = url === undefined ? undefined : pairs.get(url);
-      const prefix = `${role} ${version}`;
       if (url === undefined || pair === undefined) {
         missing.push(
           `${prefix}: no metrics endpoint for it; add scrape.targets.${slot} (or a key for the version) or a scrape.template`,
@@ -174,10 +166,10 @@ export class ScrapeSource implements MetricSource {
       const measured = this.measure(version, pair.earlier, pair.later);
       for (const reason of measured.missing) missing.push(`${prefix} ${reason} at ${url}`);
       return measured.snapshot;
-    });
-    const [canary, baseline] = snapshots;
-    if (canary === undefined) throw new Error("no canary snapshot");
-    return baseline === undefined ? { canary, missing } : { canary, baseline, missing };
+    };
+    const canary = build(request.version, "candidate", canaryUrl);
+    if (baselineVersion === undefined) return { canary, missing };
+    return { canary, baseline: build(baselineVersion, "stable", baselineUrl), missing };
   }
 
   /** The kept reading and a new one, or two new ones `intervalMs` apart. */

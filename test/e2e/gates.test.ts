@@ -553,7 +553,7 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
   it("locks an environment, refuses deployments while locked, unlocks, and refuses an unauthorised lock", async () => {
     const lock = await command("ledger", RELEASE_MEMBER, "/deploy", "lock staging ledger database migration --for 1h");
     expect(lock).toMatch(
-      /^🔒 Locked ledger staging until <!date\^\d+\^\{time\}\|[^>]+>: database migration\. Nothing deploys there meanwhile; `\/deploy unlock staging ledger` lifts it\.$/,
+      /^🔒 Locked ledger staging until <!date\^\d+\^\{time\}\|[^>]+>: database migration\. No new deployment starts there meanwhile; `\/deploy unlock staging ledger` lifts it\.$/,
     );
     const count = await deploymentCount();
     const refused = await deploy("ledger", DEPLOYER);
@@ -648,7 +648,7 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     expect(lockOk?.detail).toBe("change freeze");
     expect(lockedOut?.detail).toMatch(/^v3\.1\.0: audited production is locked by/);
     expect(lockRefused?.detail).toMatch(/^locking production needs the role deployers/);
-    expect(unlock?.detail).toBe(`lock by ${RELEASE_MEMBER}: change freeze`);
+    expect(unlock?.detail).toBe(`lock by <@${RELEASE_MEMBER}>: change freeze`);
     // The refusal names the role's members as mentions. (Soft: a known rendering bug, see the report.)
     expect
       .soft(roleRefused?.detail)

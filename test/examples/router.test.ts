@@ -41,6 +41,7 @@ describe("examples/router/router.mjs", () => {
     const blue = await service("v1.1.0");
     const green = await service("v1.2.0");
     await adminCall(admin, "PUT", "/pool/stable", { members: [blue] });
+    expect((await adminCall(admin, "PUT", "/pool/stable", { members: [blue] })).retired).toEqual([]);
     await adminCall(admin, "PUT", "/pool/candidate", { members: [green] });
     await adminCall(admin, "PUT", "/weight", { weight: 100 });
     expect(byVersion(await hit(url, 10))).toEqual({ "v1.2.0": 10 });

@@ -68,6 +68,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
       queues,
       notifications: new Notifications(queues.notify),
       audit: new AuditLog(ctx.redis, ctx.prefix),
+      locks: new LockStore(ctx.redis, ctx.prefix),
       now: Date.now,
     };
     worker = startPipelineWorker({ connection: ctx.redis.duplicate(), bullPrefix, deps, log, concurrency: 2 });

@@ -83,10 +83,7 @@ function exposition(version: string, behaviour: Behaviour, seconds: number): str
     `http_requests_total{${v},method="GET",status="404"} ${notFound}`,
   ];
   if (errors > 0) lines.push(`http_requests_total{${v},method="GET",status="500"} ${errors}`);
-  lines.push(
-    "# HELP http_request_duration_seconds Response times.",
-    "# TYPE http_request_duration_seconds histogram",
-  );
+  lines.push("# HELP http_request_duration_seconds Response times.", "# TYPE http_request_duration_seconds histogram");
   for (const [le, share] of LATENCY) {
     lines.push(`http_request_duration_seconds_bucket{${v},le="${le}"} ${Math.floor(total * share)}`);
   }
@@ -297,12 +294,20 @@ describe.skipIf(PROMETHEUS === undefined)(TITLE, () => {
     });
     expect(result.missing.length).toBeGreaterThanOrEqual(5);
     expect(result.missing.some((line) => line.startsWith("canary v9.9.9 requestRate: no data"))).toBe(true);
-    const verdict = analyse({ ...result, health: { healthy: true } });
+    const verdict = analyse({
+      canary: result.canary,
+      baseline: result.baseline,
+      missing: result.missing,
+      health: { healthy: true },
+    });
     expect(verdict.outcome).toBe("inconclusive");
   });
 
   it("reports a query Prometheus refuses as missing", async () => {
-    const source = new PrometheusSource({ url: prometheusUrl, queries: { cpu: "sum(rate(process_cpu_seconds_total[" } });
+    const source = new PrometheusSource({
+      url: prometheusUrl,
+      queries: { cpu: "sum(rate(process_cpu_seconds_total[" },
+    });
     const result = await source.snapshot({ version: GOOD, service: SERVICE, environment: ENVIRONMENT });
     expect(result.missing.find((line) => line.startsWith(`canary ${GOOD} cpu:`))).toMatch(
       /HTTP 400: Prometheus refused the query: bad_data: /,
@@ -315,7 +320,12 @@ describe.skipIf(PROMETHEUS === undefined)(TITLE, () => {
       targets: { [BAD]: url(BAD), [GOOD]: url(GOOD), stable: url(STABLE) },
       intervalMs: 2000,
     });
-    const bad = await source.snapshot({ version: BAD, baselineVersion: STABLE, service: SERVICE, environment: ENVIRONMENT });
+    const bad = await source.snapshot({
+      version: BAD,
+      baselineVersion: STABLE,
+      service: SERVICE,
+      environment: ENVIRONMENT,
+    });
     expect(bad.missing).toEqual([]);
     expect(bad.canary.errorRate).toBeGreaterThan(0.185);
     expect(bad.canary.errorRate).toBeLessThan(0.215);
@@ -324,7 +334,12 @@ describe.skipIf(PROMETHEUS === undefined)(TITLE, () => {
     expect(bad.canary.p95Seconds).toBeLessThan(0.28);
     expect(analyse({ canary: bad.canary, baseline: bad.baseline, health: { healthy: true } }).outcome).toBe("fail");
 
-    const good = await source.snapshot({ version: GOOD, baselineVersion: STABLE, service: SERVICE, environment: ENVIRONMENT });
+    const good = await source.snapshot({
+      version: GOOD,
+      baselineVersion: STABLE,
+      service: SERVICE,
+      environment: ENVIRONMENT,
+    });
     expect(good.missing).toEqual([]);
     expect(good.canary.errorRate).toBeLessThan(0.02);
     expect(analyse({ canary: good.canary, baseline: good.baseline, health: { healthy: true } }).outcome).toBe("pass");

@@ -14,7 +14,7 @@ export function renderAuditLog(
     const mark = e.outcome === "ok" ? "•" : "⛔";
     const who = e.actor === "slipway" ? "Slipway" : `<@${e.actor}>`;
     const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
-    const detail = e.detail ? ` — ${escapeMrkdwn(e.detail)}` : "";
+    const detail = e.detail ? ` — ${e.detail}` : "";
     return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${detail}`;
   });
   return fitMessage({

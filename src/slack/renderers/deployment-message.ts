@@ -69,8 +69,8 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weight !== undefined ? `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}` : undefined,
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
-    d.rollback ? `*Rollback:* ${escapeMrkdwn(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
-    d.failureReason ? `*Why:* ${escapeMrkdwn(d.failureReason)}` : undefined,
+    d.rollback ? `*Rollback:* ${d.rollback.reason}${rollbackProgress(d)}` : undefined,
+    d.failureReason ? `*Why:* ${d.failureReason}` : undefined,
   ].filter((line): line is string => line !== undefined);
   const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
     .filter(Boolean)
@@ -135,7 +135,7 @@ export function renderSummary(d: Deployment, now: number): SlackMessage {
   const lines = [
     `${STATE_EMOJI[d.state]} *Deployment ${describeState(d.state).toLowerCase()}*: ${escapeMrkdwn(title(d))}`,
     `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
-    d.failureReason ? `Why: ${escapeMrkdwn(d.failureReason)}` : undefined,
+    d.failureReason ? `Why: ${d.failureReason}` : undefined,
   ].filter((line): line is string => line !== undefined);
   return fitMessage({
     text: `${title(d)} ${describeState(d.state).toLowerCase()}`,

@@ -12,6 +12,7 @@ import {
   formatPercent,
   formatRequestRate,
   histogramQuantile,
+  keepHistory,
   requestsInWindow,
   type Snapshot,
   sustainedAbove,
@@ -405,6 +406,17 @@ describe("analyse", () => {
     const verdict = analyse({ canary: snap({ errorRate: 0.5, memory: 0.99 }), baseline, triggers: off });
     expect(verdict.checks.map((c) => c.name)).toEqual(["traffic"]);
     expect(verdict.outcome).toBe("pass");
+  });
+
+  it("keeps the measurements with the verdict, and a history trimmed to a window", () => {
+    const canary = snap({ at: T0 + 90_000 });
+    const verdict = analyse({ canary, baseline, health: healthy });
+    expect(verdict.canary).toBe(canary);
+    expect(verdict.baseline).toBe(baseline);
+    expect(analyse({ canary, baseline: undefined, health: healthy })).not.toHaveProperty("baseline");
+    const earlier = [0, 30, 60].map((s) => snap({ at: T0 + s * 1000 }));
+    const kept = keepHistory([...earlier, snap({ version: "v1.2.0", at: T0 + 60_000 })], canary, 60_000);
+    expect(kept.map((s) => s.at - T0)).toEqual([30_000, 60_000, 90_000]);
   });
 
   it("prefers fail over inconclusive when both occur", () => {

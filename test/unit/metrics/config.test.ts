@@ -112,7 +112,9 @@ metrics:
     expect(messages({ source: "prometheus", url: "http://p", queries: { p95: 'x{pod="{{pod}}"}' } })).toEqual([
       "queries.p95: unknown placeholder {{pod}}; a query may use {{service}}, {{environment}}, {{version}}, {{baselineVersion}}, {{window}}",
     ]);
-    expect(messages({ source: "prometheus", url: "http://p", interval: "soon" })[0]).toMatch(/^interval: duration 'soon'/);
+    expect(messages({ source: "prometheus", url: "http://p", interval: "soon" })[0]).toMatch(
+      /^interval: duration 'soon'/,
+    );
     expect(messages({ source: "prometheus", url: "http://p", minRequests: 2.5 })).toEqual([
       "minRequests: expected a whole number of requests, got 2.5",
     ]);

@@ -66,8 +66,7 @@ describe("parseExposition", () => {
   });
 
   it("reads +Inf, -Inf and NaN values, label commas and braces inside values, spacing and CRLF", () => {
-    const text =
-      'a{x="1",} +Inf\r\nb -Inf\r\nc NaN\r\nd{ x = "}{,=" , y="2" }\t42 \r\ne{} 7\r\n  f 1e3 -5\r\n';
+    const text = 'a{x="1",} +Inf\r\nb -Inf\r\nc NaN\r\nd{ x = "}{,=" , y="2" }\t42 \r\ne{} 7\r\n  f 1e3 -5\r\n';
     const parsed = parseExposition(text);
     expect(parsed.problems).toEqual([]);
     const byName = new Map(parsed.samples.map((s) => [s.name, s]));
@@ -123,7 +122,12 @@ describe("parseExposition", () => {
       buckets: [0.1, 0.5, 1],
       registers: [registry],
     });
-    const gauge = new Gauge({ name: "odd_gauge", help: 'A "quoted" \\ help', labelNames: ["path"], registers: [registry] });
+    const gauge = new Gauge({
+      name: "odd_gauge",
+      help: 'A "quoted" \\ help',
+      labelNames: ["path"],
+      registers: [registry],
+    });
     requests.inc({ status: "200" }, 97);
     requests.inc({ status: "503" }, 3);
     for (const seconds of [0.05, 0.2, 0.3, 0.7, 2]) duration.observe(seconds);

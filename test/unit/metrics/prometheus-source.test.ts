@@ -78,7 +78,9 @@ describe("PrometheusSource", () => {
     const source = new PrometheusSource({
       url: "https://metrics.test/prometheus",
       window: "5m",
-      queries: { requestRate: 'sum(rate(req{app="{{service}}",v="{{version}}",base="{{baselineVersion}}"}[{{window}}]))' },
+      queries: {
+        requestRate: 'sum(rate(req{app="{{service}}",v="{{version}}",base="{{baselineVersion}}"}[{{window}}]))',
+      },
       fetch: prometheus.fetch,
       now: () => NOW,
     });
@@ -97,7 +99,8 @@ describe("PrometheusSource", () => {
       if (query.startsWith("(sum(rate")) {
         return json({ status: "error", errorType: "bad_data", error: "parse error at char 12" }, 400);
       }
-      if (query.startsWith("histogram_quantile")) return json({ status: "success", data: { resultType: "vector", result: [] } });
+      if (query.startsWith("histogram_quantile"))
+        return json({ status: "success", data: { resultType: "vector", result: [] } });
       if (query.startsWith("sum(rate(process_cpu")) {
         return json({
           status: "success",
@@ -125,19 +128,28 @@ describe("PrometheusSource", () => {
     ]);
     expect(result.missing[2]).toContain("— query: histogram_quantile(0.95");
 
-    const verdict = analyse({ canary: result.canary, baseline: undefined, health: { healthy: true }, missing: result.missing });
+    const verdict = analyse({
+      canary: result.canary,
+      baseline: undefined,
+      health: { healthy: true },
+      missing: result.missing,
+    });
     expect(verdict.outcome).toBe("inconclusive");
     expect(verdict.missing).toHaveLength(5);
   });
 
   it("reports a server that cannot be reached", async () => {
     const refused: Fetch = async () => {
-      throw new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      });
     };
     const source = new PrometheusSource({ url: "http://127.0.0.1:1", fetch: refused, now: () => NOW });
     const result = await source.snapshot(request);
     expect(result.missing).toHaveLength(10);
-    expect(result.missing[0]).toMatch(/^canary v1\.3\.0 requestRate: request to Prometheus failed: fetch failed \(ECONNREFUSED\)/);
+    expect(result.missing[0]).toMatch(
+      /^canary v1\.3\.0 requestRate: request to Prometheus failed: fetch failed \(ECONNREFUSED\)/,
+    );
     expect(result.baseline).toEqual({ version: "v1.2.0", at: NOW, windowSeconds: 60 });
   });
 
@@ -166,7 +178,7 @@ describe("PrometheusSource", () => {
     const prometheus = fakePrometheus(healthyAnswers);
     const source = new PrometheusSource({
       url: "http://prom.test",
-      queries: { cpu: "sum(rate(cpu{pod=\"{{pod}}\"}[1m]))" },
+      queries: { cpu: 'sum(rate(cpu{pod="{{pod}}"}[1m]))' },
       fetch: prometheus.fetch,
     });
     const result = await source.snapshot({ ...request, baselineVersion: undefined });

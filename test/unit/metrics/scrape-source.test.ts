@@ -76,7 +76,13 @@ describe("ScrapeSource", () => {
   it("scrapes twice, intervalMs apart, and measures each version", async () => {
     const env = fakeEndpoints({
       [CANARY]: [
-        exposition("v1.3.0", { ok: 1000, buckets: [900, 990, 1000, 1000], cpuSeconds: 10, resident: 100 * MiB, max: 1024 * MiB }),
+        exposition("v1.3.0", {
+          ok: 1000,
+          buckets: [900, 990, 1000, 1000],
+          cpuSeconds: 10,
+          resident: 100 * MiB,
+          max: 1024 * MiB,
+        }),
         exposition("v1.3.0", {
           ok: 1080,
           errors: 20,
@@ -87,8 +93,22 @@ describe("ScrapeSource", () => {
         }),
       ],
       [STABLE]: [
-        exposition("v1.2.0", { ok: 5000, notFound: 10, buckets: [4800, 4990, 5010, 5010], cpuSeconds: 50, resident: 300 * MiB, max: 1000 * MiB }),
-        exposition("v1.2.0", { ok: 5400, notFound: 20, buckets: [5190, 5390, 5410, 5410], cpuSeconds: 53, resident: 300 * MiB, max: 1000 * MiB }),
+        exposition("v1.2.0", {
+          ok: 5000,
+          notFound: 10,
+          buckets: [4800, 4990, 5010, 5010],
+          cpuSeconds: 50,
+          resident: 300 * MiB,
+          max: 1000 * MiB,
+        }),
+        exposition("v1.2.0", {
+          ok: 5400,
+          notFound: 20,
+          buckets: [5190, 5390, 5410, 5410],
+          cpuSeconds: 53,
+          resident: 300 * MiB,
+          max: 1000 * MiB,
+        }),
       ],
     });
     const source = new ScrapeSource({
@@ -98,12 +118,23 @@ describe("ScrapeSource", () => {
       now: env.now,
       sleep: env.sleep,
     });
-    const result = await source.snapshot({ version: "v1.3.0", baselineVersion: "v1.2.0", service: "web", environment: "production" });
+    const result = await source.snapshot({
+      version: "v1.3.0",
+      baselineVersion: "v1.2.0",
+      service: "web",
+      environment: "production",
+    });
     expect(result.missing).toEqual([]);
     expect(env.calls).toHaveLength(4);
     expect(Math.max(...env.sleeps)).toBe(10_000);
     const { canary, baseline } = result;
-    expect(canary).toMatchObject({ version: "v1.3.0", at: T0 + 10_000, windowSeconds: 10, requests: 100, requestRate: 10 });
+    expect(canary).toMatchObject({
+      version: "v1.3.0",
+      at: T0 + 10_000,
+      windowSeconds: 10,
+      requests: 100,
+      requestRate: 10,
+    });
     expect(canary.errorRate).toBeCloseTo(0.2, 12);
     expect(canary.p95Seconds).toBeCloseTo(0.5, 12);
     expect(canary.cpu).toBeCloseTo(0.3, 12);
@@ -123,7 +154,13 @@ describe("ScrapeSource", () => {
     const state = (ok: number, cpu: number): string =>
       exposition("v1.3.0", { ok, buckets: [ok, ok, ok, ok], cpuSeconds: cpu, resident: 1, max: 10 });
     const env = fakeEndpoints({ [CANARY]: [state(100, 1), state(200, 2), state(30, 0.5)] });
-    const source = new ScrapeSource({ targets: { candidate: CANARY }, intervalMs: 5000, fetch: env.fetch, now: env.now, sleep: env.sleep });
+    const source = new ScrapeSource({
+      targets: { candidate: CANARY },
+      intervalMs: 5000,
+      fetch: env.fetch,
+      now: env.now,
+      sleep: env.sleep,
+    });
     const req = { version: "v1.3.0", service: "web", environment: "staging" };
     const first = await source.snapshot(req);
     expect(first.canary).toMatchObject({ requests: 100, windowSeconds: 5 });
@@ -180,7 +217,12 @@ describe("ScrapeSource", () => {
       now: env.now,
       sleep: env.sleep,
     });
-    const result = await source.snapshot({ version: "v1.3.0", baselineVersion: "v1.2.0", service: "web", environment: "staging" });
+    const result = await source.snapshot({
+      version: "v1.3.0",
+      baselineVersion: "v1.2.0",
+      service: "web",
+      environment: "staging",
+    });
     expect(env.calls).toHaveLength(2);
     expect(result.canary).toMatchObject({ requests: 100, errorRate: 0.1, cpu: 0, memory: 0.5 });
     expect(result.baseline).toMatchObject({ requests: 500, errorRate: 0 });
@@ -222,8 +264,19 @@ describe("ScrapeSource", () => {
   it("says what is missing: no endpoint, an HTTP error, a refused connection, an unknown memory limit", async () => {
     const text = exposition("v1.3.0", { ok: 1, buckets: [1, 1, 1, 1], cpuSeconds: 1, resident: 1, max: -1 });
     const env = fakeEndpoints({ [CANARY]: [text, text], [STABLE]: [503] });
-    const source = new ScrapeSource({ targets: { candidate: CANARY, stable: STABLE }, intervalMs: 1000, fetch: env.fetch, now: env.now, sleep: env.sleep });
-    const result = await source.snapshot({ version: "v1.3.0", baselineVersion: "v1.2.0", service: "web", environment: "staging" });
+    const source = new ScrapeSource({
+      targets: { candidate: CANARY, stable: STABLE },
+      intervalMs: 1000,
+      fetch: env.fetch,
+      now: env.now,
+      sleep: env.sleep,
+    });
+    const result = await source.snapshot({
+      version: "v1.3.0",
+      baselineVersion: "v1.2.0",
+      service: "web",
+      environment: "staging",
+    });
     expect(result.missing).toEqual([
       `canary v1.3.0 errorRate: no requests between the two scrapes at ${CANARY}`,
       `canary v1.3.0 p95: no observations in http_request_duration_seconds_bucket between the two scrapes at ${CANARY}`,
@@ -231,9 +284,17 @@ describe("ScrapeSource", () => {
       `baseline v1.2.0: scraping ${STABLE} failed: HTTP 503`,
     ]);
     expect(result.baseline).toEqual({ version: "v1.2.0", at: env.now(), windowSeconds: 0 });
-    expect(analyse({ ...result, health: { healthy: true } }).outcome).toBe("inconclusive");
+    expect(
+      analyse({ canary: result.canary, baseline: result.baseline, missing: result.missing, health: { healthy: true } })
+        .outcome,
+    ).toBe("inconclusive");
 
-    const refused = await source.snapshot({ version: "v1.3.0", baselineVersion: "v1.2.0", service: "web", environment: "staging" });
+    const refused = await source.snapshot({
+      version: "v1.3.0",
+      baselineVersion: "v1.2.0",
+      service: "web",
+      environment: "staging",
+    });
     expect(refused.missing[0]).toBe(
       `canary v1.3.0: request to the metrics endpoint ${CANARY} failed: fetch failed (connect ECONNREFUSED)`,
     );

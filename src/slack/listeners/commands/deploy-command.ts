@@ -1,6 +1,7 @@
 import type { SlashCommand } from "@slack/bolt";
 import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
 import { slackTime } from "../../../domain/policy.js";
+import { plainWords } from "../../../domain/safe-text.js";
 import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
 import { renderAuditLog } from "../../renderers/audit.js";
@@ -100,7 +101,7 @@ async function answer(
         service: which.service,
         environment: parsed.environment,
         owner: command.user_id,
-        reason: parsed.reason,
+        reason: plainWords(parsed.reason),
         at,
         ...(parsed.forMs === undefined ? {} : { expiresAt: at + parsed.forMs }),
       });
@@ -111,14 +112,14 @@ async function answer(
         outcome: taken.ok ? "ok" : "refused",
         service: which.service,
         environment: parsed.environment,
-        detail: taken.ok ? parsed.reason : `already locked by ${taken.held.owner}`,
+        detail: taken.ok ? plainWords(parsed.reason) : `already locked by <@${taken.held.owner}>`,
         via: "slash_command",
       });
       if (!taken.ok) {
-        return `${which.service} ${parsed.environment} is already locked by <@${taken.held.owner}> (${escapeMrkdwn(taken.held.reason)}) since ${slackTime(taken.held.at)}.`;
+        return `${which.service} ${parsed.environment} is already locked by <@${taken.held.owner}> (${taken.held.reason}) since ${slackTime(taken.held.at)}.`;
       }
       const until = parsed.forMs === undefined ? "until someone unlocks it" : `until ${slackTime(at + parsed.forMs)}`;
-      return `🔒 Locked ${which.service} ${parsed.environment} ${until}: ${escapeMrkdwn(parsed.reason)}. Nothing deploys there meanwhile; \`/deploy unlock ${parsed.environment} ${which.service}\` lifts it.`;
+      return `🔒 Locked ${which.service} ${parsed.environment} ${until}: ${plainWords(parsed.reason)}. No new deployment starts there meanwhile; \`/deploy unlock ${parsed.environment} ${which.service}\` lifts it.`;
     }
     case "unlock": {
       const which = serviceOf(deps, parsed.service, `/deploy unlock ${parsed.environment} <service>`);
@@ -140,7 +141,7 @@ async function answer(
         outcome: released ? "ok" : "refused",
         service: which.service,
         environment: parsed.environment,
-        detail: held ? `lock by ${held.owner}: ${held.reason}` : "was not locked",
+        detail: held ? `lock by <@${held.owner}>: ${held.reason}` : "was not locked",
         via: "slash_command",
       });
       return released

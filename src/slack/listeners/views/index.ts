@@ -1,5 +1,6 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
+import { plainWords } from "../../../domain/safe-text.js";
 import { VIEW_IDS } from "../../action-ids.js";
 import type { ListenerDeps } from "../deps.js";
 import { vote } from "../vote.js";
@@ -9,7 +10,7 @@ const metadata = z.object({ deploymentId: z.string().max(64), channel: z.string(
 /** The reject dialog's submission: the reason is required; the vote is then cast like a click. */
 export function register(app: App, deps: ListenerDeps): void {
   app.view<ViewSubmitAction>(VIEW_IDS.rejectReason, async ({ ack, body, view, client }) => {
-    const reason = view.state.values.reason?.reason?.value?.trim() ?? "";
+    const reason = plainWords(view.state.values.reason?.reason?.value ?? "");
     if (reason === "") {
       await ack({ response_action: "errors", errors: { reason: "Say why, so the requester knows what to fix." } });
       return;
