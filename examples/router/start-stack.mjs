@@ -30,19 +30,10 @@ if (!Number.isInteger(instances) || instances < 1 || instances > 10) {
 const state = args.state ?? stateDir();
 mkdirSync(state, { recursive: true });
 
-const router = spawn(
-  process.execPath,
-  [
-    fileURLToPath(new URL("router.mjs", import.meta.url)),
-    "--port",
-    args.port,
-    "--state",
-    state,
-    "--parent",
-    `${process.pid}`,
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
+const ROUTER = fileURLToPath(new URL("router.mjs", import.meta.url));
+const router = spawn(process.execPath, [ROUTER, "--port", args.port, "--state", state, "--parent", `${process.pid}`], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
 router.on("exit", (code, signal) => {
   console.error(`router stopped (${signal ?? code})`);
   process.exit(code ?? 0);

@@ -1,4 +1,4 @@
-import type { Verdict } from "./analysis.js";
+import type { Snapshot, Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { Vote } from "./policy.js";
@@ -97,6 +97,8 @@ export interface Deployment {
   rollback?: RollbackRecord;
   /** The latest verdict of each analysed step (by stage index; -1 for post-deployment monitoring). */
   analyses?: AnalysisRecord[];
+  /** Recent snapshots of the new version, for triggers that need a sustained breach. */
+  canaryHistory?: Snapshot[];
   /** While monitoring after 100%: when the monitoring window ends. */
   monitorUntil?: number;
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
@@ -114,6 +116,8 @@ export interface Deployment {
   failureReason?: string;
   /** The Slack channel whose root message and thread follow this deployment. */
   readonly channel: string;
+  /** Where alerts go when it fails or is rolled back automatically. */
+  readonly incidentChannel?: string;
 }
 
 export interface NewDeployment {
@@ -127,6 +131,7 @@ export interface NewDeployment {
   source: DeploymentSource;
   steps: readonly Step[];
   channel: string;
+  incidentChannel?: string;
   previousVersion?: string;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
@@ -152,6 +157,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     stages: input.steps.map((step) => ({ name: step.name, step, status: "pending", attempts: 0 })),
     ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
     channel: input.channel,
+    ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
 import { beginRollback, completeRollback, touchedTraffic } from "./rollback.js";
 import { update } from "./update-deployment.js";
+import { enqueueAnalysis } from "./watch.js";
 
 /*
  * Pause, Resume, Promote and Abort from Slack. Each is a compare-and-set on
@@ -47,7 +48,7 @@ export async function applyControl(
     }
     switch (control) {
       case "pause":
-        if (current.state !== "running")
+        if (current.state !== "running" && current.state !== "monitoring")
           return {
             refused: {
               ok: false,
@@ -128,7 +129,12 @@ export async function applyControl(
   if (!saved) return result;
   await deps.notifications.changed(saved);
   const due = nextStageIndex(saved);
-  if ((control === "resume" || control === "promote") && due !== -1) {
+  const watched = deps.catalog.service(saved.service)?.metrics !== undefined;
+  if (control === "resume" && saved.state === "monitoring") {
+    await enqueueAnalysis(deps, saved.id, -1, 0);
+  } else if (control === "resume" && due !== -1 && watched && saved.holdUntil !== undefined) {
+    await enqueueAnalysis(deps, saved.id, due, 0);
+  } else if ((control === "resume" || control === "promote") && due !== -1) {
     await enqueueAdvance(deps.queues, saved.id, due, {
       tag: tag(control, saved),
       delay: control === "resume" ? remainingHold(saved, now) : 0,

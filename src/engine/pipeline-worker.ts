@@ -6,6 +6,7 @@ import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions } from "./queues.js";
+import { runAnalysis } from "./watch.js";
 
 export interface PipelineWorkerOptions {
   readonly connection: Redis;
@@ -44,6 +45,12 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "abort": {
           const data = parseJobData(JOBS.pipeline.abort, job.data, "pipeline/abort");
           await runAbort(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
+          return;
+        }
+        case "analyse": {
+          const data = parseJobData(JOBS.pipeline.analyse, job.data, "pipeline/analyse");
+          const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+          await runAnalysis(deps, data.deploymentId, data.stageIndex, stop, jobLog);
           return;
         }
         default:

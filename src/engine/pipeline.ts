@@ -9,6 +9,7 @@ import { StaleWriteError } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
 import { runStep } from "./stage-runner.js";
+import { enqueueAnalysis, monitoringMs } from "./watch.js";
 
 /*
  * The pipeline moves one deployment forward one stage per job. The truth
@@ -158,7 +159,9 @@ export async function advance(
   if (!result.ok) return;
   if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
   else if (nextStageIndex(deployment) === -1) await finish(deps, deployment, "succeeded");
-  else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
+  else if (holdMs > 0 && service.metrics) {
+    await enqueueAnalysis(deps, deploymentId, due + 1, Math.min(service.metrics.config.intervalMs, holdMs));
+  } else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
 }
 
 /**
@@ -195,10 +198,15 @@ async function finish(
   state: "succeeded" | "failed",
   reason?: string,
 ): Promise<void> {
+  const service = deps.catalog.service(deployment.service);
+  const watchFor = state === "succeeded" && service ? monitoringMs(service, deployment.environment) : 0;
   const done = await deps.store.save(
-    moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
+    watchFor > 0
+      ? { ...moveTo(deployment, "monitoring", deps.now()), monitorUntil: deps.now() + watchFor, holdUntil: undefined }
+      : moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
   );
   await deps.notifications.changed(done);
+  if (watchFor > 0 && service?.metrics) await enqueueAnalysis(deps, done.id, -1, service.metrics.config.intervalMs);
 }
 
 function failureWords(result: {

@@ -64,6 +64,7 @@ export function planDeployment(
     ok: true as const,
     environment,
     channel: service.manifest.channels.deploy,
+    incidentChannel: service.manifest.channels.incidents,
     strategy,
     steps: planSteps(
       environment.stages,
@@ -164,6 +165,7 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
       source: request.source,
       steps: plan.steps,
       channel: plan.channel,
+      ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       ...(previousVersion ? { previousVersion } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),

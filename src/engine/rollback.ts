@@ -58,7 +58,11 @@ export async function completeRollback(
         ...current.rollback,
         actions: [...current.rollback.actions, { name, ok: result.ok, output: result.outputTail }],
       };
-      const next = { ...current, rollback, updatedAt: deps.now() };
+      const restored =
+        name === "traffic-to-stable" && result.ok && current.incident
+          ? { incident: { ...current.incident, trafficRestoredMs: deps.now() - current.incident.at } }
+          : {};
+      const next = { ...current, ...restored, rollback, updatedAt: deps.now() };
       return {
         next: result.ok
           ? next

@@ -1,4 +1,7 @@
 import { SlipwayError } from "../errors.js";
+import type { MetricsConfig } from "../metrics/config.js";
+import { createMetricSource } from "../metrics/create-source.js";
+import type { MetricSource } from "../metrics/source.js";
 import { CommandTarget } from "../targets/command-target.js";
 import { HttpTarget } from "../targets/http-target.js";
 import type { Target } from "../targets/target.js";
@@ -10,6 +13,8 @@ export interface LoadedService {
   readonly workdir: string;
   readonly manifest: ServiceManifest;
   readonly target: Target;
+  /** Where its canaries are measured, when the manifest says. */
+  readonly metrics?: { readonly config: MetricsConfig; readonly source: MetricSource };
 }
 
 function targetFor(loaded: LoadedManifest, secrets: Readonly<Record<string, string | undefined>>): Target {
@@ -53,7 +58,15 @@ export class Catalog {
     this.services = new Map(
       [...manifests].map(([name, loaded]) => [
         name,
-        { file: loaded.file, workdir: loaded.workdir, manifest: loaded.manifest, target: targetFor(loaded, secrets) },
+        {
+          file: loaded.file,
+          workdir: loaded.workdir,
+          manifest: loaded.manifest,
+          target: targetFor(loaded, secrets),
+          ...(loaded.manifest.metrics
+            ? { metrics: { config: loaded.manifest.metrics, source: createMetricSource(loaded.manifest.metrics) } }
+            : {}),
+        },
       ]),
     );
     const environments = new Set<string>();

@@ -21,6 +21,7 @@ import { STRATEGIES } from "../domain/deployment.js";
 import { parseDuration } from "../domain/duration.js";
 import { ACTIONS, type Action, ANYONE, type RoleList } from "../domain/policy.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
+import { metricsConfigSchema } from "../metrics/config.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
 import { closestMatch, describeValue, formatPath, manifestErrorMap } from "./format-errors.js";
 
@@ -486,6 +487,15 @@ export const hotfixSchema = z.strictObject({
   soak: durationMs,
 });
 
+export const monitoringSchema = z.strictObject({
+  /** The seed's immediate validation after 100%: analysed at the metrics interval. Default 15m when metrics are set. */
+  immediate: durationMs.optional(),
+  /** Extended monitoring after that, up to 24h. Default none. */
+  extended: durationMs
+    .refine((ms) => ms <= 24 * 3_600_000, { error: "extended monitoring lasts at most 24h" })
+    .optional(),
+});
+
 /* Environments ------------------------------------------------------------- */
 
 export const environmentSchema = z.strictObject({
@@ -502,6 +512,7 @@ export const environmentSchema = z.strictObject({
   rolling: rollingSchema.optional(),
   featureFlag: featureFlagSchema.optional(),
   hotfix: hotfixSchema.optional(),
+  monitoring: monitoringSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -767,6 +778,8 @@ const parsedManifestSchema = z
     /** Every checklist item of the service; environments pick from these. */
     checklist: z.array(checklistItemSchema).default([]),
     target: targetSchema,
+    /** Where canary analysis and post-deployment monitoring read metrics. Without it, holds are plain waits. */
+    metrics: metricsConfigSchema.optional(),
     environments: z
       .record(environmentName, environmentSchema)
       .refine((environments) => Object.keys(environments).length > 0, {

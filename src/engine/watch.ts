@@ -1,0 +1,166 @@
+import { analyse, type HealthObservation, keepHistory } from "../domain/analysis.js";
+import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
+import { currentWeight } from "../domain/stage-plan.js";
+import type { Logger } from "../logger.js";
+import type { LoadedService } from "../manifests/catalog.js";
+import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { beginRollback, completeRollback } from "./rollback.js";
+import { runStep } from "./stage-runner.js";
+import { update } from "./update-deployment.js";
+
+/*
+ * Watching a rollout. While a traffic step holds, and through the
+ * post-deployment monitoring window, an `analyse` job measures the new
+ * version against the stable one every interval. A tripped trigger rolls
+ * back at once and raises an incident; missing data or too little traffic
+ * pauses the rollout and says what was missing (never promoted on no data);
+ * a pass waits for the next interval, or moves on when the hold is over.
+ */
+
+/** Post-deployment monitoring after 100% when the manifest says nothing: the seed's immediate 15 minutes. */
+const DEFAULT_IMMEDIATE_MS = 15 * 60_000;
+
+export function analyseJobId(deploymentId: string, stageIndex: number, at: number): string {
+  return `analyse.${deploymentId}.${stageIndex}.${at}`;
+}
+
+export async function enqueueAnalysis(deps: PipelineDeps, deploymentId: string, stageIndex: number, delay: number) {
+  await deps.queues.pipeline.add(
+    "analyse",
+    { deploymentId, stageIndex },
+    { jobId: analyseJobId(deploymentId, stageIndex, deps.now() + delay), delay },
+  );
+}
+
+/** How long the monitoring window after 100% lasts for this environment; 0 without metrics. */
+export function monitoringMs(service: LoadedService, environment: string): number {
+  if (!service.metrics) return 0;
+  const config = service.manifest.environments[environment]?.monitoring;
+  return (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
+}
+
+async function healthOf(
+  service: LoadedService,
+  d: Deployment,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<HealthObservation | undefined> {
+  if (!service.target.supports("healthCheck")) return undefined;
+  const result = await runStep(
+    service,
+    { name: "analysis-health", action: "healthCheck" },
+    d,
+    signal,
+    log,
+    `${d.id}:health:${Date.now()}`,
+  );
+  return result.ok
+    ? { healthy: true }
+    : { healthy: false, detail: result.outputTail.split("\n").at(-1) ?? "health check failed" };
+}
+
+/** The `analyse` job. */
+export async function runAnalysis(
+  deps: PipelineDeps,
+  deploymentId: string,
+  stageIndex: number,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const d = await deps.store.require(deploymentId);
+  const watching =
+    d.state === "monitoring" ? stageIndex === -1 : d.state === "running" && nextStageIndex(d) === stageIndex;
+  if (!watching || d.paused || d.abort) return;
+  const service = deps.catalog.require(d.service);
+  const metrics = service.metrics;
+  if (!metrics) {
+    await enqueueAdvance(deps.queues, d.id, stageIndex, { delay: Math.max(0, (d.holdUntil ?? 0) - deps.now()) });
+    return;
+  }
+  const [measured, health] = await Promise.all([
+    metrics.source.snapshot(
+      {
+        version: d.version,
+        service: d.service,
+        environment: d.environment,
+        ...(d.previousVersion ? { baselineVersion: d.previousVersion } : {}),
+      },
+      signal,
+    ),
+    healthOf(service, d, signal, log),
+  ]);
+  const verdict = analyse({
+    canary: measured.canary,
+    baseline: measured.baseline,
+    history: d.canaryHistory ?? [],
+    triggers: metrics.config.triggers,
+    minRequests: metrics.config.minRequests,
+    ...(health ? { health } : {}),
+    missing: measured.missing,
+  });
+  const now = deps.now();
+  log.info({ stageIndex, outcome: verdict.outcome, summary: verdict.summary }, "analysis");
+
+  const { saved } = await update(deps, deploymentId, (current) => {
+    const still =
+      current.state === "monitoring"
+        ? stageIndex === -1
+        : current.state === "running" && nextStageIndex(current) === stageIndex;
+    if (!still || current.paused || current.abort) return { refused: undefined };
+    const previous = current.analyses?.find((a) => a.stageIndex === stageIndex);
+    const weight = currentWeight(current.stages);
+    const record: AnalysisRecord = {
+      stageIndex,
+      at: now,
+      verdict,
+      rounds: (previous?.rounds ?? 0) + 1,
+      ...(weight === undefined ? {} : { weight }),
+    };
+    const analysed: Deployment = {
+      ...current,
+      analyses: [...(current.analyses ?? []).filter((a) => a.stageIndex !== stageIndex), record],
+      canaryHistory: keepHistory(current.canaryHistory ?? [], measured.canary, metrics.config.triggers.cpuSustainedMs),
+      updatedAt: now,
+    };
+    switch (verdict.outcome) {
+      case "fail":
+        return {
+          next: {
+            ...beginRollback(analysed, `automatic rollback: ${verdict.summary}`, "slipway", now),
+            incident: { at: now, summary: verdict.summary },
+          },
+          result: undefined,
+        };
+      case "inconclusive":
+        return {
+          next: {
+            ...analysed,
+            paused: { by: "slipway", at: now, reason: `inconclusive analysis: ${verdict.summary}` },
+          },
+          result: undefined,
+        };
+      case "pass":
+        if (current.state === "monitoring" && now >= (current.monitorUntil ?? 0)) {
+          return { next: moveTo({ ...analysed, monitorUntil: undefined }, "succeeded", now), result: undefined };
+        }
+        return { next: analysed, result: undefined };
+      default: {
+        const unreachable: never = verdict.outcome;
+        return unreachable;
+      }
+    }
+  });
+  if (!saved) return;
+  await deps.notifications.changed(saved);
+  if (saved.state === "rolling_back") {
+    await completeRollback(deps, saved.id, signal, log);
+    return;
+  }
+  if (saved.paused || (saved.state !== "running" && saved.state !== "monitoring")) return;
+  const until = saved.state === "monitoring" ? (saved.monitorUntil ?? now) : (saved.holdUntil ?? now);
+  if (saved.state === "running" && now >= until) {
+    await enqueueAdvance(deps.queues, saved.id, stageIndex, { tag: `analysed${saved.rev}` });
+    return;
+  }
+  await enqueueAnalysis(deps, saved.id, stageIndex, Math.min(metrics.config.intervalMs, Math.max(0, until - now)));
+}
