@@ -87,6 +87,8 @@ export interface Deployment {
   readonly bypass?: "window" | "freeze";
   /** The last version that succeeded in this environment before this one: where a rollback returns. */
   readonly previousVersion?: string;
+  /** Set on a deployment made by /rollback: the version it takes the environment back from. */
+  readonly rollbackOf?: string;
   /** Set while someone (or Slipway, on inconclusive data) has paused the rollout. */
   paused?: { by: string; at: number; reason?: string };
   /** Set when someone asked to abort; the engine brings traffic back and ends it. */
@@ -133,6 +135,7 @@ export interface NewDeployment {
   channel: string;
   incidentChannel?: string;
   previousVersion?: string;
+  rollbackOf?: string;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
   bypass?: "window" | "freeze";
@@ -156,6 +159,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     updatedAt: now,
     stages: input.steps.map((step) => ({ name: step.name, step, status: "pending", attempts: 0 })),
     ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
+    ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),
   };

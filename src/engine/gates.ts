@@ -74,7 +74,7 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
     await deps.notifications.changed(d);
   }
   if (d.checklist === undefined) {
-    const items = itemsFor(service.manifest, d.environment);
+    const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
     const results = await evaluateItems(items, {
       workdir: service.workdir,
       env: {
@@ -108,7 +108,9 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   const service = deps.catalog.service(d.service);
   if (!environment || !service) return;
   const locked =
-    verdict.state === "passed" && !environment.approval.required ? await lockedBecause(deps, d) : undefined;
+    verdict.state === "passed" && (!environment.approval.required || d.rollbackOf)
+      ? await lockedBecause(deps, d)
+      : undefined;
   const { saved } = await update(deps, d.id, (current) => {
     if (current.state !== "checking") return { refused: undefined };
     const now = deps.now();
@@ -126,7 +128,7 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
         result: undefined,
       };
     }
-    if (!policy.required) return { next: moveTo(current, "running", now), result: undefined };
+    if (!policy.required || current.rollbackOf) return { next: moveTo(current, "running", now), result: undefined };
     const approvers =
       policy.approvers === ANYONE
         ? "anyone allowed to approve"

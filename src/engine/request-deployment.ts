@@ -2,7 +2,7 @@ import type { Deployment, DeploymentSource, Strategy } from "../domain/deploymen
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import { slackTime } from "../domain/policy.js";
 import { planSteps } from "../domain/stage-plan.js";
-import { windowStatus } from "../domain/windows.js";
+import { type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
@@ -21,6 +21,12 @@ export interface DeploymentRequest {
   readonly requestedBy: string;
   readonly source: DeploymentSource;
   readonly via: AuditVia;
+  /**
+   * A /rollback to an earlier good version: it deploys that version at once
+   * (all-at-once, no checklist, no approval, any time of day — the way back
+   * was prepared and tested), and names the version it leaves.
+   */
+  readonly rollbackOf?: string;
 }
 
 export type RequestOutcome =
@@ -42,7 +48,9 @@ export interface RequestDeps {
 /** What a deployment would do, without doing it: for `--dry-run` and for checks before queuing. */
 export function planDeployment(
   catalog: Catalog,
-  request: Pick<DeploymentRequest, "service" | "environment" | "strategy"> & { readonly hotfix?: boolean },
+  request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "rollbackOf"> & {
+    readonly hotfix?: boolean;
+  },
 ) {
   const service = catalog.service(request.service);
   if (!service) {
@@ -59,19 +67,15 @@ export function planDeployment(
       message: `${request.service} has no environment '${request.environment}'; it deploys to: ${known}`,
     };
   }
-  const strategy = request.strategy ?? environment.strategy;
+  const strategy = request.rollbackOf ? "all-at-once" : (request.strategy ?? environment.strategy);
+  const stages = request.rollbackOf ? environment.stages.filter((s) => s.action === "deploy") : environment.stages;
   return {
     ok: true as const,
     environment,
     channel: service.manifest.channels.deploy,
     incidentChannel: service.manifest.channels.incidents,
     strategy,
-    steps: planSteps(
-      environment.stages,
-      strategy,
-      strategyOptions(request.environment, environment),
-      request.hotfix ?? false,
-    ),
+    steps: planSteps(stages, strategy, strategyOptions(request.environment, environment), request.hotfix ?? false),
   };
 }
 
@@ -147,7 +151,9 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
     };
   }
 
-  const window = windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
+  const window: WindowStatus = request.rollbackOf
+    ? { open: true }
+    : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
   if (!window.open) {
     const hint = plan.environment.windows?.hotfixBypass ? " A `--hotfix` may deploy now." : "";
     return { ok: false, reason: "window", message: `Not now: ${window.reason}.${hint}` };
@@ -168,6 +174,7 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
       ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       ...(previousVersion ? { previousVersion } : {}),
+      ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),
     },
     deps.now(),

@@ -7,6 +7,9 @@ export const ACTION_IDS = {
   resume: "slipway_resume",
   promote: "slipway_promote",
   abort: "slipway_abort",
+  acknowledge: "slipway_acknowledge",
+  rollBack: "slipway_roll_back",
+  openThread: "slipway_open_thread",
 } as const;
 
 export const VIEW_IDS = {

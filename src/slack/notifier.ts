@@ -68,20 +68,22 @@ export function startNotifier(options: NotifierOptions): Worker {
       if (!d) throw new UnrecoverableError(`no deployment ${deploymentId}`);
       const posted = await refs.get(deploymentId);
       for (const spec of threadMessages(d, now())) {
-        const message = spec.render();
+        const rootTs = posted.get("root")?.ts;
+        const channel = spec.channel ?? d.channel;
+        const message = spec.render(rootTs);
         const hash = hashOf(message);
         const existing = posted.get(spec.name);
         if (existing && (!spec.live || existing.hash === hash)) continue;
-        const waitMs = await pacer.take(`${existing ? "update" : "post"}:${d.channel}`);
+        const waitMs = await pacer.take(`${existing ? "update" : "post"}:${channel}`);
         if (waitMs > 0) return { state: "wait", ms: waitMs };
         let ts: string;
         if (existing) {
-          await slack.chat.update({ channel: d.channel, ts: existing.ts, ...message });
+          await slack.chat.update({ channel, ts: existing.ts, ...message });
           ts = existing.ts;
         } else {
-          const threadTs = spec.inThread ? posted.get("root")?.ts : undefined;
+          const threadTs = spec.inThread ? rootTs : undefined;
           const answer = await slack.chat.postMessage({
-            channel: d.channel,
+            channel,
             ...(threadTs ? { thread_ts: threadTs } : {}),
             ...message,
           });

@@ -34,6 +34,10 @@ if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
 end
 if ARGV[6] ~= '' then
   redis.call('SET', KEYS[3], ARGV[6])
+  redis.call('LPUSH', KEYS[4], ARGV[6])
+  redis.call('LTRIM', KEYS[4], 0, 49)
+  redis.call('SREM', KEYS[5], ARGV[6])
+  if ARGV[7] ~= '' then redis.call('SADD', KEYS[5], ARGV[7]) end
 end
 return -2
 `;
@@ -105,16 +109,19 @@ export class DeploymentStore {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
-      3,
+      5,
       this.k.deployment(next.id),
       this.k.active(next.service, next.environment),
       this.k.lastSucceeded(next.service, next.environment),
+      this.k.successes(next.service, next.environment),
+      this.k.withdrawn(next.service, next.environment),
       String(next.rev),
       String(written.rev),
       JSON.stringify(written),
       isFinal(next.state) ? "1" : "0",
       next.id,
       next.state === "succeeded" ? next.version : "",
+      next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
     )) as number;
     if (result === -2) return written;
     if (result === -1) throw new DeploymentNotFoundError(next.id);
@@ -129,6 +136,18 @@ export class DeploymentStore {
   /** The version of the last deployment that succeeded in this service and environment. */
   async lastSucceeded(service: string, environment: string): Promise<string | undefined> {
     return (await this.redis.get(this.k.lastSucceeded(service, environment))) ?? undefined;
+  }
+
+  /**
+   * Versions that succeeded here, newest first (at most 50), without those a
+   * rollback has since taken the environment away from.
+   */
+  async goodVersions(service: string, environment: string): Promise<string[]> {
+    const [versions, withdrawn] = await Promise.all([
+      this.redis.lrange(this.k.successes(service, environment), 0, -1),
+      this.redis.smembers(this.k.withdrawn(service, environment)),
+    ]);
+    return [...new Set(versions)].filter((v) => !withdrawn.includes(v));
   }
 
   /** Most recent deployments first. */

@@ -5,6 +5,8 @@ export function keys(prefix: string) {
     deploymentIndex: `${prefix}:deployments`,
     active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
     lastSucceeded: (service: string, environment: string) => `${prefix}:last-succeeded:${service}:${environment}`,
+    successes: (service: string, environment: string) => `${prefix}:successes:${service}:${environment}`,
+    withdrawn: (service: string, environment: string) => `${prefix}:withdrawn:${service}:${environment}`,
     slackRefs: (id: string) => `${prefix}:slack:${id}`,
     lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,
     audit: (service: string) => `${prefix}:audit:${service}`,

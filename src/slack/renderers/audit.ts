@@ -1,6 +1,6 @@
 import { slackTime } from "../../domain/policy.js";
 import type { AuditEntry } from "../../store/audit-log.js";
-import { escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { escapeExceptMentions, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
 
 /** `/deploy audit`: the newest entries first, one line each. */
 export function renderAuditLog(
@@ -14,7 +14,7 @@ export function renderAuditLog(
     const mark = e.outcome === "ok" ? "•" : "⛔";
     const who = e.actor === "slipway" ? "Slipway" : `<@${e.actor}>`;
     const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
-    const detail = e.detail ? ` — ${e.detail}` : "";
+    const detail = e.detail ? ` — ${escapeExceptMentions(e.detail)}` : "";
     return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${detail}`;
   });
   return fitMessage({

@@ -190,3 +190,22 @@ export function button(
 export function actions(blockId: string, elements: ActionElement[]): Block {
   return { type: "actions", block_id: blockId, elements };
 }
+
+/** The markup Slipway itself writes into its words: a user, a user group, a channel, a date. */
+const OWN_MARKUP =
+  /<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+(?:\|[^<>]*)?>|<#[CG][A-Z0-9]+>|<!date\^\d+\^\{[a-z_]+\}\|[^<>]*>/g;
+
+/**
+ * Escapes text Slipway composed that may carry someone's words inside it (a
+ * failure reason, a refusal): its own mentions and dates stay live, anything
+ * else that looks like markup (`<!channel>`, links) is shown as text.
+ */
+export function escapeExceptMentions(text: string): string {
+  let out = "";
+  let last = 0;
+  for (const match of text.matchAll(OWN_MARKUP)) {
+    out += escapeMrkdwn(text.slice(last, match.index)) + match[0];
+    last = match.index + match[0].length;
+  }
+  return out + escapeMrkdwn(text.slice(last));
+}

@@ -11,12 +11,14 @@ import {
   codeTail,
   context,
   divider,
+  escapeExceptMentions,
   escapeMrkdwn,
   fitMessage,
   header,
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { dashboardLines } from "./watch.js";
 
 const STATE_EMOJI: Record<DeploymentState, string> = {
   requested: "🕓",
@@ -64,13 +66,18 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const status = `${STATE_EMOJI[d.state]} *${describeState(d.state)}*`;
   const weight = currentWeight(d.stages);
   const lines = [
-    `*Status:* ${status}${d.paused ? ` — ⏸️ paused by <@${d.paused.by}>` : ""}`,
+    `*Status:* ${status}${d.paused ? ` — ⏸️ paused by ${who(d.paused.by)}` : ""}`,
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weight !== undefined ? `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}` : undefined,
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
-    d.rollback ? `*Rollback:* ${d.rollback.reason}${rollbackProgress(d)}` : undefined,
-    d.failureReason ? `*Why:* ${d.failureReason}` : undefined,
+    ...dashboardLines(d),
+    d.state === "monitoring" && d.monitorUntil !== undefined
+      ? `*Monitoring until:* ${slackTime(d.monitorUntil)}`
+      : undefined,
+    d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
+    d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
+    d.failureReason ? `*Why:* ${escapeExceptMentions(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
     .filter(Boolean)
@@ -90,6 +97,11 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
 }
 
+/** A person as a mention, or Slipway itself. */
+export function who(by: string): string {
+  return by === "slipway" ? "Slipway" : `<@${by}>`;
+}
+
 function rollbackProgress(d: Deployment): string {
   const actions = d.rollback?.actions ?? [];
   if (actions.length === 0) return "";
@@ -98,7 +110,18 @@ function rollbackProgress(d: Deployment): string {
 
 /** Pause / Resume, Promote and Abort while a rollout can still be steered. */
 function controls(d: Deployment): Block[] {
-  if (d.state !== "running" || d.abort) return [];
+  if (d.state === "succeeded") {
+    return [
+      actions("controls", [
+        button("Roll back", ACTION_IDS.rollBack, d.id, "danger", {
+          title: "Roll back?",
+          text: `${d.environment} goes back to the last good version before ${escapeMrkdwn(d.version)}.`,
+          yes: "Roll back",
+        }),
+      ]),
+    ];
+  }
+  if ((d.state !== "running" && d.state !== "monitoring") || d.abort) return [];
   const promotable = d.stages.some((s) => s.step.rollout && s.status === "pending");
   return [
     actions("controls", [
@@ -135,7 +158,7 @@ export function renderSummary(d: Deployment, now: number): SlackMessage {
   const lines = [
     `${STATE_EMOJI[d.state]} *Deployment ${describeState(d.state).toLowerCase()}*: ${escapeMrkdwn(title(d))}`,
     `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
-    d.failureReason ? `Why: ${d.failureReason}` : undefined,
+    d.failureReason ? `Why: ${escapeExceptMentions(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   return fitMessage({
     text: `${title(d)} ${describeState(d.state).toLowerCase()}`,

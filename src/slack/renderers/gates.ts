@@ -9,6 +9,7 @@ import {
   button,
   type CheckboxOption,
   context,
+  escapeExceptMentions,
   escapeMrkdwn,
   fitMessage,
   fitText,
@@ -114,7 +115,7 @@ export function renderApprovalCard(d: Deployment): SlackMessage {
       [
         headline,
         `Requested by <@${d.requestedBy}> · strategy ${d.strategy}${d.hotfix ? " · *hotfix*" : ""} · ${checklist}`,
-        `Needs ${needed} approval${needed === 1 ? "" : "s"} (${approvals} so far) from ${approval.approvers}${
+        `Needs ${needed} approval${needed === 1 ? "" : "s"} (${approvals} so far) from ${escapeExceptMentions(approval.approvers)}${
           approval.allowSelfApproval ? "" : "; the requester cannot approve"
         } · expires ${slackTime(d.expiresAt)}`,
         ...votes,

@@ -3,15 +3,19 @@ import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderRootMessage, renderStageReply, renderSummary } from "./deployment-message.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
+import { renderAnalysis, renderIncident } from "./watch.js";
 
 /** One message of a deployment's thread, as it should read now. */
 export interface ThreadMessage {
+  /** Posted in another channel than the deployment's (the incident alert); never in the thread. */
+  readonly channel?: string;
   /** Stable name: `root`, `stage2`, `summary`… */
   readonly name: string;
   /** A live message is edited whenever what it shows changes; the others are posted once. */
   readonly live: boolean;
   readonly inThread: boolean;
-  render(): SlackMessage;
+  /** `rootTs`: where the root message is, once posted. */
+  render(rootTs?: string): SlackMessage;
 }
 
 /** Every message the deployment's root and thread should hold, in the order they appear. */
@@ -30,8 +34,26 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
       messages.push({ name: `stage${index}`, live: false, inThread: true, render: () => renderStageReply(d, index) });
     }
   });
+  for (const record of [...(d.analyses ?? [])].sort((a, b) => a.stageIndex - b.stageIndex || a.at - b.at)) {
+    messages.push({
+      name: `analysis${record.stageIndex}`,
+      live: true,
+      inThread: true,
+      render: () => renderAnalysis(d, record),
+    });
+  }
   if (isFinal(d.state)) {
     messages.push({ name: "summary", live: false, inThread: true, render: () => renderSummary(d, now) });
+  }
+  const alerting = d.incident !== undefined || d.state === "failed" || d.state === "rolled_back";
+  if (alerting && d.incidentChannel) {
+    messages.push({
+      name: "incident",
+      live: true,
+      inThread: false,
+      channel: d.incidentChannel,
+      render: (rootTs) => renderIncident(d, rootTs),
+    });
   }
   return messages;
 }

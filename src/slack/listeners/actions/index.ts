@@ -3,6 +3,8 @@ import type { WebClient } from "@slack/web-api";
 import { isDeploymentId } from "../../../domain/ids.js";
 import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
 import { tickItem } from "../../../engine/gates.js";
+import { acknowledgeIncident } from "../../../engine/incidents.js";
+import { requestRollback } from "../../../engine/rollback-request.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, VIEW_IDS } from "../../action-ids.js";
 import { groupsFor, mayDo } from "../access.js";
@@ -133,6 +135,46 @@ export async function handleControl(
   await tell(respond, result.message);
 }
 
+export async function handleAcknowledge(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
+  if (!(await deps.store.get(deploymentId)))
+    return void (await tell(respond, `There is no deployment \`${deploymentId}\`.`));
+  const result = await acknowledgeIncident(deps, { deploymentId, userId: body.user.id, via: "button" });
+  await tell(respond, result.message);
+}
+
+/** Roll back from a succeeded deployment's root message: only while it is still the live version. */
+export async function handleRollBack(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
+  const d = await deps.store.get(deploymentId);
+  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`.`));
+  const allowed = await mayDo(deps, {
+    action: "rollback",
+    userId: body.user.id,
+    service: d.service,
+    environment: d.environment,
+    via: "button",
+    deploymentId,
+  });
+  if (!allowed.allowed) return void (await tell(respond, `Not rolled back: ${allowed.reason}.`));
+  const live = (await deps.store.goodVersions(d.service, d.environment))[0];
+  if (d.state === "succeeded" && live !== d.version) {
+    return void (await tell(
+      respond,
+      `${d.version} is no longer the live version of ${d.service} ${d.environment} (${live ?? "none"} is); use \`/rollback ${d.environment} ${d.service}\` instead.`,
+    ));
+  }
+  const result = await requestRollback(deps, {
+    service: d.service,
+    environment: d.environment,
+    userId: body.user.id,
+    via: "button",
+  });
+  await tell(respond, result.message);
+}
+
 export function register(app: App, deps: ListenerDeps): void {
   const guarded =
     (name: string, run: (args: { body: BlockAction; respond: RespondFn; client: WebClient }) => Promise<void>) =>
@@ -168,6 +210,16 @@ export function register(app: App, deps: ListenerDeps): void {
     ACTION_IDS.tick,
     guarded("tick", ({ body, respond }) => handleTick(body, respond, deps)),
   );
+  app.action<BlockAction>(
+    ACTION_IDS.acknowledge,
+    guarded("acknowledge", ({ body, respond }) => handleAcknowledge(body, respond, deps)),
+  );
+  app.action<BlockAction>(
+    ACTION_IDS.rollBack,
+    guarded("roll back", ({ body, respond }) => handleRollBack(body, respond, deps)),
+  );
+  // A link button: Slack opens the URL and still reports the click, which only needs acknowledging.
+  app.action<BlockAction>(ACTION_IDS.openThread, async ({ ack }) => ack());
   for (const control of CONTROLS) {
     app.action<BlockAction>(
       ACTION_IDS[control],

@@ -1,0 +1,121 @@
+import { moveTo } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import type { AuditVia } from "../store/audit-log.js";
+import type { GateAnswer, GateDeps } from "./gates.js";
+import { enqueueAbort } from "./pipeline.js";
+import { type RequestDeps, requestDeployment } from "./request-deployment.js";
+import { beginRollback, touchedTraffic } from "./rollback.js";
+import { update } from "./update-deployment.js";
+
+export interface RollbackInput {
+  readonly service: string;
+  readonly environment: string;
+  /** Where to go back to; default the last good version before the current one. */
+  readonly version?: string;
+  readonly reason?: string;
+  readonly userId: string;
+  readonly via: AuditVia;
+}
+
+/**
+ * `/rollback` and the Roll back button. With a deployment under way, it is
+ * rolled back where it stands (traffic to stable, rollback action, validation).
+ * Otherwise the environment is deployed back to an earlier good version: the
+ * last one that succeeded before the current one, never one a rollback has
+ * already left. Refused, with the reason, when there is nowhere to go back to.
+ */
+export async function requestRollback(deps: GateDeps & RequestDeps, input: RollbackInput): Promise<GateAnswer> {
+  const why = `rolled back by <@${input.userId}>${input.reason ? `: ${input.reason}` : ""}`;
+  const activeId = await deps.store.activeFor(input.service, input.environment);
+  if (activeId) {
+    const { saved, result } = await update<GateAnswer>(deps, activeId, (current) => {
+      if (isFinal(current.state))
+        return { refused: { ok: false, message: `\`${current.id}\` has just ended; try again.` } };
+      if (current.state === "rolling_back" || current.abort) {
+        return { refused: { ok: false, message: `\`${current.id}\` is already being rolled back.` } };
+      }
+      const now = deps.now();
+      if (!touchedTraffic(current)) {
+        return {
+          next: moveTo(current, "cancelled", now, { failureReason: `${why} before anything was deployed` }),
+          result: {
+            ok: true,
+            message: `Cancelled \`${current.id}\`; nothing of ${current.version} had been deployed.`,
+          },
+        };
+      }
+      return {
+        next: beginRollback(current, why, input.userId, now),
+        result: {
+          ok: true,
+          message: `Rolling back \`${current.id}\` (${current.version}): traffic to stable first, then the rollback action. Follow it in its thread.`,
+        },
+      };
+    });
+    await deps.audit.record({
+      at: deps.now(),
+      actor: input.userId,
+      action: "rollback",
+      outcome: result.ok ? "ok" : "refused",
+      service: input.service,
+      environment: input.environment,
+      deploymentId: activeId,
+      detail: result.ok ? (input.reason ?? "") : result.message,
+      via: input.via,
+    });
+    if (saved) {
+      await deps.notifications.changed(saved);
+      if (saved.state === "rolling_back") await enqueueAbort(deps.queues, saved.id);
+    }
+    return result;
+  }
+
+  const good = await deps.store.goodVersions(input.service, input.environment);
+  const current = good[0];
+  const refuse = async (message: string): Promise<GateAnswer> => {
+    await deps.audit.record({
+      at: deps.now(),
+      actor: input.userId,
+      action: "rollback",
+      outcome: "refused",
+      service: input.service,
+      environment: input.environment,
+      detail: message,
+      via: input.via,
+    });
+    return { ok: false, message };
+  };
+  if (current === undefined) {
+    return refuse(
+      `${input.service} has no successful deployment in ${input.environment} yet, so there is nothing to roll back to.`,
+    );
+  }
+  const target = input.version ?? good.find((v) => v !== current);
+  if (target === undefined) {
+    return refuse(
+      `${input.service} ${input.environment} has had only one good version (${current}); there is no earlier one to roll back to. Deploy a fix instead, or name a version: \`/rollback ${input.environment} ${input.service} v1.2.3\`.`,
+    );
+  }
+  if (target === current)
+    return refuse(`${input.service} ${input.environment} already runs ${current}; nothing to roll back.`);
+  if (!good.includes(target)) {
+    return refuse(
+      `${target} never succeeded in ${input.service} ${input.environment} (or was rolled back), so Slipway will not go back to it. Good versions: ${good.slice(0, 8).join(", ")}.`,
+    );
+  }
+  const outcome = await requestDeployment(deps, {
+    service: input.service,
+    environment: input.environment,
+    version: target,
+    hotfix: false,
+    requestedBy: input.userId,
+    source: "slack",
+    via: input.via,
+    rollbackOf: current,
+  });
+  if (!outcome.ok) return { ok: false, message: outcome.message };
+  return {
+    ok: true,
+    message: `Rolling ${input.service} ${input.environment} back from ${current} to ${target} as \`${outcome.deployment.id}\`. Follow it in <#${outcome.deployment.channel}>.`,
+  };
+}

@@ -1,0 +1,121 @@
+import { type Check, dashboardSummary, type Verdict } from "../../domain/analysis.js";
+import type { AnalysisRecord, Deployment } from "../../domain/deployment.js";
+import { slackTime } from "../../domain/policy.js";
+import { formatDuration } from "../../domain/progress.js";
+import { ACTION_IDS } from "../action-ids.js";
+import {
+  actions,
+  type Block,
+  button,
+  context,
+  escapeExceptMentions,
+  escapeMrkdwn,
+  fitMessage,
+  type SlackMessage,
+  section,
+} from "./blocks.js";
+import { title } from "./deployment-message.js";
+
+const OUTCOME_MARK: Record<Verdict["outcome"], string> = { pass: "✅", fail: "🚨", inconclusive: "❔" };
+const CHECK_MARK: Record<Check["status"], string> = { pass: "✅", fail: "❌", inconclusive: "❔", skipped: "➖" };
+
+/** The latest analysis of the deployment, whichever step it was for. */
+export function latestAnalysis(d: Deployment): AnalysisRecord | undefined {
+  return (d.analyses ?? []).reduce<AnalysisRecord | undefined>(
+    (latest, a) => (!latest || a.at > latest.at ? a : latest),
+    undefined,
+  );
+}
+
+/** The seed's dashboard lines for the root message: health, errors vs baseline, response vs target, traffic. */
+export function dashboardLines(d: Deployment): string[] {
+  const latest = latestAnalysis(d);
+  if (!latest) return [];
+  const { verdict } = latest;
+  const health = verdict.checks.find((c) => c.name === "health");
+  const summary = dashboardSummary({
+    canary: verdict.canary,
+    ...(verdict.baseline ? { baseline: verdict.baseline } : {}),
+  });
+  return [
+    `*Health:* ${health?.status === "fail" ? `❌ ${escapeMrkdwn(health.text)}` : health?.status === "pass" ? "✅ All systems normal" : "❔ not measured"}`,
+    `*Errors:* ${summary.errors}`,
+    `*Response:* ${summary.response}`,
+    `*Traffic:* ${summary.traffic}`,
+    `*Last analysis:* ${OUTCOME_MARK[verdict.outcome]} ${verdict.outcome} at ${slackTime(latest.at)}`,
+  ];
+}
+
+function stepLabel(d: Deployment, record: AnalysisRecord): string {
+  if (record.stageIndex === -1) return "Post-deployment monitoring";
+  const step = d.stages[record.stageIndex - 1];
+  return `After ${escapeMrkdwn(step?.name ?? `step ${record.stageIndex}`)}${record.weight !== undefined ? ` (${record.weight}% of traffic)` : ""}`;
+}
+
+/**
+ * The metric snapshot of one step, edited in place at each analysis: every
+ * check with observed value, baseline and threshold, and what was missing.
+ */
+export function renderAnalysis(d: Deployment, record: AnalysisRecord): SlackMessage {
+  const { verdict } = record;
+  const lines = verdict.checks.map((c) => `${CHECK_MARK[c.status]} ${escapeMrkdwn(c.text)}`);
+  const blocks: Block[] = [
+    section(
+      `📈 *${stepLabel(d, record)}* — ${OUTCOME_MARK[verdict.outcome]} *${verdict.outcome}* (analysis ${record.rounds}, ${slackTime(record.at)})`,
+    ),
+    section(lines.join("\n") || "no checks ran"),
+  ];
+  if (verdict.missing.length > 0) blocks.push(context(`Missing: ${escapeMrkdwn(verdict.missing.join("; "))}`));
+  if (verdict.outcome === "inconclusive")
+    blocks.push(context("Not promoted on missing data: the rollout is paused until someone resumes it."));
+  return fitMessage({ text: `${stepLabel(d, record)}: ${verdict.outcome} — ${verdict.summary}`, blocks });
+}
+
+/** Permalink of a message, in the form Slack's clients open. */
+export function permalink(channel: string, ts: string): string {
+  return `https://slack.com/archives/${channel}/p${ts.replace(".", "")}`;
+}
+
+/**
+ * The alert in the incident channel: what tripped (observed vs baseline vs
+ * threshold), what Slipway already did and how long it took, and buttons to
+ * acknowledge it and open the deployment's thread.
+ */
+export function renderIncident(d: Deployment, rootTs: string | undefined): SlackMessage {
+  const incident = d.incident;
+  const automatic = incident !== undefined;
+  const what = automatic ? `automatic rollback of ${title(d)}` : `${title(d)} ${d.state.replace("_", " ")}`;
+  const done = d.rollback
+    ? [
+        ...d.rollback.actions.map((a) => `${a.ok ? "✅" : "❌"} ${escapeMrkdwn(a.name)}`),
+        d.state === "rolled_back"
+          ? `✅ back on ${escapeMrkdwn(d.previousVersion ?? "the previous version")}`
+          : undefined,
+      ].filter((line): line is string => line !== undefined)
+    : [];
+  const lines = [
+    `🚨 *${escapeMrkdwn(what)}* — ${escapeMrkdwn(d.service)} in ${escapeMrkdwn(d.environment)}`,
+    automatic
+      ? `*What tripped:* ${escapeMrkdwn(incident.summary)}`
+      : `*Why:* ${escapeExceptMentions(d.failureReason ?? "unknown")}`,
+    done.length ? `*What Slipway did:* ${done.join(" · ")}` : undefined,
+    incident?.trafficRestoredMs !== undefined
+      ? `*Traffic back on stable in:* ${formatDuration(incident.trafficRestoredMs)}`
+      : undefined,
+    incident?.acknowledgedBy
+      ? `👀 Acknowledged by <@${incident.acknowledgedBy}>${incident.acknowledgedAt ? ` at ${slackTime(incident.acknowledgedAt)}` : ""}`
+      : undefined,
+  ].filter((line): line is string => line !== undefined);
+  const buttons = [
+    ...(incident && !incident.acknowledgedBy ? [button("Acknowledge", ACTION_IDS.acknowledge, d.id, "primary")] : []),
+    ...(rootTs ? [{ ...button("Open thread", ACTION_IDS.openThread, d.id), url: permalink(d.channel, rootTs) }] : []),
+  ];
+  return fitMessage({
+    text: `Incident: ${what}`,
+    blocks: [
+      section(lines.join("\n")),
+      ...(buttons.length ? [actions("incident", buttons)] : []),
+      context(`\`${d.id}\` · requested by <@${d.requestedBy}>`),
+    ],
+  });
+}
