@@ -6,6 +6,7 @@ import { deploymentIdFrom } from "./domain/ids.js";
 import { Notifications } from "./engine/notifications.js";
 import { startPipelineWorker } from "./engine/pipeline-worker.js";
 import { createQueues } from "./engine/queues.js";
+import { scheduleWatchdog } from "./engine/watchdog.js";
 import { SlipwayError } from "./errors.js";
 import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
@@ -21,7 +22,7 @@ import { AuditLog } from "./store/audit-log.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
 import { LockStore } from "./store/locks.js";
-import { connectRedis, whenReady } from "./store/redis.js";
+import { connectRedis, durabilityWarnings, whenReady } from "./store/redis.js";
 import { createTelemetry } from "./telemetry.js";
 
 /**
@@ -68,6 +69,7 @@ export async function startSlipway(
     workerConnection.disconnect();
     throw error;
   }
+  for (const warning of await durabilityWarnings(producer)) log.warn({ redis: config.redisUrl }, warning);
   const store = new DeploymentStore(producer, config.keyPrefix);
   const queues = createQueues(producer, k.bullPrefix);
   const notifications = new Notifications(queues.notify);
@@ -79,6 +81,7 @@ export async function startSlipway(
 
   const workers: Worker[] = [];
   if (role !== "app") {
+    await scheduleWatchdog({ store, catalog, queues, notifications, now });
     workers.push(
       startPipelineWorker({
         connection: workerConnection,
@@ -110,6 +113,8 @@ export async function startSlipway(
             appToken: config.appToken,
             slackApiUrl: config.slackApiUrl,
             log: log.child({ component: "slack" }),
+            redis: producer,
+            keyPrefix: config.keyPrefix,
           },
           {
             store,

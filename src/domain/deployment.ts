@@ -105,6 +105,8 @@ export interface Deployment {
   monitorUntil?: number;
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
   incident?: IncidentRecord;
+  /** Set by the watchdog when the deployment stopped moving: what it was doing and what to do. */
+  stuck?: { at: number; what: string; suggestion: string };
   /** Revision for compare-and-set: every write increments it. */
   rev: number;
   state: DeploymentState;

@@ -67,7 +67,17 @@ export async function applyControl(
         if (!current.paused)
           return { refused: { ok: false, message: `\`${current.id}\` is not paused; nothing changed.` } };
         return {
-          next: { ...current, paused: undefined, updatedAt: now },
+          next: {
+            ...current,
+            // After "needs an operator", the step a crash cut short is run again from the start.
+            stages:
+              current.paused.by === "slipway" && current.stuck
+                ? current.stages.map((s) => (s.status === "running" ? { ...s, status: "pending" as const } : s))
+                : current.stages,
+            paused: undefined,
+            stuck: undefined,
+            updatedAt: now,
+          },
           result: { ok: true, message: `Resumed \`${current.id}\`.` },
         };
       case "promote": {

@@ -18,6 +18,8 @@ export const JOBS = {
     expire: deploymentRef,
     /** Bring traffic back to stable and end a deployment someone aborted. */
     abort: deploymentRef,
+    /** Look for deployments that stopped moving; re-queue lost work, report what is stuck. */
+    watchdog: z.object({}),
     /** Measure the new version against the stable one during a hold or monitoring; -1 is post-deployment monitoring. */
     analyse: deploymentRef.extend({ stageIndex: z.number().int().min(-1) }),
     /** Run the deployment's next step; enqueues the one after it. */

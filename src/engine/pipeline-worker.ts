@@ -7,6 +7,7 @@ import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions } from "./queues.js";
 import { runAnalysis } from "./watch.js";
+import { runWatchdog } from "./watchdog.js";
 
 export interface PipelineWorkerOptions {
   readonly connection: Redis;
@@ -47,6 +48,9 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
           await runAbort(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
           return;
         }
+        case "watchdog":
+          await runWatchdog(deps, log.child({ component: "watchdog" }));
+          return;
         case "analyse": {
           const data = parseJobData(JOBS.pipeline.analyse, job.data, "pipeline/analyse");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });

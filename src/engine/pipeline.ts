@@ -114,10 +114,31 @@ export async function advance(
     return;
   }
 
+  const step = stageRun.step;
+  if (stageRun.status === "running" && step.action && service.manifest.target.notIdempotent?.includes(step.action)) {
+    // A crash cut this step short; its action may have half happened and must not simply run again.
+    const paused = await store.save({
+      ...deployment,
+      paused: {
+        by: "slipway",
+        at: now(),
+        reason: `needs an operator: step ${stageRun.name} (${step.action}) was cut short by a crash and its action is not safe to repeat; check the target, then Resume to run it again or Abort`,
+      },
+      stuck: {
+        at: now(),
+        what: `step ${stageRun.name} was cut short by a crash`,
+        suggestion: "check the target, then Resume or Abort",
+      },
+      updatedAt: now(),
+    });
+    await notifications.changed(paused);
+    log.warn({ stage: stageRun.name }, "non-idempotent step cut short; paused for an operator");
+    return;
+  }
   const attempt = stageRun.attempts + 1;
   deployment = await store.save(
     updateStage(
-      { ...deployment, holdUntil: undefined },
+      { ...deployment, holdUntil: undefined, stuck: undefined },
       due,
       { status: "running", attempts: attempt, startedAt: now() },
       now(),

@@ -92,6 +92,8 @@ export const commandTargetSchema = z.strictObject({
   timeoutSeconds: timeoutSeconds.default(DEFAULT_ACTION_TIMEOUT_SECONDS),
   env: z.record(envVarName, z.string()).optional(),
   actions: actionsSchema,
+  /** Actions that may not be repeated after a crash cut them short: Slipway pauses for an operator instead. */
+  notIdempotent: z.array(z.enum(ACTION_NAMES)).optional(),
 });
 
 /** A deploy system reached by signed webhooks: each action is a POST, then its status URL is polled. */
@@ -113,6 +115,8 @@ export const httpTargetSchema = z.strictObject({
   /** For stages with `run`: working directory and variables, as for the command target. */
   workdir: z.string().min(1).optional(),
   env: z.record(envVarName, z.string()).optional(),
+  /** Actions that may not be repeated after a crash cut them short: Slipway pauses for an operator instead. */
+  notIdempotent: z.array(z.enum(ACTION_NAMES)).optional(),
 });
 
 export const targetSchema = z.discriminatedUnion("type", [commandTargetSchema, httpTargetSchema]);

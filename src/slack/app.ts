@@ -1,10 +1,12 @@
 import { App, HTTPReceiver } from "@slack/bolt";
+import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
 import type { ListenerDeps } from "./listeners/deps.js";
 import { register as registerViews } from "./listeners/views/index.js";
+import { onlyOnce } from "./middleware/once.js";
 
 export interface SlackAppOptions {
   readonly botToken: string;
@@ -12,6 +14,9 @@ export interface SlackAppOptions {
   readonly appToken: string | undefined;
   readonly slackApiUrl: string;
   readonly log: Logger;
+  /** Remembers which Slack requests were already handled. */
+  readonly redis: Redis;
+  readonly keyPrefix: string;
 }
 
 export interface SlackApp {
@@ -50,6 +55,7 @@ export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): Sl
     });
     app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
   }
+  app.use(onlyOnce(options.redis, options.keyPrefix, options.log));
   registerCommands(app, deps);
   registerActions(app, deps);
   registerViews(app, deps);

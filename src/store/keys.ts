@@ -11,6 +11,7 @@ export function keys(prefix: string) {
     lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,
     audit: (service: string) => `${prefix}:audit:${service}`,
     userGroups: (groupId: string) => `${prefix}:usergroup:${groupId}`,
+    seen: `${prefix}:seen`,
     bullPrefix: `${prefix}:bull`,
     pace: `${prefix}:pace`,
   } as const;

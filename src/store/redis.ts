@@ -36,3 +36,33 @@ export async function whenReady(redis: Redis, url: string, timeoutMs = 10_000): 
     redis.once("ready", onReady);
   });
 }
+
+/**
+ * Warns loudly when Redis may lose Slipway's state: an eviction policy other
+ * than noeviction can drop deployments and jobs under memory pressure, and
+ * without persistence a restart loses everything in flight. Hosted Redis
+ * often refuses CONFIG; then it says it could not check.
+ */
+export async function durabilityWarnings(redis: Redis): Promise<string[]> {
+  try {
+    const [, policy] = (await redis.config("GET", "maxmemory-policy")) as string[];
+    const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];
+    const [, save] = (await redis.config("GET", "save")) as string[];
+    const warnings: string[] = [];
+    if (policy !== "noeviction") {
+      warnings.push(
+        `Redis maxmemory-policy is ${policy}; set it to noeviction, or Redis may evict deployments and queued jobs`,
+      );
+    }
+    if (appendonly !== "yes" && !save) {
+      warnings.push(
+        "Redis persists nothing (appendonly no, no save points); a Redis restart loses every deployment in flight — turn on appendonly yes",
+      );
+    }
+    return warnings;
+  } catch (error) {
+    return [
+      `could not read Redis's configuration (${(error as Error).message}); make sure it runs with appendonly yes and maxmemory-policy noeviction`,
+    ];
+  }
+}

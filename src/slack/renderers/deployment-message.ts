@@ -75,6 +75,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     d.state === "monitoring" && d.monitorUntil !== undefined
       ? `*Monitoring until:* ${slackTime(d.monitorUntil)}`
       : undefined,
+    d.stuck ? `⚠️ *Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
     d.failureReason ? `*Why:* ${escapeExceptMentions(d.failureReason)}` : undefined,

@@ -45,7 +45,8 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   if (isFinal(d.state)) {
     messages.push({ name: "summary", live: false, inThread: true, render: () => renderSummary(d, now) });
   }
-  const alerting = d.incident !== undefined || d.state === "failed" || d.state === "rolled_back";
+  const alerting =
+    d.incident !== undefined || d.stuck !== undefined || d.state === "failed" || d.state === "rolled_back";
   if (alerting && d.incidentChannel) {
     messages.push({
       name: "incident",

@@ -97,7 +97,9 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
     `🚨 *${escapeMrkdwn(what)}* — ${escapeMrkdwn(d.service)} in ${escapeMrkdwn(d.environment)}`,
     automatic
       ? `*What tripped:* ${escapeMrkdwn(incident.summary)}`
-      : `*Why:* ${escapeExceptMentions(d.failureReason ?? "unknown")}`,
+      : d.stuck && !d.failureReason
+        ? `*Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.`
+        : `*Why:* ${escapeExceptMentions(d.failureReason ?? "unknown")}`,
     done.length ? `*What Slipway did:* ${done.join(" · ")}` : undefined,
     incident?.trafficRestoredMs !== undefined
       ? `*Traffic back on stable in:* ${formatDuration(incident.trafficRestoredMs)}`

@@ -1,0 +1,94 @@
+import { nextStageIndex } from "../domain/deployment.js";
+import { isFinal } from "../domain/deployment-state.js";
+import { formatDuration } from "../domain/progress.js";
+import type { Logger } from "../logger.js";
+import { enqueueCheck } from "./gates.js";
+import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { update } from "./update-deployment.js";
+import { enqueueAnalysis } from "./watch.js";
+
+/*
+ * The watchdog makes sure no deployment is left silently stuck. Every run
+ * it looks at the deployments still under way: work whose job was lost (a
+ * crash between recording a step and queuing the next, a Redis restart
+ * without persistence) is queued again — every job is safe to repeat — and
+ * a step running far past its timeout is reported in the thread and the
+ * incident channel with what it was doing and what to do.
+ */
+
+export const WATCHDOG_EVERY_MS = 30_000;
+/** How long a deployment may sit without a change before its next job counts as lost. */
+const QUIET_MS = 2 * 60_000;
+const GRACE_MS = 60_000;
+const SCAN = 500;
+
+export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
+  await deps.queues.pipeline.upsertJobScheduler(
+    "watchdog",
+    { every: WATCHDOG_EVERY_MS },
+    { name: "watchdog", data: {} },
+  );
+}
+
+export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void> {
+  const now = deps.now();
+  for (const d of await deps.store.recent(SCAN)) {
+    if (isFinal(d.state)) continue;
+    const quiet = now - d.updatedAt > QUIET_MS;
+    const service = deps.catalog.service(d.service);
+    if (!service) continue;
+    switch (d.state) {
+      case "requested":
+      case "checking":
+        if (quiet) await enqueueCheck(deps, d);
+        break;
+      case "awaiting_approval":
+        break;
+      case "rolling_back":
+        if (quiet) await enqueueAbort(deps.queues, d.id);
+        break;
+      case "monitoring":
+        if (quiet && !d.paused && service.metrics) await enqueueAnalysis(deps, d.id, -1, 0);
+        break;
+      case "running": {
+        if (d.paused) break;
+        if (d.abort) {
+          if (quiet) await enqueueAbort(deps.queues, d.id);
+          break;
+        }
+        const running = d.stages.find((s) => s.status === "running");
+        if (running?.startedAt !== undefined) {
+          const limit = (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + GRACE_MS;
+          const ranFor = now - running.startedAt;
+          if (ranFor > limit && !d.stuck) {
+            const stuck = {
+              at: now,
+              what: `step ${running.name} has been running for ${formatDuration(ranFor)}, past its ${formatDuration(limit - GRACE_MS)} timeout; the worker running it may be gone`,
+              suggestion:
+                "Slipway retries it once its job's lock expires; if nothing moves in a few minutes, Abort or /rollback",
+            };
+            const { saved } = await update(deps, d.id, (current) =>
+              current.stuck || isFinal(current.state)
+                ? { refused: undefined }
+                : { next: { ...current, stuck }, result: undefined },
+            );
+            if (saved) {
+              log.warn({ deploymentId: d.id, step: running.name }, "deployment stuck");
+              await deps.notifications.changed(saved);
+            }
+          }
+          break;
+        }
+        const due = nextStageIndex(d);
+        const holding = d.holdUntil !== undefined && now < d.holdUntil + GRACE_MS;
+        if (due !== -1 && quiet && !holding) {
+          log.warn({ deploymentId: d.id, due }, "deployment stopped moving; queuing its next step again");
+          await enqueueAdvance(deps.queues, d.id, due, { tag: `watchdog${d.rev}` });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
