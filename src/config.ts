@@ -13,6 +13,7 @@ export const ENV_KEYS = {
   role: "SLIPWAY_ROLE",
   workerConcurrency: "SLIPWAY_WORKER_CONCURRENCY",
   keyPrefix: "SLIPWAY_KEY_PREFIX",
+  jobLockMs: "SLIPWAY_JOB_LOCK_MS",
 } as const;
 
 export const ROLES = ["app", "worker", "all"] as const;
@@ -60,6 +61,12 @@ const schema = z
       .min(1)
       .max(100)
       .default(4),
+    [ENV_KEYS.jobLockMs]: z.coerce
+      .number({ error: "SLIPWAY_JOB_LOCK_MS must be a number of milliseconds from 1000 to 600000" })
+      .int()
+      .min(1_000)
+      .max(600_000)
+      .default(30_000),
     [ENV_KEYS.keyPrefix]: z
       .string()
       .regex(/^[a-zA-Z0-9_-]{1,40}$/, "SLIPWAY_KEY_PREFIX may hold letters, digits, - and _ (at most 40)")
@@ -88,6 +95,8 @@ export interface Config {
   readonly role: Role;
   readonly workerConcurrency: number;
   readonly keyPrefix: string;
+  /** How long a worker's hold on a pipeline job lasts without renewal; another worker takes over after it. */
+  readonly jobLockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -121,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: c[ENV_KEYS.role],
     workerConcurrency: c[ENV_KEYS.workerConcurrency],
     keyPrefix: c[ENV_KEYS.keyPrefix],
+    jobLockMs: c[ENV_KEYS.jobLockMs],
   };
 }

@@ -89,6 +89,7 @@ export async function startSlipway(
         deps: { store, catalog, queues, notifications, audit, locks, now },
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
+        lockDurationMs: config.jobLockMs,
       }),
       startNotifier({
         connection: workerConnection,

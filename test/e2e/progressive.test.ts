@@ -410,7 +410,7 @@ target:
   type: command
   actions:
     deploy: [node, -e, "0"]
-    setTraffic: [node, -e, "0"]
+    setTraffic: ["true"]
 environments:
   load:
     strategy: canary
@@ -465,6 +465,7 @@ describe("holds are delayed jobs, not busy workers", () => {
       ids.push(...queued);
     }
     expect(new Set(ids).size).toBe(BULK);
+    console.log("BULKDEBUG queued", Date.now() - started);
 
     const finished = await waitAll(scene, ids, 90_000);
     const elapsed = Math.max(...finished.map((d) => d.finishedAt ?? 0)) - started;
