@@ -397,11 +397,11 @@ describe("progressive delivery end to end on the sample stack", () => {
 /* Many holds, two workers -------------------------------------------------- */
 
 const BULK = 100;
-const BULK_HOLD_MS = 3_000;
+const BULK_HOLD_MS = 8_000;
 const bulkName = (i: number) => `bulk-${String(i).padStart(3, "0")}`;
 const bulkChannel = (i: number) => `C0BULK${String(i).padStart(3, "0")}`;
 
-/** A service whose deploy is `node -e 0`, then one canary step held 3s (setTraffic is a no-op too), then 100%. */
+/** A service whose deploy is `node -e 0`, then one canary step held 8s (setTraffic is a no-op, `true`), then 100%. */
 function bulkManifest(i: number): string {
   return `service: ${bulkName(i)}
 channels:
@@ -416,7 +416,7 @@ environments:
     strategy: canary
     canary:
       steps:
-        - { weight: 50, hold: 3s }
+        - { weight: 50, hold: ${BULK_HOLD_MS / 1000}s }
     stages:
       - { name: deploy, action: deploy }
 `;
@@ -465,31 +465,26 @@ describe("holds are delayed jobs, not busy workers", () => {
       ids.push(...queued);
     }
     expect(new Set(ids).size).toBe(BULK);
-    console.log("BULKDEBUG queued", Date.now() - started);
 
     const finished = await waitAll(scene, ids, 90_000);
     const elapsed = Math.max(...finished.map((d) => d.finishedAt ?? 0)) - started;
 
     expect(finished.map((d) => d.state).filter((s) => s !== "succeeded")).toEqual([]);
-    const holds = finished.map((d) => ({
-      id: d.id,
-      from: stage(d, "canary-50%").finishedAt ?? 0,
-      to: stage(d, "canary-100%").startedAt ?? 0,
-    }));
-    // Every deployment reached its hold and waited it out.
-    for (const hold of holds)
-      expect(hold.to - hold.from, `hold of ${hold.id}`).toBeGreaterThanOrEqual(BULK_HOLD_MS - 50);
-    // Many held at the same time — far more than the two worker slots — and the whole run took far less than
-    // running the holds two at a time would (100 × 3 s / 2 = 150 s).
-    const peak = peakOverlap(holds);
-    console.log("BULKDEBUG", {
-      elapsed,
-      peak,
-      firstHold: Math.min(...holds.map((h) => h.from)) - started,
-      lastHold: Math.max(...holds.map((h) => h.from)) - started,
+    // Every deployment reached its hold and waited it out before its last step.
+    const holds = finished.map((d) => {
+      const from = stage(d, "canary-50%").finishedAt ?? 0;
+      return { id: d.id, from, to: from + BULK_HOLD_MS, next: stage(d, "canary-100%").startedAt ?? 0 };
     });
-    expect(peak, `peak of deployments holding at once (elapsed ${elapsed} ms)`).toBeGreaterThanOrEqual(BULK / 2);
-    expect(elapsed).toBeLessThan((BULK * BULK_HOLD_MS) / 2 / 3);
+    for (const hold of holds) expect(hold.next - hold.from, `hold of ${hold.id}`).toBeGreaterThanOrEqual(BULK_HOLD_MS);
+    // Many held at the same time, ten times more than the two worker slots, and the whole run took a small part
+    // of what running the holds two at a time would (100 × 8 s / 2 = 400 s).
+    const peak = peakOverlap(holds);
+    const spread = Math.max(...holds.map((h) => h.from)) - Math.min(...holds.map((h) => h.from));
+    expect(peak, `deployments holding at once (holds began over ${spread} ms)`).toBeGreaterThanOrEqual(20);
+    expect(elapsed).toBeLessThan((BULK * BULK_HOLD_MS) / 2 / 5);
+    console.info(
+      `${BULK} deployments: ${peak} holding at once at the peak; all ended ${elapsed} ms after the first /deploy`,
+    );
   });
 });
 
