@@ -1,6 +1,8 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import type { Deployment } from "../../../domain/deployment.js";
 import { isDeploymentId } from "../../../domain/ids.js";
+import type { Action } from "../../../domain/policy.js";
 import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
 import { tickItem } from "../../../engine/gates.js";
 import { acknowledgeIncident } from "../../../engine/incidents.js";
@@ -25,6 +27,44 @@ function firstValue(body: BlockAction): string | undefined {
   return action && "value" in action && typeof action.value === "string" ? action.value : undefined;
 }
 
+/**
+ * The deployment a button names, once the person who clicked may do `action`
+ * on it (no check when `action` is undefined); undefined after telling them
+ * why not.
+ */
+async function clickedDeployment(
+  body: BlockAction,
+  respond: RespondFn,
+  deps: ListenerDeps,
+  check?: { action: Action; refused: string },
+): Promise<Deployment | undefined> {
+  const deploymentId = firstValue(body);
+  if (!deploymentId || !isDeploymentId(deploymentId)) {
+    await tell(respond, MALFORMED);
+    return undefined;
+  }
+  const d = await deps.store.get(deploymentId);
+  if (!d) {
+    await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`);
+    return undefined;
+  }
+  if (check) {
+    const allowed = await mayDo(deps, {
+      action: check.action,
+      userId: body.user.id,
+      service: d.service,
+      environment: d.environment,
+      via: "button",
+      deploymentId,
+    });
+    if (!allowed.allowed) {
+      await tell(respond, `${check.refused}: ${allowed.reason}.`);
+      return undefined;
+    }
+  }
+  return d;
+}
+
 export async function handleApprove(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
   const deploymentId = firstValue(body);
   if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
@@ -39,19 +79,9 @@ export async function handleReject(
   client: WebClient,
   deps: ListenerDeps,
 ): Promise<void> {
-  const deploymentId = firstValue(body);
-  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
-  const d = await deps.store.get(deploymentId);
-  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`));
-  const allowed = await mayDo(deps, {
-    action: "approve",
-    userId: body.user.id,
-    service: d.service,
-    environment: d.environment,
-    via: "button",
-    deploymentId,
-  });
-  if (!allowed.allowed) return void (await tell(respond, `Not counted: ${allowed.reason}.`));
+  const d = await clickedDeployment(body, respond, deps, { action: "approve", refused: "Not counted" });
+  if (!d) return;
+  const deploymentId = d.id;
   await client.views.open({
     trigger_id: body.trigger_id,
     view: {
@@ -118,47 +148,26 @@ export async function handleControl(
   control: Control,
   deps: ListenerDeps,
 ): Promise<void> {
-  const deploymentId = firstValue(body);
-  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
-  const d = await deps.store.get(deploymentId);
-  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`));
-  const allowed = await mayDo(deps, {
+  const d = await clickedDeployment(body, respond, deps, {
     action: control === "abort" ? "rollback" : "deploy",
-    userId: body.user.id,
-    service: d.service,
-    environment: d.environment,
-    via: "button",
-    deploymentId,
+    refused: "Not done",
   });
-  if (!allowed.allowed) return void (await tell(respond, `Not done: ${allowed.reason}.`));
-  const result = await applyControl(deps, { deploymentId, userId: body.user.id, control, via: "button" });
+  if (!d) return;
+  const result = await applyControl(deps, { deploymentId: d.id, userId: body.user.id, control, via: "button" });
   await tell(respond, result.message);
 }
 
 export async function handleAcknowledge(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
-  const deploymentId = firstValue(body);
-  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
-  if (!(await deps.store.get(deploymentId)))
-    return void (await tell(respond, `There is no deployment \`${deploymentId}\`.`));
-  const result = await acknowledgeIncident(deps, { deploymentId, userId: body.user.id, via: "button" });
+  const d = await clickedDeployment(body, respond, deps);
+  if (!d) return;
+  const result = await acknowledgeIncident(deps, { deploymentId: d.id, userId: body.user.id, via: "button" });
   await tell(respond, result.message);
 }
 
 /** Roll back from a succeeded deployment's root message: only while it is still the live version. */
 export async function handleRollBack(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
-  const deploymentId = firstValue(body);
-  if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
-  const d = await deps.store.get(deploymentId);
-  if (!d) return void (await tell(respond, `There is no deployment \`${deploymentId}\`.`));
-  const allowed = await mayDo(deps, {
-    action: "rollback",
-    userId: body.user.id,
-    service: d.service,
-    environment: d.environment,
-    via: "button",
-    deploymentId,
-  });
-  if (!allowed.allowed) return void (await tell(respond, `Not rolled back: ${allowed.reason}.`));
+  const d = await clickedDeployment(body, respond, deps, { action: "rollback", refused: "Not rolled back" });
+  if (!d) return;
   const live = (await deps.store.goodVersions(d.service, d.environment))[0];
   if (d.state === "succeeded" && live !== d.version) {
     return void (await tell(
