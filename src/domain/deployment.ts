@@ -17,6 +17,8 @@ export interface StageRun {
   status: StageStatus;
   /** How many times the stage was started (a retried job starts it again). */
   attempts: number;
+  /** The job running the current attempt: only that job (or its redelivery after a crash) may run it again. */
+  runner?: string;
   startedAt?: number;
   finishedAt?: number;
   exitCode?: number | null;

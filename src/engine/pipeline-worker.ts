@@ -30,7 +30,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "advance": {
           const data = parseJobData(JOBS.pipeline.advance, job.data, "pipeline/advance");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-          await advance(deps, data.deploymentId, data.stageIndex, stop, jobLog);
+          await advance(deps, data.deploymentId, data.stageIndex, stop, jobLog, job.id ?? "");
           return;
         }
         case "check": {

@@ -76,6 +76,7 @@ export async function advance(
   stageIndex: number,
   signal: AbortSignal,
   log: Logger,
+  jobId: string,
 ): Promise<void> {
   const { store, notifications, now } = deps;
   let deployment = await store.get(deploymentId);
@@ -95,6 +96,8 @@ export async function advance(
 
   const due = nextStageIndex(deployment);
   if (due === -1) {
+    // A last step that holds (keep blue, soak) ends the deployment only when its hold is over.
+    if (deployment.holdUntil !== undefined && now() < deployment.holdUntil) return;
     await finish(deps, deployment, "succeeded");
     return;
   }
@@ -115,6 +118,11 @@ export async function advance(
   }
 
   const step = stageRun.step;
+  if (stageRun.status === "running" && stageRun.runner !== jobId) {
+    // Another job runs this step (a Resume or a hold's end queued a second one): it is in its hands.
+    log.info({ stage: stageRun.name, runner: stageRun.runner }, "step is running under another job; nothing to do");
+    return;
+  }
   if (stageRun.status === "running" && step.action && service.manifest.target.notIdempotent?.includes(step.action)) {
     // A crash cut this step short; its action may have half happened and must not simply run again.
     const paused = await store.save({
@@ -136,14 +144,21 @@ export async function advance(
     return;
   }
   const attempt = stageRun.attempts + 1;
-  deployment = await store.save(
-    updateStage(
-      { ...deployment, holdUntil: undefined, stuck: undefined },
-      due,
-      { status: "running", attempts: attempt, startedAt: now() },
-      now(),
-    ),
-  );
+  try {
+    deployment = await store.save(
+      updateStage(
+        { ...deployment, holdUntil: undefined, stuck: undefined },
+        due,
+        { status: "running", attempts: attempt, startedAt: now(), runner: jobId },
+        now(),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof StaleWriteError)) throw error;
+    // Someone wrote first (another job starting this step, a pause, an abort): theirs stands.
+    log.info({ stage: stageRun.name }, "the deployment changed as the step was starting; leaving it to that change");
+    return;
+  }
   await notifications.changed(deployment);
 
   const stageLog = log.child({ stage: stageRun.name, attempt });
@@ -173,13 +188,15 @@ export async function advance(
     if (!result.ok) {
       return moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
     }
-    return holdMs > 0 && nextStageIndex(finished) !== -1 ? { ...finished, holdUntil: now() + holdMs } : finished;
+    return holdMs > 0 ? { ...finished, holdUntil: now() + holdMs } : finished;
   });
   await notifications.changed(deployment);
 
   if (!result.ok) return;
   if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
-  else if (nextStageIndex(deployment) === -1) await finish(deps, deployment, "succeeded");
+  else if (nextStageIndex(deployment) === -1 && holdMs === 0) await finish(deps, deployment, "succeeded");
+  else if (nextStageIndex(deployment) === -1)
+    await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
   else if (holdMs > 0 && service.metrics) {
     await enqueueAnalysis(deps, deploymentId, due + 1, Math.min(service.metrics.config.intervalMs, holdMs));
   } else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
@@ -235,10 +252,13 @@ function failureWords(result: {
   timedOut: boolean;
   aborted: boolean;
   spawnError?: string;
+  outputTail: string;
 }): string {
   if (result.spawnError) return `could not start: ${result.spawnError}`;
   if (result.timedOut) return "timed out";
   if (result.aborted) return "was stopped";
+  if (result.exitCode === null)
+    return `failed: ${result.outputTail.split("\n").at(-1)?.slice(0, 300) ?? "no reason given"}`;
   return `exited with code ${result.exitCode}`;
 }
 

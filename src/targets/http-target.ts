@@ -29,7 +29,8 @@ export function sign(secret: string, body: string): string {
 function result(ok: boolean, output: string, started: number, extra: Partial<CommandResult> = {}): ActionResult {
   return {
     ok,
-    exitCode: ok ? 0 : 1,
+    // Not a process: a failure has no exit code, and its output's last line says why.
+    exitCode: ok ? 0 : null,
     outputTail: output.slice(-2_500),
     durationMs: Math.round(performance.now() - started),
     timedOut: false,
