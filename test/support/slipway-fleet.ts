@@ -30,8 +30,8 @@ export const FLEET_SIGNING_SECRET = "fleet-signing-secret-3b1f9c";
 
 export interface FleetOptions {
   readonly label: string;
-  /** File name → YAML. */
-  readonly manifests: Readonly<Record<string, string>>;
+  /** File name → YAML, written to a temp directory; or `dir`, an existing manifests directory (kept). */
+  readonly manifests: Readonly<Record<string, string>> | { readonly dir: string };
   readonly redisUrl: string;
   /** How many `slipway worker` processes besides the app; 0 runs one `slipway all` instead. */
   readonly workers: number;
@@ -66,7 +66,8 @@ export class SlipwayFleet {
     readonly redis: Redis,
     readonly prefix: string,
     readonly exampleState: string,
-    private readonly manifestsDir: string,
+    /** Removed by close(): the temp directory the manifests were written to. */
+    private readonly manifestsDir: string | undefined,
     private readonly env: Readonly<Record<string, string>>,
     private readonly workerEnv: Readonly<Record<string, string>>,
   ) {
@@ -77,7 +78,8 @@ export class SlipwayFleet {
 
   static async start(options: FleetOptions): Promise<SlipwayFleet> {
     const prefix = uniquePrefix(options.label);
-    const dir = await manifestDir(options.manifests);
+    const existing = "dir" in options.manifests ? (options.manifests.dir as string) : undefined;
+    const dir = existing ?? (await manifestDir(options.manifests as Record<string, string>));
     const exampleState = await mkdtemp(join(tmpdir(), "slipway-fleet-state-"));
     const slack = await FakeSlack.start({
       botToken: FLEET_BOT_TOKEN,
@@ -97,6 +99,8 @@ export class SlipwayFleet {
     };
     const workerEnv = options.workerEnv ?? {};
     const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // A test that restarts Redis sees connection errors; commands wait for the reconnect.
+    redis.on("error", () => undefined);
     let app: SlipwayProcess;
     try {
       app = await SlipwayProcess.start(
@@ -106,12 +110,12 @@ export class SlipwayFleet {
     } catch (error) {
       await slack.close();
       redis.disconnect();
-      await rm(dir, { recursive: true, force: true });
+      if (!existing) await rm(dir, { recursive: true, force: true });
       await rm(exampleState, { recursive: true, force: true });
       throw error;
     }
     slack.setEventsUrl(app.eventsUrl);
-    const fleet = new SlipwayFleet(slack, app, redis, prefix, exampleState, dir, env, workerEnv);
+    const fleet = new SlipwayFleet(slack, app, redis, prefix, exampleState, existing ? undefined : dir, env, workerEnv);
     try {
       for (let i = 0; i < options.workers; i += 1) await fleet.addWorker();
     } catch (error) {
@@ -216,7 +220,7 @@ export class SlipwayFleet {
     await this.slack.close();
     await deleteKeys(this.redis, this.prefix).catch(() => undefined);
     this.redis.disconnect();
-    await rm(this.manifestsDir, { recursive: true, force: true });
+    if (this.manifestsDir) await rm(this.manifestsDir, { recursive: true, force: true });
     await rm(this.exampleState, { recursive: true, force: true });
     return codes;
   }
