@@ -57,6 +57,7 @@ function describeCall(slack: FakeSlack, call: ApiCall): string | undefined {
     .find((l) => l.trim() !== "");
   switch (call.method) {
     case "chat.postMessage":
+      if (call.args.channel !== CHANNEL) return `  🚨 alert in #incidents: ${firstLine}`;
       return call.args.thread_ts ? `  ↳ thread reply: ${firstLine}` : `  ● root message posted: ${firstLine}`;
     case "chat.update":
       return `  ✎ root message edited: ${String(call.args.text ?? firstLine)}`;
@@ -81,7 +82,10 @@ export async function runDemo(): Promise<number> {
   const slack = await FakeSlack.start({
     botToken: BOT_TOKEN,
     signingSecret: SIGNING_SECRET,
-    channels: [{ id: CHANNEL, name: "deploys" }],
+    channels: [
+      { id: CHANNEL, name: "deploys" },
+      { id: "C0INCIDENT", name: "incidents" },
+    ],
     users: { [USER]: "ada" },
   });
   const config = loadConfig({
@@ -142,9 +146,13 @@ export async function runDemo(): Promise<number> {
   }
 }
 
+/** The ephemeral answer as Slack shows it (its &lt; &gt; &amp; escapes decoded). */
 function ackText(json: unknown): string {
-  if (json && typeof json === "object" && "text" in json && typeof json.text === "string") return json.text;
-  return JSON.stringify(json);
+  const text =
+    json && typeof json === "object" && "text" in json && typeof json.text === "string"
+      ? json.text
+      : JSON.stringify(json);
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 }
 
 /** The root message as it reads now, with its thread replies below it. */
