@@ -19,9 +19,13 @@
 //   POST /_admin/restore-previous   previous becomes stable again, weight 0
 //   PUT  /_admin/flag/:name         {enabled, percent}
 //   POST /_admin/counters/reset
+//   GET  /_admin/metrics            every member's /metrics as one exposition (for a Prometheus server)
+//   GET  /_admin/metrics/:version   the same for the members running that version; 404 when none does
 //
 // Changes answer the new state plus `retired`: members no longer in any pool,
 // for the caller to stop. counters[version][status] counts proxied answers.
+// Merged metrics keep one HELP and TYPE per family; each sample gains
+// backend="127.0.0.1:<port>" and, when it has none, version="<the member's>".
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
@@ -161,12 +165,77 @@ const routes = {
       state.flags[name] = { enabled: body.enabled !== false, percent };
       credit.flags[name] = 0;
     }),
+  "GET metrics": (res, _body, version) => void serveMetrics(res, version),
   "POST counters": (res) =>
     change(res, () => {
       state.counters = {};
       state.total = 0;
     }),
 };
+
+/** The member's /metrics text, or undefined when it does not answer (it may be stopping). */
+async function scrapeMember(member) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${member.port}/metrics`, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    return res.ok ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+(\S.*)$/;
+const escapeLabel = (value) => String(value).replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+
+/** Adds the member's labels to a sample's label list (`version` only when the sample has none). */
+function labelled(inner, member) {
+  const own = (inner ?? "").trim().replace(/,$/, "");
+  const labels = own === "" ? [] : [own];
+  if (!/(^|,)\s*version\s*=/.test(own)) labels.push(`version="${escapeLabel(member.version)}"`);
+  labels.push(`backend="127.0.0.1:${member.port}"`);
+  return labels.join(",");
+}
+
+/** Merges expositions family by family, so each HELP and TYPE appears once and a family's samples stay together. */
+function mergeExpositions(scraped) {
+  const families = new Map();
+  const family = (name) => {
+    if (!families.has(name)) families.set(name, { name, help: undefined, type: undefined, samples: [] });
+    return families.get(name);
+  };
+  for (const { member, text } of scraped) {
+    let current;
+    for (const line of text.split("\n")) {
+      const meta = /^#\s+(HELP|TYPE)\s+(\S+)/.exec(line);
+      if (meta) {
+        current = family(meta[2]);
+        current[meta[1].toLowerCase()] ??= line;
+        continue;
+      }
+      const sample = SAMPLE.exec(line);
+      if (!sample) continue;
+      const [, name, inner, rest] = sample;
+      if (!current || !name.startsWith(current.name)) current = family(name);
+      current.samples.push(`${name}{${labelled(inner, member)}} ${rest}`);
+    }
+  }
+  const lines = [...families.values()].flatMap((f) => [f.help, f.type, ...f.samples].filter(Boolean));
+  return `${lines.join("\n")}\n`;
+}
+
+async function serveMetrics(res, version) {
+  const seen = new Set();
+  const chosen = members().filter((m) => {
+    const id = `${m.pid}:${m.port}`;
+    if (seen.has(id) || (version !== undefined && m.version !== version)) return false;
+    seen.add(id);
+    return true;
+  });
+  if (version !== undefined && chosen.length === 0) return send(res, 404, { error: `no member runs ${version}` });
+  const texts = await Promise.all(chosen.map(scrapeMember));
+  const scraped = chosen.flatMap((member, i) => (texts[i] === undefined ? [] : [{ member, text: texts[i] }]));
+  res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(mergeExpositions(scraped));
+}
 
 function handleAdmin(req, res) {
   const [, , what, arg] = req.url.split("?")[0].split("/");

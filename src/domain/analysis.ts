@@ -434,11 +434,15 @@ function errorRateCheck(ctx: Context, increase: number): Check {
     return { ...base, status: exceeds(observed, threshold) ? "fail" : "pass", threshold, text };
   }
   if (baselinePoints === undefined) {
+    // Without the baseline's rate, the increase alone is the limit: a canary already past it fails anyway.
+    const clearlyBad = ctx.enoughTraffic && exceeds(observed, increase);
     return {
       ...base,
-      status: "inconclusive",
-      threshold: undefined,
-      text: `error rate ${formatPercent(observed)}, but the ${missingText("error rate", ctx.baseline, "baseline")}`,
+      status: clearlyBad ? "fail" : "inconclusive",
+      threshold: clearlyBad ? increase : undefined,
+      text: clearlyBad
+        ? `error rate ${formatPercent(observed)} above ${formatPercent(increase)} even without the baseline, whose ${missingText("error rate", ctx.baseline, "baseline")}`
+        : `error rate ${formatPercent(observed)}, but the ${missingText("error rate", ctx.baseline, "baseline")}`,
     };
   }
   const threshold = baselinePoints + increase;

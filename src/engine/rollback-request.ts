@@ -48,7 +48,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
         next: beginRollback(current, why, input.userId, now),
         result: {
           ok: true,
-          message: `Rolling back \`${current.id}\` (${current.version}): traffic to stable first, then the rollback action. Follow it in its thread.`,
+          message: `Rolling back \`${current.id}\` (${current.version}) to ${current.previousVersion ?? "the previous version"}. Follow it in its thread.`,
         },
       };
     });

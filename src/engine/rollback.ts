@@ -46,8 +46,13 @@ export async function completeRollback(
   let d = await deps.store.require(deploymentId);
   if (d.state !== "rolling_back" || !d.rollback) return;
   const service = deps.catalog.require(d.service);
+  // Only a canary or blue-green rollout has a share of traffic to take back, and only until it is promoted.
+  const split = d.strategy === "canary" || d.strategy === "blue-green";
+  const promoted = !split || d.stages.some((s) => s.step.promote && s.status === "succeeded");
   for (const { name, action, weight } of WAY_BACK) {
     if (!service.target.supports(action)) continue;
+    // With no share to take back, the rollback action alone restores the previous version.
+    if (name === "traffic-to-stable" && promoted) continue;
     if (d.rollback?.actions.some((a) => a.name === name && a.ok)) continue;
     const step: Step = { name: `rollback-${name}`, action, ...(weight === undefined ? {} : { weight }) };
     const result = await runStep(service, step, { ...d, version: d.version }, signal, log, `${d.id}:rollback:${name}`);
@@ -59,16 +64,18 @@ export async function completeRollback(
         actions: [...current.rollback.actions, { name, ok: result.ok, output: result.outputTail }],
       };
       const restored =
-        name === "traffic-to-stable" && result.ok && current.incident
+        result.ok && current.incident && current.incident.trafficRestoredMs === undefined
           ? { incident: { ...current.incident, trafficRestoredMs: deps.now() - current.incident.at } }
           : {};
       const next = { ...current, ...restored, rollback, updatedAt: deps.now() };
+      // A traffic step that fails does not stop the way back: the rollback action still runs.
       return {
-        next: result.ok
-          ? next
-          : moveTo(next, "failed", deps.now(), {
-              failureReason: `rollback action ${name} failed: ${result.outputTail.split("\n").at(-1) ?? ""}`,
-            }),
+        next:
+          result.ok || name === "traffic-to-stable"
+            ? next
+            : moveTo(next, "failed", deps.now(), {
+                failureReason: `rollback action ${name} failed: ${result.outputTail.split("\n").at(-1) ?? ""}`,
+              }),
         result: undefined,
       };
     });

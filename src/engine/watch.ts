@@ -83,7 +83,8 @@ export async function runAnalysis(
         version: d.version,
         service: d.service,
         environment: d.environment,
-        ...(d.previousVersion ? { baselineVersion: d.previousVersion } : {}),
+        // After promotion the previous version serves nothing: monitoring holds the new one to absolute limits.
+        ...(d.previousVersion && d.state === "running" ? { baselineVersion: d.previousVersion } : {}),
       },
       signal,
     ),
