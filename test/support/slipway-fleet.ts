@@ -35,6 +35,8 @@ export interface FleetOptions {
   readonly redisUrl: string;
   /** How many `slipway worker` processes besides the app; 0 runs one `slipway all` instead. */
   readonly workers: number;
+  /** The first process's role. @default "all" with no workers, else "app" */
+  readonly role?: "app" | "all";
   /** More variables for every process. */
   readonly env?: Readonly<Record<string, string>>;
   /** More variables for the worker processes only (SLIPWAY_EXAMPLE_DELAY_MS, concurrency). */
@@ -103,10 +105,8 @@ export class SlipwayFleet {
     redis.on("error", () => undefined);
     let app: SlipwayProcess;
     try {
-      app = await SlipwayProcess.start(
-        options.workers === 0 ? "all" : "app",
-        options.workers === 0 ? { ...env, ...workerEnv } : env,
-      );
+      const role = options.role ?? (options.workers === 0 ? "all" : "app");
+      app = await SlipwayProcess.start(role, role === "all" ? { ...env, ...workerEnv } : env);
     } catch (error) {
       await slack.close();
       redis.disconnect();
