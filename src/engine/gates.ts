@@ -59,6 +59,11 @@ export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<
  */
 export async function runChecks(deps: GateDeps, deploymentId: string, signal: AbortSignal, log: Logger): Promise<void> {
   let d = await deps.store.require(deploymentId);
+  if (d.state === "running" && d.stages.every((s) => s.status === "pending")) {
+    // A crash came between starting the deployment and queuing its first step: queue it now (a repeat is a no-op).
+    await enqueueAdvance(deps.queues, d.id, 0);
+    return;
+  }
   if (d.state !== "requested" && d.state !== "checking") return;
   const service = deps.catalog.require(d.service);
   const environment = deps.catalog.environment(d.service, d.environment);

@@ -64,7 +64,10 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
     {
       ...queueOptions(options.connection, options.bullPrefix),
       concurrency: options.concurrency,
-      ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs } : {}),
+      // A dead worker's job is taken over after about two stalled checks: check as often as the lock lasts.
+      ...(options.lockDurationMs
+        ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }
+        : {}),
     },
   );
   worker.on("lockRenewalFailed", (jobIds: string[]) => {

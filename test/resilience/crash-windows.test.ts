@@ -122,8 +122,7 @@ describe("pipeline: a worker killed between recording `running` and queuing the 
     for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
   });
 
-  // A real bug (see the report): the retried check job does not queue the step it owed.
-  it.fails("starts the first step when the check job runs again after the crash", async () => {
+  it("starts the first step when the check job runs again after the crash", async () => {
     // No worker yet: the deployment is recorded and its check job waits in the queue.
     const id = await fleet.deploy(DEPLOYER, CHANNEL, `development v6.0.0 ${SERVICE}`);
     // What the check job wrote before its worker died: checking, an empty checklist, running.
