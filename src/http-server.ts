@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "./logger.js";
+import { readSlackBody } from "./slack/events-body.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface HttpServerOptions {
@@ -34,7 +35,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
   };
   if (options.slack) {
     const slack = options.slack;
-    routes["POST /slack/events"] = (req, res) => slack(req, res);
+    routes["POST /slack/events"] = async (req, res) => {
+      const body = await readSlackBody(req);
+      if (!body.ok) {
+        send(res, body.status, body.status === 413 ? "request too large\n" : "malformed Slack request\n");
+        return;
+      }
+      Object.assign(req, { rawBody: body.raw });
+      slack(req, res);
+    };
   }
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
