@@ -1,7 +1,8 @@
-import { App, HTTPReceiver } from "@slack/bolt";
+import { type App, HTTPReceiver, SocketModeReceiver } from "@slack/bolt";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import { boltLogger } from "./bolt-logger.js";
+import { answerMalformedOverHttp, answerMalformedOverSocket, GuardedApp } from "./guarded-app.js";
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
 import type { ListenerDeps } from "./listeners/deps.js";
@@ -31,30 +32,31 @@ export interface SlackApp {
  * The Bolt app with every listener registered. In HTTP mode Bolt's receiver
  * verifies each request's signature and age and is mounted on Slipway's own
  * HTTP server; with an app token it connects over Socket Mode instead.
+ * Either way a request reaches the listeners only once GuardedApp has
+ * checked its shape, and one that no listener takes is acknowledged at once.
  */
 export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): SlackApp {
   const logger = boltLogger(options.log);
   const clientOptions = { slackApiUrl: options.slackApiUrl };
-  let app: App;
-  let receiver: HTTPReceiver | undefined;
-  if (options.appToken) {
-    app = new App({
-      token: options.botToken,
-      appToken: options.appToken,
-      socketMode: true,
-      clientOptions,
-      logger,
-      deferInitialization: true,
-    });
-  } else {
-    receiver = new HTTPReceiver({
-      signingSecret: options.signingSecret ?? "",
-      endpoints: "/slack/events",
-      logger,
-      unhandledRequestTimeoutMillis: 2_900,
-    });
-    app = new App({ token: options.botToken, receiver, clientOptions, logger, deferInitialization: true });
-  }
+  const receiver = options.appToken
+    ? new SocketModeReceiver({
+        appToken: options.appToken,
+        logger,
+        // The Socket Mode client opens its connection through this Web API URL (Bolt's default receiver is given the same).
+        installerOptions: { clientOptions },
+        processEventErrorHandler: answerMalformedOverSocket(options.log),
+      })
+    : new HTTPReceiver({
+        signingSecret: options.signingSecret ?? "",
+        endpoints: "/slack/events",
+        logger,
+        unhandledRequestTimeoutMillis: 2_900,
+        processEventErrorHandler: answerMalformedOverHttp(options.log),
+      });
+  const app = new GuardedApp(
+    { token: options.botToken, receiver, clientOptions, logger, deferInitialization: true },
+    options.log,
+  );
   app.use(onlyOnce(options.redis, options.keyPrefix, options.log));
   registerCommands(app, deps);
   registerActions(app, deps);
@@ -64,7 +66,7 @@ export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): Sl
   });
   return {
     app,
-    httpListener: receiver?.requestListener,
+    httpListener: receiver instanceof HTTPReceiver ? receiver.requestListener : undefined,
     async start() {
       await app.init();
       if (options.appToken) await app.start();
