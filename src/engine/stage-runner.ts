@@ -28,7 +28,13 @@ export function stepParams(deployment: Deployment, step: Step): Record<string, s
 
 const WAITED: CommandResult = { ok: true, exitCode: 0, outputTail: "", durationMs: 0, timedOut: false, aborted: false };
 
-/** Runs one step: its own argv (`run`), one of the target's actions (`action`), or nothing (a hold). */
+/**
+ * Runs one step: its own argv (`run`), one of the target's actions (`action`), or nothing (a hold).
+ *
+ * @param key The idempotency key. Default: the deployment's id and the step's name.
+ * @param attempt The step's attempt number (its `StageRun.attempts`), passed on as a fencing token.
+ *   Default 1, for actions outside the plan (the way back, health checks) that keep no count.
+ */
 export function runStep(
   service: LoadedService,
   step: Step,
@@ -36,6 +42,7 @@ export function runStep(
   signal: AbortSignal,
   log: Logger,
   key: string = idempotencyKey(deployment.id, step.name),
+  attempt = 1,
 ): Promise<CommandResult> {
   const context: InvocationContext = {
     service: deployment.service,
@@ -44,6 +51,7 @@ export function runStep(
     deploymentId: deployment.id,
     stage: step.name,
     idempotencyKey: key,
+    attempt,
     params: stepParams(deployment, step),
     signal,
     log,

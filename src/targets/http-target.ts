@@ -44,7 +44,9 @@ function result(ok: boolean, output: string, started: number, extra: Partial<Com
  * the body) and, while the receiver answers `running`, polling its status URL
  * until it says `done` or `failed`, the timeout passes, or the step is aborted.
  * The idempotency key travels in a header and the body, so a receiver can
- * answer a repeat with the first call's outcome.
+ * answer a repeat with the first call's outcome; the attempt number
+ * (`SLIPWAY_ATTEMPT`, in the signed body) lets it refuse a stale attempt once
+ * a newer one of the same key has reached it.
  */
 export class HttpTarget implements Target {
   constructor(private readonly options: HttpTargetOptions) {}

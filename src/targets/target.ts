@@ -22,6 +22,14 @@ export interface InvocationContext {
   readonly stage: string;
   /** Same for every attempt of the same step: targets use it to do the work once. */
   readonly idempotencyKey: string;
+  /**
+   * Which attempt of the step this is, from 1: a fencing token for the
+   * idempotency key. Slipway starts attempt n+1 only once the worker running
+   * attempt n has lost the step, but attempt n's process may still be running
+   * (a worker frozen past its lock): a target that has seen a higher attempt
+   * for the key must not act for a lower one.
+   */
+  readonly attempt: number;
   /** What the step asks of the target beyond the version: traffic weight, instance, flag… as SLIPWAY_* variables. */
   readonly params: Readonly<Record<string, string>>;
   readonly signal: AbortSignal;
@@ -46,6 +54,7 @@ export function invocationEnv(context: InvocationContext): Record<string, string
     SLIPWAY_DEPLOYMENT_ID: context.deploymentId,
     SLIPWAY_STAGE: context.stage,
     SLIPWAY_IDEMPOTENCY_KEY: context.idempotencyKey,
+    SLIPWAY_ATTEMPT: String(context.attempt),
     ...context.params,
   };
 }
