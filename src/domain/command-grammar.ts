@@ -27,6 +27,7 @@ import {
 } from "./command-tokens.js";
 import { STRATEGIES, type Strategy } from "./deployment.js";
 import { parseDuration } from "./duration.js";
+import { FLAG_NAME } from "./feature-flag.js";
 import { closestMatch } from "./near-miss.js";
 import { quoteToken } from "./safe-text.js";
 import { parseVersion } from "./version.js";
@@ -35,7 +36,8 @@ export type { GrammarContext, InvalidCommand } from "./command-tokens.js";
 export { type DurationResult, parseDuration } from "./duration.js";
 
 export const DEPLOY_USAGE = {
-  deploy: "/deploy <environment> <version> [service] [--strategy=canary] [--hotfix] [--dry-run]",
+  deploy:
+    "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--dry-run]",
   status: "/deploy status [service] [environment]",
   help: "/deploy help",
   history: "/deploy history [service] [environment]",
@@ -57,8 +59,16 @@ export interface DeployRequest {
   /** Left out when not given; the caller picks the only service or asks. */
   readonly service?: string;
   readonly strategy?: Strategy;
+  /** `--flag` / `--percent`: the feature flag to flip and how far; either implies the feature-flag strategy. */
+  readonly flag?: FlagRequest;
   readonly hotfix: boolean;
   readonly dryRun: boolean;
+}
+
+export interface FlagRequest {
+  readonly name?: string;
+  /** 0 deploys dark and leaves the flag off, for the root message's buttons to ramp up. */
+  readonly percent?: number;
 }
 
 export interface ScopedQuery {
@@ -94,6 +104,8 @@ const STRATEGY_LIST = STRATEGIES.join(", ");
 
 const DEPLOY_FLAGS = [
   { name: "strategy", takesValue: true, needs: `one of ${STRATEGY_LIST}, e.g. --strategy=canary` },
+  { name: "flag", takesValue: true, needs: "a feature flag's name, e.g. --flag=new-checkout" },
+  { name: "percent", takesValue: true, needs: "a percentage from 0 to 100, e.g. --percent=25" },
   { name: "hotfix", takesValue: false },
   { name: "dry-run", takesValue: false },
 ] as const;
@@ -163,14 +175,18 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
   }
   if (extra.length > 0) return tooManyArguments(extra, usage);
   if (split.problem) return split.problem;
-  const strategy = readStrategy(split, usage);
-  if (isInvalid(strategy)) return strategy;
+  const asked = readStrategy(split, usage);
+  if (isInvalid(asked)) return asked;
+  const flag = readFlag(split, asked, usage);
+  if (isInvalid(flag)) return flag;
+  const strategy = flag === undefined ? asked : "feature-flag";
   return {
     kind: "deploy",
     environment,
     version: versionToken,
     ...(service === undefined ? {} : { service }),
     ...(strategy === undefined ? {} : { strategy }),
+    ...(flag === undefined ? {} : { flag }),
     hotfix: split.flags.has("hotfix"),
     dryRun: split.flags.has("dry-run"),
   };
@@ -209,6 +225,43 @@ function readStrategy(split: SplitArgs, usage: string): Strategy | undefined | I
   const guess = closestMatch(value, STRATEGIES);
   const hint = guess === undefined ? "" : ` did you mean ${guess}?`;
   return invalid(`unknown strategy ${quoteToken(raw)};${hint} allowed: ${STRATEGY_LIST}`, usage);
+}
+
+function readFlag(
+  split: SplitArgs,
+  strategy: Strategy | undefined,
+  usage: string,
+): FlagRequest | undefined | InvalidCommand {
+  const name = split.flags.get("flag");
+  const percentText = split.flags.get("percent");
+  if (typeof name !== "string" && typeof percentText !== "string") return undefined;
+  if (strategy !== undefined && strategy !== "feature-flag") {
+    return invalid(
+      `--flag and --percent go with the feature-flag strategy, not ${strategy}; use --strategy=feature-flag or leave --strategy out`,
+      usage,
+    );
+  }
+  if (typeof name === "string" && !FLAG_NAME.test(name)) {
+    return invalid(
+      `${quoteToken(name)} is not a flag name: start with a letter, then letters, digits, . _ or -, at most 64 characters, e.g. --flag=new-checkout`,
+      usage,
+    );
+  }
+  let percent: number | undefined;
+  if (typeof percentText === "string") {
+    const match = /^(\d{1,3})%?$/.exec(percentText);
+    percent = match ? Number(match[1]) : Number.NaN;
+    if (!(percent >= 0 && percent <= 100)) {
+      return invalid(
+        `${quoteToken(percentText)} is not a percentage; write a whole number from 0 to 100, e.g. --percent=25 (0 deploys dark with the flag off)`,
+        usage,
+      );
+    }
+  }
+  return {
+    ...(typeof name === "string" ? { name } : {}),
+    ...(percent === undefined ? {} : { percent }),
+  };
 }
 
 function parseScopedQuery(
@@ -315,7 +368,7 @@ export function helpText(ctx: GrammarContext): string {
     "*Slipway commands*",
     `\`${DEPLOY_USAGE.deploy}\``,
     `  Deploy a version. The service may be left out when there is only one. Example: \`/deploy ${env} v1.2.0 ${service} --strategy=canary\``,
-    `  --strategy: ${STRATEGY_LIST}. --hotfix: fast-track with intensive monitoring. --dry-run: plan and check only, change nothing.`,
+    `  --strategy: ${STRATEGY_LIST}. --flag=name --percent=25: a feature-flag release flipping that flag that far (0: deploy dark). --hotfix: fast-track with intensive monitoring. --dry-run: plan and check only, change nothing.`,
     "`/deploy`",
     "  With no text, opens a form to pick service, environment, version and strategy.",
     `\`${DEPLOY_USAGE.status}\``,

@@ -1,6 +1,7 @@
 import type { Snapshot, Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
+import type { FlagChange } from "./feature-flag.js";
 import type { Vote } from "./policy.js";
 import type { Step } from "./stage-plan.js";
 
@@ -107,6 +108,8 @@ export interface Deployment {
   monitorUntil?: number;
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
   incident?: IncidentRecord;
+  /** Feature flag: each change asked for from the root message's buttons after the flag step. */
+  flagChanges?: FlagChange[];
   /** Set by the watchdog when the deployment stopped moving: what it was doing and what to do. */
   stuck?: { at: number; what: string; suggestion: string };
   /** Revision for compare-and-set: every write increments it. */

@@ -10,7 +10,8 @@
  *   blue-green    the stages (deploy green, check it), then switch all
  *                 traffic and keep blue as the way back for a while.
  *   rolling       deploy replaced by "update instance i, verify it" per
- *                 instance, stopping at the first failure.
+ *                 instance, each watched for a while before the next,
+ *                 stopping at the first failure.
  *   feature-flag  the stages deploy dark, then the flag is flipped.
  *
  * A hotfix skips or postpones the stages marked so, and soaks in an
@@ -42,6 +43,8 @@ export interface StrategyOptions {
   /** Blue-green: how long blue stays ready as the way back after the switch. */
   readonly keepBlueMs: number;
   readonly rollingInstances: number;
+  /** Rolling: how long each updated instance is watched (and analysed, with metrics) before the next; 0 for none. */
+  readonly rollingObserveMs: number;
   readonly flag?: { readonly name: string; readonly percent: number };
   /** Hotfix: how long to soak after deploying, 0 for none. */
   readonly hotfixSoakMs: number;
@@ -68,6 +71,9 @@ export interface Step {
 
 const MINUTE = 60_000;
 
+/** The flag a feature-flag release flips when neither the manifest nor the command names one. */
+export const DEFAULT_FLAG = { name: "release", percent: 100 } as const;
+
 /** The seed guide's canary: 5% for 15 min, 25% for 1 h, 50% for 2 h, then 100%. */
 export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = [
   { weight: 5, holdMs: 15 * MINUTE },
@@ -79,6 +85,7 @@ export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
   canarySteps: DEFAULT_CANARY_STEPS,
   keepBlueMs: 30 * MINUTE,
   rollingInstances: 3,
+  rollingObserveMs: 0,
   hotfixSoakMs: 0,
 };
 
@@ -140,12 +147,18 @@ export function planSteps(
       const instances = Math.max(1, options.rollingInstances);
       const rolled = Array.from({ length: instances }, (_, i) => [
         { ...deploy, name: `${deploy.name}-${i + 1}-of-${instances}`, instance: i + 1, instances },
-        { name: `verify-${i + 1}-of-${instances}`, action: "healthCheck" as const, instance: i + 1, instances },
+        {
+          name: `verify-${i + 1}-of-${instances}`,
+          action: "healthCheck" as const,
+          instance: i + 1,
+          instances,
+          ...(options.rollingObserveMs > 0 ? { holdMs: options.rollingObserveMs } : {}),
+        },
       ]).flat();
       return [...steps.slice(0, deployAt), ...rolled, ...soak, ...after, ...afterwards];
     }
     case "feature-flag": {
-      const flag = options.flag ?? { name: "release", percent: 100 };
+      const flag = options.flag ?? DEFAULT_FLAG;
       return [
         ...before,
         ...soak,
@@ -168,4 +181,41 @@ export function currentWeight(steps: readonly { step: Step; status: string }[]):
     if (status === "succeeded" && step.weight !== undefined) weight = step.weight;
   }
   return weight;
+}
+
+/** Who serves traffic after the steps done so far: the new version, the stable one, or both (a baseline to compare with). */
+export interface Exposure {
+  readonly candidate: boolean;
+  readonly stable: boolean;
+}
+
+/**
+ * Canary and blue-green move traffic by weight: nothing reaches the new
+ * version before its first traffic step, the stable one serves until 100%.
+ * Rolling replaces instances: both serve until the last one is updated.
+ * All-at-once and feature flags replace the version outright at deploy.
+ */
+export function exposure(strategy: Strategy, steps: readonly { step: Step; status: string }[]): Exposure {
+  const done = steps.filter((s) => s.status === "succeeded").map((s) => s.step);
+  switch (strategy) {
+    case "canary":
+    case "blue-green": {
+      const weight = currentWeight(steps) ?? 0;
+      return { candidate: weight > 0, stable: weight < 100 };
+    }
+    case "rolling": {
+      const updated = done.filter((step) => step.action === "deploy" && step.instance !== undefined);
+      const last = updated.at(-1);
+      return { candidate: last !== undefined, stable: last === undefined || last.instance !== last.instances };
+    }
+    case "all-at-once":
+    case "feature-flag": {
+      const deployed = done.some((step) => step.action === "deploy");
+      return { candidate: deployed, stable: !deployed };
+    }
+    default: {
+      const unreachable: never = strategy;
+      return unreachable;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
@@ -138,13 +139,15 @@ export async function applyControl(
   });
   if (!saved) return result;
   await deps.notifications.changed(saved);
-  const due = nextStageIndex(saved);
-  const watched = deps.catalog.service(saved.service)?.metrics !== undefined;
+  // The step due, or one past the last while a final hold (keep blue, a soak) runs.
+  const due = nextStageIndex(saved) === -1 ? saved.stages.length : nextStageIndex(saved);
+  const watched =
+    deps.catalog.service(saved.service)?.metrics !== undefined && exposure(saved.strategy, saved.stages).candidate;
   if (control === "resume" && saved.state === "monitoring") {
     await enqueueAnalysis(deps, saved.id, -1, 0);
-  } else if (control === "resume" && due !== -1 && watched && saved.holdUntil !== undefined) {
+  } else if (control === "resume" && watched && saved.holdUntil !== undefined) {
     await enqueueAnalysis(deps, saved.id, due, 0);
-  } else if ((control === "resume" || control === "promote") && due !== -1) {
+  } else if (control === "resume" || control === "promote") {
     await enqueueAdvance(deps.queues, saved.id, due, {
       tag: tag(control, saved),
       delay: control === "resume" ? remainingHold(saved, now) : 0,

@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import { runAbort } from "./controls.js";
+import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
@@ -57,6 +58,12 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
           await runAnalysis(deps, data.deploymentId, data.stageIndex, stop, jobLog);
           return;
         }
+        case "flag": {
+          const data = parseJobData(JOBS.pipeline.flag, job.data, "pipeline/flag");
+          const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+          await runFlagChange(deps, data.deploymentId, data.seq, stop, jobLog);
+          return;
+        }
         default:
           throw new UnrecoverableError(`queue pipeline has no job named '${job.name}'`);
       }
@@ -81,6 +88,15 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
     const exhausted = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     log.error({ jobId: job.id, err: error, attemptsMade: job.attemptsMade }, "pipeline job failed");
     if (!exhausted) return;
+    if (job.name === "flag") {
+      // A flag change that gave up leaves the flag where it was; the deployment itself is fine.
+      const change = JOBS.pipeline.flag.safeParse(job.data);
+      if (!change.success) return;
+      abandonFlagChange(deps, change.data.deploymentId, change.data.seq, error.message).catch((e: unknown) =>
+        log.error({ err: e, deploymentId: change.data.deploymentId }, "could not record the failed flag change"),
+      );
+      return;
+    }
     const parsed = JOBS.pipeline.check.safeParse(job.data);
     if (!parsed.success) return;
     failAfterRetries(deps, parsed.data.deploymentId, error).catch((e: unknown) =>

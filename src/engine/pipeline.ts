@@ -1,6 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { exposure } from "../domain/stage-plan.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Catalog } from "../manifests/catalog.js";
@@ -8,8 +9,8 @@ import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
-import { runStep } from "./stage-runner.js";
-import { enqueueAnalysis, monitoringMs } from "./watch.js";
+import { idempotencyKey, runStep } from "./stage-runner.js";
+import { analysisIntervalMs, enqueueAnalysis, monitoringMs } from "./watch.js";
 
 /*
  * The pipeline moves one deployment forward one stage per job. The truth
@@ -163,7 +164,8 @@ export async function advance(
 
   const stageLog = log.child({ stage: stageRun.name, attempt });
   stageLog.info("stage started");
-  const result = await runStep(service, stageRun.step, deployment, signal, stageLog);
+  const key = idempotencyKey(deploymentId, stageRun.name);
+  const result = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
   if (signal.aborted) {
     throw new FencedOffError(
       `stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`,
@@ -193,13 +195,15 @@ export async function advance(
   await notifications.changed(deployment);
 
   if (!result.ok) return;
+  // A hold with the new version serving traffic is analysed through; any other hold is simply waited out.
+  const intervalMs =
+    holdMs > 0 && exposure(deployment.strategy, deployment.stages).candidate
+      ? analysisIntervalMs(service, deployment)
+      : undefined;
   if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
   else if (nextStageIndex(deployment) === -1 && holdMs === 0) await finish(deps, deployment, "succeeded");
-  else if (nextStageIndex(deployment) === -1)
-    await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
-  else if (holdMs > 0 && service.metrics) {
-    await enqueueAnalysis(deps, deploymentId, due + 1, Math.min(service.metrics.config.intervalMs, holdMs));
-  } else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
+  else if (intervalMs !== undefined) await enqueueAnalysis(deps, deploymentId, due + 1, Math.min(intervalMs, holdMs));
+  else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
 }
 
 /**
@@ -244,7 +248,8 @@ async function finish(
       : moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
   );
   await deps.notifications.changed(done);
-  if (watchFor > 0 && service?.metrics) await enqueueAnalysis(deps, done.id, -1, service.metrics.config.intervalMs);
+  const intervalMs = watchFor > 0 && service ? analysisIntervalMs(service, done) : undefined;
+  if (intervalMs !== undefined) await enqueueAnalysis(deps, done.id, -1, intervalMs);
 }
 
 function failureWords(result: {

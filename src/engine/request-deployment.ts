@@ -1,9 +1,11 @@
+import type { FlagRequest } from "../domain/command-grammar.js";
 import type { Deployment, DeploymentSource, Strategy } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import { slackTime } from "../domain/policy.js";
-import { planSteps } from "../domain/stage-plan.js";
+import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
+import { STRATEGY_NEEDS } from "../manifests/schema.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
@@ -17,6 +19,8 @@ export interface DeploymentRequest {
   readonly environment: string;
   readonly version: string;
   readonly strategy?: Strategy;
+  /** A feature-flag release's flag and first percentage, over the manifest's `featureFlag`. */
+  readonly flag?: FlagRequest;
   readonly hotfix: boolean;
   readonly requestedBy: string;
   readonly source: DeploymentSource;
@@ -48,7 +52,7 @@ export interface RequestDeps {
 /** What a deployment would do, without doing it: for `--dry-run` and for checks before queuing. */
 export function planDeployment(
   catalog: Catalog,
-  request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "rollbackOf"> & {
+  request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "flag" | "rollbackOf"> & {
     readonly hotfix?: boolean;
   },
 ) {
@@ -68,14 +72,28 @@ export function planDeployment(
     };
   }
   const strategy = request.rollbackOf ? "all-at-once" : (request.strategy ?? environment.strategy);
+  const needs = STRATEGY_NEEDS[strategy];
+  if (needs !== undefined && !service.target.supports(needs)) {
+    return {
+      ok: false as const,
+      message: `the ${strategy} strategy needs the target's ${needs} action, which ${request.service} does not declare; choose another strategy, or add target.actions.${needs} to its manifest`,
+    };
+  }
   const stages = request.rollbackOf ? environment.stages.filter((s) => s.action === "deploy") : environment.stages;
+  const options = strategyOptions(request.environment, environment, service.metrics?.config.intervalMs);
+  const flag = request.flag
+    ? {
+        name: request.flag.name ?? options.flag?.name ?? DEFAULT_FLAG.name,
+        percent: request.flag.percent ?? options.flag?.percent ?? DEFAULT_FLAG.percent,
+      }
+    : options.flag;
   return {
     ok: true as const,
     environment,
     channel: service.manifest.channels.deploy,
     incidentChannel: service.manifest.channels.incidents,
     strategy,
-    steps: planSteps(stages, strategy, strategyOptions(request.environment, environment), request.hotfix ?? false),
+    steps: planSteps(stages, strategy, { ...options, ...(flag ? { flag } : {}) }, request.hotfix ?? false),
   };
 }
 

@@ -21,8 +21,9 @@ export interface RollbackInput {
  * `/rollback` and the Roll back button. With a deployment under way, it is
  * rolled back where it stands (traffic to stable, rollback action, validation).
  * Otherwise the environment is deployed back to an earlier good version: the
- * last one that succeeded before the current one, never one a rollback has
- * already left. Refused, with the reason, when there is nowhere to go back to.
+ * last one that succeeded before the current one (or the last one that
+ * succeeded at all, when the latest deployment failed part-way), never one a
+ * rollback has already left. Refused, with the reason, when there is nowhere to go back to.
  */
 export async function requestRollback(deps: GateDeps & RequestDeps, input: RollbackInput): Promise<GateAnswer> {
   const why = `rolled back by <@${input.userId}>${input.reason ? `: ${input.reason}` : ""}`;
@@ -70,8 +71,13 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     return result;
   }
 
-  const good = await deps.store.goodVersions(input.service, input.environment);
-  const current = good[0];
+  const [good, last] = await Promise.all([
+    deps.store.goodVersions(input.service, input.environment),
+    deps.store.lastEnded(input.service, input.environment),
+  ]);
+  // A deployment that failed part-way may have left its version running: leave that one for the last good one.
+  const stranded = last?.state === "failed" && touchedTraffic(last) && !good.includes(last.version);
+  const current = stranded ? last.version : good[0];
   const refuse = async (message: string): Promise<GateAnswer> => {
     await deps.audit.record({
       at: deps.now(),
@@ -85,7 +91,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     });
     return { ok: false, message };
   };
-  if (current === undefined) {
+  if (current === undefined || good.length === 0) {
     return refuse(
       `${input.service} has no successful deployment in ${input.environment} yet, so there is nothing to roll back to.`,
     );

@@ -1,6 +1,6 @@
 import { analyse, type HealthObservation, keepHistory } from "../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
-import { currentWeight } from "../domain/stage-plan.js";
+import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
@@ -9,8 +9,9 @@ import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 
 /*
- * Watching a rollout. While a traffic step holds, and through the
- * post-deployment monitoring window, an `analyse` job measures the new
+ * Watching a rollout. While a step holds with the new version serving
+ * traffic (a canary step, a blue-green switch with blue kept, an updated
+ * rolling instance) and through the post-deployment monitoring window, an `analyse` job measures the new
  * version against the stable one every interval. A tripped trigger rolls
  * back at once and raises an incident; missing data or too little traffic
  * pauses the rollout and says what was missing (never promoted on no data);
@@ -30,6 +31,33 @@ export async function enqueueAnalysis(deps: PipelineDeps, deploymentId: string, 
     { deploymentId, stageIndex },
     { jobId: analyseJobId(deploymentId, stageIndex, deps.now() + delay), delay },
   );
+}
+
+/** A hotfix is watched intensively: analysed this many times as often unless its environment says how often. */
+const HOTFIX_INTENSITY = 3;
+
+/** How often a deployment is analysed; undefined when its service has no metrics. */
+export function analysisIntervalMs(
+  service: LoadedService,
+  d: Pick<Deployment, "environment" | "hotfix">,
+): number | undefined {
+  const interval = service.metrics?.config.intervalMs;
+  if (interval === undefined || !d.hotfix) return interval;
+  return (
+    service.manifest.environments[d.environment]?.hotfix?.interval ??
+    Math.max(1_000, Math.round(interval / HOTFIX_INTENSITY))
+  );
+}
+
+/**
+ * The step an analysis is for: the next one due, or one past the last while
+ * a final hold (keep blue, a soak) runs; -1 while monitoring after 100%.
+ */
+function watchedIndex(d: Deployment): number | undefined {
+  if (d.state === "monitoring") return -1;
+  if (d.state !== "running") return undefined;
+  const next = nextStageIndex(d);
+  return next === -1 ? d.stages.length : next;
 }
 
 /** How long the monitoring window after 100% lasts for this environment; 0 without metrics. */
@@ -68,23 +96,23 @@ export async function runAnalysis(
   log: Logger,
 ): Promise<void> {
   const d = await deps.store.require(deploymentId);
-  const watching =
-    d.state === "monitoring" ? stageIndex === -1 : d.state === "running" && nextStageIndex(d) === stageIndex;
-  if (!watching || d.paused || d.abort) return;
+  if (watchedIndex(d) !== stageIndex || d.paused || d.abort) return;
   const service = deps.catalog.require(d.service);
   const metrics = service.metrics;
-  if (!metrics) {
+  const intervalMs = analysisIntervalMs(service, d);
+  if (!metrics || intervalMs === undefined) {
     await enqueueAdvance(deps.queues, d.id, stageIndex, { delay: Math.max(0, (d.holdUntil ?? 0) - deps.now()) });
     return;
   }
+  // While the stable version still serves part of the traffic it is the baseline; afterwards, absolute limits.
+  const baseline = d.state === "running" && d.previousVersion && exposure(d.strategy, d.stages).stable;
   const [measured, health] = await Promise.all([
     metrics.source.snapshot(
       {
         version: d.version,
         service: d.service,
         environment: d.environment,
-        // After promotion the previous version serves nothing: monitoring holds the new one to absolute limits.
-        ...(d.previousVersion && d.state === "running" ? { baselineVersion: d.previousVersion } : {}),
+        ...(baseline ? { baselineVersion: d.previousVersion } : {}),
       },
       signal,
     ),
@@ -103,11 +131,7 @@ export async function runAnalysis(
   log.info({ stageIndex, outcome: verdict.outcome, summary: verdict.summary }, "analysis");
 
   const { saved } = await update(deps, deploymentId, (current) => {
-    const still =
-      current.state === "monitoring"
-        ? stageIndex === -1
-        : current.state === "running" && nextStageIndex(current) === stageIndex;
-    if (!still || current.paused || current.abort) return { refused: undefined };
+    if (watchedIndex(current) !== stageIndex || current.paused || current.abort) return { refused: undefined };
     const previous = current.analyses?.find((a) => a.stageIndex === stageIndex);
     const weight = currentWeight(current.stages);
     const record: AnalysisRecord = {
@@ -163,5 +187,5 @@ export async function runAnalysis(
     await enqueueAdvance(deps.queues, saved.id, stageIndex, { tag: `analysed${saved.rev}` });
     return;
   }
-  await enqueueAnalysis(deps, saved.id, stageIndex, Math.min(metrics.config.intervalMs, Math.max(0, until - now)));
+  await enqueueAnalysis(deps, saved.id, stageIndex, Math.min(intervalMs, Math.max(0, until - now)));
 }

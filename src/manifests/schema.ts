@@ -17,8 +17,9 @@
  */
 import { z } from "zod";
 import { COMPARISONS, SECTIONS, TASK_FAIL_MODES } from "../domain/checklist.js";
-import { STRATEGIES } from "../domain/deployment.js";
+import { STRATEGIES, type Strategy } from "../domain/deployment.js";
 import { parseDuration } from "../domain/duration.js";
+import { FLAG_NAME } from "../domain/feature-flag.js";
 import { ACTIONS, type Action, ANYONE, type RoleList } from "../domain/policy.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { metricsConfigSchema } from "../metrics/config.js";
@@ -479,16 +480,20 @@ export const blueGreenSchema = z.strictObject({
 
 export const rollingSchema = z.strictObject({
   instances: z.number().int().min(1).max(100),
+  /** How long each updated instance is watched (and analysed) before the next. Default two analysis intervals with metrics, none without. */
+  observe: durationMs.optional(),
 });
 
 export const featureFlagSchema = z.strictObject({
-  flag: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/, { error: "a flag name: letters, digits, . _ -" }),
+  flag: z.string().regex(FLAG_NAME, { error: "a flag name: letters, digits, . _ -" }),
   percent: percent.default(100),
 });
 
 export const hotfixSchema = z.strictObject({
   /** How long a hotfix soaks after deploying here before going on. Default 5m in staging, none elsewhere. */
-  soak: durationMs,
+  soak: durationMs.optional(),
+  /** Intensive monitoring: how often a hotfix is analysed. Default a third of metrics.interval. */
+  interval: durationMs.refine((ms) => ms >= 1_000, { error: "at least 1s" }).optional(),
 });
 
 export const monitoringSchema = z.strictObject({
@@ -571,12 +576,13 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
 }
 
 /** The target action each strategy cannot do without. */
-const STRATEGY_NEEDS = {
+export const STRATEGY_NEEDS: Readonly<Record<Strategy, ActionName | undefined>> = {
+  "all-at-once": undefined,
   canary: "setTraffic",
   "blue-green": "setTraffic",
   rolling: "healthCheck",
   "feature-flag": "setFlag",
-} as const;
+};
 
 const MAX_LISTED_NAMES = 12;
 

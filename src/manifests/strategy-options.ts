@@ -4,14 +4,23 @@ import type { EnvironmentConfig } from "./schema.js";
 /** A hotfix soaks this long in an environment named staging unless its manifest says otherwise (the seed's 5-minute test). */
 const STAGING_HOTFIX_SOAK_MS = 5 * 60_000;
 
-/** The strategy settings of an environment, with the seed's defaults where the manifest is silent. */
-export function strategyOptions(name: string, environment: EnvironmentConfig): StrategyOptions {
+/**
+ * The strategy settings of an environment, with the seed's defaults where the
+ * manifest is silent. `analysisIntervalMs` is the service's metrics interval,
+ * when it has metrics: a rolling update watches each instance for two.
+ */
+export function strategyOptions(
+  name: string,
+  environment: Pick<EnvironmentConfig, "canary" | "blueGreen" | "rolling" | "featureFlag" | "hotfix">,
+  analysisIntervalMs?: number,
+): StrategyOptions {
   return {
     canarySteps:
       environment.canary?.steps.map((step) => ({ weight: step.weight, holdMs: step.hold })) ??
       DEFAULT_STRATEGY_OPTIONS.canarySteps,
     keepBlueMs: environment.blueGreen?.keepBlueFor ?? DEFAULT_STRATEGY_OPTIONS.keepBlueMs,
     rollingInstances: environment.rolling?.instances ?? DEFAULT_STRATEGY_OPTIONS.rollingInstances,
+    rollingObserveMs: environment.rolling?.observe ?? (analysisIntervalMs === undefined ? 0 : 2 * analysisIntervalMs),
     ...(environment.featureFlag
       ? { flag: { name: environment.featureFlag.flag, percent: environment.featureFlag.percent } }
       : {}),

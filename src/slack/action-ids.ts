@@ -12,6 +12,13 @@ export const ACTION_IDS = {
   openThread: "slipway_open_thread",
 } as const;
 
+/** Each percentage of the root message's flag buttons has its own id (Slack wants them unique in a block). */
+export const FLAG_ACTION = /^slipway_set_flag_(\d{1,3})$/;
+
+export function flagActionId(percent: number): string {
+  return `slipway_set_flag_${percent}`;
+}
+
 export const VIEW_IDS = {
   rejectReason: "slipway_reject_reason",
 } as const;

@@ -11,8 +11,8 @@ import { type Keys, keys } from "./keys.js";
  * worker that lost its lock — is refused instead of overwriting newer state.
  * The same script keeps the "one active deployment per service and
  * environment" key in step: created with the deployment, released when it
- * reaches a final state; and records the version of each success, the one a
- * rollback returns to.
+ * reaches a final state (then remembered as the last one ended); and records
+ * the version of each success, the one a rollback returns to.
  */
 
 const CREATE = `
@@ -31,6 +31,7 @@ if current ~= ARGV[1] then return tonumber(current) end
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
 if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
+  redis.call('SET', KEYS[6], ARGV[5])
 end
 if ARGV[6] ~= '' then
   redis.call('SET', KEYS[3], ARGV[6])
@@ -109,12 +110,13 @@ export class DeploymentStore {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
-      5,
+      6,
       this.k.deployment(next.id),
       this.k.active(next.service, next.environment),
       this.k.lastSucceeded(next.service, next.environment),
       this.k.successes(next.service, next.environment),
       this.k.withdrawn(next.service, next.environment),
+      this.k.lastEnded(next.service, next.environment),
       String(next.rev),
       String(written.rev),
       JSON.stringify(written),
@@ -131,6 +133,12 @@ export class DeploymentStore {
   /** The id of the deployment currently active for a service and environment, if any. */
   async activeFor(service: string, environment: string): Promise<string | undefined> {
     return (await this.redis.get(this.k.active(service, environment))) ?? undefined;
+  }
+
+  /** The last deployment of this service and environment to reach a final state, if any. */
+  async lastEnded(service: string, environment: string): Promise<Deployment | undefined> {
+    const id = await this.redis.get(this.k.lastEnded(service, environment));
+    return id === null ? undefined : this.get(id);
   }
 
   /** The version of the last deployment that succeeded in this service and environment. */

@@ -404,3 +404,105 @@ describe("canary analysis with the scrape source, through the router", () => {
     expect(rig.scene.slack.textOf(alert)).toContain(check.text);
   }, 90_000);
 });
+
+/* Blue-green and rolling --------------------------------------------------- */
+
+describe("analysis after a blue-green switch and each rolling step, with the scrape source", () => {
+  let rig: AnalysisRig;
+
+  beforeAll(async () => {
+    rig = await AnalysisRig.start({ label: "e2e-analysis-strategies", source: "scrape" });
+  }, 60_000);
+
+  afterEach(async () => {
+    await rig?.settle();
+  }, 60_000);
+
+  afterAll(async () => {
+    const code = await rig?.close();
+    expect(code, rig?.scene.slipway.describe()).toBe(0);
+  }, 60_000);
+
+  it("rolls a good version instance by instance, each one analysed against the instances not yet updated", async () => {
+    await rig.ensureGood(GOOD);
+    const id = await rig.deploy(NEWER, "--strategy=rolling");
+    const d = await rig.scene.ended(id, "succeeded", 60_000);
+    const verified = d.stages.flatMap((s, i) => (s.name.startsWith("verify-") ? [i + 1] : []));
+    expect(verified).toHaveLength(3);
+    // Every rolling step was analysed; while old instances still served, against them.
+    const rounds = (d.analyses ?? []).filter((a) => verified.includes(a.stageIndex));
+    expect(rounds.map((a) => `${a.stageIndex} ${a.verdict.outcome} ${a.verdict.baseline?.version ?? "-"}`)).toEqual([
+      `${verified[0]} pass ${GOOD}`,
+      `${verified[1]} pass ${GOOD}`,
+      `${verified[2]} pass -`,
+    ]);
+    await rig.analysisReply(id, [/After verify-1-of-3/, /✅ \*pass\*/, /vs baseline/]);
+    expect(await versionsServing(rig.stack.url, 12)).toEqual({ [NEWER]: 12 });
+  }, 120_000);
+
+  it("stops a rolling update at the first instance whose errors trip the analysis, and rolls it back", async () => {
+    await rig.ensureGood(GOOD);
+    const id = await rig.deploy(BAD, "--strategy=rolling");
+    const d = await rig.scene.ended(id, "rolled_back", 60_000);
+    expect(stageStatuses(d).slice(0, 3)).toEqual([
+      "deploy-1-of-3 succeeded",
+      "verify-1-of-3 succeeded",
+      "deploy-2-of-3 pending",
+    ]);
+    // Judged against the two instances still on the good version.
+    const check = failedCheck(d, "errorRate");
+    expect(numbers(check).baseline).toBeLessThan(5);
+    expect(check.text).toContain(`vs baseline`);
+    expect(d.rollback?.actions.map((a) => `${a.name} ${a.ok}`)).toEqual(["rollback true"]);
+    const state = await rig.stack.state();
+    expect(state.pools.stable.map((m) => m.version)).toEqual([GOOD, GOOD, GOOD]);
+    expect(await versionsServing(rig.stack.url, 12)).toEqual({ [GOOD]: 12 });
+    await rig.incidentAlert(id, new RegExp(`back on ${GOOD.replaceAll(".", "\\.")}`));
+  }, 120_000);
+
+  it("rolls back a blue-green release whose errors show after the switch, while blue is still kept", async () => {
+    await rig.ensureGood(GOOD);
+    const id = await rig.deploy(BAD, "--strategy=blue-green");
+    await rig.watch.waitFor(`${BAD} switched in`, (s) => s.stable.includes(BAD));
+    const d = await rig.scene.ended(id, "rolled_back", 60_000);
+    expect(stageStatuses(d).slice(-2)).toEqual(["switch-traffic succeeded", "keep-blue succeeded"]);
+    // After the switch blue serves nothing, so green is held to the absolute limits.
+    const failing = (d.analyses ?? []).find((a) => a.verdict.outcome === "fail");
+    expect(failing?.stageIndex).toBe(d.stages.length);
+    expect(failing?.verdict.baseline).toBeUndefined();
+    expect(numbers({ ...failedCheck(d, "errorRate"), baseline: 0 }).observed).toBeGreaterThan(5);
+    await rig.watch.waitFor(`${GOOD} back`, (s) => s.stable.every((v) => v === GOOD));
+    expect(await versionsServing(rig.stack.url, 12)).toEqual({ [GOOD]: 12 });
+    const alert = await rig.incidentAlert(id, new RegExp(`back on ${GOOD.replaceAll(".", "\\.")}`));
+    // Rolled back already: the alert does not offer it again.
+    expect(buttonsOf(alert).map((b) => b.action_id)).not.toContain(ACTION_IDS.rollBack);
+  }, 120_000);
+
+  it("offers Roll back in the alert of a failed deployment, and it brings back the last good version", async () => {
+    await rig.ensureGood(GOOD);
+    const failedVersion = "v1.3.3-unhealthy";
+    const id = await rig.deploy(failedVersion);
+    await rig.scene.ended(id, "failed", 60_000);
+    const alert = await rig.incidentAlert(id, /\*Why:\* stage health-check/);
+    expect(buttonsOf(alert).find((b) => b.action_id === ACTION_IDS.rollBack)?.value).toBe(id);
+
+    const answer = await rig.clickAlert(alert, ONCALL, ACTION_IDS.rollBack);
+    const escaped = (v: string) => v.replaceAll(".", "\\.");
+    expect(answer).toMatch(
+      new RegExp(
+        `^Rolling ${SERVICE} ${ENVIRONMENT} back from ${escaped(failedVersion)} to ${escaped(GOOD)} as \`d-[a-z0-9]+\`\\.`,
+      ),
+    );
+    const back = await rig.scene.ended(deploymentIdIn(answer), "succeeded", 60_000);
+    expect({ version: back.version, rollbackOf: back.rollbackOf }).toEqual({
+      version: GOOD,
+      rollbackOf: failedVersion,
+    });
+    expect(await versionsServing(rig.stack.url, 12)).toEqual({ [GOOD]: 12 });
+
+    // The old alert cannot undo what came after it.
+    expect(await rig.clickAlert(alert, ONCALL, ACTION_IDS.rollBack)).toBe(
+      `\`${id}\` is no longer the latest deployment of ${SERVICE} ${ENVIRONMENT} (\`${back.id}\` is); use \`/rollback ${ENVIRONMENT} ${SERVICE}\` instead.`,
+    );
+  }, 120_000);
+});

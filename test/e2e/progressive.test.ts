@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Deployment, StageRun } from "../../src/domain/deployment.js";
-import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import { ACTION_IDS, flagActionId } from "../../src/slack/action-ids.js";
 import { RouterWatch } from "../support/router-watch.js";
-import { type Load, type SampleStack, startLoad, startSampleStack, versionsServing } from "../support/sample-stack.js";
+import {
+  flaggedCount,
+  type Load,
+  type SampleStack,
+  startLoad,
+  startSampleStack,
+  versionsServing,
+} from "../support/sample-stack.js";
 import { SignedWebhook } from "../support/signed-webhook.js";
 import { ROOT } from "../support/slipway-process.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
@@ -78,6 +85,12 @@ environments:
     rolling: { instances: 3 }
     stages:
       - { name: deploy, action: deploy }
+  flagged:
+    strategy: feature-flag
+    featureFlag: { flag: new-checkout, percent: 100 }
+    stages:
+      - { name: deploy, action: deploy }
+      - { name: health-check, action: healthCheck }
 `;
 
 /* Helpers ------------------------------------------------------------------ */
@@ -401,6 +414,75 @@ describe("progressive delivery end to end on the sample stack", () => {
     expect(await versionsServing(stack.url, 6)).toEqual({ [NEW]: 6 });
     const final = scene.slack.textOf(await scene.chat.rootOf(id, /\*Succeeded\*/));
     expect(final).toContain("⏭️ canary-75%");
+  });
+});
+
+/* Feature flags ------------------------------------------------------------ */
+
+describe("a feature-flag release", () => {
+  it("deploys dark with --percent=0, then the root's buttons ramp the flag up and turn it off", async () => {
+    const { stack, scene } = await storefront("e2e-flag");
+    const FLAG = "new-checkout";
+    const id = await scene.deploy(DEPLOYER, CHANNEL, `flagged ${NEW} --flag=${FLAG} --percent=0`);
+    const d = await scene.ended(id, "succeeded");
+    expect(d.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
+      "deploy succeeded",
+      "health-check succeeded",
+      `flag-${FLAG}-0% succeeded`,
+    ]);
+    // Dark: the new version serves everything, the flag reaches nobody.
+    expect(await versionsServing(stack.url, 6)).toEqual({ [NEW]: 6 });
+    expect((await stack.state()).flags).toEqual({ [FLAG]: { enabled: true, percent: 0 } });
+    expect(await flaggedCount(stack.url, 20, FLAG)).toBe(0);
+    const dark = scene.slack.textOf(await scene.chat.rootOf(id, /\*Feature flag:\* `new-checkout` off \(0%\)/));
+    expect(dark).toContain("[Flag 25%]");
+    expect(dark).not.toContain("[Flag off]");
+
+    // 25% from the button: the target sets it, a quarter of requests carry it, the thread says who.
+    expect(await scene.clickControl(id, DEPLOYER, flagActionId(25))).toBe(
+      `Setting ${FLAG} to 25% for \`${id}\`; the thread says when it is done.`,
+    );
+    await scene.chat.replyOf(id, [/🚩 \*new-checkout\* → 25% set in/, new RegExp(`asked by <@${DEPLOYER}>`)]);
+    expect((await stack.state()).flags[FLAG]).toEqual({ enabled: true, percent: 25 });
+    expect(await flaggedCount(stack.url, 20, FLAG)).toBe(5);
+    await scene.chat.rootOf(id, /\*Feature flag:\* `new-checkout` 25% of requests/);
+    expect(await scene.clickControl(id, DEPLOYER, flagActionId(25))).toBe(`${FLAG} is already at 25%.`);
+
+    // 100%, then off: the quickest way back for a feature that misbehaves.
+    expect(await scene.clickControl(id, DEPLOYER, flagActionId(100))).toMatch(/^Setting new-checkout to 100%/);
+    await scene.chat.replyOf(id, [/→ 100% set in/]);
+    expect(await flaggedCount(stack.url, 10, FLAG)).toBe(10);
+    expect(await scene.clickControl(id, ONCALL, flagActionId(0))).toMatch(/^Setting new-checkout to 0%/);
+    await scene.chat.replyOf(id, [/→ 0% set in/, new RegExp(`asked by <@${ONCALL}>`)]);
+    expect(await flaggedCount(stack.url, 10, FLAG)).toBe(0);
+
+    // Each change ran the target once, under its own idempotency key, and is in the audit log.
+    const changes = (await scene.deployment(id)).flagChanges ?? [];
+    expect(changes.map((c) => `${c.seq} ${c.percent} ${c.status} ${c.by}`)).toEqual([
+      `1 25 done ${DEPLOYER}`,
+      `2 100 done ${DEPLOYER}`,
+      `3 0 done ${ONCALL}`,
+    ]);
+    const audit = await scene.chat.command(DEPLOYER, CHANNEL, "/deploy", "audit storefront flagged");
+    expect(audit).toContain("new-checkout → 0%");
+
+    // Once a newer deployment is live, this one's buttons no longer move the flag.
+    const next = await scene.deploy(DEPLOYER, CHANNEL, "flagged v1.3.0 --percent=10");
+    await scene.ended(next, "succeeded");
+    expect(await scene.clickControl(id, DEPLOYER, flagActionId(50))).toBe(
+      `\`${id}\` is no longer the live deployment of storefront flagged; change the flag from the live one.`,
+    );
+  });
+
+  it("refuses flag options that do not fit, saying how to write them", async () => {
+    const { scene } = await storefront("e2e-flag-refusals");
+    expect(
+      await scene.chat.command(DEPLOYER, CHANNEL, "/deploy", `canary ${NEW} --strategy=canary --flag=x`),
+    ).toContain("--flag and --percent go with the feature-flag strategy, not canary");
+    expect(await scene.chat.command(DEPLOYER, CHANNEL, "/deploy", `flagged ${NEW} --percent=150`)).toContain(
+      "'150' is not a percentage; write a whole number from 0 to 100",
+    );
+    expect(await scene.slack.messages(CHANNEL)).toEqual([]);
   });
 });
 

@@ -98,6 +98,8 @@ ${metricsSection(options, prometheusUrl, routerAdmin)}environments:
       steps:
         - { weight: 25, hold: ${hold}s }
         - { weight: 50, hold: ${hold}s }
+    blueGreen: { keepBlueFor: ${hold}s }
+    rolling: { instances: 3 }
     monitoring: { immediate: ${options.monitorSeconds ?? 4}s }
     stages:
       - { name: deploy, action: deploy }

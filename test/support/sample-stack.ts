@@ -188,21 +188,21 @@ export async function startLoad(url: string, rps: number): Promise<Load> {
   };
 }
 
-/** One GET through the router: status and the `version` the service answered with. */
-export function getVersion(url: string): Promise<{ status: number; version: string | undefined }> {
+/** One GET through the router: status, and the `version` and feature `flags` the service answered with. */
+export function getVersion(url: string): Promise<{ status: number; version: string | undefined; flags: string[] }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {
-          let version: string | undefined;
+          let body: { version?: string; flags?: string[] } = {};
           try {
-            version = (JSON.parse(Buffer.concat(chunks).toString()) as { version?: string }).version;
+            body = JSON.parse(Buffer.concat(chunks).toString()) as typeof body;
           } catch {
-            version = undefined;
+            body = {};
           }
-          resolve({ status: res.statusCode ?? 0, version });
+          resolve({ status: res.statusCode ?? 0, version: body.version, flags: body.flags ?? [] });
         });
       })
       .on("error", reject);
@@ -218,4 +218,13 @@ export async function versionsServing(url: string, count: number): Promise<Recor
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/** How many of `count` sequential requests the router sent with feature flag `flag` on. */
+export async function flaggedCount(url: string, count: number, flag: string): Promise<number> {
+  let flagged = 0;
+  for (let i = 0; i < count; i++) {
+    if ((await getVersion(url)).flags.includes(flag)) flagged += 1;
+  }
+  return flagged;
 }

@@ -18,6 +18,7 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { flagControls, flagLine } from "./feature-flag.js";
 import { dashboardLines } from "./watch.js";
 
 const STATE_EMOJI: Record<DeploymentState, string> = {
@@ -70,6 +71,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weight !== undefined ? `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}` : undefined,
+    flagLine(d),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
     d.state === "monitoring" && d.monitorUntil !== undefined
@@ -88,6 +90,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     section(lines.join("\n")),
     section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
     ...controls(d),
+    ...flagControls(d),
     divider(),
     context(
       `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${

@@ -2,6 +2,7 @@ import type { Deployment } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderRootMessage, renderStageReply, renderSummary } from "./deployment-message.js";
+import { renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
 import { renderAnalysis, renderIncident } from "./watch.js";
 
@@ -44,6 +45,9 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   }
   if (isFinal(d.state)) {
     messages.push({ name: "summary", live: false, inThread: true, render: () => renderSummary(d, now) });
+  }
+  for (const change of d.flagChanges ?? []) {
+    messages.push({ name: `flag${change.seq}`, live: true, inThread: true, render: () => renderFlagChange(d, change) });
   }
   const alerting =
     d.incident !== undefined || d.stuck !== undefined || d.state === "failed" || d.state === "rolled_back";

@@ -1,5 +1,6 @@
 import { type Check, dashboardSummary, type Verdict } from "../../domain/analysis.js";
 import type { AnalysisRecord, Deployment } from "../../domain/deployment.js";
+import { isFinal } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
@@ -76,10 +77,17 @@ export function permalink(channel: string, ts: string): string {
   return `https://slack.com/archives/${channel}/p${ts.replace(".", "")}`;
 }
 
+/** Whether the alert offers Roll back: a failed or stuck deployment nobody is already taking back. */
+function rollbackLeftToDo(d: Deployment): boolean {
+  if (d.state === "failed") return true;
+  return !isFinal(d.state) && d.state !== "rolling_back" && d.abort === undefined;
+}
+
 /**
  * The alert in the incident channel: what tripped (observed vs baseline vs
  * threshold), what Slipway already did and how long it took, and buttons to
- * acknowledge it and open the deployment's thread.
+ * acknowledge it, open the deployment's thread and, when that is not done
+ * yet, roll back.
  */
 export function renderIncident(d: Deployment, rootTs: string | undefined): SlackMessage {
   const incident = d.incident;
@@ -111,6 +119,15 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
   const buttons = [
     ...(incident && !incident.acknowledgedBy ? [button("Acknowledge", ACTION_IDS.acknowledge, d.id, "primary")] : []),
     ...(rootTs ? [{ ...button("Open thread", ACTION_IDS.openThread, d.id), url: permalink(d.channel, rootTs) }] : []),
+    ...(rollbackLeftToDo(d)
+      ? [
+          button("Roll back", ACTION_IDS.rollBack, d.id, "danger", {
+            title: "Roll back?",
+            text: `${d.environment} goes back to the last good version of ${escapeMrkdwn(d.service)}.`,
+            yes: "Roll back",
+          }),
+        ]
+      : []),
   ];
   return fitMessage({
     text: `Incident: ${what}`,

@@ -19,7 +19,13 @@ function isRefusal(value: DeployCommand | Refusal): value is Refusal {
 const deploy = (
   environment: string,
   version: string,
-  more: Partial<{ service: string; strategy: string; hotfix: boolean; dryRun: boolean }> = {},
+  more: Partial<{
+    service: string;
+    strategy: string;
+    flag: { name?: string; percent?: number };
+    hotfix: boolean;
+    dryRun: boolean;
+  }> = {},
 ): DeployCommand => ({ kind: "deploy", environment, version, hotfix: false, dryRun: false, ...more }) as DeployCommand;
 
 const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3";
@@ -97,10 +103,15 @@ const rows: readonly Row[] = [
   [
     "production v1.2.0 --dryrun",
     {
-      refused: ["unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --hotfix and --dry-run"],
+      refused: [
+        "unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --flag, --percent, --hotfix and --dry-run",
+      ],
     },
   ],
-  ["production v1.2.0 -rf", { refused: ["unknown flag '-rf'; /deploy accepts --strategy, --hotfix and --dry-run"] }],
+  [
+    "production v1.2.0 -rf",
+    { refused: ["unknown flag '-rf'; /deploy accepts --strategy, --flag, --percent, --hotfix and --dry-run"] },
+  ],
   ["production v1.2.0 --force", { refused: ["unknown flag '--force';"] }],
   [
     "production v1.2.0 --strategy",
@@ -123,6 +134,29 @@ const rows: readonly Row[] = [
   ["production v1.2.0 --strategy=yolo", { refused: ["unknown strategy 'yolo'; allowed: all-at-once, blue-green"] }],
   ["production v1.2.0 --hotfix --hotfix", { refused: ["--hotfix is given more than once; give it once"] }],
   ["production v1.2.0 --strategy=canary --strategy=rolling", { refused: ["--strategy is given more than once"] }],
+
+  // feature flags: either option means the feature-flag strategy
+  [
+    "production v1.2.0 --flag=new-checkout --percent=25",
+    deploy("production", "v1.2.0", { strategy: "feature-flag", flag: { name: "new-checkout", percent: 25 } }),
+  ],
+  [
+    "production v1.2.0 --percent=0%",
+    deploy("production", "v1.2.0", { strategy: "feature-flag", flag: { percent: 0 } }),
+  ],
+  [
+    "production v1.2.0 --strategy=feature-flag --flag=beta.search_v2",
+    deploy("production", "v1.2.0", { strategy: "feature-flag", flag: { name: "beta.search_v2" } }),
+  ],
+  [
+    "production v1.2.0 --strategy=canary --percent=5",
+    { refused: ["--flag and --percent go with the feature-flag strategy, not canary; use --strategy=feature-flag"] },
+  ],
+  ["production v1.2.0 --flag=1st", { refused: ["'1st' is not a flag name: start with a letter"] }],
+  ["production v1.2.0 --flag=$(rm)", { refused: ["'$(rm)' is not a flag name"] }],
+  ["production v1.2.0 --percent=101", { refused: ["'101' is not a percentage; write a whole number from 0 to 100"] }],
+  ["production v1.2.0 --percent=2.5", { refused: ["'2.5' is not a percentage"] }],
+  ["production v1.2.0 --percent", { refused: ["--percent needs a value: a percentage from 0 to 100"] }],
   ["production v1.2.0 --dry-run=yes", { refused: ["--dry-run takes no value; write just --dry-run"] }],
   ["production 1.2;rm -rf", { refused: ["version '1.2;rm' contains a semicolon"] }],
 

@@ -6,6 +6,8 @@ import {
   newDeployment,
   updateStage,
 } from "../../../src/domain/deployment.js";
+import { beginRollback } from "../../../src/engine/rollback.js";
+import { ACTION_IDS } from "../../../src/slack/action-ids.js";
 import {
   blockTextLength,
   codeTail,
@@ -20,6 +22,7 @@ import {
   renderStatusList,
   renderSummary,
 } from "../../../src/slack/renderers/deployment-message.js";
+import { renderIncident } from "../../../src/slack/renderers/watch.js";
 import { blockProblems } from "../../../src/standin/block-limits.js";
 import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
 
@@ -514,5 +517,35 @@ describe("Slack's limits on hostile inputs", () => {
       expect(controlSequences(mrkdwn(message))).toContain("<@U0ALICE42>");
       expect(injected(mrkdwn(message), "U0ALICE42")).toEqual([]);
     }
+  });
+});
+
+describe("renderIncident", () => {
+  const actionIds = (message: SlackMessage): string[] =>
+    message.blocks.flatMap((block) =>
+      block.type === "actions" && Array.isArray(block.elements)
+        ? (block.elements as { action_id?: string }[]).map((e) => e.action_id ?? "")
+        : [],
+    );
+
+  it("offers Roll back on a failed deployment, with Open thread linking its root", () => {
+    const message = renderIncident(failedAtDeploy({ incidentChannel: "C0INCIDENT" }), "1736150400.000100");
+    expect(actionIds(message)).toEqual([ACTION_IDS.openThread, ACTION_IDS.rollBack]);
+    expect(mrkdwn(message)).toContain("*Why:* stage deploy exited with code 3");
+    expectWithinSlackLimits(message);
+  });
+
+  it("offers Roll back on a stuck deployment, but not once it is being rolled back or was", () => {
+    const stuck = { ...fourOfFive(), stuck: { at: T0, what: "step announce has run for 20m", suggestion: "Abort" } };
+    expect(actionIds(renderIncident(stuck, undefined))).toEqual([ACTION_IDS.rollBack]);
+    const rolling = beginRollback(stuck, "automatic rollback: error rate 20%", "slipway", T0 + 60_000);
+    const automatic = { ...rolling, incident: { at: T0 + 60_000, summary: "error rate 20%" } };
+    expect(actionIds(renderIncident(automatic, undefined))).toEqual([ACTION_IDS.acknowledge]);
+    const back = moveTo(automatic, "rolled_back", T0 + 90_000);
+    expect(actionIds(renderIncident(back, "1736150400.000100"))).toEqual([
+      ACTION_IDS.acknowledge,
+      ACTION_IDS.openThread,
+    ]);
+    expect(mrkdwn(renderIncident(back, undefined))).toContain("*What tripped:* error rate 20%");
   });
 });

@@ -1,14 +1,16 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { Deployment } from "../../../domain/deployment.js";
+import { isFinal } from "../../../domain/deployment-state.js";
 import { isDeploymentId } from "../../../domain/ids.js";
 import type { Action } from "../../../domain/policy.js";
 import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
+import { requestFlagChange } from "../../../engine/flags.js";
 import { tickItem } from "../../../engine/gates.js";
 import { acknowledgeIncident } from "../../../engine/incidents.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
 import { coerceError } from "../../../errors.js";
-import { ACTION_IDS, VIEW_IDS } from "../../action-ids.js";
+import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
 import { groupsFor, mayDo } from "../access.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
@@ -164,16 +166,34 @@ export async function handleAcknowledge(body: BlockAction, respond: RespondFn, d
   await tell(respond, result.message);
 }
 
-/** Roll back from a succeeded deployment's root message: only while it is still the live version. */
+/**
+ * Roll back from a succeeded deployment's root message or a failed or stuck
+ * one's incident alert: only while that deployment is still what the
+ * environment last did, so an old message never undoes a newer deployment.
+ */
 export async function handleRollBack(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
   const d = await clickedDeployment(body, respond, deps, { action: "rollback", refused: "Not rolled back" });
   if (!d) return;
-  const live = (await deps.store.goodVersions(d.service, d.environment))[0];
-  if (d.state === "succeeded" && live !== d.version) {
-    return void (await tell(
-      respond,
-      `${d.version} is no longer the live version of ${d.service} ${d.environment} (${live ?? "none"} is); use \`/rollback ${d.environment} ${d.service}\` instead.`,
-    ));
+  const instead = `use \`/rollback ${d.environment} ${d.service}\` instead.`;
+  if (d.state === "succeeded") {
+    const live = (await deps.store.goodVersions(d.service, d.environment))[0];
+    if (live !== d.version) {
+      return void (await tell(
+        respond,
+        `${d.version} is no longer the live version of ${d.service} ${d.environment} (${live ?? "none"} is); ${instead}`,
+      ));
+    }
+  } else if (isFinal(d.state)) {
+    const [active, last] = await Promise.all([
+      deps.store.activeFor(d.service, d.environment),
+      deps.store.lastEnded(d.service, d.environment),
+    ]);
+    if (active !== undefined || last?.id !== d.id) {
+      return void (await tell(
+        respond,
+        `\`${d.id}\` is no longer the latest deployment of ${d.service} ${d.environment} (\`${active ?? last?.id}\` is); ${instead}`,
+      ));
+    }
   }
   const result = await requestRollback(deps, {
     service: d.service,
@@ -181,6 +201,16 @@ export async function handleRollBack(body: BlockAction, respond: RespondFn, deps
     userId: body.user.id,
     via: "button",
   });
+  await tell(respond, result.message);
+}
+
+/** A flag button of the root message: the percentage is in its action id, the deployment in its value. */
+export async function handleSetFlag(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const percent = Number(FLAG_ACTION.exec(body.actions[0]?.action_id ?? "")?.[1]);
+  if (!Number.isInteger(percent) || percent > 100) return void (await tell(respond, MALFORMED));
+  const d = await clickedDeployment(body, respond, deps, { action: "deploy", refused: "Flag not changed" });
+  if (!d) return;
+  const result = await requestFlagChange(deps, { deploymentId: d.id, userId: body.user.id, percent, via: "button" });
   await tell(respond, result.message);
 }
 
@@ -226,6 +256,10 @@ export function register(app: App, deps: ListenerDeps): void {
   app.action<BlockAction>(
     ACTION_IDS.rollBack,
     guarded("roll back", ({ body, respond }) => handleRollBack(body, respond, deps)),
+  );
+  app.action<BlockAction>(
+    { type: "block_actions", action_id: FLAG_ACTION },
+    guarded("set flag", ({ body, respond }) => handleSetFlag(body, respond, deps)),
   );
   // A link button: Slack opens the URL and still reports the click, which only needs acknowledging.
   app.action<BlockAction>(ACTION_IDS.openThread, async ({ ack }) => ack());

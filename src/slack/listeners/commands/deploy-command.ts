@@ -160,6 +160,7 @@ async function answer(
         environment: parsed.environment,
         version: parsed.version,
         ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
+        ...(parsed.flag ? { flag: parsed.flag } : {}),
         hotfix: parsed.hotfix,
         requestedBy: command.user_id,
         source: "slack" as const,

@@ -1,0 +1,70 @@
+import type { Deployment } from "../../domain/deployment.js";
+import { FLAG_PERCENTS, type FlagChange, flagState } from "../../domain/feature-flag.js";
+import { slackTime } from "../../domain/policy.js";
+import { formatDuration } from "../../domain/progress.js";
+import { flagActionId } from "../action-ids.js";
+import {
+  actions,
+  type Block,
+  button,
+  codeTail,
+  escapeMrkdwn,
+  fitMessage,
+  type SlackMessage,
+  section,
+} from "./blocks.js";
+
+/** The root message's line about the flag: where it stands, and where it is going. */
+export function flagLine(d: Deployment): string | undefined {
+  const flag = flagState(d);
+  if (!flag) return undefined;
+  const at =
+    flag.percent === undefined
+      ? "not flipped yet (dark)"
+      : flag.percent === 0
+        ? "off (0%)"
+        : `${flag.percent}% of requests`;
+  const going = flag.pending ? ` → ${flag.pending.percent}% being set` : "";
+  return `*Feature flag:* \`${escapeMrkdwn(flag.name)}\` ${at}${going}`;
+}
+
+/** Buttons that move the flag, once the release flipped it and while it is still this deployment's to move. */
+export function flagControls(d: Deployment): Block[] {
+  const flag = flagState(d);
+  const flipped = d.stages.some((s) => s.step.action === "setFlag" && s.status === "succeeded");
+  const steerable = d.state === "running" || d.state === "monitoring" || d.state === "succeeded";
+  if (!flag || !flipped || !steerable || d.abort || flag.pending) return [];
+  const choices = FLAG_PERCENTS.filter((percent) => percent !== flag.percent);
+  return [
+    actions(
+      "flag",
+      choices.map((percent) =>
+        percent === 0
+          ? button("Flag off", flagActionId(percent), d.id, "danger", {
+              title: `Turn ${flag.name} off?`,
+              text: `Every request goes back to the code path without ${escapeMrkdwn(flag.name)}.`,
+              yes: "Turn off",
+            })
+          : button(`Flag ${percent}%`, flagActionId(percent), d.id, percent === 100 ? "primary" : undefined),
+      ),
+    ),
+  ];
+}
+
+const CHANGE_MARK: Record<FlagChange["status"], string> = { pending: "⏳", done: "✅", failed: "❌" };
+
+/** The thread reply of one flag change, edited from pending to its outcome. */
+export function renderFlagChange(d: Deployment, change: FlagChange): SlackMessage {
+  const name = flagState(d)?.name ?? "flag";
+  const outcome =
+    change.status === "pending"
+      ? "being set"
+      : `${change.status === "done" ? "set" : "not set"} in ${formatDuration((change.finishedAt ?? change.at) - change.at)}`;
+  const blocks: Block[] = [
+    section(
+      `${CHANGE_MARK[change.status]} 🚩 *${escapeMrkdwn(name)}* → ${change.percent}% ${outcome} · asked by <@${change.by}> at ${slackTime(change.at)}`,
+    ),
+  ];
+  if (change.status === "failed" && change.output) blocks.push(section(codeTail(change.output)));
+  return fitMessage({ text: `${name} → ${change.percent}%: ${outcome}`, blocks });
+}

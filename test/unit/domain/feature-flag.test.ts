@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
+import { type FlagChange, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
+import { DEFAULT_STRATEGY_OPTIONS, planSteps } from "../../../src/domain/stage-plan.js";
+
+const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
+
+function release(percent = 10): Deployment {
+  const steps = planSteps([{ name: "deploy", action: "deploy" }], "feature-flag", {
+    ...DEFAULT_STRATEGY_OPTIONS,
+    flag: { name: "new-checkout", percent },
+  });
+  return moveTo(
+    newDeployment(
+      {
+        id: "d-flag0001",
+        service: "web",
+        environment: "production",
+        version: "v1.2.0",
+        strategy: "feature-flag",
+        hotfix: false,
+        requestedBy: "U0DEPLOYER",
+        source: "slack",
+        steps,
+        channel: "C0DEPLOYS",
+        waitLimitMs: 3_600_000,
+      },
+      T0,
+    ),
+    "running",
+    T0,
+  );
+}
+
+function flipped(d: Deployment): Deployment {
+  return d.stages.reduce((acc, _, i) => updateStage(acc, i, { status: "succeeded", attempts: 1 }, T0 + 1_000), d);
+}
+
+function change(seq: number, percent: number, status: FlagChange["status"]): FlagChange {
+  return { seq, percent, by: "U0ONCALL", at: T0 + seq * 1_000, status };
+}
+
+describe("flagState", () => {
+  it("is dark until the flag step succeeds, then at the step's percentage", () => {
+    expect(flagState(release())).toEqual({ name: "new-checkout", percent: undefined, pending: undefined });
+    expect(flagState(flipped(release(10)))?.percent).toBe(10);
+  });
+
+  it("follows the last change that went through, and shows the one in flight", () => {
+    const d = { ...flipped(release(10)), flagChanges: [change(1, 50, "done"), change(2, 100, "failed")] };
+    expect(flagState(d)).toMatchObject({ percent: 50, pending: undefined });
+    const moving = { ...d, flagChanges: [...d.flagChanges, change(3, 0, "pending")] };
+    expect(flagState(moving)).toMatchObject({ percent: 50, pending: { seq: 3, percent: 0 } });
+  });
+
+  it("is undefined for a deployment with no flag step", () => {
+    const canary = { ...release(), stages: release().stages.filter((s) => s.step.action !== "setFlag") };
+    expect(flagState(canary)).toBeUndefined();
+  });
+});
+
+describe("flagChangeRefusal", () => {
+  const live = flipped(release(10));
+
+  it("allows a new percentage on a flipped, steerable release", () => {
+    expect(flagChangeRefusal(live, 25, true)).toBeUndefined();
+    expect(flagChangeRefusal(moveTo(live, "succeeded", T0 + 2_000), 0, true)).toBeUndefined();
+  });
+
+  it.each([
+    ["before the flag step", release(), 25, true, "has not flipped new-checkout yet"],
+    ["to where it already is", live, 10, true, "new-checkout is already at 10%"],
+    ["past 100", live, 101, true, "101 is not a percentage"],
+    ["once a newer deployment is live", moveTo(live, "succeeded", T0), 25, false, "no longer the live deployment"],
+    ["after a rollback", moveTo(moveTo(live, "rolling_back", T0), "rolled_back", T0), 25, true, "is rolled back"],
+    ["while aborting", { ...live, abort: { by: "U0X", at: T0 } }, 25, true, "is being aborted"],
+    [
+      "while another change is in flight",
+      { ...live, flagChanges: [change(1, 50, "pending")] },
+      25,
+      true,
+      "still being set to 50%",
+    ],
+  ])("refuses %s", (_, d, percent, isLive, words) => {
+    expect(flagChangeRefusal(d, percent, isLive)).toContain(words);
+  });
+});
