@@ -638,6 +638,15 @@ export function analyse(input: AnalysisInput): Verdict {
   return { outcome, checks, ...measured, summary, missing };
 }
 
+/** A hotfix is watched intensively: analysed this many times as often, unless its environment says how often. */
+export const HOTFIX_INTENSITY = 3;
+
+/** How often a deployment is analysed: the metrics interval, or for a hotfix its own (never under 1 s). */
+export function analysisInterval(intervalMs: number, hotfix: boolean, hotfixIntervalMs?: number): number {
+  if (!hotfix) return intervalMs;
+  return hotfixIntervalMs ?? Math.max(1_000, Math.round(intervalMs / HOTFIX_INTENSITY));
+}
+
 /**
  * The canary history to keep for the next analysis: earlier snapshots of
  * the same version plus this one, dropping those older than `keepMs` before

@@ -1,4 +1,4 @@
-import { analyse, type HealthObservation, keepHistory } from "../domain/analysis.js";
+import { analyse, analysisInterval, type HealthObservation, keepHistory } from "../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
@@ -33,20 +33,14 @@ export async function enqueueAnalysis(deps: PipelineDeps, deploymentId: string, 
   );
 }
 
-/** A hotfix is watched intensively: analysed this many times as often unless its environment says how often. */
-const HOTFIX_INTENSITY = 3;
-
 /** How often a deployment is analysed; undefined when its service has no metrics. */
 export function analysisIntervalMs(
   service: LoadedService,
   d: Pick<Deployment, "environment" | "hotfix">,
 ): number | undefined {
   const interval = service.metrics?.config.intervalMs;
-  if (interval === undefined || !d.hotfix) return interval;
-  return (
-    service.manifest.environments[d.environment]?.hotfix?.interval ??
-    Math.max(1_000, Math.round(interval / HOTFIX_INTENSITY))
-  );
+  if (interval === undefined) return undefined;
+  return analysisInterval(interval, d.hotfix, service.manifest.environments[d.environment]?.hotfix?.interval);
 }
 
 /**

@@ -493,7 +493,7 @@ export const hotfixSchema = z.strictObject({
   /** How long a hotfix soaks after deploying here before going on. Default 5m in staging, none elsewhere. */
   soak: durationMs.optional(),
   /** Intensive monitoring: how often a hotfix is analysed. Default a third of metrics.interval. */
-  interval: durationMs.refine((ms) => ms >= 1_000, { error: "at least 1s" }).optional(),
+  interval: durationMs.optional(),
 });
 
 export const monitoringSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   analyse,
+  analysisInterval,
   type Bucket,
   type Check,
   type CheckName,
@@ -484,5 +485,21 @@ describe("number formats", () => {
     [1_234_567, "1,234,567 req/s"],
   ])("formatRequestRate(%d) → %s", (rate, text) => {
     expect(formatRequestRate(rate)).toBe(text);
+  });
+});
+
+describe("analysisInterval", () => {
+  it("is the metrics interval for a normal deployment", () => {
+    expect(analysisInterval(30_000, false)).toBe(30_000);
+    expect(analysisInterval(30_000, false, 5_000)).toBe(30_000);
+  });
+
+  it("watches a hotfix three times as often, or as often as its environment says", () => {
+    expect(analysisInterval(30_000, true)).toBe(10_000);
+    expect(analysisInterval(30_000, true, 5_000)).toBe(5_000);
+  });
+
+  it("never analyses a hotfix more than once a second by default", () => {
+    expect(analysisInterval(2_000, true)).toBe(1_000);
   });
 });

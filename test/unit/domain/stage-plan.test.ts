@@ -163,6 +163,10 @@ describe("strategyOptions", () => {
     ).toMatchObject({ rollingInstances: 4, rollingObserveMs: 5 * MINUTE });
   });
 
+  it("reads how often a hotfix is analysed", () => {
+    expect(environment({ hotfix: { interval: "5s" } }).hotfix?.interval).toBe(5_000);
+  });
+
   it("soaks a hotfix 5 minutes in staging by default, and as long as the manifest says elsewhere", () => {
     expect(strategyOptions("staging", environment({})).hotfixSoakMs).toBe(5 * MINUTE);
     expect(strategyOptions("production", environment({})).hotfixSoakMs).toBe(0);
