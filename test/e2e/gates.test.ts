@@ -627,6 +627,14 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     await chat.tick(checklist, SECURITY, [value]);
     await approvalCardOf(id, /Approval needed/);
     expect(await clickApprove(id, LEAD)).toMatch(/^Not counted: you requested this deployment/);
+    const card = await approvalCardOf(id);
+    const outsiderReject = await slack.click({
+      actionId: ACTION_IDS.reject,
+      userId: OUTSIDER,
+      channelId: card.channel,
+      messageTs: card.ts,
+    });
+    expect(await chat.responseText(outsiderReject)).toMatch(/^Not counted: /);
     expect(await clickApprove(id, APPROVER_A)).toBe(`Approved; \`${id}\` is starting.`);
     await chat.finished(id, "Succeeded");
 
@@ -643,10 +651,23 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
       { actor: OUTSIDER, action: "tick", outcome: "refused", via: "checkbox" },
       { actor: SECURITY, action: "tick", outcome: "ok", via: "checkbox" },
       { actor: LEAD, action: "approve", outcome: "refused", via: "button" },
+      // A refused Reject is audited as what was tried, although it needs the approve permission.
+      { actor: OUTSIDER, action: "reject", outcome: "refused", via: "button" },
       { actor: APPROVER_A, action: "approve", outcome: "ok", via: "button" },
     ]);
-    const [lockOk, lockedOut, lockRefused, unlock, roleRefused, deployOk, tickRefused, tickOk, selfApproval, approval] =
-      entries;
+    const [
+      lockOk,
+      lockedOut,
+      lockRefused,
+      unlock,
+      roleRefused,
+      deployOk,
+      tickRefused,
+      tickOk,
+      selfApproval,
+      ,
+      approval,
+    ] = entries;
     expect(lockOk?.detail).toBe("change freeze");
     expect(lockedOut?.detail).toMatch(/^v3\.1\.0: audited production is locked by/);
     expect(lockRefused?.detail).toMatch(/^locking production needs the role deployers/);

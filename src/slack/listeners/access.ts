@@ -21,7 +21,16 @@ export async function groupsFor(
  */
 export async function mayDo(
   deps: ListenerDeps,
-  input: { action: Action; userId: string; service: string; environment: string; via: AuditVia; deploymentId?: string },
+  input: {
+    action: Action;
+    /** What the person tried, for the audit log, when it is not the permission's name (Reject needs approve). */
+    attempted?: string;
+    userId: string;
+    service: string;
+    environment: string;
+    via: AuditVia;
+    deploymentId?: string;
+  },
 ): Promise<Authorization> {
   const environment = deps.catalog.environment(input.service, input.environment);
   const roles = deps.catalog.service(input.service)?.manifest.roles ?? {};
@@ -49,7 +58,7 @@ export async function mayDo(
     await deps.audit.record({
       at: deps.now(),
       actor: input.userId,
-      action: input.action,
+      action: input.attempted ?? input.action,
       outcome: "refused",
       service: input.service,
       environment: input.environment,

@@ -18,6 +18,7 @@ export async function vote(
     return { ok: false, message: `There is no deployment \`${input.deploymentId}\`; \`/deploy status\` lists them.` };
   const allowed = await mayDo(deps, {
     action: "approve",
+    attempted: input.decision,
     userId: input.userId,
     service: d.service,
     environment: d.environment,

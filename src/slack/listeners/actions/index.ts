@@ -38,7 +38,7 @@ async function clickedDeployment(
   body: BlockAction,
   respond: RespondFn,
   deps: ListenerDeps,
-  check?: { action: Action; refused: string },
+  check?: { action: Action; attempted?: string; refused: string },
 ): Promise<Deployment | undefined> {
   const deploymentId = firstValue(body);
   if (!deploymentId || !isDeploymentId(deploymentId)) {
@@ -53,6 +53,7 @@ async function clickedDeployment(
   if (check) {
     const allowed = await mayDo(deps, {
       action: check.action,
+      ...(check.attempted ? { attempted: check.attempted } : {}),
       userId: body.user.id,
       service: d.service,
       environment: d.environment,
@@ -81,7 +82,11 @@ export async function handleReject(
   client: WebClient,
   deps: ListenerDeps,
 ): Promise<void> {
-  const d = await clickedDeployment(body, respond, deps, { action: "approve", refused: "Not counted" });
+  const d = await clickedDeployment(body, respond, deps, {
+    action: "approve",
+    attempted: "reject",
+    refused: "Not counted",
+  });
   if (!d) return;
   const deploymentId = d.id;
   await client.views.open({
@@ -152,6 +157,7 @@ export async function handleControl(
 ): Promise<void> {
   const d = await clickedDeployment(body, respond, deps, {
     action: control === "abort" ? "rollback" : "deploy",
+    attempted: control,
     refused: "Not done",
   });
   if (!d) return;
@@ -208,7 +214,11 @@ export async function handleRollBack(body: BlockAction, respond: RespondFn, deps
 export async function handleSetFlag(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
   const percent = Number(FLAG_ACTION.exec(body.actions[0]?.action_id ?? "")?.[1]);
   if (!Number.isInteger(percent) || percent > 100) return void (await tell(respond, MALFORMED));
-  const d = await clickedDeployment(body, respond, deps, { action: "deploy", refused: "Flag not changed" });
+  const d = await clickedDeployment(body, respond, deps, {
+    action: "deploy",
+    attempted: "flag",
+    refused: "Flag not changed",
+  });
   if (!d) return;
   const result = await requestFlagChange(deps, { deploymentId: d.id, userId: body.user.id, percent, via: "button" });
   await tell(respond, result.message);
