@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.js";
 import { insidePids, release, writeGatedAction } from "../support/gated-action.js";
-import { ledger, ROOT, waitFor } from "./stack.js";
+import { ledger, ROOT } from "./stack.js";
 
 /*
  * The example targets' ledger (`once` of examples/lib/example.mjs) with
@@ -71,9 +72,9 @@ const recorded = () => ledger(dir).map((e) => `${e.attempt} ${e.pid}`);
 describe("the example ledger with overlapping attempts of one step", () => {
   it("lets a newer attempt take over from an older one still inside the work, and records only the newer", async () => {
     const first = attempt(1);
-    await waitFor("attempt 1 inside", () => inside(first));
+    await eventually("attempt 1 inside", () => inside(first));
     const second = attempt(2);
-    await waitFor("attempt 2 inside too", () => inside(second));
+    await eventually("attempt 2 inside too", () => inside(second));
     await release(dir, KEY);
 
     expect(await second.exited, output(second)).toBe(0);
@@ -84,7 +85,7 @@ describe("the example ledger with overlapping attempts of one step", () => {
 
   it("refuses an older attempt that starts after a newer one, without entering the work", async () => {
     const second = attempt(2);
-    await waitFor("attempt 2 inside", () => inside(second));
+    await eventually("attempt 2 inside", () => inside(second));
     const first = attempt(1);
     expect(await first.exited, output(first)).toBe(1);
     expect(output(first)).toContain("superseded: attempt 2 of d-1:deploy has started; attempt 1 does not deploy");
@@ -110,9 +111,9 @@ describe("the example ledger with overlapping attempts of one step", () => {
 
   it("runs the same attempt once at a time: a second process waits, then finds the action done", async () => {
     const first = attempt(1);
-    await waitFor("attempt 1 inside", () => inside(first));
+    await eventually("attempt 1 inside", () => inside(first));
     const twin = attempt(1);
-    await waitFor("the twin to wait", () =>
+    await eventually("the twin to wait", () =>
       output(twin).includes(`waiting: attempt 1 of d-1:deploy is running in pid ${first.pid}`),
     );
     await release(dir, KEY);
@@ -126,11 +127,11 @@ describe("the example ledger with overlapping attempts of one step", () => {
 
   it.each([1, 2])("takes over from a killed attempt 1 in attempt %i and records it once", async (n) => {
     const first = attempt(1);
-    await waitFor("attempt 1 inside", () => inside(first));
+    await eventually("attempt 1 inside", () => inside(first));
     first.child.kill("SIGKILL");
     await first.exited;
     const next = attempt(n);
-    await waitFor(`attempt ${n} inside`, () => inside(next));
+    await eventually(`attempt ${n} inside`, () => inside(next));
     await release(dir, KEY);
 
     expect(await next.exited, output(next)).toBe(0);

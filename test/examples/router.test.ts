@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { adminCall, alive, byVersion, get, hit, type Member, start, startStack, stopAll, waitFor } from "./stack.js";
+import { eventually } from "../support/eventually.js";
+import { adminCall, alive, byVersion, get, hit, type Member, start, startStack, stopAll } from "./stack.js";
 
 async function router() {
   const started = await start("examples/router/router.mjs", ["--port", "0"]);
@@ -64,7 +65,7 @@ describe("examples/router/router.mjs", () => {
     const { admin, url } = await router();
     const dead = await service("v1.1.0");
     process.kill(dead.pid, "SIGTERM");
-    await waitFor("the backend to stop", () => !alive(dead.pid));
+    await eventually("the backend to stop", () => !alive(dead.pid));
     await adminCall(admin, "PUT", "/pool/stable", { members: [dead] });
     expect((await get(url)).status).toBe(502);
     expect((await adminCall(admin, "GET", "/state")).counters).toEqual({ "v1.1.0": { "502": 1 } });
@@ -89,6 +90,6 @@ describe("examples/router/router.mjs", () => {
     const pids = [stack.routerPid, ...stack.stable.map((m) => m.pid)];
     stack.process.child.kill("SIGTERM");
     await stack.process.exited;
-    await waitFor("router and services to stop", () => pids.every((pid) => !alive(pid)), 5000);
+    await eventually("router and services to stop", () => pids.every((pid) => !alive(pid)), 5000);
   });
 });

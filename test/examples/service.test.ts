@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { alive, get, hit, start, stopAll, waitFor } from "./stack.js";
+import { eventually } from "../support/eventually.js";
+import { alive, get, hit, start, stopAll } from "./stack.js";
 
 interface Sample {
   name: string;
@@ -105,8 +106,8 @@ describe("examples/service/server.mjs", () => {
     const rss = async () => value((await scrape(leak.port)).samples, "process_resident_memory_bytes") as number;
     const cpuSeconds = async () => value((await scrape(cpu.port)).samples, "process_cpu_seconds_total") as number;
     const [rss0, cpu0] = [await rss(), await cpuSeconds()];
-    await waitFor("leak memory to grow by 10 MiB", async () => (await rss()) > rss0 + 10 * 1024 * 1024);
-    await waitFor("cpu to use 0.5 s of CPU", async () => (await cpuSeconds()) > cpu0 + 0.5);
+    await eventually("leak memory to grow by 10 MiB", async () => (await rss()) > rss0 + 10 * 1024 * 1024);
+    await eventually("cpu to use 0.5 s of CPU", async () => (await cpuSeconds()) > cpu0 + 0.5);
   });
 
   it("stops on SIGTERM and when the process it watches is gone", async () => {

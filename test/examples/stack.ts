@@ -1,94 +1,31 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { eventually } from "../support/eventually.js";
+import { adminCall, alive, type Member, type StartedScript, startScript } from "../support/sample-stack.js";
+import { ROOT } from "../support/slipway-process.js";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export { adminCall, alive, type Member, type RouterState } from "../support/sample-stack.js";
+export { ROOT } from "../support/slipway-process.js";
 
-export interface Member {
-  version: string;
-  port: number;
-  pid: number;
-  instance: number;
-  replaces?: string;
-}
-
-export interface RouterState {
-  pid: number;
-  admin: string;
-  pools: { stable: Member[]; candidate: Member[]; previous: Member[] };
-  weight: number;
-  flags: Record<string, { enabled: boolean; percent: number }>;
-  counters: Record<string, Record<string, number>>;
-  total: number;
-  retired?: Member[];
-}
-
-export interface Started {
-  child: ChildProcess;
-  line: Record<string, unknown>;
-  exited: Promise<number | null>;
-  output: string[];
-}
-
-const running: Started[] = [];
+const running: StartedScript[] = [];
 const routers = new Set<string>();
 const pids = new Set<number>();
 
-/** Whether `pid` runs; a zombie counts as gone. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
-  } catch {
-    return true;
-  }
-}
-
-/** Resolves once `check` returns a truthy value (checked every 50 ms), with that value. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Starts `node <script> …args` and resolves with its first JSON line that has `key` set. */
-export function start(script: string, args: string[], env: Record<string, string> = {}, key = "ready") {
-  const child = spawn(process.execPath, [join(ROOT, script), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const started: Started = { child, line: {}, exited, output };
+/** Starts `node <script> …args` (see startScript), remembered so that stopAll stops it and what it started. */
+export async function start(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  key = "ready",
+): Promise<StartedScript> {
+  const started = await startScript(script, args, key, env);
   running.push(started);
-  createInterface({ input: child.stderr }).on("line", (line) => output.push(line));
-  return new Promise<Started>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      output.push(line);
-      if (!line.startsWith("{")) return;
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (parsed[key] && Object.keys(started.line).length === 0) {
-        started.line = parsed;
-        if (typeof parsed.pid === "number") pids.add(parsed.pid);
-        resolve(started);
-      }
-    });
-    void exited.then((code) => reject(new Error(`${script} exited with ${code}:\n${output.join("\n")}`)));
-  });
+  if (typeof started.line.pid === "number") pids.add(started.line.pid);
+  return started;
 }
 
 export interface Stack {
@@ -99,7 +36,7 @@ export interface Stack {
   state: string;
   /** The variables a target script needs to drive this stack. */
   env: Record<string, string>;
-  process: Started;
+  process: StartedScript;
 }
 
 /** Starts examples/router/start-stack.mjs in a fresh state directory. */
@@ -128,7 +65,7 @@ export async function stopAll(): Promise<void> {
   }
   for (const { child } of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   await Promise.all(running.map((started) => started.exited));
-  await waitFor("every example process to stop", () => [...pids].every((pid) => !alive(pid)), 5000);
+  await eventually("every example process to stop", () => [...pids].every((pid) => !alive(pid)), 5000);
   running.length = 0;
   routers.clear();
   pids.clear();
@@ -164,18 +101,6 @@ export async function mustRun(script: string, env: Record<string, string>): Prom
   const result = await runScript(script, env);
   if (result.code !== 0) throw new Error(`${script} exited ${result.code}:\n${result.stdout}${result.stderr}`);
   return result;
-}
-
-export async function adminCall(admin: string, method: string, path: string, body?: unknown): Promise<RouterState> {
-  const res = await fetch(`${admin}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const answer = (await res.json()) as RouterState & { error?: string };
-  if (!res.ok)
-    throw Object.assign(new Error(`${method} ${path}: ${res.status} ${answer.error}`), { status: res.status });
-  return answer;
 }
 
 export interface Answer {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually.js";
 import {
   adminCall,
   alive,
@@ -14,7 +15,6 @@ import {
   start,
   startStack,
   stopAll,
-  waitFor,
 } from "./stack.js";
 
 /** The variables Slipway's command target sets for one step of a deployment. */
@@ -97,14 +97,14 @@ describe("example target scripts driving the router", () => {
       "started",
     );
     const served = async (n: number) => (await adminCall(stack.admin, "GET", "/state")).total >= n;
-    await waitFor("load on blue", () => served(25));
+    await eventually("load on blue", () => served(25));
     const switched = { ...green, SLIPWAY_TRAFFIC_WEIGHT: "100", SLIPWAY_PROMOTE: "1" };
     await mustRun("set-traffic.mjs", step(stack, "switch-traffic", switched));
     const atSwitch = (await adminCall(stack.admin, "GET", "/state")).total;
-    await waitFor("load on green", () => served(atSwitch + 25));
+    await eventually("load on green", () => served(atSwitch + 25));
     await mustRun("rollback.mjs", step(stack, "rollback", green));
     const atRollback = (await adminCall(stack.admin, "GET", "/state")).total;
-    await waitFor("load on blue again", () => served(atRollback + 25));
+    await eventually("load on blue again", () => served(atRollback + 25));
     load.child.kill("SIGTERM");
     expect(await load.exited).toBe(0);
 

@@ -32,6 +32,8 @@ export interface RouterState {
   /** Proxied answers per version and status since the last reset. */
   counters: Record<string, Record<string, number>>;
   total: number;
+  /** After a pool change: the members it took out, for the caller to stop. */
+  retired?: Member[];
 }
 
 /** Whether `pid` runs; a zombie counts as gone. */
@@ -48,21 +50,27 @@ export function alive(pid: number): boolean {
   }
 }
 
-interface Child {
+export interface StartedScript {
   child: ChildProcess;
   exited: Promise<number | null>;
   output: string[];
+  /** The first JSON line with `key` set. */
+  line: Record<string, unknown>;
 }
 
-/** Starts `node <script> …args` from the repository root; resolves with its first JSON line that has `key` set. */
-async function startScript(
+/**
+ * Starts `node <script> …args` from the repository root with only PATH and
+ * `env`; resolves with its first JSON line that has `key` set.
+ */
+export async function startScript(
   script: string,
   args: readonly string[],
   key: string,
-): Promise<Child & { line: Record<string, unknown> }> {
+  env: Record<string, string> = {},
+): Promise<StartedScript> {
   const child = spawn(process.execPath, [join(ROOT, script), ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "" },
+    env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
@@ -82,7 +90,7 @@ async function startScript(
   return { child, exited, output, line };
 }
 
-/** Calls the router's admin API; throws with its answer if it refuses. */
+/** Calls the router's admin API; throws with its answer (and the HTTP `status`) if it refuses. */
 export async function adminCall(admin: string, method: string, path: string, body?: unknown): Promise<RouterState> {
   const res = await fetch(`${admin}${path}`, {
     method,
@@ -91,7 +99,9 @@ export async function adminCall(admin: string, method: string, path: string, bod
     signal: AbortSignal.timeout(5_000),
   });
   const answer = (await res.json()) as RouterState & { error?: string };
-  if (!res.ok) throw new Error(`router ${method} ${path}: ${res.status} ${answer.error}`);
+  if (!res.ok) {
+    throw Object.assign(new Error(`router ${method} ${path}: ${res.status} ${answer.error}`), { status: res.status });
+  }
   return answer;
 }
 
