@@ -302,7 +302,7 @@ describe("forged, stale, replayed and unauthorised Slack requests", () => {
         "rollback via slash_command",
         "lock via slash_command",
         "lock via slash_command", // unlock needs the lock permission
-        "rollback via button", // Abort needs the rollback permission
+        "abort via button", // audited as what was tried, though Abort needs the rollback permission
       ].sort(),
     );
   });

@@ -3,13 +3,12 @@ import { type DeployCommand, helpText, parseDeployCommand } from "../../../domai
 import { slackTime } from "../../../domain/policy.js";
 import { plainWords } from "../../../domain/safe-text.js";
 import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
-import { coerceError } from "../../../errors.js";
 import { renderAuditLog } from "../../renderers/audit.js";
 import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
 import { mayDo } from "../access.js";
 import type { ListenerDeps } from "../deps.js";
-import { type Ack, ephemeral, unavailableMessage } from "./reply.js";
+import { type Ack, answerCommand, type Reply } from "./reply.js";
 
 const STATUS_LIMIT = 15;
 const AUDIT_LIMIT = 25;
@@ -40,20 +39,9 @@ export async function handleDeployCommand(
   deps: ListenerDeps,
 ): Promise<void> {
   const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
-  const parsed = parseDeployCommand(command.text ?? "", grammar);
-  let acked = false;
-  const reply = async (message: string | SlackMessage) => {
-    acked = true;
-    await ack(typeof message === "string" ? ephemeral(message) : ephemeral(message.text, message.blocks));
-  };
-  try {
-    const message = await answer(parsed, command, deps, grammar, reply);
-    if (message !== undefined) await reply(message);
-  } catch (thrown) {
-    const error = coerceError(thrown);
-    deps.log.error({ err: error, text: command.text, user: command.user_id, acked }, "/deploy failed");
-    if (!acked) await ack(ephemeral(unavailableMessage(error)));
-  }
+  await answerCommand("/deploy", command, ack, deps.log, (reply) =>
+    answer(parseDeployCommand(command.text ?? "", grammar), command, deps, grammar, reply),
+  );
 }
 
 async function answer(
@@ -61,7 +49,7 @@ async function answer(
   command: Command,
   deps: ListenerDeps,
   grammar: Parameters<typeof helpText>[0],
-  reply: (message: string) => Promise<void>,
+  reply: Reply,
 ): Promise<string | SlackMessage | undefined> {
   const { catalog, store, now } = deps;
   switch (parsed.kind) {
