@@ -2,8 +2,21 @@ import type { JsonObject } from "./json.js";
 import type { StoredMessage } from "./message-store.js";
 import type { WorkspaceIdentity } from "./workspace.js";
 
+export interface RenderOptions {
+  /**
+   * Whether to show the message's `metadata`. conversations.history and
+   * conversations.replies show it only when asked with `include_all_metadata`.
+   * @default true
+   */
+  readonly metadata?: boolean;
+}
+
 /** A stored message in the JSON shape Slack's API and payloads use. */
-export function renderMessage(message: StoredMessage, identity: WorkspaceIdentity): JsonObject {
+export function renderMessage(
+  message: StoredMessage,
+  identity: WorkspaceIdentity,
+  options: RenderOptions = {},
+): JsonObject {
   const rendered: JsonObject = {
     type: "message",
     user: message.user,
@@ -29,6 +42,6 @@ export function renderMessage(message: StoredMessage, identity: WorkspaceIdentit
   if (lastEdit !== undefined) {
     rendered.edited = { user: message.user, ts: String(lastEdit.replacedAt / 1000) };
   }
-  if (message.metadata !== undefined) rendered.metadata = message.metadata;
+  if (message.metadata !== undefined && options.metadata !== false) rendered.metadata = message.metadata;
   return rendered;
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { blockProblems, decodeObjectArray, LIMITS } from "./block-limits.js";
+import { cursorAt, type HistoryWindow, inWindow, readWindow } from "./history-window.js";
 import { isJsonObject, type JsonObject, parseJson, presentString, stringField } from "./json.js";
 import { readContent } from "./message-content.js";
+import { readMetadata, withMetadataWarning } from "./message-metadata.js";
 import type { MessageStore, StoredMessage } from "./message-store.js";
 import { renderMessage } from "./render-message.js";
-import type { SlackTsClock } from "./slack-ts.js";
+import { compareSlackTs, type SlackTsClock } from "./slack-ts.js";
 import type { TriggerIds } from "./trigger-ids.js";
 import type { ChannelInfo, Workspace } from "./workspace.js";
 
@@ -64,7 +66,8 @@ const postMessage: MethodHandler = (args, deps) => {
     if (!parent) return apiError("thread_not_found");
     threadTs = parent.threadTs ?? parent.ts;
   }
-  const metadata = typeof args.metadata === "string" ? parseJson(args.metadata) : args.metadata;
+  const metadata = readMetadata(args);
+  if (metadata.kind === "invalid") return apiError(metadata.error);
   const identity = deps.workspace.identity;
   const message = deps.store.post({
     channel: channel.id,
@@ -75,10 +78,13 @@ const postMessage: MethodHandler = (args, deps) => {
     text: content.content.text ?? "",
     blocks: content.content.blocks ?? [],
     attachments: content.content.attachments ?? [],
-    metadata,
+    metadata: metadata.kind === "set" ? metadata.metadata : undefined,
     postedAt: deps.now(),
   });
-  return { ok: true, channel: channel.id, ts: message.ts, message: renderMessage(message, identity) };
+  return withMetadataWarning(
+    { ok: true, channel: channel.id, ts: message.ts, message: renderMessage(message, identity) },
+    metadata,
+  );
 };
 
 const update: MethodHandler = (args, deps) => {
@@ -89,14 +95,21 @@ const update: MethodHandler = (args, deps) => {
   if (message.user !== deps.workspace.identity.botUserId) return apiError("cant_update_message");
   const content = readContent(args);
   if (!content.ok) return apiError(content.error, content.messages);
+  const metadata = readMetadata(args);
+  if (metadata.kind === "invalid") return apiError(metadata.error);
+  if (metadata.kind === "set") message.metadata = metadata.metadata;
+  if (metadata.kind === "clear") message.metadata = undefined;
   deps.store.update(message, content.content, deps.now());
-  return {
-    ok: true,
-    channel: channel.id,
-    ts: message.ts,
-    text: message.text,
-    message: renderMessage(message, deps.workspace.identity),
-  };
+  return withMetadataWarning(
+    {
+      ok: true,
+      channel: channel.id,
+      ts: message.ts,
+      text: message.text,
+      message: renderMessage(message, deps.workspace.identity),
+    },
+    metadata,
+  );
 };
 
 const remove: MethodHandler = (args, deps) => {
@@ -160,36 +173,68 @@ const conversationsInfo: MethodHandler = (args, deps) => {
   return channel ? { ok: true, channel: channelObject(channel) } : apiError("channel_not_found");
 };
 
+/** conversations.history's page size: 100 unless asked, at most 999. */
+const HISTORY_LIMITS = { defaultLimit: 100, maxLimit: 999 } as const;
+/** conversations.replies's page size: 1000 unless asked, at most 1000. */
+const REPLIES_LIMITS = { defaultLimit: 1000, maxLimit: 1000 } as const;
+
+function renderPage(messages: readonly StoredMessage[], window: HistoryWindow, deps: MethodDeps): JsonObject[] {
+  return messages.map((message) =>
+    renderMessage(message, deps.workspace.identity, { metadata: window.includeAllMetadata }),
+  );
+}
+
+function pageAnswer(messages: JsonObject[], next: StoredMessage | undefined, extra: JsonObject = {}): JsonObject {
+  return {
+    ok: true,
+    messages,
+    has_more: next !== undefined,
+    ...extra,
+    ...(next === undefined ? {} : { response_metadata: { next_cursor: cursorAt(next.ts) } }),
+  };
+}
+
+/** Root messages, newest first, between `oldest` and `latest`; metadata only with `include_all_metadata`. */
 const conversationsHistory: MethodHandler = (args, deps) => {
   const channel = channelArg(args, deps);
   if (!channel) return apiError("channel_not_found");
-  const limit = Number(stringField(args, "limit") ?? 100);
+  const read = readWindow(args, HISTORY_LIMITS);
+  if (!read.ok) return apiError(read.error);
+  const { window } = read;
+  const from = window.from;
   const roots = deps.store
     .all(channel.id)
-    .filter((message) => !message.deleted && message.threadTs === undefined)
-    .reverse();
-  const page = roots.slice(0, limit > 0 ? limit : 100);
-  return {
-    ok: true,
-    messages: page.map((message) => renderMessage(message, deps.workspace.identity)),
-    has_more: page.length < roots.length,
-  };
+    .filter((message) => !message.deleted && message.threadTs === undefined && inWindow(message.ts, window))
+    .reverse()
+    .filter((message) => from === undefined || compareSlackTs(message.ts, from) <= 0);
+  const page = roots.slice(0, window.limit);
+  return pageAnswer(renderPage(page, window, deps), roots[window.limit], { pin_count: 0 });
 };
 
+/**
+ * A thread: on the first page its parent, then the replies between `oldest`
+ * and `latest`, oldest first. `ts` may name the parent or any reply.
+ */
 const conversationsReplies: MethodHandler = (args, deps) => {
   const channel = channelArg(args, deps);
   if (!channel) return apiError("channel_not_found");
-  const root = liveMessage(deps, channel.id, presentString(args, "ts"));
-  if (!root) return apiError("thread_not_found");
-  const threadTs = root.threadTs ?? root.ts;
-  const thread = deps.store
+  const ts = presentString(args, "ts");
+  if (ts === undefined) return apiError("invalid_arguments", ["[ERROR] missing required field: ts"]);
+  const read = readWindow(args, REPLIES_LIMITS);
+  if (!read.ok) return apiError(read.error);
+  const { window } = read;
+  const from = window.from;
+  const found = liveMessage(deps, channel.id, ts);
+  if (!found) return apiError("thread_not_found");
+  const threadTs = found.threadTs ?? found.ts;
+  const parent = liveMessage(deps, channel.id, threadTs);
+  const replies = deps.store
     .all(channel.id)
-    .filter((message) => !message.deleted && (message.ts === threadTs || message.threadTs === threadTs));
-  return {
-    ok: true,
-    messages: thread.map((message) => renderMessage(message, deps.workspace.identity)),
-    has_more: false,
-  };
+    .filter((message) => !message.deleted && message.threadTs === threadTs && inWindow(message.ts, window))
+    .filter((message) => from === undefined || compareSlackTs(message.ts, from) >= 0);
+  const thread = from === undefined && parent ? [parent, ...replies] : replies;
+  const page = thread.slice(0, window.limit);
+  return pageAnswer(renderPage(page, window, deps), thread[window.limit]);
 };
 
 const usergroupUsers: MethodHandler = (args, deps) => {

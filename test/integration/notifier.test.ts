@@ -35,6 +35,8 @@ const log = createLogger("silent");
 // ── one notifier against one Slack stand-in, under its own key prefix ───
 
 interface Env {
+  readonly redis: Redis;
+  readonly prefix: string;
   readonly slack: FakeSlack;
   readonly store: DeploymentStore;
   readonly notifications: Notifications;
@@ -83,6 +85,8 @@ async function startEnv(
   const events = new QueueEvents("notify", { connection: eventsConnection, prefix: k.bullPrefix });
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   const env: Env = {
+    redis: ctx.redis,
+    prefix: ctx.prefix,
     slack,
     store,
     notifications: new Notifications(queues.notify),
@@ -289,6 +293,23 @@ function okPosts(env: Env): number {
   return env.slack.calls("chat.postMessage").filter((c) => c.response.ok === true).length;
 }
 
+/**
+ * What a worker that died (or lost Redis) right after posting `names` leaves:
+ * each marked pending since `at`, none recorded.
+ */
+async function loseRecords(env: Env, id: string, names: readonly string[], at: number): Promise<void> {
+  const key = keys(env.prefix).slackRefs(id);
+  for (const name of names) {
+    await env.redis.hdel(key, name);
+    await env.redis.hset(`${key}:pending`, name, JSON.stringify({ at }));
+  }
+}
+
+/** Web API calls that read messages back, with metadata. */
+function lookups(env: Env, method: "conversations.history" | "conversations.replies"): number {
+  return env.slack.calls(method).filter((c) => String(c.args.include_all_metadata) === "true").length;
+}
+
 // ── the tests ─────────────────────────────────────────────────────────
 
 describe("notifier", () => {
@@ -440,6 +461,66 @@ describe("notifier", () => {
     expect([...jobs.values()].every((outcome) => outcome === "completed")).toBe(true);
     expect(env.failed).toEqual([{ jobId: `sync.${refused.id}.0`, reason: "An API error occurred: channel_not_found" }]);
     expect(env.worker.isRunning()).toBe(true);
+  });
+
+  it("finds in Slack, by their metadata, posts whose records were lost, and keeps them instead of posting again", async () => {
+    const env = await startEnv("notifier-lost-record");
+    const plan: Plan = { id: "d-lost1", service: "web", stages: ["build", "deploy"] };
+    const changes = changesFor(plan);
+    let d = await create(env, plan);
+    for (const change of changes.slice(0, 3)) d = await apply(env, d, change);
+    await settled(env, syncJobIds(d), 30_000);
+    expect(threadOf(env, d.id)).toHaveLength(2);
+    const [root] = rootsOf(env, d.id);
+    expect(root?.metadata).toMatchObject({
+      event_type: "slipway_message",
+      event_payload: { deploymentId: d.id, name: "root" },
+    });
+    const postsBefore = okPosts(env);
+
+    // The root and the first stage's reply reached Slack; their ts never reached Redis.
+    await loseRecords(env, d.id, ["root", "stage0"], Date.now() - 5_000);
+    for (const change of changes.slice(3)) d = await apply(env, d, change);
+    await settled(env, syncJobIds(d), 30_000);
+
+    expect(rootsOf(env, d.id)).toHaveLength(1);
+    expect(threadOf(env, d.id)).toEqual(expectedThread(env, d));
+    // Only what was new was posted: the second stage's reply and the summary; the root was edited in place.
+    expect(okPosts(env) - postsBefore).toBe(2);
+    expect(rootsOf(env, d.id)[0]?.ts).toBe(root?.ts);
+    expect(lookups(env, "conversations.history")).toBe(1);
+    expect(lookups(env, "conversations.replies")).toBe(1);
+    const key = keys(env.prefix).slackRefs(d.id);
+    expect(JSON.parse((await env.redis.hget(key, "root")) ?? "{}")).toMatchObject({ ts: root?.ts });
+    expect(await env.redis.hlen(`${key}:pending`)).toBe(0);
+    expect(env.failed).toEqual([]);
+  });
+
+  it("posts, once, a pending message Slack does not have; and posts it when Slack cannot be read", async () => {
+    const env = await startEnv("notifier-never-posted");
+    const plans: Plan[] = [
+      { id: "d-unposted", service: "web", stages: ["build"] },
+      { id: "d-unreadable", service: "api", stages: ["build"] },
+    ];
+    // A first attempt died before its post reached Slack; for the second deployment, Slack refuses to be read.
+    for (const plan of plans) await loseRecords(env, plan.id, ["root"], Date.now() - 5_000);
+    const finished = [await drive(env, plans[0] as Plan)];
+    await settled(env, syncJobIds(finished[0] as Deployment), 30_000);
+    env.slack.failNext("conversations.history", "missing_scope");
+    finished.push(await drive(env, plans[1] as Plan));
+    await settled(
+      env,
+      finished.flatMap((d) => syncJobIds(d)),
+      30_000,
+    );
+
+    for (const d of finished) {
+      expect(rootsOf(env, d.id)).toHaveLength(1);
+      expect(threadOf(env, d.id)).toEqual(expectedThread(env, d));
+    }
+    expect(okPosts(env)).toBe(2 * 3);
+    expect(env.slack.calls("conversations.history").map((c) => c.response.ok)).toEqual([true, false]);
+    expect(env.failed).toEqual([]);
   });
 
   it("paced to Slack's limits, five deployments in one channel never meet a 429", async () => {

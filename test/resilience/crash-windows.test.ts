@@ -14,8 +14,11 @@ import { SlipwayFleet } from "../support/slipway-fleet.js";
  * what it posted in Redis "call by call, so a retried sync never posts twice
  * what it already posted" (src/slack/notifier.ts) — but a SIGKILL after
  * chat.postMessage reached Slack and before its ts was recorded leaves no
- * record, and the sync that takes over posts the root message again: the
- * deployment gets two root messages, the first one frozen forever.
+ * record. Before the fix the sync that took over posted the root message
+ * again: the deployment got two root messages, the first one frozen forever.
+ * Now the post is marked pending first and carries metadata naming the
+ * deployment and the message, so the sync that takes over finds it with
+ * conversations.history and keeps it.
  *
  * The kill is made deterministic by the stand-in's `call` event, which fires
  * as Slack answers: the only worker is SIGKILLed the moment its root message
@@ -56,8 +59,7 @@ describe("notifier: a worker killed right after posting a root message", () => {
     for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
   });
 
-  // A real bug (see the report): the retried sync posts the root message a second time.
-  it.fails(
+  it(
     "keeps one root message per deployment when the worker dies before recording the post",
     async () => {
       const { slack } = fleet;
@@ -98,6 +100,17 @@ describe("notifier: a worker killed right after posting a root message", () => {
         roots.map((m) => slack.textOf(m).split("\n")[1]),
         "root messages of the deployment (their status line)",
       ).toEqual(["*Status:* ✅ *Succeeded*"]);
+      // The replacement found the root in Slack by its metadata, rather than posting it again.
+      expect(roots[0]?.metadata).toEqual({
+        event_type: "slipway_message",
+        event_payload: expect.objectContaining({ deploymentId: id, name: "root" }),
+      });
+      const lookups = slack
+        .calls("conversations.history")
+        .filter(
+          (c) => c.args.channel === CHANNEL && String(c.args.include_all_metadata) === "true" && c.response.ok === true,
+        );
+      expect(lookups.length, "conversations.history calls that looked for the root").toBeGreaterThan(0);
     },
     TAKEOVER_MS + 60_000,
   );
