@@ -99,6 +99,19 @@ export class ChatOps {
     return this.answerTo(this.approvePayload(card, userId));
   }
 
+  /** `userId` clicks a control button (Pause, Resume, Promote, Abort) on the root message; what Slipway told them. */
+  async clickControl(deploymentId: string, userId: string, actionId: string): Promise<string> {
+    const root = await this.rootOf(deploymentId);
+    const delivery = await this.slack.click({
+      actionId,
+      value: deploymentId,
+      userId,
+      channelId: root.channel,
+      messageTs: root.ts,
+    });
+    return this.responseText(delivery);
+  }
+
   /** `userId` ticks the checkbox(es) whose values are given on the checklist reply. */
   async tick(checklist: StoredMessage, userId: string, values: readonly string[]): Promise<Delivery> {
     return this.slack.click({

@@ -22,7 +22,9 @@ import { type LogLine, SlipwayProcess } from "./slipway-process.js";
  * `slipway worker` processes, sharing nothing but Redis, a key prefix, the
  * manifests and the example target's state directory (so the ledger of
  * completed actions is one file for every worker). Workers can be killed,
- * stopped and replaced; their logs are kept after they are gone.
+ * stopped and replaced, and so can the whole fleet at once (`stopAll`, then
+ * `startAll`: new processes on the same Redis, prefix and state, the same
+ * stand-in); their logs are kept after they are gone.
  */
 
 export const FLEET_BOT_TOKEN = "xoxb-fleet-0000-resilience-token";
@@ -59,12 +61,14 @@ export class SlipwayFleet {
   readonly store: DeploymentStore;
   /** Workers running now, oldest first. */
   readonly workers: SlipwayProcess[] = [];
-  /** Every process ever started (the app first), alive or not, for their logs. */
+  /** Every process ever started (the first app first), alive or not, for their logs. */
   readonly processes: SlipwayProcess[] = [];
+  private app_: SlipwayProcess;
 
   private constructor(
     readonly slack: FakeSlack,
-    readonly app: SlipwayProcess,
+    app: SlipwayProcess,
+    private readonly role: "app" | "all",
     readonly redis: Redis,
     readonly prefix: string,
     readonly exampleState: string,
@@ -75,7 +79,13 @@ export class SlipwayFleet {
   ) {
     this.chat = new ChatOps(slack);
     this.store = new DeploymentStore(redis, prefix);
+    this.app_ = app;
     this.processes.push(app);
+  }
+
+  /** The process taking Slack's requests: the first one, or the one `startAll` started last. */
+  get app(): SlipwayProcess {
+    return this.app_;
   }
 
   static async start(options: FleetOptions): Promise<SlipwayFleet> {
@@ -103,9 +113,9 @@ export class SlipwayFleet {
     const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     // A test that restarts Redis sees connection errors; commands wait for the reconnect.
     redis.on("error", () => undefined);
+    const role = options.role ?? (options.workers === 0 ? "all" : "app");
     let app: SlipwayProcess;
     try {
-      const role = options.role ?? (options.workers === 0 ? "all" : "app");
       app = await SlipwayProcess.start(role, role === "all" ? { ...env, ...workerEnv } : env);
     } catch (error) {
       await slack.close();
@@ -115,7 +125,17 @@ export class SlipwayFleet {
       throw error;
     }
     slack.setEventsUrl(app.eventsUrl);
-    const fleet = new SlipwayFleet(slack, app, redis, prefix, exampleState, existing ? undefined : dir, env, workerEnv);
+    const fleet = new SlipwayFleet(
+      slack,
+      app,
+      role,
+      redis,
+      prefix,
+      exampleState,
+      existing ? undefined : dir,
+      env,
+      workerEnv,
+    );
     try {
       for (let i = 0; i < options.workers; i += 1) await fleet.addWorker();
     } catch (error) {
@@ -144,6 +164,51 @@ export class SlipwayFleet {
       this.workers.splice(this.workers.indexOf(worker), 1);
     }
     return at;
+  }
+
+  /**
+   * Stops every live process at once and resolves when all have exited.
+   * SIGTERM lets each shut down gracefully (the caller checks the exit
+   * codes); SIGKILL leaves everything as a crash would: job locks held,
+   * connections dropped, nothing cleaned up.
+   */
+  async stopAll(signal: "SIGTERM" | "SIGKILL"): Promise<{ process: SlipwayProcess; code: number | null }[]> {
+    const live = this.processes.filter(isLive);
+    const stopped = await Promise.all(
+      live.map(async (p) => {
+        if (signal === "SIGTERM") return { process: p, code: await p.stop() };
+        p.child.kill("SIGKILL");
+        return { process: p, code: await p.exited };
+      }),
+    );
+    this.workers.length = 0;
+    return stopped;
+  }
+
+  /**
+   * After `stopAll`: starts a new first process (the same role as before) and
+   * `workers` new workers, all at once, with the same environment; Slack's
+   * requests go to the new app from then on. Resolves with the new processes.
+   */
+  async startAll(workers: number): Promise<SlipwayProcess[]> {
+    const running = this.processes.filter(isLive);
+    if (running.length > 0) throw new Error(`${running.length} Slipway process(es) still running; stopAll first`);
+    const appEnv = this.role === "all" ? { ...this.env, ...this.workerEnv } : this.env;
+    const [app, ...started] = await Promise.allSettled([
+      SlipwayProcess.start(this.role, appEnv),
+      ...Array.from({ length: workers }, () => SlipwayProcess.start("worker", { ...this.env, ...this.workerEnv })),
+    ]);
+    // Whatever did start is tracked, so that close() stops it even if another failed.
+    const fresh = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    if (app?.status === "fulfilled") this.processes.push(app.value);
+    this.workers.push(...fresh);
+    this.processes.push(...fresh);
+    const failed = [app, ...started].find((s) => s?.status === "rejected");
+    if (failed?.status === "rejected") throw failed.reason;
+    if (app?.status !== "fulfilled") throw new Error("no app process started");
+    this.app_ = app.value;
+    this.slack.setEventsUrl(app.value.eventsUrl);
+    return [app.value, ...fresh];
   }
 
   /** Every log line of every process, in arrival order per process. */
@@ -213,7 +278,7 @@ export class SlipwayFleet {
 
   /** Stops every live process (each must exit 0), the stand-in, and removes the fleet's keys and files. */
   async close(): Promise<{ process: SlipwayProcess; code: number | null }[]> {
-    const live = this.processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
+    const live = this.processes.filter(isLive);
     // A stopped process cannot act on SIGTERM until it is continued.
     for (const p of live) if (p.child.pid !== undefined) process.kill(p.child.pid, "SIGCONT");
     const codes = await Promise.all(live.map(async (p) => ({ process: p, code: await p.stop() })));
@@ -224,4 +289,8 @@ export class SlipwayFleet {
     await rm(this.exampleState, { recursive: true, force: true });
     return codes;
   }
+}
+
+function isLive(p: SlipwayProcess): boolean {
+  return p.child.exitCode === null && p.child.signalCode === null;
 }

@@ -121,16 +121,8 @@ export class SlipwayScene {
   }
 
   /** `userId` clicks a control button (Pause, Resume, Promote, Abort) on the root message; what Slipway told them. */
-  async clickControl(id: string, userId: string, actionId: string): Promise<string> {
-    const root = await this.chat.rootOf(id);
-    const delivery = await this.slack.click({
-      actionId,
-      value: id,
-      userId,
-      channelId: root.channel,
-      messageTs: root.ts,
-    });
-    return this.chat.responseText(delivery);
+  clickControl(id: string, userId: string, actionId: string): Promise<string> {
+    return this.chat.clickControl(id, userId, actionId);
   }
 
   /** Log lines `stage started` of one stage of one deployment. */
