@@ -74,11 +74,11 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
     await deps.notifications.changed(d);
     return;
   }
-  if (d.state === "requested") {
-    d = await deps.store.save(moveTo(d, "checking", deps.now()));
-    await deps.notifications.changed(d);
-  }
+  if (d.state === "requested") d = await deps.store.save(moveTo(d, "checking", deps.now()));
   if (d.checklist === undefined) {
+    // The first word in Slack and the limit on waiting for people start here, off the request path
+    // (a re-run after a crash repeats both, safely).
+    await Promise.all([deps.notifications.changed(d), enqueueExpiry(deps, d)]);
     const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
     const results = await evaluateItems(items, {
       workdir: service.workdir,

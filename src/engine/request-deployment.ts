@@ -10,7 +10,7 @@ import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { LockStore } from "../store/locks.js";
-import { enqueueCheck, enqueueExpiry } from "./gates.js";
+import { enqueueCheck } from "./gates.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
 
@@ -136,14 +136,15 @@ export async function requestDeployment(
   return outcome;
 }
 
-/** Queues a recorded deployment's first work; on failure ends it, so it does not hold the service and environment. */
+/**
+ * Queues a recorded deployment's first work, its check job, which posts the
+ * thread and schedules the expiry in a worker: the process that took the
+ * request does as little as it can after answering. On failure the
+ * deployment ends, so it does not hold the service and environment.
+ */
 async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void> {
   try {
-    await Promise.all([
-      deps.notifications.changed(deployment),
-      enqueueCheck(deps, deployment),
-      enqueueExpiry(deps, deployment),
-    ]);
+    await enqueueCheck(deps, deployment);
   } catch (error) {
     await deps.store
       .save(moveTo(deployment, "failed", deps.now(), { failureReason: "it could not be queued" }))

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/domain/deployment.js";
-import { threadMessages } from "../../src/slack/renderers/thread.js";
-import type { StoredMessage } from "../../src/standin/message-store.js";
 import { eventually } from "../support/eventually.js";
 import { channelOf, DEPLOYER, deploymentPlan, expectedLedgerKeys, mixedManifests } from "../support/mixed-pipeline.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { SlipwayFleet } from "../support/slipway-fleet.js";
 import type { LogLine } from "../support/slipway-process.js";
 import { tally } from "../support/tally.js";
+import { expectedThreadShape, summaryPosted, threadShape } from "../support/thread-shape.js";
 
 /*
  * Redis restart with AOF: nothing lost (SPEC, Quality bars). One `slipway
@@ -27,15 +26,6 @@ const FINISH_MS = 120_000;
 
 function isStageStart(line: LogLine): boolean {
   return line.msg === "stage started";
-}
-
-/** Which deployment and message of its thread a Slack message is, by the metadata the notifier posts it with. */
-function tagOf(message: StoredMessage): { deploymentId: string; name: string } | undefined {
-  const metadata = message.metadata as { event_type?: unknown; event_payload?: Record<string, unknown> } | undefined;
-  const payload = metadata?.event_payload;
-  if (metadata?.event_type !== "slipway_message" || payload === undefined) return undefined;
-  const { deploymentId, name } = payload;
-  return typeof deploymentId === "string" && typeof name === "string" ? { deploymentId, name } : undefined;
 }
 
 describe("Redis killed and restarted mid-pipeline (AOF)", () => {
@@ -114,37 +104,14 @@ describe("Redis killed and restarted mid-pipeline (AOF)", () => {
     const { slack } = fleet;
     // The summary is the last reply a finished deployment's sync posts; a sync cut off by the outage may
     // wait for its per-deployment lock (30 s) to expire first.
-    await Promise.all(
-      finals.map((d) =>
-        slack.waitForMessage(
-          (m) => m.channel === d.channel && tagOf(m)?.deploymentId === d.id && tagOf(m)?.name === "summary",
-          { timeoutMs: 90_000 },
-        ),
-      ),
-    );
+    await Promise.all(finals.map((d) => summaryPosted(slack, d, 90_000)));
 
-    const threads = (d: Deployment) => {
-      const roots = slack
-        .messages(d.channel)
-        .filter((m) => m.threadTs === undefined && slack.textOf(m).includes(`\`${d.id}\``));
-      const replies = roots
-        .flatMap((root) => slack.thread(d.channel, root.ts).slice(1))
-        .map((m) => tagOf(m)?.name ?? `(no metadata) ${slack.textOf(m).slice(0, 60)}`);
-      return { roots: roots.length, replies: replies.sort() };
-    };
     const adopted = fleet.logs((l) => l.msg.startsWith("found in Slack a message whose post was never recorded"));
     console.log(
       JSON.stringify({ adoptedAfterOutage: adopted.map(({ line }) => `${line.deploymentId}:${line.message}`) }),
     );
-    const expected = (d: Deployment) => ({
-      roots: 1,
-      replies: threadMessages(d, Date.now())
-        .filter((spec) => spec.inThread && spec.channel === undefined)
-        .map((spec) => spec.name)
-        .sort(),
-    });
-    expect(Object.fromEntries(finals.map((d) => [d.id, threads(d)]))).toEqual(
-      Object.fromEntries(finals.map((d) => [d.id, expected(d)])),
+    expect(Object.fromEntries(finals.map((d) => [d.id, threadShape(slack, d)]))).toEqual(
+      Object.fromEntries(finals.map((d) => [d.id, expectedThreadShape(d)])),
     );
   }, 120_000);
 });

@@ -4,8 +4,16 @@ import { handleApproveCommand } from "./approve-command.js";
 import { handleDeployCommand } from "./deploy-command.js";
 import { handleRollbackCommand } from "./rollback-command.js";
 
+/** One listener for the three commands (Bolt runs every listener's matchers on every request). */
 export function register(app: App, deps: ListenerDeps): void {
-  app.command("/deploy", async ({ command, ack }) => handleDeployCommand({ command, ack }, deps));
-  app.command("/approve", async ({ command, ack }) => handleApproveCommand({ command, ack }, deps));
-  app.command("/rollback", async ({ command, ack }) => handleRollbackCommand({ command, ack }, deps));
+  app.command(/^\/(deploy|approve|rollback)$/, async ({ command, ack }) => {
+    switch (command.command) {
+      case "/approve":
+        return handleApproveCommand({ command, ack }, deps);
+      case "/rollback":
+        return handleRollbackCommand({ command, ack }, deps);
+      default:
+        return handleDeployCommand({ command, ack }, deps);
+    }
+  });
 }
