@@ -76,6 +76,7 @@ export async function startSlipway(
   const audit = new AuditLog(producer, config.keyPrefix);
   const locks = new LockStore(producer, config.keyPrefix);
   const slack = createWebClient(config.botToken, config.slackApiUrl, log);
+  const refs = new SlackRefStore(producer, config.keyPrefix);
   const telemetry = createTelemetry();
   const newId = () => deploymentIdFrom(randomBytes(16), now());
 
@@ -96,7 +97,7 @@ export async function startSlipway(
         bullPrefix: k.bullPrefix,
         slack,
         store,
-        refs: new SlackRefStore(producer, config.keyPrefix),
+        refs,
         pacer: new Pacer(producer, k.pace, SLACK_PACE),
         log: log.child({ component: "notifier" }),
         now,
@@ -127,6 +128,7 @@ export async function startSlipway(
             now,
             newId,
             directory: new Directory(slack, producer, config.keyPrefix),
+            refs,
             log: log.child({ component: "listeners" }),
           },
         );

@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS, VIEW_IDS } from "../../src/slack/action-ids.js";
 import { tickValue } from "../../src/slack/renderers/gates.js";
+import { permalink } from "../../src/slack/renderers/watch.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
 import { deleteKeys } from "../../src/store/delete-keys.js";
@@ -541,12 +542,13 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     );
     expect(await deploymentCount()).toBe(before + 1);
 
-    // Later, while it waits for approval.
+    // Later, while it waits for approval: the answer links the holder's thread.
     await approvalCardOf(id, /Approval needed/);
+    const root = await chat.rootOf(id);
     const count = await deploymentCount();
     const answer = await deploy("busy", RELEASE_MEMBER, "v1.0.1");
     expect(answer).toBe(
-      `busy is already being deployed to production (\`${id}\`, ${winner.version} by <@${winner.user}>, awaiting approval). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished.`,
+      `busy is already being deployed to production (\`${id}\`, ${winner.version} by <@${winner.user}>, awaiting approval). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished. Its thread: <${permalink(root.channel, root.ts)}|${id}>`,
     );
     expect(await deploymentCount()).toBe(count);
     expect(slack.messages(SERVICES.busy.channel).filter((m) => m.threadTs === undefined)).toHaveLength(1);

@@ -1,11 +1,13 @@
 import type { SlashCommand } from "@slack/bolt";
 import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
+import type { Deployment } from "../../../domain/deployment.js";
 import { slackTime } from "../../../domain/policy.js";
 import { plainWords } from "../../../domain/safe-text.js";
 import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
 import { renderAuditLog } from "../../renderers/audit.js";
 import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
+import { permalink } from "../../renderers/watch.js";
 import { mayDo } from "../access.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Ack, answerCommand, type Reply } from "./reply.js";
@@ -27,6 +29,12 @@ function serviceOf(
     ok: false,
     message: `Which service? Slipway knows ${deps.catalog.serviceNames().join(", ")}.\nUsage: \`${escapeMrkdwn(usage)}\``,
   };
+}
+
+/** " Its thread: <link>", for a deployment whose root message is posted; empty before that. */
+async function threadLink(deps: ListenerDeps, d: Deployment): Promise<string> {
+  const root = (await deps.refs.get(d.id)).posted.get("root");
+  return root ? ` Its thread: <${permalink(d.channel, root.ts)}|${escapeMrkdwn(d.id)}>` : "";
 }
 
 /**
@@ -171,6 +179,9 @@ async function answer(
       }
       // Acknowledged as soon as the deployment is recorded; queuing its work follows the ack.
       await requestDeployment(deps, request, async (outcome) => {
+        if (!outcome.ok && outcome.reason === "busy" && outcome.holder) {
+          return reply(`${outcome.message}${await threadLink(deps, outcome.holder)}`);
+        }
         if (!outcome.ok) return reply(outcome.message);
         const d = outcome.deployment;
         deps.log.info(
