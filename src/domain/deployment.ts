@@ -185,6 +185,16 @@ export function moveTo(
   return next;
 }
 
+/** Whether any step of the deployment touched the running system (so leaving needs a rollback). */
+export function touchedTraffic(d: Pick<Deployment, "stages">): boolean {
+  return d.stages.some(
+    (s) =>
+      s.status !== "pending" &&
+      s.status !== "skipped" &&
+      (s.step.action === "deploy" || s.step.action === "setTraffic" || s.step.action === "setFlag"),
+  );
+}
+
 /** Index of the first stage that has not succeeded or been skipped, or -1 when all are done. */
 export function nextStageIndex(deployment: Deployment): number {
   return deployment.stages.findIndex((s) => s.status !== "succeeded" && s.status !== "skipped");

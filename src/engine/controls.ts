@@ -1,11 +1,11 @@
-import { type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
+import { type Deployment, moveTo, nextStageIndex, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
-import { beginRollback, completeRollback, touchedTraffic } from "./rollback.js";
+import { beginRollback, completeRollback } from "./rollback.js";
 import { update } from "./update-deployment.js";
 import { enqueueAnalysis } from "./watch.js";
 

@@ -1,10 +1,10 @@
-import { moveTo } from "../domain/deployment.js";
+import { moveTo, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort } from "./pipeline.js";
 import { type RequestDeps, requestDeployment } from "./request-deployment.js";
-import { beginRollback, touchedTraffic } from "./rollback.js";
+import { beginRollback } from "./rollback.js";
 import { update } from "./update-deployment.js";
 
 export interface RollbackInput {
@@ -75,9 +75,13 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     deps.store.goodVersions(input.service, input.environment),
     deps.store.lastEnded(input.service, input.environment),
   ]);
-  // A deployment that failed part-way may have left its version running: leave that one for the last good one.
-  const stranded = last?.state === "failed" && touchedTraffic(last) && !good.includes(last.version);
-  const current = stranded ? last.version : good[0];
+  // A deployment that failed part-way may have left its version running: leave that one for the last good
+  // one. A failed rollback deployment left the version it was leaving: go back from that one again.
+  const stranded =
+    last?.state === "failed"
+      ? (last.rollbackOf ?? (good.includes(last.version) ? undefined : last.version))
+      : undefined;
+  const current = stranded ?? good[0];
   const refuse = async (message: string): Promise<GateAnswer> => {
     await deps.audit.record({
       at: deps.now(),

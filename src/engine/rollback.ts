@@ -17,16 +17,6 @@ import { update } from "./update-deployment.js";
  * resumes without repeating what already ran.
  */
 
-/** Whether any step of the deployment touched the running system (so leaving needs a rollback). */
-export function touchedTraffic(d: Deployment): boolean {
-  return d.stages.some(
-    (s) =>
-      s.status !== "pending" &&
-      s.status !== "skipped" &&
-      (s.step.action === "deploy" || s.step.action === "setTraffic" || s.step.action === "setFlag"),
-  );
-}
-
 const WAY_BACK: readonly { name: string; action: TargetAction; weight?: number }[] = [
   { name: "traffic-to-stable", action: "setTraffic", weight: 0 },
   { name: "rollback", action: "rollback" },

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Deployment } from "../domain/deployment.js";
+import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { SlipwayError } from "../errors.js";
 import { type Keys, keys } from "./keys.js";
@@ -11,14 +11,17 @@ import { type Keys, keys } from "./keys.js";
  * worker that lost its lock — is refused instead of overwriting newer state.
  * The same script keeps the "one active deployment per service and
  * environment" key in step: created with the deployment, released when it
- * reaches a final state (then remembered as the last one ended); and records
- * the version of each success, the one a rollback returns to.
+ * reaches a final state (then remembered as the last one ended, if it
+ * touched the running system); and records the version of each success (once,
+ * as it becomes succeeded), the one a rollback returns to. The state is kept
+ * beside the document so the script can tell a new success from a later
+ * write to a succeeded deployment (an acknowledged alert, a flag change).
  */
 
 const CREATE = `
 local holder = redis.call('GET', KEYS[2])
 if holder then return holder end
-redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1])
+redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1], 'state', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 return false
@@ -28,12 +31,13 @@ const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'rev')
 if not current then return -1 end
 if current ~= ARGV[1] then return tonumber(current) end
-redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3])
+local was = redis.call('HGET', KEYS[1], 'state')
+redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3], 'state', ARGV[8])
 if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
   redis.call('DEL', KEYS[2])
-  redis.call('SET', KEYS[6], ARGV[5])
+  if ARGV[9] == '1' then redis.call('SET', KEYS[6], ARGV[5]) end
 end
-if ARGV[6] ~= '' then
+if ARGV[6] ~= '' and was ~= 'succeeded' then
   redis.call('SET', KEYS[3], ARGV[6])
   redis.call('LPUSH', KEYS[4], ARGV[6])
   redis.call('LTRIM', KEYS[4], 0, 49)
@@ -85,6 +89,7 @@ export class DeploymentStore {
       JSON.stringify({ ...deployment, rev: 0 }),
       deployment.id,
       String(deployment.createdAt),
+      deployment.state,
     )) as string | null;
     return heldBy ? { ok: false, heldBy } : { ok: true };
   }
@@ -124,6 +129,8 @@ export class DeploymentStore {
       next.id,
       next.state === "succeeded" ? next.version : "",
       next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
+      next.state,
+      touchedTraffic(next) ? "1" : "0",
     )) as number;
     if (result === -2) return written;
     if (result === -1) throw new DeploymentNotFoundError(next.id);
@@ -135,7 +142,7 @@ export class DeploymentStore {
     return (await this.redis.get(this.k.active(service, environment))) ?? undefined;
   }
 
-  /** The last deployment of this service and environment to reach a final state, if any. */
+  /** The last deployment of this service and environment that touched the running system and then ended. */
   async lastEnded(service: string, environment: string): Promise<Deployment | undefined> {
     const id = await this.redis.get(this.k.lastEnded(service, environment));
     return id === null ? undefined : this.get(id);

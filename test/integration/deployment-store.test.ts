@@ -84,4 +84,49 @@ describe("DeploymentStore", () => {
     await store.create({ ...sample("d-jjjj2222", "staging"), createdAt: 2 });
     expect((await store.recent(10)).map((d) => d.id)).toEqual(["d-jjjj2222", "d-hhhh2222"]);
   });
+
+  it("records a success once, as the deployment becomes succeeded, not on later writes to it", async () => {
+    const versions = ["v1.0.0", "v1.1.0"];
+    for (const [i, version] of versions.entries()) {
+      const id = `d-succ000${i}`;
+      await store.create({ ...sample(id), version });
+      const running = await store.save(moveTo(await store.require(id), "running", 2_000));
+      await store.save(moveTo(running, "succeeded", 3_000));
+    }
+    // Later writes to the older success (an acknowledged alert, a flag change) change nothing of the history.
+    let older = await store.require("d-succ0000");
+    for (let i = 0; i < 60; i++) older = await store.save({ ...older, updatedAt: 4_000 + i });
+    expect(await store.goodVersions("web", "production")).toEqual(["v1.1.0", "v1.0.0"]);
+    expect(await store.lastSucceeded("web", "production")).toBe("v1.1.0");
+  });
+
+  it("remembers as the last one ended only a deployment that touched the running system", async () => {
+    await store.create(
+      newDeployment(
+        {
+          id: "d-touch001",
+          service: "web",
+          environment: "production",
+          version: "v1.2.0",
+          strategy: "all-at-once",
+          hotfix: false,
+          waitLimitMs: 60_000,
+          requestedBy: "U1",
+          source: "slack",
+          steps: [{ name: "deploy", action: "deploy" }],
+          channel: "C0DEPLOYS",
+        },
+        1_000,
+      ),
+    );
+    const running = await store.save(moveTo(await store.require("d-touch001"), "running", 2_000));
+    const deployed = await store.save(updateStage(running, 0, { status: "failed", attempts: 1 }, 2_500));
+    await store.save(moveTo(deployed, "failed", 3_000));
+    expect((await store.lastEnded("web", "production"))?.id).toBe("d-touch001");
+
+    // A later one that failed before deploying anything does not hide it.
+    await store.create(sample("d-touch002"));
+    await store.save(moveTo(await store.require("d-touch002"), "failed", 4_000));
+    expect((await store.lastEnded("web", "production"))?.id).toBe("d-touch001");
+  });
 });

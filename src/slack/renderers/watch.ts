@@ -1,5 +1,5 @@
 import { type Check, dashboardSummary, type Verdict } from "../../domain/analysis.js";
-import type { AnalysisRecord, Deployment } from "../../domain/deployment.js";
+import { type AnalysisRecord, type Deployment, touchedTraffic } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
@@ -77,9 +77,9 @@ export function permalink(channel: string, ts: string): string {
   return `https://slack.com/archives/${channel}/p${ts.replace(".", "")}`;
 }
 
-/** Whether the alert offers Roll back: a failed or stuck deployment nobody is already taking back. */
+/** Whether the alert offers Roll back: a failed deployment that changed something, or a stuck one, nobody is taking back. */
 function rollbackLeftToDo(d: Deployment): boolean {
-  if (d.state === "failed") return true;
+  if (d.state === "failed") return touchedTraffic(d);
   return !isFinal(d.state) && d.state !== "rolling_back" && d.abort === undefined;
 }
 

@@ -528,11 +528,17 @@ describe("renderIncident", () => {
         : [],
     );
 
-  it("offers Roll back on a failed deployment, with Open thread linking its root", () => {
-    const message = renderIncident(failedAtDeploy({ incidentChannel: "C0INCIDENT" }), "1736150400.000100");
+  it("offers Roll back on a failed deployment that changed something, with Open thread linking its root", () => {
+    const steps = STAGES.map((name) => (name === "deploy" ? { name, action: "deploy" as const } : { name }));
+    const message = renderIncident(failedAtDeploy({ incidentChannel: "C0INCIDENT", steps }), "1736150400.000100");
     expect(actionIds(message)).toEqual([ACTION_IDS.openThread, ACTION_IDS.rollBack]);
     expect(mrkdwn(message)).toContain("*Why:* stage deploy exited with code 3");
     expectWithinSlackLimits(message);
+  });
+
+  it("does not offer Roll back when the failed deployment changed nothing", () => {
+    const message = renderIncident(failedAtDeploy({ incidentChannel: "C0INCIDENT" }), "1736150400.000100");
+    expect(actionIds(message)).toEqual([ACTION_IDS.openThread]);
   });
 
   it("offers Roll back on a stuck deployment, but not once it is being rolled back or was", () => {

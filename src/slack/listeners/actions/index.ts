@@ -1,6 +1,6 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
-import type { Deployment } from "../../../domain/deployment.js";
+import { type Deployment, touchedTraffic } from "../../../domain/deployment.js";
 import { isFinal } from "../../../domain/deployment-state.js";
 import { isDeploymentId } from "../../../domain/ids.js";
 import type { Action } from "../../../domain/policy.js";
@@ -181,23 +181,25 @@ export async function handleRollBack(body: BlockAction, respond: RespondFn, deps
   const d = await clickedDeployment(body, respond, deps, { action: "rollback", refused: "Not rolled back" });
   if (!d) return;
   const instead = `use \`/rollback ${d.environment} ${d.service}\` instead.`;
-  if (d.state === "succeeded") {
-    const live = (await deps.store.goodVersions(d.service, d.environment))[0];
-    if (live !== d.version) {
+  if (isFinal(d.state)) {
+    if (d.state !== "succeeded" && !touchedTraffic(d)) {
       return void (await tell(
         respond,
-        `${d.version} is no longer the live version of ${d.service} ${d.environment} (${live ?? "none"} is); ${instead}`,
+        `Nothing of ${d.version} was deployed by \`${d.id}\`, so there is nothing of it to roll back. To take ${d.environment} back further, ${instead}`,
       ));
     }
-  } else if (isFinal(d.state)) {
-    const [active, last] = await Promise.all([
+    const [active, last, good] = await Promise.all([
       deps.store.activeFor(d.service, d.environment),
       deps.store.lastEnded(d.service, d.environment),
+      deps.store.goodVersions(d.service, d.environment),
     ]);
-    if (active !== undefined || last?.id !== d.id) {
+    // Deployments that ended before Slipway kept the last one ended are judged by the live version.
+    const latest = last ? last.id === d.id : d.state === "succeeded" && good[0] === d.version;
+    if (active !== undefined || !latest) {
+      const newer = active ?? last?.id;
       return void (await tell(
         respond,
-        `\`${d.id}\` is no longer the latest deployment of ${d.service} ${d.environment} (\`${active ?? last?.id}\` is); ${instead}`,
+        `\`${d.id}\` is no longer the latest deployment of ${d.service} ${d.environment}${newer ? ` (\`${newer}\` is)` : ""}; ${instead}`,
       ));
     }
   }
