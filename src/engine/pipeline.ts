@@ -4,7 +4,7 @@ import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Catalog } from "../manifests/catalog.js";
+import type { Catalog, LoadedService } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
@@ -96,9 +96,14 @@ export async function advance(
   }
 
   const due = nextStageIndex(deployment);
+  const service = deps.catalog.service(deployment.service);
   if (due === -1) {
-    // A last step that holds (keep blue, soak) ends the deployment only when its hold is over.
-    if (deployment.holdUntil !== undefined && now() < deployment.holdUntil) return;
+    // A last step that holds (keep blue, soak) ends the deployment only when its hold is over. The last
+    // step's own job, run again after a crash, queues that hold's continuation in case it was lost.
+    if (deployment.holdUntil !== undefined && now() < deployment.holdUntil) {
+      if (stageIndex < deployment.stages.length) await queueNext(deps, deployment, service);
+      return;
+    }
     await finish(deps, deployment, "succeeded");
     return;
   }
@@ -106,13 +111,10 @@ export async function advance(
     // A duplicate, late or superseded job: the store says another step is due.
     // If that step's job was lost (a crash between recording and queuing), queue it.
     log.info({ due, stageIndex }, "job is not for the step that is due; handing over");
-    if (due > stageIndex) {
-      await enqueueAdvance(deps.queues, deploymentId, due, { delay: Math.max(0, (deployment.holdUntil ?? 0) - now()) });
-    }
+    if (due > stageIndex) await queueNext(deps, deployment, service);
     return;
   }
   const stageRun = deployment.stages[due];
-  const service = deps.catalog.service(deployment.service);
   if (!stageRun || !service) {
     await finish(deps, deployment, "failed", `the manifest no longer defines the service ${deployment.service}`);
     return;
@@ -173,7 +175,6 @@ export async function advance(
   }
   stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
 
-  const holdMs = result.ok ? (stageRun.step.holdMs ?? 0) : 0;
   deployment = await recordResult(deps, deploymentId, due, attempt, (current) => {
     const finished = updateStage(
       current,
@@ -190,20 +191,33 @@ export async function advance(
     if (!result.ok) {
       return moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
     }
+    // A Promote while this step ran skipped what came after it: go on at once instead of holding.
+    const promoted = current.stages[due + 1]?.status === "skipped";
+    const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
     return holdMs > 0 ? { ...finished, holdUntil: now() + holdMs } : finished;
   });
   await notifications.changed(deployment);
 
   if (!result.ok) return;
-  // A hold with the new version serving traffic is analysed through; any other hold is simply waited out.
-  const intervalMs =
-    holdMs > 0 && exposure(deployment.strategy, deployment.stages).candidate
-      ? analysisIntervalMs(service, deployment)
-      : undefined;
   if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
-  else if (nextStageIndex(deployment) === -1 && holdMs === 0) await finish(deps, deployment, "succeeded");
-  else if (intervalMs !== undefined) await enqueueAnalysis(deps, deploymentId, due + 1, Math.min(intervalMs, holdMs));
-  else await enqueueAdvance(deps.queues, deploymentId, due + 1, { delay: holdMs });
+  else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
+    await finish(deps, deployment, "succeeded");
+  } else await queueNext(deps, deployment, service);
+}
+
+/**
+ * Queues what a deployment waits on before its next step (or its end, after
+ * a final hold): analysis through a hold while the new version serves
+ * traffic, otherwise the step itself at the hold's end. Safe to repeat.
+ */
+async function queueNext(deps: PipelineDeps, d: Deployment, service: LoadedService | undefined): Promise<void> {
+  const next = nextStageIndex(d);
+  const index = next === -1 ? d.stages.length : next;
+  const wait = Math.max(0, (d.holdUntil ?? 0) - deps.now());
+  const intervalMs =
+    wait > 0 && service && exposure(d.strategy, d.stages).candidate ? analysisIntervalMs(service, d) : undefined;
+  if (intervalMs !== undefined) await enqueueAnalysis(deps, d.id, index, Math.min(intervalMs, wait));
+  else await enqueueAdvance(deps.queues, d.id, index, { delay: wait });
 }
 
 /**

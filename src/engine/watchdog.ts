@@ -79,9 +79,10 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
           }
           break;
         }
-        const due = nextStageIndex(d);
+        // The step due, or the end of a final hold (keep blue, a soak) that nothing came to close.
+        const due = nextStageIndex(d) === -1 ? d.stages.length : nextStageIndex(d);
         const holding = d.holdUntil !== undefined && now < d.holdUntil + GRACE_MS;
-        if (due !== -1 && quiet && !holding) {
+        if (quiet && !holding) {
           log.warn({ deploymentId: d.id, due }, "deployment stopped moving; queuing its next step again");
           await enqueueAdvance(deps.queues, d.id, due, { tag: `watchdog${d.rev}` });
         }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Job, QueueEvents, type Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyControl } from "../../src/engine/controls.js";
 import { Notifications } from "../../src/engine/notifications.js";
 import { advanceJobId } from "../../src/engine/pipeline.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
@@ -15,6 +16,7 @@ import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { keys } from "../../src/store/keys.js";
 import { LockStore } from "../../src/store/locks.js";
+import { eventually } from "../support/eventually.js";
 import { countingStage, manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
 
@@ -46,8 +48,20 @@ channels: { deploy: C0DEPLOYS }
 target:
   type: command
   env: { COUNT_FILE: "${countFile}" }
-  actions: { deploy: [node, -e, "process.exit(0)"] }
+  actions:
+    deploy: [node, -e, "process.exit(0)"]
+    setTraffic: [node, -e, "setTimeout(() => {}, 1500)"]
 environments:
+  bluegreen:
+    strategy: blue-green
+    blueGreen: { keepBlueFor: 3s }
+    stages:
+      - { name: deploy, action: deploy }
+  canary:
+    strategy: canary
+    canary: { steps: [{ weight: 25, hold: 1h }, { weight: 50, hold: 1h }] }
+    stages:
+      - { name: deploy, action: deploy }
   development:
     stages:
 ${countingStage("build")}${countingStage("deploy")}${countingStage("smoke")}
@@ -175,6 +189,52 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     expect(d.stages.map((s) => s.status)).toEqual(["succeeded", "failed", "pending"]);
     expect(d.stages[1]?.exitCode).toBe(3);
     expect(await counts(countFile)).toEqual({ build: 1, broken: 1 });
+  });
+
+  it("goes straight to 100% when Promote comes while a traffic step runs, instead of holding after it", async () => {
+    const id = await deploy("canary");
+    await eventually("canary-25% to be running", async () => {
+      const d = await store.require(id);
+      return d.stages.find((s) => s.name === "canary-25%")?.status === "running";
+    });
+    const answer = await applyControl(
+      { ...requestDeps(() => "unused"), store },
+      { deploymentId: id, userId: "U1", control: "promote", via: "button" },
+    );
+    expect(answer.message).toMatch(/skipped canary-50%; going to 100%/);
+    // The steps hold an hour each: only a deployment that skips the hold ends in time.
+    const d = await eventually("the deployment to end", async () => {
+      const current = await store.require(id);
+      return current.finishedAt !== undefined ? current : undefined;
+    });
+    expect(d.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
+      "deploy succeeded",
+      "canary-25% succeeded",
+      "canary-50% skipped",
+      "canary-100% succeeded",
+    ]);
+    expect(d.state).toBe("succeeded");
+  });
+
+  it("ends a final hold whose continuation was lost, when the last step's job runs again", async () => {
+    const id = await deploy("bluegreen");
+    const held = await eventually("keep-blue to hold", async () => {
+      const d = await store.require(id);
+      return d.stages.at(-1)?.status === "succeeded" && d.holdUntil !== undefined ? d : undefined;
+    });
+    // The continuation (the job that ends the deployment at the hold's end) is lost, as in a crash
+    // between recording the last step and queuing it; then BullMQ delivers the last step's job again.
+    const continuation = await Job.fromId(queues.pipeline, advanceJobId(id, held.stages.length));
+    await continuation?.remove();
+    const lastStep = await Job.fromId(queues.pipeline, advanceJobId(id, held.stages.length - 1));
+    if (!lastStep) throw new Error("the last step's job was trimmed too early");
+    await lastStep.retry("completed");
+    const d = await eventually("the deployment to end", async () => {
+      const current = await store.require(id);
+      return current.finishedAt !== undefined ? current : undefined;
+    });
+    expect(d.state).toBe("succeeded");
+    expect(d.finishedAt).toBeGreaterThanOrEqual(held.holdUntil ?? Number.POSITIVE_INFINITY);
   });
 
   it("refuses a second deployment of the same service and environment while one is active", async () => {
