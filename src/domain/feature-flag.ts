@@ -49,16 +49,14 @@ export function flagState(d: Deployment): FlagState | undefined {
 }
 
 /**
- * Why the flag of `d` cannot be set to `percent` now, in words for the person
- * who asked; undefined when it can. `live` says whether `d` is still the
- * environment's live deployment (only matters once it succeeded).
+ * Why the flag of `d` cannot be moved at all now, in words for people;
+ * undefined when it can. `live` says whether `d` is still the environment's
+ * live deployment (only matters once it succeeded). Checked when a change is
+ * asked for and again when it is about to be made.
  */
-export function flagChangeRefusal(d: Deployment, percent: number, live: boolean): string | undefined {
+export function flagBlocked(d: Deployment, live: boolean): string | undefined {
   const flag = flagState(d);
   if (!flag) return `\`${d.id}\` is not a feature-flag deployment; it has no flag to set.`;
-  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
-    return `${percent} is not a percentage; choose one from 0 to 100.`;
-  }
   const step = d.stages.find((s) => s.step.action === "setFlag");
   if (step?.status !== "succeeded") return `\`${d.id}\` has not flipped ${flag.name} yet; wait for its flag step.`;
   if (d.state !== "running" && d.state !== "monitoring" && d.state !== "succeeded") {
@@ -68,6 +66,20 @@ export function flagChangeRefusal(d: Deployment, percent: number, live: boolean)
     return `\`${d.id}\` is no longer the live deployment of ${d.service} ${d.environment}; change the flag from the live one.`;
   }
   if (d.abort) return `\`${d.id}\` is being aborted.`;
+  return undefined;
+}
+
+/** Why the flag of `d` cannot be set to `percent` now; undefined when it can. */
+export function flagChangeRefusal(d: Deployment, percent: number, live: boolean): string | undefined {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+    return `${percent} is not a percentage; choose one from 0 to 100.`;
+  }
+  const blocked = flagBlocked(d, live);
+  const flag = flagState(d);
+  if (blocked !== undefined || !flag) return blocked;
+  if (d.paused && percent > (flag.percent ?? 0)) {
+    return `\`${d.id}\` is paused${d.paused.reason ? ` (${d.paused.reason})` : ""}: ${flag.name} may only go down meanwhile. Resume it first to raise the flag.`;
+  }
   if (flag.pending) return `${flag.name} is still being set to ${flag.pending.percent}%; try again when that is done.`;
   if (flag.percent === percent) return `${flag.name} is already at ${percent}%.`;
   return undefined;

@@ -1,8 +1,9 @@
-import { type FlagChange, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
+import type { Deployment } from "../domain/deployment.js";
+import { type FlagChange, flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
-import type { PipelineDeps } from "./pipeline.js";
+import { FencedOffError, type PipelineDeps } from "./pipeline.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 
@@ -25,9 +26,7 @@ export async function requestFlagChange(
 ): Promise<GateAnswer> {
   const now = deps.now();
   const before = await deps.store.require(input.deploymentId);
-  const live =
-    (await deps.store.activeFor(before.service, before.environment)) === undefined &&
-    (await deps.store.lastSucceeded(before.service, before.environment)) === before.version;
+  const live = await isLive(deps, before);
   const { saved, result } = await update<GateAnswer & { seq?: number }>(deps, input.deploymentId, (current) => {
     const refusal = flagChangeRefusal(current, input.percent, live);
     if (refusal !== undefined) return { refused: { ok: false, message: refusal } };
@@ -65,14 +64,30 @@ export async function requestFlagChange(
     await deps.notifications.changed(saved);
     await enqueueFlagChange(deps, saved.id, result.seq);
   }
-  // A change still pending may have lost its job (a crash right after recording it): queue it again, once.
+  // A change still pending may have lost its job (a crash right after recording it): queue it again. Once
+  // it is overdue (its job may have given up without recording so), as a new job; running it twice is safe.
   const pending = flagState(d)?.pending;
-  if (!result.ok && pending) await enqueueFlagChange(deps, d.id, pending.seq);
+  if (!result.ok && pending) {
+    const overdueAfter = deps.catalog.require(d.service).manifest.target.timeoutSeconds * 1000 + FLAG_GRACE_MS;
+    await enqueueFlagChange(deps, d.id, pending.seq, now - pending.at > overdueAfter ? `.${now}` : "");
+  }
   return { ok: result.ok, message: result.message };
 }
 
-async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: number): Promise<void> {
-  await deps.queues.pipeline.add("flag", { deploymentId, seq }, { jobId: flagJobId(deploymentId, seq) });
+/** How long past its target's timeout a flag change may stay pending before it counts as lost. */
+const FLAG_GRACE_MS = 60_000;
+
+async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: number, suffix = ""): Promise<void> {
+  await deps.queues.pipeline.add("flag", { deploymentId, seq }, { jobId: `${flagJobId(deploymentId, seq)}${suffix}` });
+}
+
+/** Whether `d` still is what its environment runs: nothing newer active, and its version the last success. */
+async function isLive(deps: PipelineDeps, d: Deployment): Promise<boolean> {
+  const [active, last] = await Promise.all([
+    deps.store.activeFor(d.service, d.environment),
+    deps.store.lastSucceeded(d.service, d.environment),
+  ]);
+  return active === undefined ? last === d.version : active === d.id;
 }
 
 /** Records a pending change as failed: its job gave up, so the flag is where it was. */
@@ -80,11 +95,16 @@ export async function abandonFlagChange(deps: PipelineDeps, deploymentId: string
   await finishFlagChange(deps, deploymentId, seq, { ok: false, outputTail: `the change could not be made: ${why}` });
 }
 
-/** The `flag` job: sets the flag through the target and records how it went. */
+/**
+ * The `flag` job: sets the flag through the target and records how it went.
+ * The change is checked again first: a deployment aborted, rolled back or
+ * replaced since it was asked for no longer moves its flag.
+ */
 export async function runFlagChange(
   deps: PipelineDeps,
   deploymentId: string,
   seq: number,
+  attempt: number,
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
@@ -92,6 +112,11 @@ export async function runFlagChange(
   const change = d.flagChanges?.find((c) => c.seq === seq);
   const flag = flagState(d);
   if (change?.status !== "pending" || !flag) return;
+  const blocked = flagBlocked(d, await isLive(deps, d));
+  if (blocked !== undefined) {
+    await finishFlagChange(deps, deploymentId, seq, { ok: false, outputTail: `not made: ${blocked}` });
+    return;
+  }
   const service = deps.catalog.require(d.service);
   const result = await runStep(
     service,
@@ -100,7 +125,13 @@ export async function runFlagChange(
     signal,
     log,
     `${d.id}:flag:${seq}`,
+    attempt,
   );
+  if (signal.aborted) {
+    // The lock was lost or the worker is stopping: whether the flag moved is not known, so the change stays
+    // pending for another run (the stalled job's, or the one the next click queues).
+    throw new FencedOffError(`flag change ${seq} of ${deploymentId} abandoned: the job's lock was lost`);
+  }
   log.info({ flag: flag.name, percent: change.percent, ok: result.ok }, "flag change finished");
   await finishFlagChange(deps, deploymentId, seq, result);
 }

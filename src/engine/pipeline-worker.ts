@@ -61,7 +61,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "flag": {
           const data = parseJobData(JOBS.pipeline.flag, job.data, "pipeline/flag");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-          await runFlagChange(deps, data.deploymentId, data.seq, stop, jobLog);
+          await runFlagChange(deps, data.deploymentId, data.seq, job.attemptsMade + 1, stop, jobLog);
           return;
         }
         default:

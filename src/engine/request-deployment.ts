@@ -106,8 +106,8 @@ export function planDeployment(
  *
  * `answer` is called as soon as the outcome is known and before the queuing,
  * so a Slack command can be acknowledged at the earliest moment. Should the
- * queuing then fail, the deployment ends failed (its thread says so) and the
- * error is thrown.
+ * queuing then fail, the deployment ends failed (its thread says so, once
+ * Slipway can post it) and the error is thrown.
  */
 export async function requestDeployment(
   deps: RequestDeps,
@@ -146,9 +146,11 @@ async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void
   try {
     await enqueueCheck(deps, deployment);
   } catch (error) {
-    await deps.store
+    // Best effort: whatever broke the queuing (Redis, most likely) may stop these too.
+    const failed = await deps.store
       .save(moveTo(deployment, "failed", deps.now(), { failureReason: "it could not be queued" }))
       .catch(() => undefined);
+    if (failed) await deps.notifications.changed(failed).catch(() => undefined);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
-import { type FlagChange, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
+import { type FlagChange, flagBlocked, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
 import { DEFAULT_STRATEGY_OPTIONS, planSteps } from "../../../src/domain/stage-plan.js";
 
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
@@ -65,6 +65,20 @@ describe("flagChangeRefusal", () => {
   it("allows a new percentage on a flipped, steerable release", () => {
     expect(flagChangeRefusal(live, 25, true)).toBeUndefined();
     expect(flagChangeRefusal(moveTo(live, "succeeded", T0 + 2_000), 0, true)).toBeUndefined();
+  });
+
+  it("lets a paused release only lower its flag", () => {
+    const paused = { ...live, paused: { by: "slipway", at: T0, reason: "inconclusive analysis" } };
+    expect(flagChangeRefusal(paused, 50, true)).toBe(
+      "`d-flag0001` is paused (inconclusive analysis): new-checkout may only go down meanwhile. Resume it first to raise the flag.",
+    );
+    expect(flagChangeRefusal(paused, 0, true)).toBeUndefined();
+  });
+
+  it("blocks any move once the release is over or replaced, whatever the percentage", () => {
+    expect(flagBlocked(live, true)).toBeUndefined();
+    expect(flagBlocked(moveTo(live, "succeeded", T0), false)).toContain("no longer the live deployment");
+    expect(flagBlocked({ ...live, abort: { by: "U0X", at: T0 } }, true)).toContain("is being aborted");
   });
 
   it.each([
