@@ -11,7 +11,7 @@ import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
 import { threadMessages } from "./renderers/thread.js";
-import type { PostedMessage, SlackRefStore } from "./slack-refs.js";
+import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js";
 
 /*
  * The notifier makes Slack show a deployment as the store has it. One job,
@@ -57,7 +57,7 @@ const LOCK_TTL_MS = 30_000;
 
 /** The `event_type` of the metadata on every message Slipway posts. */
 export const MESSAGE_EVENT_TYPE = "slipway_message";
-/** A pending post is looked for from this long before its first attempt: room for Slack's clock and ours to differ. */
+/** A pending post is looked for from this long before its first attempt to this long after its latest: room for Slack's clock and ours to differ, and for a slow post. */
 const LOOKUP_MARGIN_MS = 120_000;
 /** Messages asked for per page, and pages read at most, when looking for a pending post. */
 const LOOKUP_PAGE_SIZE = 100;
@@ -130,19 +130,22 @@ export function startNotifier(options: NotifierOptions): Worker {
 
   /**
    * The earliest message in Slack whose metadata names this deployment and
-   * message, posted since `since` (less the margin): in the channel for a
-   * root message, in the thread for a reply. Reads a few pages at most.
+   * message, posted between its first and latest attempts (with a margin on
+   * each side): in the channel for a root message, in the thread for a
+   * reply. Reads a few pages at most, newest first from just after the
+   * latest attempt, so later traffic in a busy channel does not hide it.
    */
   async function findPosted(
     deploymentId: string,
     name: string,
     channel: string,
     threadTs: string | undefined,
-    since: number,
+    attempts: PendingPost,
   ): Promise<PostedMessage | undefined> {
     const window = {
       channel,
-      oldest: slackTsAt(since - LOOKUP_MARGIN_MS),
+      oldest: slackTsAt(attempts.at - LOOKUP_MARGIN_MS),
+      latest: slackTsAt((attempts.last ?? attempts.at) + LOOKUP_MARGIN_MS),
       inclusive: true,
       limit: LOOKUP_PAGE_SIZE,
       include_all_metadata: true,
@@ -188,7 +191,7 @@ export function startNotifier(options: NotifierOptions): Worker {
           if (waitMs > 0) return { state: "wait", ms: waitMs };
           let found: PostedMessage | undefined;
           try {
-            found = await findPosted(deploymentId, spec.name, channel, threadTs, attempt.at);
+            found = await findPosted(deploymentId, spec.name, channel, threadTs, attempt);
           } catch (thrown) {
             const error = coerceError(thrown);
             if (isTransient(error)) {
@@ -226,7 +229,7 @@ export function startNotifier(options: NotifierOptions): Worker {
           ts = existing.ts;
         } else {
           // Marked before it goes out, so that a crash after the post leaves a trace to look for.
-          if (!(await refs.markPending(lock, deploymentId, spec.name, attempt ?? { at: now() }))) {
+          if (!(await refs.markPending(lock, deploymentId, spec.name, now()))) {
             log.warn({ deploymentId, message: spec.name }, "sync outlived its lock; leaving the post to the next sync");
             return { state: "wait", ms: BUSY_DELAY_MS };
           }

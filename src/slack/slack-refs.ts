@@ -15,6 +15,8 @@ export interface PostedMessage {
 export interface PendingPost {
   /** When the first attempt to post it began (ms since epoch). */
   readonly at: number;
+  /** When the latest attempt began; absent on marks written before it was kept. */
+  readonly last?: number;
 }
 
 /** What was posted, and what may have been, for one deployment. */
@@ -28,10 +30,13 @@ export interface RefLock {
   readonly token: string;
 }
 
-/** Marks a post pending unless the caller has lost the lock (answers 0); keeps the first attempt's time. */
+/** Marks a post pending unless the caller has lost the lock (answers 0); keeps the first attempt's time and the latest's. */
 const MARK_PENDING = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+local now = tonumber(ARGV[3])
+local previous = redis.call('HGET', KEYS[2], ARGV[2])
+local first = previous and cjson.decode(previous).at or now
+redis.call('HSET', KEYS[2], ARGV[2], cjson.encode({ at = first, last = now }))
 return 1
 `;
 
@@ -68,7 +73,7 @@ export class SlackRefStore {
    * false, recording nothing, when `lock` has expired and may be another
    * sync's now: then this one must not post.
    */
-  async markPending(lock: RefLock, deploymentId: string, name: string, post: PendingPost): Promise<boolean> {
+  async markPending(lock: RefLock, deploymentId: string, name: string, at: number): Promise<boolean> {
     const marked = await this.redis.eval(
       MARK_PENDING,
       2,
@@ -76,7 +81,7 @@ export class SlackRefStore {
       this.pendingKey(deploymentId),
       lock.token,
       name,
-      JSON.stringify(post),
+      String(at),
     );
     return marked === 1;
   }

@@ -479,7 +479,8 @@ describe("notifier", () => {
     const postsBefore = okPosts(env);
 
     // The root and the first stage's reply reached Slack; their ts never reached Redis.
-    await loseRecords(env, d.id, ["root", "stage0"], Date.now() - 5_000);
+    const lostAt = Date.now() - 5_000;
+    await loseRecords(env, d.id, ["root", "stage0"], lostAt);
     for (const change of changes.slice(3)) d = await apply(env, d, change);
     await settled(env, syncJobIds(d), 30_000);
 
@@ -490,6 +491,10 @@ describe("notifier", () => {
     expect(rootsOf(env, d.id)[0]?.ts).toBe(root?.ts);
     expect(lookups(env, "conversations.history")).toBe(1);
     expect(lookups(env, "conversations.replies")).toBe(1);
+    // Read newest first from just after the attempt (2 min of margin), so later traffic cannot bury it.
+    const [history] = env.slack.calls("conversations.history");
+    expect(Number(history?.args.latest)).toBeCloseTo((lostAt + 120_000) / 1000, 2);
+    expect(Number(history?.args.oldest)).toBeCloseTo((lostAt - 120_000) / 1000, 2);
     const key = keys(env.prefix).slackRefs(d.id);
     expect(JSON.parse((await env.redis.hget(key, "root")) ?? "{}")).toMatchObject({ ts: root?.ts });
     expect(await env.redis.hlen(`${key}:pending`)).toBe(0);
