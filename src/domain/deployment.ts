@@ -104,6 +104,12 @@ export interface Deployment {
   analyses?: AnalysisRecord[];
   /** Recent snapshots of the new version, for triggers that need a sustained breach. */
   canaryHistory?: Snapshot[];
+  /**
+   * Bumped by each Resume. Analysis jobs carry the value they were queued
+   * under and stop when it has changed, so a quick Pause and Resume never
+   * leaves two analysis loops running side by side.
+   */
+  analysisEpoch?: number;
   /** While monitoring after 100%: when the monitoring window ends. */
   monitorUntil?: number;
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */

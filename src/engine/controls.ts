@@ -77,6 +77,8 @@ export async function applyControl(
                 : current.stages,
             paused: undefined,
             stuck: undefined,
+            // The analysis this Resume queues replaces any still waiting from before the pause.
+            analysisEpoch: (current.analysisEpoch ?? 0) + 1,
             updatedAt: now,
           },
           result: { ok: true, message: `Resumed \`${current.id}\`.` },
@@ -144,9 +146,9 @@ export async function applyControl(
   const watched =
     deps.catalog.service(saved.service)?.metrics !== undefined && exposure(saved.strategy, saved.stages).candidate;
   if (control === "resume" && saved.state === "monitoring") {
-    await enqueueAnalysis(deps, saved.id, -1, 0);
+    await enqueueAnalysis(deps, saved, -1, 0);
   } else if (control === "resume" && watched && saved.holdUntil !== undefined) {
-    await enqueueAnalysis(deps, saved.id, due, 0);
+    await enqueueAnalysis(deps, saved, due, 0);
   } else if (control === "resume" || control === "promote") {
     await enqueueAdvance(deps.queues, saved.id, due, {
       tag: tag(control, saved),

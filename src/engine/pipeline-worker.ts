@@ -55,7 +55,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "analyse": {
           const data = parseJobData(JOBS.pipeline.analyse, job.data, "pipeline/analyse");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-          await runAnalysis(deps, data.deploymentId, data.stageIndex, stop, jobLog);
+          await runAnalysis(deps, data.deploymentId, data.stageIndex, data.epoch, stop, jobLog);
           return;
         }
         case "flag": {

@@ -216,7 +216,7 @@ async function queueNext(deps: PipelineDeps, d: Deployment, service: LoadedServi
   const wait = Math.max(0, (d.holdUntil ?? 0) - deps.now());
   const intervalMs =
     wait > 0 && service && exposure(d.strategy, d.stages).candidate ? analysisIntervalMs(service, d) : undefined;
-  if (intervalMs !== undefined) await enqueueAnalysis(deps, d.id, index, Math.min(intervalMs, wait));
+  if (intervalMs !== undefined) await enqueueAnalysis(deps, d, index, Math.min(intervalMs, wait));
   else await enqueueAdvance(deps.queues, d.id, index, { delay: wait });
 }
 
@@ -263,7 +263,7 @@ async function finish(
   );
   await deps.notifications.changed(done);
   const intervalMs = watchFor > 0 && service ? analysisIntervalMs(service, done) : undefined;
-  if (intervalMs !== undefined) await enqueueAnalysis(deps, done.id, -1, intervalMs);
+  if (intervalMs !== undefined) await enqueueAnalysis(deps, done, -1, intervalMs);
 }
 
 function failureWords(result: {

@@ -25,11 +25,17 @@ export function analyseJobId(deploymentId: string, stageIndex: number, at: numbe
   return `analyse.${deploymentId}.${stageIndex}.${at}`;
 }
 
-export async function enqueueAnalysis(deps: PipelineDeps, deploymentId: string, stageIndex: number, delay: number) {
+/** Queues an analysis of `d` in `delay` ms, under its current analysis epoch. */
+export async function enqueueAnalysis(
+  deps: PipelineDeps,
+  d: Pick<Deployment, "id" | "analysisEpoch">,
+  stageIndex: number,
+  delay: number,
+) {
   await deps.queues.pipeline.add(
     "analyse",
-    { deploymentId, stageIndex },
-    { jobId: analyseJobId(deploymentId, stageIndex, deps.now() + delay), delay },
+    { deploymentId: d.id, stageIndex, epoch: d.analysisEpoch ?? 0 },
+    { jobId: analyseJobId(d.id, stageIndex, deps.now() + delay), delay },
   );
 }
 
@@ -86,11 +92,15 @@ export async function runAnalysis(
   deps: PipelineDeps,
   deploymentId: string,
   stageIndex: number,
+  epoch: number,
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
   const d = await deps.store.require(deploymentId);
-  if (watchedIndex(d) !== stageIndex || d.paused || d.abort) return;
+  // Not this step's, paused, leaving, or a loop a Resume has replaced: nothing to do.
+  const stale = (x: Deployment) =>
+    watchedIndex(x) !== stageIndex || x.paused || x.abort || (x.analysisEpoch ?? 0) !== epoch;
+  if (stale(d)) return;
   const service = deps.catalog.require(d.service);
   const metrics = service.metrics;
   const intervalMs = analysisIntervalMs(service, d);
@@ -125,7 +135,7 @@ export async function runAnalysis(
   log.info({ stageIndex, outcome: verdict.outcome, summary: verdict.summary }, "analysis");
 
   const { saved } = await update(deps, deploymentId, (current) => {
-    if (watchedIndex(current) !== stageIndex || current.paused || current.abort) return { refused: undefined };
+    if (stale(current)) return { refused: undefined };
     const previous = current.analyses?.find((a) => a.stageIndex === stageIndex);
     const weight = currentWeight(current.stages);
     const record: AnalysisRecord = {
@@ -181,5 +191,5 @@ export async function runAnalysis(
     await enqueueAdvance(deps.queues, saved.id, stageIndex, { tag: `analysed${saved.rev}` });
     return;
   }
-  await enqueueAnalysis(deps, saved.id, stageIndex, Math.min(intervalMs, Math.max(0, until - now)));
+  await enqueueAnalysis(deps, saved, stageIndex, Math.min(intervalMs, Math.max(0, until - now)));
 }

@@ -48,7 +48,7 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
         if (quiet) await enqueueAbort(deps.queues, d.id);
         break;
       case "monitoring":
-        if (quiet && !d.paused && service.metrics) await enqueueAnalysis(deps, d.id, -1, 0);
+        if (quiet && !d.paused && service.metrics) await enqueueAnalysis(deps, d, -1, 0);
         break;
       case "running": {
         if (d.paused) break;

@@ -478,6 +478,20 @@ describe("analysis after a blue-green switch and each rolling step, with the scr
     expect(buttonsOf(alert).map((b) => b.action_id)).not.toContain(ACTION_IDS.rollBack);
   }, 120_000);
 
+  it("watches a hotfix intensively: analysed three times as often as a normal deployment", async () => {
+    await rig.ensureGood(GOOD);
+    const normal = await rig.deploy(NEWER, "--strategy=all-at-once");
+    await rig.scene.ended(normal, "succeeded", 60_000);
+    const hotfix = await rig.deploy("v1.4.1", "--strategy=all-at-once --hotfix");
+    const d = await rig.scene.ended(hotfix, "succeeded", 60_000);
+    expect(d.hotfix).toBe(true);
+    // metrics.interval is 2s here: monitoring analyses every 2s, a hotfix's every ⅓ of that (1s at least).
+    expect(Math.max(...(await rig.analysisDelays(normal, -1)))).toBe(rig.intervalMs);
+    const hotfixDelays = await rig.analysisDelays(hotfix, -1);
+    expect(hotfixDelays.length).toBeGreaterThan(1);
+    expect(Math.max(...hotfixDelays)).toBe(1_000);
+  }, 120_000);
+
   it("offers Roll back in the alert of a failed deployment, and it brings back the last good version", async () => {
     await rig.ensureGood(GOOD);
     const failedVersion = "v1.3.3-unhealthy";

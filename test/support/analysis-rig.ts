@@ -1,4 +1,4 @@
-import { Queue } from "bullmq";
+import { type Job, type JobType, Queue } from "bullmq";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
@@ -290,13 +290,24 @@ export class AnalysisRig {
 
   /** `advance` and `analyse` jobs waiting, delayed or running for a deployment: what could still move it on. */
   async pendingSteps(id: string): Promise<string[]> {
+    const jobs = await this.pipelineJobs(id, ["waiting", "delayed", "active", "prioritized", "waiting-children"]);
+    return jobs.filter((job) => job.name === "advance" || job.name === "analyse").map((job) => `${job.name} ${job.id}`);
+  }
+
+  /** How long each `analyse` job of a deployment's step was delayed when queued (-1: monitoring), by when it ran. */
+  async analysisDelays(id: string, stageIndex: number): Promise<number[]> {
+    const jobs = await this.pipelineJobs(id, ["completed"]);
+    return jobs
+      .filter((job) => job.name === "analyse" && (job.data as { stageIndex?: unknown }).stageIndex === stageIndex)
+      .sort((a, b) => (a.processedOn ?? 0) - (b.processedOn ?? 0))
+      .map((job) => job.opts.delay ?? 0);
+  }
+
+  private async pipelineJobs(id: string, states: JobType[]): Promise<Job[]> {
     const queue = new Queue("pipeline", { connection: this.scene.redis, prefix: keys(this.scene.prefix).bullPrefix });
     try {
-      const jobs = await queue.getJobs(["waiting", "delayed", "active", "prioritized", "waiting-children"]);
-      return jobs
-        .filter((job) => job.name === "advance" || job.name === "analyse")
-        .filter((job) => (job.data as { deploymentId?: unknown } | undefined)?.deploymentId === id)
-        .map((job) => `${job.name} ${job.id}`);
+      const jobs = await queue.getJobs(states);
+      return jobs.filter((job) => (job.data as { deploymentId?: unknown } | undefined)?.deploymentId === id);
     } finally {
       await queue.close();
     }
