@@ -370,12 +370,9 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     const id = await deployed("quorum", DEPLOYER);
     const open = await approvalCardOf(id, /Needs 2 approvals \(0 so far\)/);
     // Who may approve, as mentions: the role's description is Slipway's own mrkdwn, not user text to escape.
-    // (Soft: a known rendering bug, see the report; the rest of the scenario still runs.)
-    expect
-      .soft(text(open))
-      .toContain(
-        `Needs 2 approvals (0 so far) from the role approvers (Slack users <@${APPROVER_A}>, <@${APPROVER_B}>, <@${LEAD}>); the requester cannot approve`,
-      );
+    expect(text(open)).toContain(
+      `Needs 2 approvals (0 so far) from the role approvers (Slack users <@${APPROVER_A}>, <@${APPROVER_B}>, <@${LEAD}>); the requester cannot approve`,
+    );
 
     expect(await clickApprove(id, APPROVER_A)).toBe(`Approval counted (1 of 2) for \`${id}\`.`);
     const half = await approvalCardOf(id, /\(1 so far\)/);
@@ -492,9 +489,9 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
       new RegExp(`🚫 rejected by <@${APPROVER_A}> at <!date\\^\\d+\\^\\{time\\}\\|[^>]+>: Canary error rate is 4%`),
     );
     expect(rejectedCard.blocks.some((b) => b.type === "actions")).toBe(false);
-    // Who rejected, as a mention, and why. (Soft: a known rendering bug, see the report.)
-    expect.soft(text(summary)).toContain(`Why: rejected by <@${APPROVER_A}>: Canary error rate is 4%`);
-    expect.soft(text(root)).toContain(`*Why:* rejected by <@${APPROVER_A}>: Canary error rate is 4%`);
+    // Who rejected, as a mention, and why.
+    expect(text(summary)).toContain(`Why: rejected by <@${APPROVER_A}>: Canary error rate is 4%`);
+    expect(text(root)).toContain(`*Why:* rejected by <@${APPROVER_A}>: Canary error rate is 4%`);
     expect(await workspace.stagesRun("rejected")).toEqual([]);
     expect((await stateOf(id)).state).toBe("rejected");
   });
@@ -674,12 +671,10 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     expect(lockedOut?.detail).toMatch(/^v3\.1\.0: audited production is locked by/);
     expect(lockRefused?.detail).toMatch(/^locking production needs the role deployers/);
     expect(unlock?.detail).toBe(`lock by <@${RELEASE_MEMBER}>: change freeze`);
-    // The refusal names the role's members as mentions. (Soft: a known rendering bug, see the report.)
-    expect
-      .soft(roleRefused?.detail)
-      .toBe(
-        `deploying to production needs ${DEPLOYERS_NEED}; ask one of them, or ask to be added to the role in the service manifest`,
-      );
+    // The refusal names the role's members as mentions.
+    expect(roleRefused?.detail).toBe(
+      `deploying to production needs ${DEPLOYERS_NEED}; ask one of them, or ask to be added to the role in the service manifest`,
+    );
     expect(deployOk?.detail).toBe("v3.1.0");
     expect(tickRefused?.detail).toMatch(
       /^comms-plan: Not ticked: ticking 'Communication plan ready' needs the role security/,
