@@ -43,16 +43,17 @@ export class SlipwayProcess {
    * logs that it has started. Fails with its output if it exits first.
    */
   static async start(role: string, env: Record<string, string>): Promise<SlipwayProcess> {
-    const exampleState = await mkdtemp(join(tmpdir(), "slipway-example-state-"));
+    // The example targets keep their ledger here; a temp directory of its own unless the caller shares one.
+    const exampleState = env.SLIPWAY_EXAMPLE_STATE ?? (await mkdtemp(join(tmpdir(), "slipway-example-state-")));
     const child = spawn(process.execPath, [MAIN, role], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",
         PORT: "0",
         LOG_LEVEL: "info",
-        SLIPWAY_EXAMPLE_STATE: exampleState,
         SLIPWAY_MANIFESTS: join(ROOT, "manifests", "services"),
         ...env,
+        SLIPWAY_EXAMPLE_STATE: exampleState,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
