@@ -54,7 +54,8 @@ export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): Sl
         processEventErrorHandler: answerMalformedOverHttp(options.log),
       });
   const app = new GuardedApp(
-    { token: options.botToken, receiver, clientOptions, logger, deferInitialization: true },
+    // No conversation store: Slipway keeps its state in Redis, and the store's middleware runs on every request.
+    { token: options.botToken, receiver, clientOptions, logger, deferInitialization: true, convoStore: false },
     options.log,
   );
   app.use(onlyOnce(options.redis, options.keyPrefix, options.log));
