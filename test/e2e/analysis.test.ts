@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Check, formatMilliseconds, formatPercent } from "../../src/domain/analysis.js";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
@@ -12,6 +12,7 @@ import {
   INCIDENTS,
   INITIAL,
   ONCALL,
+  type RigOptions,
   SERVICE,
   UNDEPLOYED,
 } from "../support/analysis-rig.js";
@@ -128,23 +129,37 @@ async function incidentAlert(rig: AnalysisRig, d: Deployment, good: string): Pro
   return alert;
 }
 
-/* Against a real Prometheus ------------------------------------------------- */
-
-describe.skipIf(PROMETHEUS === undefined)("canary analysis against a real Prometheus", () => {
-  let rig: AnalysisRig;
-
+/**
+ * One rig for the tests of the calling describe: started before the first,
+ * any deployment a test left active aborted after each, stopped (exiting 0)
+ * after the last. Returns the running rig.
+ */
+function sharedRig(options: RigOptions): () => AnalysisRig {
+  let rig: AnalysisRig | undefined;
   beforeAll(async () => {
-    rig = await AnalysisRig.start({ label: "e2e-analysis-prom", source: "prometheus", prometheus: PROMETHEUS });
+    rig = await AnalysisRig.start(options);
   }, 60_000);
-
   afterEach(async () => {
     await rig?.settle();
   }, 60_000);
-
   afterAll(async () => {
     const code = await rig?.close();
     expect(code, rig?.scene.slipway.describe()).toBe(0);
   }, 60_000);
+  return () => {
+    if (!rig) throw new Error(`the ${options.label} rig did not start`);
+    return rig;
+  };
+}
+
+/* Against a real Prometheus ------------------------------------------------- */
+
+describe.skipIf(PROMETHEUS === undefined)("canary analysis against a real Prometheus", () => {
+  const shared = sharedRig({ label: "e2e-analysis-prom", source: "prometheus", prometheus: PROMETHEUS });
+  let rig: AnalysisRig;
+  beforeEach(() => {
+    rig = shared();
+  });
 
   it("promotes a good version step by step, each step analysed against the stable one", async () => {
     await rig.ensureGood(INITIAL);
@@ -408,20 +423,11 @@ describe("canary analysis with the scrape source, through the router", () => {
 /* Blue-green and rolling --------------------------------------------------- */
 
 describe("analysis after a blue-green switch and each rolling step, with the scrape source", () => {
+  const shared = sharedRig({ label: "e2e-analysis-strategies", source: "scrape" });
   let rig: AnalysisRig;
-
-  beforeAll(async () => {
-    rig = await AnalysisRig.start({ label: "e2e-analysis-strategies", source: "scrape" });
-  }, 60_000);
-
-  afterEach(async () => {
-    await rig?.settle();
-  }, 60_000);
-
-  afterAll(async () => {
-    const code = await rig?.close();
-    expect(code, rig?.scene.slipway.describe()).toBe(0);
-  }, 60_000);
+  beforeEach(() => {
+    rig = shared();
+  });
 
   it("rolls a good version instance by instance, each one analysed against the instances not yet updated", async () => {
     await rig.ensureGood(GOOD);

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Deployment, StageRun } from "../../src/domain/deployment.js";
 import { ACTION_IDS, flagActionId } from "../../src/slack/action-ids.js";
+import { cleanupAfterEach } from "../support/cleanups.js";
 import { RouterWatch } from "../support/router-watch.js";
 import {
   flaggedCount,
@@ -107,15 +108,7 @@ function holdingAfter(name: string) {
 }
 
 /** Things to stop after each test, last started first. */
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const errors: unknown[] = [];
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop();
-    await cleanup?.().catch((error: unknown) => errors.push(error));
-  }
-  if (errors.length > 0) throw errors[0];
-});
+const cleanups = cleanupAfterEach();
 
 /** The sample stack, Slipway pointed at it, and a watch on the router. */
 async function storefront(label: string): Promise<{ stack: SampleStack; scene: SlipwayScene; watch: RouterWatch }> {

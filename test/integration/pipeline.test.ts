@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Job, QueueEvents, type Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyControl } from "../../src/engine/controls.js";
+import type { GateDeps } from "../../src/engine/gates.js";
 import { Notifications } from "../../src/engine/notifications.js";
 import { advanceJobId } from "../../src/engine/pipeline.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
@@ -37,6 +38,7 @@ describe("pipeline on BullMQ", () => {
   let store: DeploymentStore;
   let countFile: string;
   let catalog: Catalog;
+  let deps: GateDeps;
   let ids = 0;
 
   beforeEach(async () => {
@@ -76,7 +78,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const bullPrefix = keys(ctx.prefix).bullPrefix;
     queues = createQueues(ctx.redis, bullPrefix);
     store = new DeploymentStore(ctx.redis, ctx.prefix);
-    const deps = {
+    deps = {
       store,
       catalog,
       queues,
@@ -98,16 +100,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   function requestDeps(newId: () => string) {
-    return {
-      store,
-      catalog,
-      queues,
-      notifications: new Notifications(queues.notify),
-      audit: new AuditLog(ctx.redis, ctx.prefix),
-      locks: new LockStore(ctx.redis, ctx.prefix),
-      now: Date.now,
-      newId,
-    };
+    return { ...deps, newId };
   }
 
   async function deploy(environment: string) {
@@ -197,10 +190,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
       const d = await store.require(id);
       return d.stages.find((s) => s.name === "canary-25%")?.status === "running";
     });
-    const answer = await applyControl(
-      { ...requestDeps(() => "unused"), store },
-      { deploymentId: id, userId: "U1", control: "promote", via: "button" },
-    );
+    const answer = await applyControl(deps, { deploymentId: id, userId: "U1", control: "promote", via: "button" });
     expect(answer.message).toMatch(/skipped canary-50%; going to 100%/);
     // The steps hold an hour each: only a deployment that skips the hold ends in time.
     const d = await eventually("the deployment to end", async () => {

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Deployment, StageRun } from "../../src/domain/deployment.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import { cleanupAfterEach } from "../support/cleanups.js";
 import { eventually } from "../support/eventually.js";
 import { channelOf, DEPLOYER, expectedLedgerKeys, mixedService } from "../support/mixed-pipeline.js";
 import { REDIS_URL } from "../support/redis.js";
@@ -60,15 +61,7 @@ function runs(d: Deployment): string[] {
 }
 
 /** Things to stop after each test, last started first. */
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  const errors: unknown[] = [];
-  while (cleanups.length > 0) {
-    const cleanup = cleanups.pop();
-    await cleanup?.().catch((error: unknown) => errors.push(error));
-  }
-  if (errors.length > 0) throw errors[0];
-});
+const cleanups = cleanupAfterEach();
 
 /** An app and two workers for one canary service with the given holds; closed after the test (each must exit 0). */
 async function startFleet(label: string, service: string, holds: readonly [string, string]): Promise<SlipwayFleet> {

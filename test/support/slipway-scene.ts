@@ -92,7 +92,7 @@ export class SlipwayScene {
       `${id} ${what}`,
       async () => {
         const d = await this.store.require(id);
-        return predicate(d) ? d : undefined;
+        return predicate(d) ? d : new Error(whereItIs(d));
       },
       timeoutMs,
     );
@@ -140,4 +140,17 @@ export class SlipwayScene {
     await rm(this.manifestsDir, { recursive: true, force: true });
     return code;
   }
+}
+
+/** Where a deployment stands, in one line for a timeout message: state, pause, stages and latest verdict. */
+function whereItIs(d: Deployment): string {
+  const latest = [...(d.analyses ?? [])].sort((a, b) => b.at - a.at)[0];
+  return [
+    d.state,
+    d.paused ? `paused by ${d.paused.by}: ${d.paused.reason ?? "no reason"}` : undefined,
+    d.stages.map((s) => `${s.name} ${s.status}`).join(", "),
+    latest ? `last analysis of step ${latest.stageIndex}: ${latest.verdict.summary}` : undefined,
+  ]
+    .filter(Boolean)
+    .join("; ");
 }
