@@ -6,6 +6,7 @@ import { answerMalformedOverHttp, answerMalformedOverSocket, GuardedApp } from "
 import { register as registerActions } from "./listeners/actions/index.js";
 import { register as registerCommands } from "./listeners/commands/index.js";
 import type { ListenerDeps } from "./listeners/deps.js";
+import { register as registerEvents } from "./listeners/events/index.js";
 import { register as registerViews } from "./listeners/views/index.js";
 import { onlyOnce } from "./middleware/once.js";
 
@@ -62,6 +63,7 @@ export function createSlackApp(options: SlackAppOptions, deps: ListenerDeps): Sl
   registerCommands(app, deps);
   registerActions(app, deps);
   registerViews(app, deps);
+  registerEvents(app, deps);
   app.error(async (error) => {
     options.log.error({ err: error }, "Slack listener error");
   });

@@ -21,7 +21,7 @@ import {
 import { flagControls, flagLine } from "./feature-flag.js";
 import { dashboardLines } from "./watch.js";
 
-const STATE_EMOJI: Record<DeploymentState, string> = {
+export const STATE_EMOJI: Record<DeploymentState, string> = {
   requested: "🕓",
   checking: "📋",
   awaiting_approval: "✋",

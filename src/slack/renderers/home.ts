@@ -1,0 +1,74 @@
+import type { Deployment } from "../../domain/deployment.js";
+import { progressPercent } from "../../domain/deployment.js";
+import { describeState } from "../../domain/deployment-state.js";
+import { slackTime } from "../../domain/policy.js";
+import type { Lock } from "../../store/locks.js";
+import { type Block, context, escapeExceptMentions, escapeMrkdwn, header, section } from "./blocks.js";
+import { STATE_EMOJI } from "./deployment-message.js";
+
+/** What one environment of a service runs, and what is happening to it. */
+export interface HomeEnvironment {
+  readonly name: string;
+  /** The version of the last deployment that succeeded there. */
+  readonly live?: string;
+  /** The deployment under way there, and a link to its thread once posted. */
+  readonly active?: { readonly deployment: Deployment; readonly thread?: string };
+  readonly lock?: Lock;
+}
+
+export interface HomeService {
+  readonly name: string;
+  readonly environments: readonly HomeEnvironment[];
+}
+
+export interface HomeView {
+  readonly type: "home";
+  readonly blocks: Block[];
+}
+
+/** Slack allows 100 blocks in a Home tab; two go to the header and the context line, one to "more". */
+const MAX_SERVICE_BLOCKS = 97;
+
+function environmentLine(env: HomeEnvironment): string {
+  const parts = [
+    `*${escapeMrkdwn(env.name)}* — ${env.live ? `live: \`${escapeMrkdwn(env.live)}\`` : "nothing deployed yet"}`,
+  ];
+  if (env.active) {
+    const d = env.active.deployment;
+    const version = escapeMrkdwn(d.version);
+    const what = env.active.thread ? `<${env.active.thread}|${version}>` : `\`${version}\``;
+    parts.push(
+      `${STATE_EMOJI[d.state]} ${what} ${describeState(d.state).toLowerCase()} (${progressPercent(d)}%) by <@${d.requestedBy}>`,
+    );
+  }
+  if (env.lock) {
+    const until = env.lock.expiresAt === undefined ? "" : ` until ${slackTime(env.lock.expiresAt)}`;
+    parts.push(`🔒 locked by <@${env.lock.owner}>${until}: ${escapeExceptMentions(env.lock.reason)}`);
+  }
+  return parts.join(" · ");
+}
+
+/**
+ * The App Home tab: what is deployed where, per service and environment,
+ * with the deployment under way (linked to its thread) and any lock.
+ */
+export function renderHome(services: readonly HomeService[], now: number): HomeView {
+  const shown = services.slice(0, MAX_SERVICE_BLOCKS);
+  const blocks: Block[] = [
+    header("🚀 What is deployed where"),
+    context(`As of ${slackTime(now)}. \`/deploy help\` lists the commands.`),
+    ...(services.length === 0
+      ? [section("No services yet: add a manifest under `manifests/services/`, then `slipway validate`.")]
+      : shown.map((service) =>
+          section(
+            [`*${escapeMrkdwn(service.name)}*`, ...service.environments.map((env) => `• ${environmentLine(env)}`)].join(
+              "\n",
+            ),
+          ),
+        )),
+  ];
+  if (services.length > shown.length) {
+    blocks.push(context(`…and ${services.length - shown.length} more services; \`/deploy status\` lists them all.`));
+  }
+  return { type: "home", blocks };
+}
