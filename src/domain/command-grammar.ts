@@ -96,6 +96,8 @@ export type DeployCommand =
   | DeployRequest
   | ScopedQuery
   | { readonly kind: "help" }
+  /** `/deploy` alone: the deploy form. */
+  | { readonly kind: "form" }
   | LockRequest
   | UnlockRequest
   | InvalidCommand;
@@ -123,13 +125,13 @@ function exampleService(ctx: GrammarContext): string {
   return ctx.services[0] ?? "api";
 }
 
-/** Parses the text after `/deploy`. Empty text asks for help. */
+/** Parses the text after `/deploy`. Empty text asks for the deploy form. */
 export function parseDeployCommand(text: string, ctx: GrammarContext): DeployCommand {
   const tooLong = checkLength(text, DEPLOY_USAGE.deploy);
   if (tooLong) return tooLong;
   const tokens = tokenize(text);
   const [first, ...rest] = tokens;
-  if (first === undefined) return { kind: "help" };
+  if (first === undefined) return { kind: "form" };
   const word = first.toLowerCase();
   if (HELP_WORDS.includes(word)) return { kind: "help" };
   switch (word) {

@@ -21,4 +21,5 @@ export function flagActionId(percent: number): string {
 
 export const VIEW_IDS = {
   rejectReason: "slipway_reject_reason",
+  deployForm: "slipway_deploy_form",
 } as const;

@@ -32,8 +32,8 @@ const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 
 
 const rows: readonly Row[] = [
   // help
-  ["", { kind: "help" }],
-  ["   \n\t ", { kind: "help" }],
+  ["", { kind: "form" }],
+  ["   \n\t ", { kind: "form" }],
   ["help", { kind: "help" }],
   ["HELP", { kind: "help" }],
   ["--help", { kind: "help" }],

@@ -1,11 +1,13 @@
 import type { SlashCommand } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
 import type { Deployment } from "../../../domain/deployment.js";
 import { slackTime } from "../../../domain/policy.js";
 import { plainWords } from "../../../domain/safe-text.js";
-import { planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
+import { type DeploymentRequest, planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
 import { renderAuditLog } from "../../renderers/audit.js";
 import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
+import { renderDeployForm } from "../../renderers/deploy-form.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
 import { permalink } from "../../renderers/watch.js";
 import { mayDo } from "../access.js";
@@ -15,7 +17,7 @@ import { type Ack, answerCommand, type Reply } from "./reply.js";
 const STATUS_LIMIT = 15;
 const AUDIT_LIMIT = 25;
 
-type Command = Pick<SlashCommand, "text" | "user_id" | "channel_id">;
+type Command = Pick<SlashCommand, "text" | "user_id" | "channel_id" | "trigger_id">;
 
 /** The service a command names, or the only one when it names none; a question to ask back otherwise. */
 function serviceOf(
@@ -43,18 +45,19 @@ async function threadLink(deps: ListenerDeps, d: Deployment): Promise<string> {
  * exactly once, with an ephemeral message for the person who typed it.
  */
 export async function handleDeployCommand(
-  { command, ack }: { command: Command; ack: Ack },
+  { command, ack, client }: { command: Command; ack: Ack; client: WebClient },
   deps: ListenerDeps,
 ): Promise<void> {
   const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
   await answerCommand("/deploy", command, ack, deps.log, (reply) =>
-    answer(parseDeployCommand(command.text ?? "", grammar), command, deps, grammar, reply),
+    answer(parseDeployCommand(command.text ?? "", grammar), command, client, deps, grammar, reply),
   );
 }
 
 async function answer(
   parsed: DeployCommand,
   command: Command,
+  client: WebClient,
   deps: ListenerDeps,
   grammar: Parameters<typeof helpText>[0],
   reply: Reply,
@@ -150,54 +153,85 @@ async function answer(
     case "deploy": {
       const which = serviceOf(deps, parsed.service, `/deploy ${parsed.environment} ${parsed.version} <service>`);
       if (!which.ok) return which.message;
-      const service = which.service;
-      const request = {
-        service,
+      const request: DeploymentRequest = {
+        service: which.service,
         environment: parsed.environment,
         version: parsed.version,
         ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
         ...(parsed.flag ? { flag: parsed.flag } : {}),
         hotfix: parsed.hotfix,
         requestedBy: command.user_id,
-        source: "slack" as const,
-        via: "slash_command" as const,
-      };
-      const plan = planDeployment(catalog, request);
-      if (!plan.ok) return plan.message;
-      const allowed = await mayDo(deps, {
-        action: "deploy",
-        userId: command.user_id,
-        service,
-        environment: parsed.environment,
+        source: "slack",
         via: "slash_command",
-      });
-      if (!allowed.allowed) return `Not deployed: ${allowed.reason}.`;
-      if (parsed.dryRun) {
-        return `Dry run: ${service} ${parsed.version} → ${parsed.environment} (${plan.strategy}) would run: ${plan.steps.map((step) => step.name).join(" → ")}${
-          plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
-        }. Nothing was queued.`;
-      }
-      // Acknowledged as soon as the deployment is recorded; queuing its work follows the ack.
-      await requestDeployment(deps, request, async (outcome) => {
-        if (!outcome.ok && outcome.reason === "busy" && outcome.holder) {
-          return reply(`${outcome.message}${await threadLink(deps, outcome.holder)}`);
-        }
-        if (!outcome.ok) return reply(outcome.message);
-        const d = outcome.deployment;
-        deps.log.info(
-          { deploymentId: d.id, service, environment: d.environment, version: d.version, user: command.user_id },
-          "deployment queued",
-        );
-        const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
-        return reply(
-          `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} steps). Follow it in <#${d.channel}>.${bypass}`,
-        );
-      });
-      return undefined;
+      };
+      return deployFromSlack(deps, request, parsed.dryRun, reply);
     }
+    case "form":
+      // Acknowledged first, as Slack asks; the trigger stays good for the modal a few seconds more.
+      await reply("Fill in the form to deploy. `/deploy help` lists the commands.");
+      await openDeployForm(client, command, deps);
+      return undefined;
     default: {
       const unreachable: never = parsed;
       return unreachable;
     }
   }
+}
+
+/**
+ * A deployment asked for from Slack (the command or the form): checked
+ * against the plan and the person's permission, then recorded and queued.
+ * `reply` gets the answer the moment it is known; the queuing follows it.
+ */
+export async function deployFromSlack(
+  deps: ListenerDeps,
+  request: DeploymentRequest,
+  dryRun: boolean,
+  reply: Reply,
+): Promise<string | undefined> {
+  const { service, environment, version } = request;
+  const plan = planDeployment(deps.catalog, request);
+  if (!plan.ok) return plan.message;
+  const allowed = await mayDo(deps, {
+    action: "deploy",
+    userId: request.requestedBy,
+    service,
+    environment,
+    via: request.via,
+  });
+  if (!allowed.allowed) return `Not deployed: ${allowed.reason}.`;
+  if (dryRun) {
+    return `Dry run: ${service} ${version} → ${environment} (${plan.strategy}) would run: ${plan.steps.map((step) => step.name).join(" → ")}${
+      plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
+    }. Nothing was queued.`;
+  }
+  // Answered as soon as the deployment is recorded; queuing its work follows the answer.
+  await requestDeployment(deps, request, async (outcome) => {
+    if (!outcome.ok && outcome.reason === "busy" && outcome.holder) {
+      return reply(`${outcome.message}${await threadLink(deps, outcome.holder)}`);
+    }
+    if (!outcome.ok) return reply(outcome.message);
+    const d = outcome.deployment;
+    deps.log.info(
+      { deploymentId: d.id, service, environment: d.environment, version: d.version, user: request.requestedBy },
+      "deployment queued",
+    );
+    const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
+    return reply(
+      `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} steps). Follow it in <#${d.channel}>.${bypass}`,
+    );
+  });
+  return undefined;
+}
+
+/** `/deploy` alone: the form, in a modal, for the channel it was typed in. */
+async function openDeployForm(client: WebClient, command: Command, deps: ListenerDeps): Promise<void> {
+  await client.views.open({
+    trigger_id: command.trigger_id,
+    view: renderDeployForm({
+      services: deps.catalog.serviceNames(),
+      environments: deps.catalog.environmentNames(),
+      channel: command.channel_id,
+    }),
+  });
 }

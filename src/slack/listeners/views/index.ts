@@ -4,11 +4,13 @@ import { plainWords } from "../../../domain/safe-text.js";
 import { VIEW_IDS } from "../../action-ids.js";
 import type { ListenerDeps } from "../deps.js";
 import { vote } from "../vote.js";
+import { register as registerDeployForm } from "./deploy-form.js";
 
 const metadata = z.object({ deploymentId: z.string().max(64), channel: z.string().max(64) });
 
-/** The reject dialog's submission: the reason is required; the vote is then cast like a click. */
+/** The reject dialog's submission (the reason is required; the vote is then cast like a click) and the deploy form's. */
 export function register(app: App, deps: ListenerDeps): void {
+  registerDeployForm(app, deps);
   app.view<ViewSubmitAction>(VIEW_IDS.rejectReason, async ({ ack, body, view, client }) => {
     const reason = plainWords(view.state.values.reason?.reason?.value ?? "");
     if (reason === "") {
