@@ -13,9 +13,11 @@ import { update } from "./update-deployment.js";
  * traffic (a canary step, a blue-green switch with blue kept, an updated
  * rolling instance) and through the post-deployment monitoring window, an `analyse` job measures the new
  * version against the stable one every interval. A tripped trigger rolls
- * back at once and raises an incident; missing data or too little traffic
- * pauses the rollout and says what was missing (never promoted on no data);
- * a pass waits for the next interval, or moves on when the hold is over.
+ * back at once and raises an incident; missing data or too little traffic is
+ * looked at again at the next interval, and pauses the rollout, saying what
+ * was missing, when the hold (or the monitoring window) is over without it:
+ * never promoted on no data. A pass waits for the next interval, or moves on
+ * when the hold is over.
  */
 
 /** Post-deployment monitoring after 100% when the manifest says nothing: the seed's immediate 15 minutes. */
@@ -160,7 +162,11 @@ export async function runAnalysis(
           },
           result: undefined,
         };
-      case "inconclusive":
+      case "inconclusive": {
+        // Data may be missing only because the step has just begun: look again at the next interval, and
+        // pause only when a decision is due (the hold or the monitoring window is over). Never move on without it.
+        const decisionDue = now >= ((current.state === "monitoring" ? current.monitorUntil : current.holdUntil) ?? 0);
+        if (!decisionDue) return { next: analysed, result: undefined };
         return {
           next: {
             ...analysed,
@@ -168,6 +174,7 @@ export async function runAnalysis(
           },
           result: undefined,
         };
+      }
       case "pass":
         if (current.state === "monitoring" && now >= (current.monitorUntil ?? 0)) {
           return { next: moveTo({ ...analysed, monitorUntil: undefined }, "succeeded", now), result: undefined };

@@ -290,6 +290,9 @@ describe.skipIf(PROMETHEUS === undefined)("canary analysis against a real Promet
     );
     expect(paused.state).toBe("running");
     expect(paused.incident).toBeUndefined();
+    // Missing data was looked at again through the hold, and paused the rollout only when the hold was over.
+    expect(paused.analyses?.at(-1)?.rounds).toBeGreaterThan(1);
+    expect(paused.paused?.at).toBeGreaterThanOrEqual(paused.holdUntil ?? Number.POSITIVE_INFINITY);
     const verdict = paused.analyses?.at(-1)?.verdict;
     expect(verdict?.outcome).toBe("inconclusive");
     expect(verdict?.missing.some((m) => m.startsWith(`canary ${QUIET} requestRate: no data`))).toBe(true);

@@ -67,8 +67,15 @@ export function renderAnalysis(d: Deployment, record: AnalysisRecord): SlackMess
     section(lines.join("\n") || "no checks ran"),
   ];
   if (verdict.missing.length > 0) blocks.push(context(`Missing: ${escapeMrkdwn(verdict.missing.join("; "))}`));
-  if (verdict.outcome === "inconclusive")
-    blocks.push(context("Not promoted on missing data: the rollout is paused until someone resumes it."));
+  if (verdict.outcome === "inconclusive") {
+    blocks.push(
+      context(
+        d.paused
+          ? "Not promoted on missing data: the rollout is paused until someone resumes it."
+          : "Not enough data yet: analysed again at the next interval; never promoted without it.",
+      ),
+    );
+  }
   return fitMessage({ text: `${stepLabel(d, record)}: ${verdict.outcome} — ${verdict.summary}`, blocks });
 }
 
