@@ -85,7 +85,7 @@ export function permalink(channel: string, ts: string): string {
 }
 
 /** Whether the alert offers Roll back: a failed deployment that changed something, or a stuck one, nobody is taking back. */
-function rollbackLeftToDo(d: Deployment): boolean {
+function offersRollBack(d: Deployment): boolean {
   if (d.state === "failed") return touchedTraffic(d);
   return !isFinal(d.state) && d.state !== "rolling_back" && d.abort === undefined;
 }
@@ -126,7 +126,7 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
   const buttons = [
     ...(incident && !incident.acknowledgedBy ? [button("Acknowledge", ACTION_IDS.acknowledge, d.id, "primary")] : []),
     ...(rootTs ? [{ ...button("Open thread", ACTION_IDS.openThread, d.id), url: permalink(d.channel, rootTs) }] : []),
-    ...(rollbackLeftToDo(d)
+    ...(offersRollBack(d)
       ? [
           button("Roll back", ACTION_IDS.rollBack, d.id, "danger", {
             title: "Roll back?",
