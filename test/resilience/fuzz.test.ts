@@ -178,13 +178,7 @@ describe("fuzzing Slipway's Slack receiver with signed hostile input", () => {
 
   it("answers every request in time, queues nothing, runs nothing and stays up", async () => {
     const random = seededRandom(SEED);
-    const base = fleet.slack.blockAction({
-      actionId: "slipway_approve",
-      value: "d-7k3m9x2q",
-      userId: "U0FUZZ001",
-      channelId: CHANNEL,
-      messageTs: "1700000000.000100",
-    });
+    const base = approveClick();
     const commands = ["/deploy", "/approve", "/rollback"] as const;
     const cases: Case[] = [
       ...Array.from({ length: COMMANDS }, (_, i): Case => {
@@ -312,15 +306,20 @@ describe("fuzzing Slipway's Slack receiver with signed hostile input", () => {
     expect.soft(existsSync(marker), `${marker} was created: input reached a shell`).toBe(false);
   }, 170_000);
 
-  // Bolt would throw routing these, answered 500; Slipway refuses them first (src/slack/payload-shape.ts).
-  it("answers 4xx, never 5xx, to signed interaction payloads that lack or mistype a field Slack always sends", async () => {
-    const base = fleet.slack.blockAction({
+  /** A well-formed Approve click on a message of the channel, to bend out of shape. */
+  function approveClick(): JsonObject {
+    return fleet.slack.blockAction({
       actionId: "slipway_approve",
       value: "d-7k3m9x2q",
       userId: "U0FUZZ001",
       channelId: CHANNEL,
       messageTs: "1700000000.000100",
     });
+  }
+
+  // Bolt would throw routing these, answered 500; Slipway refuses them first (src/slack/payload-shape.ts).
+  it("answers 4xx, never 5xx, to signed interaction payloads that lack or mistype a field Slack always sends", async () => {
+    const base = approveClick();
     const answers: string[] = [];
     for (const { label, payload } of misshapenPayloads(base)) {
       const d = await fleet.slack.interact(payload, { timeoutMs: 10_000 });
@@ -337,13 +336,7 @@ describe("fuzzing Slipway's Slack receiver with signed hostile input", () => {
    * 3.0–3.2 s. Slipway acknowledges what it does not handle at once.
    */
   it("answers requests no listener handles well inside Slack's 3 s", async () => {
-    const base = fleet.slack.blockAction({
-      actionId: "slipway_approve",
-      value: "d-7k3m9x2q",
-      userId: "U0FUZZ001",
-      channelId: CHANNEL,
-      messageTs: "1700000000.000100",
-    });
+    const base = approveClick();
     const unknownAction = structuredClone(base) as Record<string, unknown>;
     unknownAction.actions = [{ ...((base.actions as JsonObject[])[0] ?? {}), action_id: "slipway_deploy_everything" }];
     const slow: string[] = [];
