@@ -305,7 +305,12 @@ export interface Verdict {
   readonly summary: string;
   /** What the metric source could not measure, in its words. */
   readonly missing: readonly string[];
+  /** The latency limits the verdict was judged by: the dashboard's response-time target. */
+  readonly responseLimits?: ResponseLimits;
 }
+
+/** The triggers that set the dashboard's response-time target. */
+export type ResponseLimits = Pick<RollbackTriggers, "latencyMaxMs" | "latencyFactor">;
 
 export interface AnalysisInput {
   /** The new version over the latest window. */
@@ -635,7 +640,11 @@ export function analyse(input: AnalysisInput): Verdict {
   const summary = summarise(outcome, checks, missing);
   const measured =
     input.baseline === undefined ? { canary: input.canary } : { canary: input.canary, baseline: input.baseline };
-  return { outcome, checks, ...measured, summary, missing };
+  const responseLimits: ResponseLimits =
+    triggers.latencyMaxMs === undefined
+      ? { latencyFactor: triggers.latencyFactor }
+      : { latencyFactor: triggers.latencyFactor, latencyMaxMs: triggers.latencyMaxMs };
+  return { outcome, checks, ...measured, summary, missing, responseLimits };
 }
 
 /** A hotfix is watched intensively: analysed this many times as often, unless its environment says how often. */
@@ -663,8 +672,8 @@ export function keepHistory(history: readonly Snapshot[], latest: Snapshot, keep
 export interface DashboardInput {
   readonly canary: Snapshot | undefined;
   readonly baseline?: Snapshot;
-  /** For the response-time target: `latencyMaxMs`, else `latencyFactor` × the baseline's p95. */
-  readonly triggers?: RollbackTriggers;
+  /** For the response-time target: `latencyMaxMs`, else `latencyFactor` × the baseline's p95. Default the default triggers'. */
+  readonly limits?: ResponseLimits;
 }
 
 /** The metric lines of the root message, after their labels. */
@@ -681,7 +690,7 @@ export interface DashboardSummary {
 
 const NO_DATA = "no data";
 
-function responseTarget(baseline: Snapshot | undefined, triggers: RollbackTriggers): string | undefined {
+function responseTarget(baseline: Snapshot | undefined, triggers: ResponseLimits): string | undefined {
   if (triggers.latencyMaxMs !== undefined) return `<${formatMilliseconds(triggers.latencyMaxMs)}`;
   const baselineMs = baseline === undefined ? undefined : msOf(baseline.p95Seconds);
   if (triggers.latencyFactor === false || baselineMs === undefined) return undefined;
@@ -691,7 +700,7 @@ function responseTarget(baseline: Snapshot | undefined, triggers: RollbackTrigge
 /** The seed dashboard's metric lines: error rate vs baseline, p95 vs target, requests per second. */
 export function dashboardSummary(input: DashboardInput): DashboardSummary {
   const { canary, baseline } = input;
-  const triggers = input.triggers ?? DEFAULT_TRIGGERS;
+  const triggers = input.limits ?? DEFAULT_TRIGGERS;
 
   const canaryErrors = percentOf(canary?.errorRate);
   const baselineErrors = percentOf(baseline?.errorRate);

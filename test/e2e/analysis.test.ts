@@ -398,7 +398,13 @@ describe("canary analysis with the scrape source, through the router", () => {
 
   it("promotes a good version, each step and the monitoring window analysed against the stable one", async () => {
     // Monitoring lasts three analyses, so it is judged also after the stable version stopped taking traffic.
-    rig = await AnalysisRig.start({ label: "e2e-analysis-scrape-good", source: "scrape", monitorSeconds: 6 });
+    // The manifest sets an absolute p95 limit: the dashboard's response-time target.
+    rig = await AnalysisRig.start({
+      label: "e2e-analysis-scrape-good",
+      source: "scrape",
+      monitorSeconds: 6,
+      triggers: "{ latencyMaxMs: 500 }",
+    });
     await rig.ensureGood(INITIAL);
     const id = await rig.deploy(GOOD);
     const d = await rig.scene.until(id, "to end or pause", (x) => x.finishedAt !== undefined || !!x.paused, 60_000);
@@ -407,6 +413,12 @@ describe("canary analysis with the scrape source, through the router", () => {
     expect(analysed).toEqual(["3 pass", "4 pass", "-1 pass"]);
     const step = await rig.analysisReply(id, [/After canary-25% \(25% of traffic\)/, /✅ \*pass\*/]);
     expect(rig.scene.slack.textOf(step)).toMatch(/✅ error rate [\d.]+% vs baseline [\d.]+%/);
+    expect(rig.scene.slack.textOf(step)).toMatch(/✅ p95 latency [\d.]+ms vs baseline [\d.]+ms \(limit: 500ms\)/);
+    const history = await rig.scene.rootHistory(id);
+    expect(
+      history.some((t) => /\*Response:\* [\d.]+ms \(target: <500ms\)/.test(t)),
+      history.join("\n---\n"),
+    ).toBe(true);
     await rig.watch.waitFor(`${GOOD} stable`, (s) => s.weight === 0 && s.stable.every((v) => v === GOOD));
     expect(await versionsServing(rig.stack.url, 12)).toEqual({ [GOOD]: 12 });
   }, 120_000);

@@ -52,12 +52,14 @@ export interface RigOptions {
   readonly holdSeconds?: number;
   /** monitoring.immediate, seconds. Default 4. */
   readonly monitorSeconds?: number;
+  /** metrics.triggers, as YAML flow mapping, e.g. `{ latencyMaxMs: 500 }`. Default none (the defaults). */
+  readonly triggers?: string;
 }
 
 function metricsSection(options: RigOptions, prometheusUrl: string | undefined, routerAdmin: string): string {
   const common = `  interval: ${options.intervalSeconds ?? 2}s
   timeout: 3s
-  minRequests: ${options.minRequests ?? 10}`;
+  minRequests: ${options.minRequests ?? 10}${options.triggers ? `\n  triggers: ${options.triggers}` : ""}`;
   if (options.source === "prometheus") {
     return `metrics:
   source: prometheus

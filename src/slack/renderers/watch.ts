@@ -37,6 +37,7 @@ export function dashboardLines(d: Deployment): string[] {
   const summary = dashboardSummary({
     canary: verdict.canary,
     ...(verdict.baseline ? { baseline: verdict.baseline } : {}),
+    ...(verdict.responseLimits ? { limits: verdict.responseLimits } : {}),
   });
   return [
     `*Health:* ${health?.status === "fail" ? `❌ ${escapeMrkdwn(health.text)}` : health?.status === "pass" ? "✅ All systems normal" : "❔ not measured"}`,

@@ -431,7 +431,7 @@ describe("dashboardSummary", () => {
     const summary = dashboardSummary({
       canary: snap({ errorRate: 0.0002, p95Seconds: 0.145, requestRate: 61.7 }),
       baseline: snap({ version: "v1.2.0", errorRate: 0.0001, requestRate: 1172.3 }),
-      triggers: withDefaultTriggers({ latencyMaxMs: 200 }),
+      limits: withDefaultTriggers({ latencyMaxMs: 200 }),
     });
     expect(summary.errors).toBe("0.02% (baseline: 0.01%)");
     expect(summary.response).toBe("145ms (target: <200ms)");
@@ -441,6 +441,13 @@ describe("dashboardSummary", () => {
       "Response: 145ms (target: <200ms)",
       "Traffic: 1,234 req/s (new version: 61.7 req/s)",
     ]);
+  });
+
+  it("takes the target from the limits a verdict was judged by", () => {
+    const canary = snap({ p95Seconds: 0.145 });
+    const verdict = analyse({ canary, baseline: undefined, triggers: withDefaultTriggers({ latencyMaxMs: 300 }) });
+    expect(verdict.responseLimits).toEqual({ latencyFactor: 2, latencyMaxMs: 300 });
+    expect(dashboardSummary({ canary, limits: verdict.responseLimits }).response).toBe("145ms (target: <300ms)");
   });
 
   it("derives the target from the baseline and copes with missing data", () => {
