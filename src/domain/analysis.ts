@@ -361,10 +361,11 @@ function exceeds(observed: number, threshold: number): boolean {
   return observed > threshold + EPSILON * Math.max(1, Math.abs(threshold));
 }
 
+/** The measured window, as precise as the request rate shown beside it: `1.9s`, not a floored `1s`. */
 function windowText(snapshot: Snapshot): string {
-  return known(snapshot.windowSeconds) && snapshot.windowSeconds > 0
-    ? formatDuration(snapshot.windowSeconds * 1000)
-    : "the window";
+  const seconds = snapshot.windowSeconds;
+  if (!known(seconds) || seconds <= 0) return "the window";
+  return seconds < 60 ? `${formatNumber(Number(seconds.toFixed(1)))}s` : formatDuration(seconds * 1000);
 }
 
 function trafficCheck(canary: Snapshot, minRequests: number): Check {

@@ -176,8 +176,8 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
     ? { open: true }
     : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
   if (!window.open) {
-    const hint = plan.environment.windows?.hotfixBypass ? " A `--hotfix` may deploy now." : "";
-    return { ok: false, reason: "window", message: `Not now: ${window.reason}.${hint}` };
+    // The reason already says whether a --hotfix may go ahead.
+    return { ok: false, reason: "window", message: `Not now: ${window.reason}.` };
   }
 
   const deployment = newDeployment(

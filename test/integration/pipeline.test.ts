@@ -64,6 +64,13 @@ environments:
     canary: { steps: [{ weight: 25, hold: 1h }, { weight: 50, hold: 1h }] }
     stages:
       - { name: deploy, action: deploy }
+  frozen:
+    windows:
+      timezone: UTC
+      freezes: [{ from: "2000-01-01 00:00", to: "2999-01-01 00:00", reason: Holiday freeze }]
+      hotfixBypass: true
+    stages:
+      - { name: deploy, action: deploy }
   development:
     stages:
 ${countingStage("build")}${countingStage("deploy")}${countingStage("smoke")}
@@ -225,6 +232,26 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     });
     expect(d.state).toBe("succeeded");
     expect(d.finishedAt).toBeGreaterThanOrEqual(held.holdUntil ?? Number.POSITIVE_INFINITY);
+  });
+
+  it("refuses a deployment during a freeze, saying once that a --hotfix may go ahead", async () => {
+    const refused = await requestDeployment(
+      requestDeps(() => "d-frozen1"),
+      {
+        service: "web",
+        environment: "frozen",
+        version: "v1.2.0",
+        hotfix: false,
+        requestedBy: "U1",
+        source: "slack",
+        via: "slash_command",
+      },
+    );
+    expect(refused).toMatchObject({ ok: false, reason: "window" });
+    if (refused.ok) return;
+    expect(refused.message).toMatch(/^Not now: deployments are frozen until .*\(Holiday freeze\)/);
+    expect(refused.message).toMatch(/a --hotfix deployment may go ahead anyway\.$/);
+    expect(refused.message.match(/hotfix/g)).toHaveLength(1);
   });
 
   it("refuses a second deployment of the same service and environment while one is active", async () => {

@@ -287,6 +287,17 @@ describe("analyse", () => {
     expect(analyse({ canary: { ...quiet, memory: 0.95 }, baseline, health: healthy }).outcome).toBe("fail");
   });
 
+  it("names a short window as precisely as the rate beside it: 191 requests in 1.9s is 101 req/s", () => {
+    const short = snap({ requests: 191, requestRate: 191 / 1.893, windowSeconds: 1.893 });
+    expect(check(analyse({ canary: short, baseline, health: healthy }), "traffic").text).toBe(
+      "traffic 191 requests in 1.9s (101 req/s) (minimum 50)",
+    );
+    const minutes = snap({ requests: 6_000, requestRate: 40, windowSeconds: 150 });
+    expect(check(analyse({ canary: minutes, baseline, health: healthy }), "traffic").text).toBe(
+      "traffic 6,000 requests in 2m 30s (40 req/s) (minimum 50)",
+    );
+  });
+
   it("takes the minimum from the caller and the request count from the rate when no count is given", () => {
     const fromRate = snap({ requests: undefined, requestRate: 1.5, windowSeconds: 30 });
     expect(requestsInWindow(fromRate)).toBe(45);

@@ -218,6 +218,12 @@ describe("windowStatus for hotfixes", () => {
     expect(status.reason).toContain("a --hotfix deployment may go ahead anyway");
   });
 
+  it("says once, not twice, that a hotfix may go ahead during a freeze", () => {
+    const status = closed(windowStatus(bypassing, at("2026-12-22T10:00:00Z")));
+    expect(status.reason).toMatch(/^deployments are frozen until .*\(Holiday freeze\)/);
+    expect(status.reason.match(/hotfix/g)).toHaveLength(1);
+  });
+
   it("holds a hotfix when the manifest does not allow the bypass", () => {
     const status = closed(
       windowStatus({ ...bypassing, hotfixBypass: false }, at("2026-12-22T10:00:00Z"), { hotfix: true }),
