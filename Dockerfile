@@ -26,4 +26,7 @@ COPY manifests ./manifests
 COPY examples ./examples
 USER node
 EXPOSE 3000
+# /healthz answers while the process serves; the image has no curl, node does the probe.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/main.js", "all"]

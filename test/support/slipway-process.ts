@@ -8,7 +8,6 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "dist", "main.js");
 
 export interface LogLine {
   level: number;
@@ -41,21 +40,30 @@ export class SlipwayProcess {
   /**
    * Starts `slipway <role>` with `env` on a free port and resolves once it
    * logs that it has started. Fails with its output if it exits first.
+   * `as.root` runs the `dist/main.js` of another tree (an image's), from that
+   * directory; `as.uid`/`as.gid` run it as that user.
    */
-  static async start(role: string, env: Record<string, string>): Promise<SlipwayProcess> {
+  static async start(
+    role: string,
+    env: Record<string, string>,
+    as: { root?: string; uid?: number; gid?: number } = {},
+  ): Promise<SlipwayProcess> {
+    const root = as.root ?? ROOT;
     // The example targets keep their ledger here; a temp directory of its own unless the caller shares one.
     const exampleState = env.SLIPWAY_EXAMPLE_STATE ?? (await mkdtemp(join(tmpdir(), "slipway-example-state-")));
-    const child = spawn(process.execPath, [MAIN, role], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [join(root, "dist", "main.js"), role], {
+      cwd: root,
       env: {
         PATH: process.env.PATH ?? "",
         PORT: "0",
         LOG_LEVEL: "info",
-        SLIPWAY_MANIFESTS: join(ROOT, "manifests", "services"),
+        SLIPWAY_MANIFESTS: join(root, "manifests", "services"),
         ...env,
         SLIPWAY_EXAMPLE_STATE: exampleState,
       },
       stdio: ["ignore", "pipe", "pipe"],
+      uid: as.uid,
+      gid: as.gid,
     });
     const running = new SlipwayProcess(child);
     const started = await Promise.race([

@@ -1,0 +1,155 @@
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
+import { ConfigMap, type IContainer, type IPodSpec, Secret, Service } from "kubernetes-models/v1";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { validateCommand } from "../../src/manifests/validate.js";
+import { ROOT } from "../support/slipway-process.js";
+
+/*
+ * The Kubernetes files are checked against the Kubernetes API schemas
+ * (kubernetes-models' validators, generated from the API's OpenAPI spec),
+ * then for what Slipway needs of them: the probes on its own endpoints, the
+ * Slack tokens from a Secret, Redis that keeps everything, and service
+ * manifests that `slipway validate` accepts.
+ */
+
+const K8S_DIR = join(ROOT, "manifests", "k8s");
+
+/** One schema per kind these files may use; anything else is an error of its own. */
+const KINDS = {
+  "apps/v1 Deployment": Deployment,
+  "apps/v1 StatefulSet": StatefulSet,
+  "v1 Service": Service,
+  "v1 ConfigMap": ConfigMap,
+  "v1 Secret": Secret,
+} as const;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  [key: string]: unknown;
+}
+
+async function loadObjects(): Promise<{ file: string; object: K8sObject }[]> {
+  const objects: { file: string; object: K8sObject }[] = [];
+  for (const file of (await readdir(K8S_DIR)).filter((f) => f.endsWith(".yaml")).sort()) {
+    for (const doc of parseAllDocuments(await readFile(join(K8S_DIR, file), "utf8"))) {
+      expect(doc.errors, `${file}: YAML errors`).toEqual([]);
+      objects.push({ file, object: doc.toJS() as K8sObject });
+    }
+  }
+  return objects;
+}
+
+const objects = await loadObjects();
+
+function find(kind: string, name: string): K8sObject {
+  const found = objects.find(({ object }) => object.kind === kind && object.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} named ${name} in manifests/k8s`);
+  return found.object;
+}
+
+function podSpec(workload: K8sObject): IPodSpec {
+  return (workload as unknown as { spec: { template: { spec: IPodSpec } } }).spec.template.spec;
+}
+
+function slipwayContainer(workload: K8sObject): IContainer {
+  const container = podSpec(workload).containers.find((c) => c.name === "slipway");
+  if (!container) throw new Error(`${workload.metadata.name} has no container named slipway`);
+  return container;
+}
+
+describe("Kubernetes manifests", () => {
+  it.each(objects.map(({ file, object }) => [`${file}: ${object.kind} ${object.metadata?.name}`, object]))(
+    "%s is valid against the Kubernetes API schema",
+    (_label, object) => {
+      const model = KINDS[`${object.apiVersion} ${object.kind}` as keyof typeof KINDS];
+      expect(model, `${object.apiVersion} ${object.kind} is not a kind these files are checked for`).toBeDefined();
+      expect(() => new model(object as never).validate()).not.toThrow();
+    },
+  );
+
+  it("rejects what the API server would reject (the check is not vacuous)", () => {
+    const app = structuredClone(find("Deployment", "slipway-app")) as unknown as {
+      spec: { replicas: unknown; template: { spec: { containers: { name?: string }[] } } };
+    };
+    app.spec.replicas = "two";
+    expect(() => new Deployment(app as never).validate()).toThrow(/replicas must be integer/);
+    const nameless = structuredClone(find("Deployment", "slipway-worker")) as unknown as {
+      spec: { template: { spec: { containers: { name?: string }[] } } };
+    };
+    delete nameless.spec.template.spec.containers[0]?.name;
+    expect(() => new Deployment(nameless as never).validate()).toThrow(/must have required property name/);
+  });
+
+  it.each([
+    ["slipway-app", "app"],
+    ["slipway-worker", "worker"],
+  ])("%s runs `slipway %s` as a non-root user, probed on /healthz and /readyz", (name, role) => {
+    const workload = find("Deployment", name);
+    const container = slipwayContainer(workload);
+    expect(container.command).toEqual(["node", "dist/main.js", role]);
+    expect(podSpec(workload).securityContext?.runAsNonRoot).toBe(true);
+    expect(podSpec(workload).securityContext?.runAsUser).not.toBe(0);
+    const port = container.ports?.find((p) => p.name === "http");
+    const env = new Map((container.env ?? []).map((e) => [e.name, e]));
+    expect(env.get("PORT")?.value).toBe(String(port?.containerPort));
+    expect(container.livenessProbe?.httpGet).toMatchObject({ path: "/healthz", port: "http" });
+    expect(container.readinessProbe?.httpGet).toMatchObject({ path: "/readyz", port: "http" });
+    for (const token of ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]) {
+      expect(env.get(token)?.valueFrom?.secretKeyRef, token).toMatchObject({ name: "slipway-slack", key: token });
+      expect(env.get(token)?.value, `${token} must not be written in the manifest`).toBeUndefined();
+    }
+    expect(env.get("REDIS_URL")?.value).toBe("redis://slipway-redis:6379");
+    const manifests = container.volumeMounts?.find((m) => m.mountPath === env.get("SLIPWAY_MANIFESTS")?.value);
+    const volume = podSpec(workload).volumes?.find((v) => v.name === manifests?.name);
+    expect(volume?.configMap?.name).toBe("slipway-manifests");
+  });
+
+  it("the app Service selects the app pods on their http port", () => {
+    const service = find("Service", "slipway-app") as unknown as {
+      spec: { selector: Record<string, string>; ports: { targetPort: string }[] };
+    };
+    const app = find("Deployment", "slipway-app") as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    expect(app.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(["http"]);
+  });
+
+  it("Redis is a StatefulSet with AOF on, noeviction and a persistent volume", () => {
+    const redis = find("StatefulSet", "slipway-redis") as unknown as {
+      spec: {
+        template: { spec: IPodSpec };
+        volumeClaimTemplates: { metadata: { name: string } }[];
+      };
+    };
+    const container = redis.spec.template.spec.containers[0];
+    const args = container?.args ?? [];
+    const option = (name: string) => args[args.indexOf(name) + 1];
+    expect(option("--appendonly")).toBe("yes");
+    expect(option("--maxmemory-policy")).toBe("noeviction");
+    const dataMount = container?.volumeMounts?.find((m) => m.mountPath === option("--dir"));
+    expect(redis.spec.volumeClaimTemplates.map((c) => c.metadata.name)).toContain(dataMount?.name);
+  });
+
+  it("the ConfigMap's service manifests pass `slipway validate`", async () => {
+    const configMap = find("ConfigMap", "slipway-manifests") as unknown as { data: Record<string, string> };
+    // Their targets run from the image's working directory, which holds what the repository holds.
+    const workdir = /^WORKDIR (\S+)$/m.exec(await readFile(join(ROOT, "Dockerfile"), "utf8"))?.[1];
+    expect(workdir).toBe("/app");
+    const dir = await mkdtemp(join(tmpdir(), "slipway-k8s-manifests-"));
+    for (const [key, text] of Object.entries(configMap.data)) {
+      expect(text).toContain(`workdir: ${workdir} `);
+      await writeFile(join(dir, key), text.replaceAll(`workdir: ${workdir} `, `workdir: ${ROOT} `));
+    }
+    let printed = "";
+    const code = await validateCommand(dir, { write: (text: string) => (printed += text) });
+    expect(printed).toMatch(/✓ 1 service valid: example/);
+    expect(code).toBe(0);
+  });
+});
