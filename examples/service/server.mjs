@@ -17,13 +17,15 @@
 //   bad        20% of GET / answer 500
 //   slow       GET / takes 3× as long (30–60 ms)
 //   unhealthy  GET /healthz answers 503
-//   leak       resident memory grows by 5 MiB a second (up to 320 MiB)
-//   cpu        a busy thread keeps about 85% of one core busy
+//   leak       resident memory grows by 20 MiB a second (up to 320 MiB): past 90%
+//              of its budget some 10 seconds after it starts
+//   cpu        reports 90% of one core busy on top of its own use (simulated)
+//   spike      reports one and a half cores busy for the first 4 s of every 20 s: a
+//              short CPU spike that passes, again and again (simulated)
 //   anything else behaves.
 import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { stopWith } from "../lib/process.mjs";
 
 const { values: args } = parseArgs({
@@ -71,7 +73,7 @@ function metrics() {
     `http_request_duration_seconds_count{${v}} ${histogram.count}`,
     "# HELP process_cpu_seconds_total User and system CPU time spent.",
     "# TYPE process_cpu_seconds_total counter",
-    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6 + simulatedCpuSeconds()}`,
     "# HELP process_resident_memory_bytes Resident memory size.",
     "# TYPE process_resident_memory_bytes gauge",
     `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
@@ -109,13 +111,22 @@ const server = createServer((req, res) => {
 if (has("leak")) {
   const kept = [];
   setInterval(() => {
-    if (kept.length < 320) kept.push(Buffer.alloc(1024 * 1024, kept.length + 1));
+    for (let i = 0; i < 4 && kept.length < 320; i += 1) kept.push(Buffer.alloc(1024 * 1024, kept.length + 1));
   }, 200);
 }
-if (has("cpu")) {
-  const burn =
-    "const w=new Int32Array(new SharedArrayBuffer(4));for(;;){const t=Date.now()+85;while(Date.now()<t);Atomics.wait(w,0,0,15)}";
-  new Worker(burn, { eval: true }).unref();
+/**
+ * CPU seconds a `cpu` or `spike` version reports on top of what it really
+ * used: as if a thread kept 90% of one core busy all the time (`cpu`), or
+ * one and a half cores for the first 4 s of every 20 s (`spike`). Simulated from the
+ * clock rather than burnt, so the numbers hold on a machine busy with other
+ * work (where a real busy thread gets only its share) and take nothing from it.
+ */
+const STARTED = performance.now();
+function simulatedCpuSeconds() {
+  const seconds = (performance.now() - STARTED) / 1000;
+  if (has("cpu")) return 0.9 * seconds;
+  if (has("spike")) return 1.5 * (4 * Math.floor(seconds / 20) + Math.min(seconds % 20, 4));
+  return 0;
 }
 
 process.stdout.on("error", () => {});

@@ -544,7 +544,12 @@ function healthCheck(health: HealthObservation | undefined): Check {
   }
   if (health.healthy) return { ...base, status: "pass", observed: 1, text: "health checks passing" };
   const detail = health.detail === undefined || health.detail.trim() === "" ? "" : `: ${health.detail.trim()}`;
-  return { ...base, status: "fail", observed: 0, text: `health checks failing${detail}` };
+  return {
+    ...base,
+    status: "fail",
+    observed: 0,
+    text: `health checks failing${detail} (rule: every health check passes)`,
+  };
 }
 
 function memoryCheck(ctx: Context, limit: number): Check {

@@ -54,6 +54,8 @@ export interface RigOptions {
   readonly monitorSeconds?: number;
   /** metrics.triggers, as YAML flow mapping, e.g. `{ latencyMaxMs: 500 }`. Default none (the defaults). */
   readonly triggers?: string;
+  /** Whether the pipeline has a health-check stage before the canary. Default true. */
+  readonly healthStage?: boolean;
 }
 
 function metricsSection(options: RigOptions, prometheusUrl: string | undefined, routerAdmin: string): string {
@@ -105,8 +107,7 @@ ${metricsSection(options, prometheusUrl, routerAdmin)}environments:
     monitoring: { immediate: ${options.monitorSeconds ?? 4}s }
     stages:
       - { name: deploy, action: deploy }
-      - { name: health-check, action: healthCheck }
-`;
+${options.healthStage === false ? "" : "      - { name: health-check, action: healthCheck }\n"}`;
 }
 
 const UNDEPLOYED_MANIFEST = `service: ${UNDEPLOYED}

@@ -359,7 +359,9 @@ describe("analyse", () => {
   it("fails on failing health checks and is inconclusive when they did not run", () => {
     const failing = analyse({ canary: snap(), baseline, health: { healthy: false, detail: "GET /healthz → 503" } });
     expect(failing.outcome).toBe("fail");
-    expect(check(failing, "health").text).toBe("health checks failing: GET /healthz → 503");
+    expect(check(failing, "health").text).toBe(
+      "health checks failing: GET /healthz → 503 (rule: every health check passes)",
+    );
     const unknown = analyse({ canary: snap(), baseline });
     expect(unknown.outcome).toBe("inconclusive");
     expect(check(unknown, "health").text).toBe("health checks not run, so health cannot be judged");
@@ -391,6 +393,30 @@ describe("analyse", () => {
     expect(check(long, "cpu").text).toBe(
       "CPU 92% vs baseline 30%, above 80% for 2m 00s (limit: 80% sustained for 2m 00s)",
     );
+  });
+
+  it("never trips on spikes shorter than the window, however often they come, carrying the history round to round", () => {
+    // Analysed every 2s with an 8s window, as the history is kept between rounds: 4s spikes every 20s.
+    const sustainedMs = 8_000;
+    const triggers = withDefaultTriggers({ cpuSustainedMs: sustainedMs });
+    let history: Snapshot[] = [];
+    const outcomes: string[] = [];
+    for (let t = 0; t <= 60_000; t += 2_000) {
+      const spiking = t % 20_000 < 4_000 || t % 20_000 === 4_000;
+      const canary = snap({ at: T0 + t, cpu: spiking ? 1.5 : 0.05 });
+      outcomes.push(analyse({ canary, history, baseline, health: healthy, triggers }).outcome);
+      history = keepHistory(history, canary, sustainedMs);
+    }
+    expect(new Set(outcomes)).toEqual(new Set(["pass"]));
+    // The same readings kept above the limit trip once the run spans the window, and not a round before.
+    history = [];
+    const steady: string[] = [];
+    for (let t = 0; t <= 10_000; t += 2_000) {
+      const canary = snap({ at: T0 + t, cpu: 0.9 });
+      steady.push(analyse({ canary, history, baseline, health: healthy, triggers }).outcome);
+      history = keepHistory(history, canary, sustainedMs);
+    }
+    expect(steady).toEqual(["pass", "pass", "pass", "pass", "fail", "fail"]);
   });
 
   it("ignores history of another version and lets the window be overridden", () => {
