@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseRedisUrl } from "./store/redis-url.js";
 
 /** Every environment variable Slipway reads, in one place. */
 export const ENV_KEYS = {
@@ -40,7 +41,10 @@ const schema = z
       .default("https://slack.com/api/"),
     [ENV_KEYS.redisUrl]: z
       .string()
-      .regex(/^rediss?:\/\//, "REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)")
+      .superRefine((url, ctx) => {
+        const parsed = parseRedisUrl(url);
+        if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
+      })
       .default("redis://127.0.0.1:6379"),
     [ENV_KEYS.manifests]: z.string().min(1).default("manifests/services"),
     [ENV_KEYS.port]: z.coerce

@@ -22,7 +22,7 @@ import { AuditLog } from "./store/audit-log.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
 import { LockStore } from "./store/locks.js";
-import { connectRedis, durabilityWarnings, whenReady } from "./store/redis.js";
+import { connectRedis, durabilityWarnings, replicasToWaitFor, whenReady } from "./store/redis.js";
 import { createTelemetry } from "./telemetry.js";
 
 /**
@@ -70,7 +70,14 @@ export async function startSlipway(
     throw error;
   }
   for (const warning of await durabilityWarnings(producer)) log.warn({ redis: config.redisUrl }, warning);
-  const store = new DeploymentStore(producer, config.keyPrefix);
+  const store = new DeploymentStore(producer, config.keyPrefix, {
+    replicas: replicasToWaitFor(config.redisUrl),
+    onUnreplicated: (deploymentId, confirmedBy) =>
+      log.warn(
+        { deploymentId, confirmedBy },
+        "no Redis replica confirmed a deployment write in time; until one does, a failover could lose the latest writes",
+      ),
+  });
   const queues = createQueues(producer, k.bullPrefix);
   const notifications = new Notifications(queues.notify);
   const audit = new AuditLog(producer, config.keyPrefix);

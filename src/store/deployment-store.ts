@@ -68,14 +68,55 @@ export class DeploymentNotFoundError extends SlipwayError {
 
 export type CreateResult = { ok: true } | { ok: false; heldBy: string };
 
+/** How long a write waits for replicas while they have not been confirming. */
+const UNREPLICATED_TIMEOUT_MS = 20;
+
+export interface DeploymentStoreOptions {
+  /**
+   * Replicas that must hold each write before it counts (Redis `WAIT`):
+   * 1 behind Sentinel, so that a failover, which promotes a replica, keeps
+   * every record and step completion Slipway has acted on. @default 0
+   */
+  readonly replicas?: number;
+  /** How long a write waits for its replicas. @default 1000 */
+  readonly replicaTimeoutMs?: number;
+  /**
+   * Told when a write is not confirmed by enough replicas in time (a replica
+   * down or far behind, or none left after a failover). Slipway goes on
+   * rather than stall every deployment on a lost replica: until a write is
+   * confirmed again, writes wait only briefly, and are as safe as Redis's
+   * asynchronous replication.
+   */
+  readonly onUnreplicated?: (deploymentId: string, confirmedBy: number) => void;
+}
+
 export class DeploymentStore {
   private readonly k: Keys;
+  private readonly replicas: number;
+  private readonly replicaTimeoutMs: number;
+  private readonly onUnreplicated: (deploymentId: string, confirmedBy: number) => void;
+  /** Whether the last write went unconfirmed. */
+  private unreplicated = false;
 
   constructor(
     private readonly redis: Redis,
     prefix: string,
+    options: DeploymentStoreOptions = {},
   ) {
     this.k = keys(prefix);
+    this.replicas = options.replicas ?? 0;
+    this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1_000;
+    this.onUnreplicated = options.onUnreplicated ?? (() => undefined);
+  }
+
+  /** Waits until the replicas hold every write this connection made so far. */
+  private async replicated(deploymentId: string): Promise<void> {
+    if (this.replicas === 0) return;
+    const timeoutMs = this.unreplicated ? UNREPLICATED_TIMEOUT_MS : this.replicaTimeoutMs;
+    const confirmedBy = await this.redis.wait(this.replicas, timeoutMs);
+    const unreplicated = confirmedBy < this.replicas;
+    if (unreplicated && !this.unreplicated) this.onUnreplicated(deploymentId, confirmedBy);
+    this.unreplicated = unreplicated;
   }
 
   /** Stores a new deployment unless another one is active for the same service and environment. */
@@ -91,7 +132,9 @@ export class DeploymentStore {
       String(deployment.createdAt),
       deployment.state,
     )) as string | null;
-    return heldBy ? { ok: false, heldBy } : { ok: true };
+    if (heldBy) return { ok: false, heldBy };
+    await this.replicated(deployment.id);
+    return { ok: true };
   }
 
   async get(id: string): Promise<Deployment | undefined> {
@@ -132,7 +175,10 @@ export class DeploymentStore {
       next.state,
       touchedTraffic(next) ? "1" : "0",
     )) as number;
-    if (result === -2) return written;
+    if (result === -2) {
+      await this.replicated(next.id);
+      return written;
+    }
     if (result === -1) throw new DeploymentNotFoundError(next.id);
     throw new StaleWriteError(next.id, next.rev, result);
   }

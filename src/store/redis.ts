@@ -1,20 +1,65 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import { SlipwayError } from "../errors.js";
+import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
 
 /**
- * Two kinds of connection. Workers block and must ride out a Redis restart,
- * so their commands wait (BullMQ requires `maxRetriesPerRequest: null`).
- * Producers answer people: when Redis is down they fail at once, so a Slack
- * command can say so inside Slack's 3 s instead of hanging.
+ * Two kinds of connection. Workers block and must ride out a Redis restart
+ * or failover, so their commands wait (BullMQ requires
+ * `maxRetriesPerRequest: null`). Producers answer people: when Redis is down
+ * they fail at once, so a Slack command can say so inside Slack's 3 s
+ * instead of hanging.
+ *
+ * Behind Sentinels the client asks them where the master is, listens for
+ * their `+switch-master` and reconnects to the new master by itself; a
+ * connection that still reaches the old master after it came back as a
+ * replica (a READONLY reply) reconnects and resends.
  */
 export function connectRedis(url: string, kind: "worker" | "producer"): Redis {
-  return new Redis(url, {
+  const options: RedisOptions = {
     lazyConnect: false,
     connectionName: `slipway-${kind}`,
     ...(kind === "worker"
       ? { maxRetriesPerRequest: null }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, enableAutoPipelining: true }),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-  });
+    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
+  };
+  const target = redisTarget(url);
+  switch (target.kind) {
+    case "standalone":
+      return new Redis(target.url, options);
+    case "sentinel":
+      return new Redis({
+        ...options,
+        sentinels: [...target.sentinels],
+        name: target.name,
+        db: target.db,
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password ? { password: target.password } : {}),
+        failoverDetector: true,
+        sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      });
+    default: {
+      const unreachable: never = target;
+      return unreachable;
+    }
+  }
+}
+
+/** The Redis `url` names; config has already refused a malformed one. */
+export function redisTarget(url: string): RedisTarget {
+  const parsed = parseRedisUrl(url);
+  if (!parsed.ok) throw new SlipwayError("invalid_config", parsed.problem);
+  return parsed.target;
+}
+
+/**
+ * How many replicas must hold a write Slipway cannot afford to lose (a
+ * deployment record, a step's completion) before it goes on: one behind
+ * Sentinel, whose failover promotes a replica; none for a lone server.
+ */
+export function replicasToWaitFor(url: string): number {
+  return redisTarget(url).kind === "sentinel" ? 1 : 0;
 }
 
 /** Resolves once the connection is ready; fails with a message saying how to fix it when Redis does not answer in time. */

@@ -17,6 +17,10 @@ import { Redis } from "ioredis";
 export interface PrivateRedisOptions {
   /** Turn on the append-only file (`--appendonly yes`). @default false */
   readonly appendonly?: boolean;
+  /** Start as a replica of the server on this loopback port (`--replicaof`). */
+  readonly replicaOf?: number;
+  /** More `redis-server` arguments (`--cluster-enabled yes`…). */
+  readonly args?: readonly string[];
 }
 
 /** A port nothing listens on right now (the kernel's pick, released at once). */
@@ -90,6 +94,8 @@ export class PrivateRedis {
       "noeviction",
       "--loglevel",
       "notice",
+      ...(this.options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(this.options.replicaOf)]),
+      ...(this.options.args ?? []),
     ];
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;

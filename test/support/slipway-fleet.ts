@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { isFinal } from "../../src/domain/deployment-state.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
@@ -10,6 +10,7 @@ import type { FakeSlackOptions } from "../../src/standin/stand-in-state.js";
 import { deleteKeys } from "../../src/store/delete-keys.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { keys } from "../../src/store/keys.js";
+import { connectRedis } from "../../src/store/redis.js";
 import { ChatOps, deploymentIdIn } from "./chat-ops.js";
 import { eventually } from "./eventually.js";
 import { manifestDir } from "./manifest-fixture.js";
@@ -110,7 +111,8 @@ export class SlipwayFleet {
       ...options.env,
     };
     const workerEnv = options.workerEnv ?? {};
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Connected as Slipway connects (a Sentinel URL too); its commands wait out a restart or failover.
+    const redis = connectRedis(options.redisUrl, "worker");
     // A test that restarts Redis sees connection errors; commands wait for the reconnect.
     redis.on("error", () => undefined);
     const role = options.role ?? (options.workers === 0 ? "all" : "app");
