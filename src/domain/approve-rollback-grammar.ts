@@ -23,7 +23,7 @@ import {
 } from "./command-tokens.js";
 import { DEPLOYMENT_ID_EXAMPLE, normalizeDeploymentId } from "./ids.js";
 import { quoteToken } from "./safe-text.js";
-import { parseVersion } from "./version.js";
+import { checkDeployableVersion, parseCommitBuild } from "./version.js";
 
 export const APPROVE_USAGE = "/approve <deployment-id>";
 export const ROLLBACK_USAGE = "/rollback <environment> [service] [version] [reason...]";
@@ -74,9 +74,9 @@ export function parseApproveCommand(text: string): ApproveCommand {
   return { kind: "approve", deploymentId };
 }
 
-/** A word the user meant as a version: starts with `v` and a digit, or with `N.N`. */
+/** A word the user meant as a version: starts with `v` and a digit, or with `N.N`; or a commit build. */
 function looksLikeVersion(token: string): boolean {
-  return /^v\d/i.test(token) || /^\d+\.\d/.test(token);
+  return /^v\d/i.test(token) || /^\d+\.\d/.test(token) || parseCommitBuild(token) !== undefined;
 }
 
 /** Parses the text after `/rollback`. */
@@ -105,7 +105,7 @@ export function parseRollbackCommand(text: string, ctx: GrammarContext): Rollbac
   let version: string | undefined;
   const versionToken = words[index];
   if (versionToken !== undefined && looksLikeVersion(versionToken)) {
-    const parsed = parseVersion(versionToken);
+    const parsed = checkDeployableVersion(versionToken);
     if (!parsed.ok) return invalid(parsed.message, usage);
     version = versionToken;
     index += 1;

@@ -30,7 +30,7 @@ import { parseDuration } from "./duration.js";
 import { FLAG_NAME } from "./feature-flag.js";
 import { closestMatch } from "./near-miss.js";
 import { quoteToken } from "./safe-text.js";
-import { parseVersion } from "./version.js";
+import { checkDeployableVersion } from "./version.js";
 
 export type { GrammarContext, InvalidCommand } from "./command-tokens.js";
 export { type DurationResult, parseDuration } from "./duration.js";
@@ -54,7 +54,7 @@ const HELP_WORDS: readonly string[] = ["help", "--help", "-h", "?"];
 export interface DeployRequest {
   readonly kind: "deploy";
   readonly environment: string;
-  /** The version exactly as typed (already checked by parseVersion). */
+  /** The version exactly as typed (already checked by checkDeployableVersion). */
   readonly version: string;
   /** Left out when not given; the caller picks the only service or asks. */
   readonly service?: string;
@@ -162,10 +162,10 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
   if (versionToken === undefined) {
     return invalid(`missing version: say which version to deploy, e.g. /deploy ${environment} v1.2.0`, usage);
   }
-  const version = parseVersion(versionToken);
+  const version = checkDeployableVersion(versionToken);
   if (!version.ok) {
     const service = resolveName(versionToken, ctx.services);
-    if (service !== undefined && serviceToken !== undefined && parseVersion(serviceToken).ok) {
+    if (service !== undefined && serviceToken !== undefined && checkDeployableVersion(serviceToken).ok) {
       return invalid(`the version comes before the service: /deploy ${environment} ${serviceToken} ${service}`, usage);
     }
     return invalid(version.message, usage);
@@ -200,7 +200,7 @@ function refuseEnvironment(
   ctx: GrammarContext,
   usage: string,
 ): InvalidCommand {
-  if (next !== undefined && parseVersion(envToken).ok) {
+  if (next !== undefined && checkDeployableVersion(envToken).ok) {
     const environment = resolveName(next, ctx.environments);
     if (environment !== undefined) {
       return invalid(`the environment comes before the version: /deploy ${environment} ${envToken}`, usage);

@@ -13,6 +13,18 @@ export type Action = (typeof ACTIONS)[number];
 /** The word that, in place of a list of role names, lets everyone do an action. */
 export const ANYONE = "anyone";
 
+/**
+ * The system actors: a push webhook and a schedule act as these names. A
+ * permission's role list allows one by naming it (`deploy: [deployers, push]`);
+ * `anyone` allows them too.
+ */
+export const SYSTEM_ACTORS = ["push", "schedule"] as const;
+export type SystemActor = (typeof SYSTEM_ACTORS)[number];
+
+export function isSystemActor(name: string): name is SystemActor {
+  return (SYSTEM_ACTORS as readonly string[]).includes(name);
+}
+
 /** A named group of people: Slack user ids (`U…`/`W…`) and user-group ids (`S…`). */
 export interface Role {
   readonly users?: readonly string[];
@@ -114,6 +126,21 @@ export function authorize(input: AuthorizeInput): Authorization {
   return {
     allowed: false,
     reason: `${doing(action, environment)} needs ${describeRoleNeed(roles, roleNames)}; ask one of them, or ask to be added to the role in the service manifest`,
+  };
+}
+
+/** Decides whether a system actor (a push, a schedule) may do `action` under the environment's permissions. */
+export function authorizeSystem(input: {
+  readonly action: Action;
+  readonly actor: SystemActor;
+  readonly permissions: Permissions;
+  readonly environment?: string;
+}): Authorization {
+  const needed = input.permissions[input.action] ?? ANYONE;
+  if (needed === ANYONE || needed.includes(input.actor)) return { allowed: true };
+  return {
+    allowed: false,
+    reason: `${doing(input.action, input.environment)} by ${input.actor} is not allowed: add ${input.actor} to permissions.${input.action} in the service manifest (e.g. ${input.action}: [${[...needed, input.actor].join(", ")}])`,
   };
 }
 

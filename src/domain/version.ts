@@ -1,5 +1,7 @@
 /*
- * Release versions as people type them: semver with an optional leading `v`.
+ * Release versions as people type them: semver with an optional leading `v`;
+ * and commit builds, the versions deploy-on-push names: the branch and the
+ * pushed commit's short id, `develop-1a2b3c4`.
  *
  * A version travels from Slack to a deploy target's environment variables,
  * so the accepted alphabet is tiny (ASCII letters, digits, `.`, `-`, `+`) and
@@ -111,6 +113,49 @@ export function parseVersion(text: string): VersionResult {
 
 export function isValidVersion(text: string): boolean {
   return parseVersion(text).ok;
+}
+
+/** A build of one commit of a branch, as a push deploys it: `develop-1a2b3c4`. */
+export interface CommitBuild {
+  readonly text: string;
+  /** The branch with every character outside the version alphabet made a `-`: `feature/x` → `feature-x`. */
+  readonly branch: string;
+  /** The commit's id as written: 7 to 40 lowercase hex digits. */
+  readonly commit: string;
+}
+
+/** Characters of a commit id kept in a commit build's version, as `git log --oneline` shows it. */
+export const SHORT_COMMIT_LENGTH = 7;
+const COMMIT_BUILD = /^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)-([0-9a-f]{7,40})$/;
+
+/** A commit build's parts, or undefined when the text is not one. */
+export function parseCommitBuild(text: string): CommitBuild | undefined {
+  if (text.length > MAX_VERSION_LENGTH || parseVersion(text).ok) return undefined;
+  const match = COMMIT_BUILD.exec(text);
+  if (!match) return undefined;
+  const [, branch = "", commit = ""] = match;
+  return { text, branch, commit };
+}
+
+/** The version of a pushed commit: `commitBuildVersion("feature/login", "1a2b3c4d…")` → `feature-login-1a2b3c4`. */
+export function commitBuildVersion(branch: string, commitId: string): string {
+  const commit = commitId.slice(0, SHORT_COMMIT_LENGTH).toLowerCase();
+  const room = MAX_VERSION_LENGTH - commit.length - 1;
+  const safe = branch
+    .replace(/[^A-Za-z0-9.-]+/g, "-")
+    .slice(0, room)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+  return `${safe === "" ? "commit" : safe}-${commit}`;
+}
+
+/**
+ * Whether Slipway may deploy this text as a version: a release tag, or a
+ * commit build. A refusal explains the release form, which people type.
+ */
+export function checkDeployableVersion(text: string): { ok: true } | { ok: false; message: string } {
+  const release = parseVersion(text);
+  if (release.ok || parseCommitBuild(text) !== undefined) return { ok: true };
+  return release;
 }
 
 function toVersion(value: Version | string): Version {

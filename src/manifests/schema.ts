@@ -20,7 +20,9 @@ import { COMPARISONS, SECTIONS, TASK_FAIL_MODES } from "../domain/checklist.js";
 import { STRATEGIES, type Strategy } from "../domain/deployment.js";
 import { parseDuration } from "../domain/duration.js";
 import { FLAG_NAME } from "../domain/feature-flag.js";
-import { ACTIONS, type Action, ANYONE, type RoleList } from "../domain/policy.js";
+import { branchNameProblem, REPOSITORY_NAME } from "../domain/git-push.js";
+import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
+import { cronProblem } from "../domain/schedule.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { metricsConfigSchema } from "../metrics/config.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
@@ -168,9 +170,14 @@ export const stageSchema = z
 
 const roleName = lowercaseName(41);
 
-const roleKey = roleName.refine((name) => name !== ANYONE, {
-  error: `'${ANYONE}' is reserved: in permissions it means everyone; give the role another name`,
-});
+const roleKey = roleName
+  .refine((name) => name !== ANYONE, {
+    error: `'${ANYONE}' is reserved: in permissions it means everyone; give the role another name`,
+  })
+  .refine((name) => !isSystemActor(name), {
+    error: (issue) =>
+      `'${String(issue.input)}' is reserved: in permissions it names Slipway's ${String(issue.input)} trigger; give the role another name`,
+  });
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, {
   error: (issue) =>
@@ -505,6 +512,37 @@ export const monitoringSchema = z.strictObject({
     .optional(),
 });
 
+/* Triggers ------------------------------------------------------------------ */
+
+/** Deploy on push: pushes of `branch` to `repository` deploy the environment. */
+export const pushTriggerSchema = z.strictObject({
+  /** The GitHub repository, `owner/name`. */
+  repository: z.string().regex(REPOSITORY_NAME, {
+    error: (issue) =>
+      `'${String(issue.input)}' is not a GitHub repository: write owner/name as in its URL, e.g. example-org/web`,
+  }),
+  /** The branch whose pushes deploy, as git names it (no refs/heads/, no patterns). */
+  branch: z.string().superRefine((name, ctx) => {
+    const problem = branchNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", input: name, message: problem });
+  }),
+  /** Name of the environment variable holding the webhook's secret (the secret itself never goes in a manifest). */
+  secretEnv: envVarName,
+});
+
+/** Deploy on a schedule: at each cron time, the newest version that succeeded in `from` and is not live here yet. */
+export const scheduleTriggerSchema = z.strictObject({
+  /** Cron expression as BullMQ reads it: 5 fields, or 6 with seconds first. */
+  cron: z.string().superRefine((cron, ctx) => {
+    const problem = cronProblem(cron);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", input: cron, message: problem });
+  }),
+  /** IANA time zone the cron expression is read in. */
+  timezone: timeZone,
+  /** The environment whose successful versions this one takes. */
+  from: environmentName,
+});
+
 /* Environments ------------------------------------------------------------- */
 
 export const environmentSchema = z.strictObject({
@@ -522,6 +560,10 @@ export const environmentSchema = z.strictObject({
   featureFlag: featureFlagSchema.optional(),
   hotfix: hotfixSchema.optional(),
   monitoring: monitoringSchema.optional(),
+  /** Deploy each push of a branch. */
+  push: pushTriggerSchema.optional(),
+  /** Deploy on a schedule what succeeded in another environment. */
+  schedule: scheduleTriggerSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -607,6 +649,7 @@ function checkRoleReferences(
   if (!Array.isArray(list)) return;
   list.forEach((name: unknown, index: number) => {
     if (typeof name !== "string") return;
+    if (isSystemActor(name)) return;
     if (name === ANYONE) {
       ctx.addIssue({
         code: "custom",
@@ -770,9 +813,70 @@ function checkPolicyReferences(manifest: unknown, ctx: z.core.$RefinementCtx): v
   }
 }
 
+/** Whether the environment's deploy permission lets a system actor deploy. */
+function deployAllows(config: Record<string, unknown>, actor: string): boolean {
+  const deploy = isMapping(config.permissions) ? config.permissions.deploy : undefined;
+  return !Array.isArray(deploy) || deploy.includes(actor);
+}
+
+function checkTriggers(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(manifest) || !isMapping(manifest.environments)) return;
+  const names = Object.keys(manifest.environments);
+  const pushedBy = new Map<string, string>();
+  for (const [environment, config] of Object.entries(manifest.environments)) {
+    if (!isMapping(config)) continue;
+    const at: IssuePath = ["environments", environment];
+    const { push, schedule } = config;
+    if (isMapping(push)) {
+      const key = `${String(push.repository)}#${String(push.branch)}`;
+      const first = pushedBy.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "push", "branch"],
+          input: push.branch,
+          message: `pushes of ${String(push.branch)} to ${String(push.repository)} already deploy ${first}; a branch deploys one environment (feed the next one with a schedule instead)`,
+        });
+      } else pushedBy.set(key, environment);
+    }
+    if (isMapping(schedule) && typeof schedule.from === "string") {
+      if (schedule.from === environment) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "schedule", "from"],
+          input: schedule.from,
+          message: `${environment} cannot be fed from itself; name the environment whose successful versions it takes, e.g. from: ${names.find((n) => n !== environment) ?? "development"}`,
+        });
+      } else if (!names.includes(schedule.from)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "schedule", "from"],
+          input: schedule.from,
+          message: `unknown environment '${schedule.from}'${suggestion(schedule.from, names)} (environments: ${listNames(names)}); the schedule deploys what succeeded there`,
+        });
+      }
+    }
+    for (const [trigger, actor] of [
+      [push, "push"],
+      [schedule, "schedule"],
+    ] as const) {
+      if (!isMapping(trigger) || deployAllows(config, actor)) continue;
+      const deploy = isMapping(config.permissions) ? config.permissions.deploy : [];
+      const list = Array.isArray(deploy) ? deploy.map(String) : [];
+      ctx.addIssue({
+        code: "custom",
+        path: [...at, "permissions", "deploy"],
+        input: deploy,
+        message: `${environment} deploys on ${actor}, but permissions.deploy does not allow the ${actor} actor; add it: deploy: [${[...list, actor].join(", ")}]`,
+      });
+    }
+  }
+}
+
 function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   checkStagesAgainstTarget(manifest, ctx);
   checkPolicyReferences(manifest, ctx);
+  checkTriggers(manifest, ctx);
 }
 
 const parsedManifestSchema = z
@@ -884,6 +988,8 @@ export type ManualCheckConfig = z.output<typeof manualCheckSchema>;
 export type WindowsConfig = z.output<typeof windowsSchema>;
 export type AllowWindowConfig = z.output<typeof allowWindowSchema>;
 export type FreezeConfig = z.output<typeof freezeSchema>;
+export type PushTriggerConfig = z.output<typeof pushTriggerSchema>;
+export type ScheduleTriggerConfig = z.output<typeof scheduleTriggerSchema>;
 
 /** One schema problem: where in the YAML and what is wrong. */
 export interface ManifestIssue {

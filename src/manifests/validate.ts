@@ -1,5 +1,6 @@
 import { formatManifestError } from "./format-errors.js";
 import { loadManifests } from "./load.js";
+import { unsetWebhookSecrets } from "./webhook-secrets.js";
 
 /** Where `validateCommand` writes; `process.stdout` or a test's collector. */
 export interface TextSink {
@@ -9,10 +10,17 @@ export interface TextSink {
 /**
  * `slipway validate [dir]`: prints one line per manifest error, or a one-line
  * summary of the valid services. Resolves to the process exit code: 0 when
- * every manifest is valid, 1 otherwise.
+ * every manifest is valid, 1 otherwise. `env` is where the webhook secrets
+ * the manifests name must be set.
  */
-export async function validateCommand(dir: string, out: TextSink = process.stdout): Promise<number> {
-  const { services, errors } = await loadManifests(dir);
+export async function validateCommand(
+  dir: string,
+  out: TextSink = process.stdout,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  const loaded = await loadManifests(dir);
+  const { services } = loaded;
+  const errors = [...loaded.errors, ...unsetWebhookSecrets(services, env)];
   if (errors.length > 0) {
     for (const error of errors) out.write(`${formatManifestError(error)}\n`);
     const files = new Set(errors.map((error) => error.file)).size;

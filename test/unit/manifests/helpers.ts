@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parse } from "yaml";
+import { parseManifest, type ServiceManifest } from "../../../src/manifests/schema.js";
 
 /** A throwaway `<tmp>/services` directory with manifest files written into it. */
 export interface ManifestDir {
@@ -62,4 +64,18 @@ environments:
     strategy: blue-green
     stages:${stages}
 `;
+}
+
+/** The manifest a YAML text parses to; throws with every issue when it is invalid. */
+export function parsed(text: string): ServiceManifest {
+  const result = parseManifest(parse(text));
+  if (!result.ok) throw new Error(result.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
+  return result.manifest;
+}
+
+/** Every issue of a YAML manifest as `path: message`; none when it is valid. */
+export function issues(text: string): string[] {
+  const result = parseManifest(parse(text));
+  if (result.ok) return [];
+  return result.issues.map((issue) => `${issue.path}: ${issue.message}`);
 }

@@ -1,12 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { itemsFor } from "../../../src/domain/checklist.js";
 import { authorize } from "../../../src/domain/policy.js";
 import { windowStatus } from "../../../src/domain/windows.js";
 import { formatManifestError } from "../../../src/manifests/format-errors.js";
 import { loadManifests } from "../../../src/manifests/load.js";
-import { parseManifest, type ServiceManifest } from "../../../src/manifests/schema.js";
+import { issues, parsed } from "./helpers.js";
 
 const HEAD = `service: web
 channels: { deploy: C0DEPLOYS }
@@ -48,18 +47,6 @@ function yaml(environments: Record<string, string>, blocks = `${ROLES}${CHECKLIS
     .map(([name, body]) => `  ${name}:\n${body}${STAGES}`)
     .join("");
   return `${HEAD}${blocks}environments:\n${envs}`;
-}
-
-function parsed(text: string): ServiceManifest {
-  const result = parseManifest(parse(text));
-  if (!result.ok) throw new Error(result.issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
-  return result.manifest;
-}
-
-function issues(text: string): string[] {
-  const result = parseManifest(parse(text));
-  if (result.ok) return [];
-  return result.issues.map((issue) => `${issue.path}: ${issue.message}`);
 }
 
 describe("policy defaults", () => {

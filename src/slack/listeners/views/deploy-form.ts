@@ -1,7 +1,7 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
 import { STRATEGIES } from "../../../domain/deployment.js";
-import { parseVersion } from "../../../domain/version.js";
+import { checkDeployableVersion } from "../../../domain/version.js";
 import type { DeploymentRequest } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
 import type { Catalog } from "../../../manifests/catalog.js";
@@ -41,7 +41,7 @@ export function readDeployForm(values: Values, catalog: Catalog): FormResult {
     const known = Object.keys(catalog.service(service)?.manifest.environments ?? {}).join(", ");
     errors.environment = `${service} deploys to: ${known}.`;
   }
-  const version = parseVersion(versionText);
+  const version = checkDeployableVersion(versionText);
   if (!version.ok) errors.version = version.message;
   const strategy = STRATEGIES.find((s) => s === strategyText);
   if (strategyText !== undefined && strategy === undefined) errors.strategy = "Choose a strategy from the list.";
