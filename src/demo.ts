@@ -1,63 +1,83 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import { pino } from "pino";
-import { loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
-import { startSlipway } from "./runtime.js";
+import { writeRehearsal } from "./demo/rehearsal.js";
+import { type DemoStand, redisAnswers, startStand } from "./demo/stand.js";
+import { type Outcome, walkDeployment } from "./demo/walk.js";
+import { DEMO_USER, demoWorkspace } from "./demo/workspace.js";
+import { type LoadedManifest, loadManifests } from "./manifests/load.js";
+import { validateCommand } from "./manifests/validate.js";
 import type { ApiCall } from "./standin/call-log.js";
-import { FakeSlack } from "./standin/fake-slack.js";
-import { deleteKeys } from "./store/delete-keys.js";
+import type { FakeSlack } from "./standin/fake-slack.js";
 
 /*
- * `slipway demo`: the whole story on one machine. A local Slack stand-in
- * plays the workspace, Slipway runs against it with the example manifest,
- * and the demo types slash commands as a person would, printing what the
- * channel shows as it happens.
+ * `slipway demo`: Slipway on one machine with no Slack workspace. A local
+ * Slack stand-in plays the workspace, Slipway runs against it, and the demo
+ * acts as the people of the manifests would, printing what the channels show
+ * as it happens. `--manifests <dir>` walks the user's own manifests through
+ * every environment; `--dry-run` first turns every target call and stage
+ * into a logged no-op, so that works before any target exists.
  */
 
-const CHANNEL = "C0DEPLOYS";
-const USER = "U0DEMO01";
-const SIGNING_SECRET = "demo-signing-secret";
-const BOT_TOKEN = "xoxb-demo-token";
-const STORY_TIMEOUT_MS = 120_000;
+const EXAMPLE_MANIFESTS = fileURLToPath(new URL("../manifests/services", import.meta.url));
+const STEP_TIMEOUT_MS = 120_000;
+
+export const DEMO_USAGE = `Usage: slipway demo [--manifests <dir> [--dry-run] [--version <v>]]
+
+  (no options)          the example service's story: a good version, a bad one, a malformed command
+  --manifests <dir>     walk your own manifests: every service deployed to each of its environments in turn
+  --dry-run             with --manifests: every target action and stage is a logged no-op that succeeds
+  --version <v>         the version to deploy with --manifests (default v1.0.0)`;
+
+export interface DemoOptions {
+  readonly manifests?: string;
+  readonly dryRun: boolean;
+  readonly version: string;
+}
+
+/** Parses `slipway demo`'s arguments; a string says what was wrong. */
+export function parseDemoArgs(argv: readonly string[]): DemoOptions | string {
+  let manifests: string | undefined;
+  let dryRun = false;
+  let version = "v1.0.0";
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    switch (arg) {
+      case "--manifests":
+      case "--version": {
+        const value = argv[++i];
+        if (value === undefined || value.startsWith("--"))
+          return `${arg} needs a value, e.g. ${arg} ${arg === "--manifests" ? "manifests/services" : "v1.2.0"}`;
+        if (arg === "--manifests") manifests = value;
+        else version = value;
+        break;
+      }
+      case "--dry-run":
+        dryRun = true;
+        break;
+      default:
+        return `unknown option '${arg}'`;
+    }
+  }
+  if (dryRun && manifests === undefined)
+    return "--dry-run rehearses your own manifests: give them with --manifests <dir>";
+  return { ...(manifests === undefined ? {} : { manifests }), dryRun, version };
+}
 
 function say(line = ""): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_500,
-    retryStrategy: () => null,
-  });
-  probe.on("error", () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
 /** One line per Slack call the stand-in received, so the reader sees the thread being built. */
-function describeCall(slack: FakeSlack, call: ApiCall): string | undefined {
-  const text = slack.textOf({ text: String(call.args.text ?? ""), blocks: [], attachments: [] });
-  const firstLine = (
-    call.args.blocks ? slack.textOf({ text: "", blocks: call.args.blocks as never[], attachments: [] }) : text
-  )
+function describeCall(slack: FakeSlack, call: ApiCall, deployChannels: ReadonlySet<string>): string | undefined {
+  const firstLine = slack
+    .textOf({ text: String(call.args.text ?? ""), blocks: (call.args.blocks ?? []) as never[], attachments: [] })
     .split("\n")
     .find((l) => l.trim() !== "");
   switch (call.method) {
     case "chat.postMessage":
-      if (call.args.channel !== CHANNEL) return `  🚨 alert in #incidents: ${firstLine}`;
+      if (!deployChannels.has(String(call.args.channel))) return `  🚨 alert in the incident channel: ${firstLine}`;
       return call.args.thread_ts ? `  ↳ thread reply: ${firstLine}` : `  ● root message posted: ${firstLine}`;
     case "chat.update":
       return `  ✎ root message edited: ${String(call.args.text ?? firstLine)}`;
@@ -66,7 +86,12 @@ function describeCall(slack: FakeSlack, call: ApiCall): string | undefined {
   }
 }
 
-export async function runDemo(): Promise<number> {
+export async function runDemo(argv: readonly string[] = []): Promise<number> {
+  const options = parseDemoArgs(argv);
+  if (typeof options === "string") {
+    process.stderr.write(`slipway demo: ${options}\n\n${DEMO_USAGE}\n`);
+    return 2;
+  }
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   if (!(await redisAnswers(redisUrl))) {
     say(`The demo needs Redis, and nothing answers at ${redisUrl}.`);
@@ -74,100 +99,104 @@ export async function runDemo(): Promise<number> {
     say("or point REDIS_URL at a running server, then run `npm run demo` again.");
     return 1;
   }
-
-  const keyPrefix = `slipway-demo-${randomBytes(3).toString("hex")}`;
-  const logFile = join(await mkdtemp(join(tmpdir(), "slipway-demo-")), "slipway.log");
-  process.env.SLIPWAY_EXAMPLE_STATE = join(logFile, "..", "example-state");
-  process.env.SLIPWAY_EXAMPLE_DELAY_MS ??= "600";
-  const slack = await FakeSlack.start({
-    botToken: BOT_TOKEN,
-    signingSecret: SIGNING_SECRET,
-    channels: [
-      { id: CHANNEL, name: "deploys" },
-      { id: "C0INCIDENT", name: "incidents" },
-    ],
-    users: { [USER]: "ada" },
+  const source = options.manifests ?? EXAMPLE_MANIFESTS;
+  // Errors are shown exactly as `slipway validate` shows them.
+  if (options.manifests !== undefined && (await validateCommand(source)) !== 0) return 1;
+  const { services } = await loadManifests(source);
+  let manifestsDir = source;
+  if (options.dryRun) {
+    manifestsDir = await mkdtemp(join(tmpdir(), "slipway-dry-run-"));
+    await writeRehearsal(services.values(), manifestsDir);
+  }
+  const workspace = demoWorkspace(services.values());
+  const stand = await startStand({
+    redisUrl,
+    manifestsDir,
+    workspace,
+    onLog: (line) => {
+      if (line.msg === "stage output" && typeof line.line === "string" && line.line.startsWith("dry run:")) {
+        say(`  ⚙ ${line.line}`);
+      }
+    },
   });
-  const config = loadConfig({
-    SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    REDIS_URL: redisUrl,
-    PORT: "0",
-    SLIPWAY_KEY_PREFIX: keyPrefix,
-    SLIPWAY_MANIFESTS: fileURLToPath(new URL("../manifests/services", import.meta.url)),
-    LOG_LEVEL: "info",
-  });
-  const log = createLogger(config.logLevel, pino.destination({ dest: logFile, sync: false }));
-  const slipway = await startSlipway(config, "all", log);
-  slack.setEventsUrl(`http://127.0.0.1:${slipway.port}/slack/events`);
-  slack.on("call", (call) => {
-    const line = describeCall(slack, call);
+  const deployChannels = new Set([...services.values()].map((s) => s.manifest.channels.deploy));
+  stand.slack.on("call", (call) => {
+    const line = describeCall(stand.slack, call, deployChannels);
     if (line) say(line);
   });
-
-  say("Slipway demo — a local Slack stand-in, Slipway, and the example service.");
-  say(`Slipway's JSON logs: ${logFile}`);
+  say(
+    "Slipway demo — a local Slack stand-in, Slipway, and " +
+      (options.manifests ? `the manifests in ${source}` : "the example service."),
+  );
+  if (options.dryRun) say("Dry run: every target action and stage only says what it would call, then succeeds.");
+  say(`Slipway's JSON logs: ${stand.logFile}`);
   try {
-    for (const [text, expectation] of [
-      ["development v1.2.0", "a good version: every stage passes"],
-      ["development v1.3.0-bad", "a bad version: its smoke tests fail"],
-      ["prod 1.2;rm -rf /", "malformed input: refused, nothing queued"],
-    ] as const) {
-      say();
-      say(`$ /deploy ${text}        (${expectation})`);
-      const answer = await slack.command({ command: "/deploy", text, userId: USER, channelId: CHANNEL });
-      say(`  ephemeral answer: ${ackText(answer.json)}`);
-      const id = /`(d-[a-z0-9]+)`/.exec(ackText(answer.json))?.[1];
-      if (!id) continue;
-      const root = await slack.waitForMessage((m) => m.threadTs === undefined && slack.textOf(m).includes(id), {
-        timeoutMs: STORY_TIMEOUT_MS,
-      });
-      const summary = await slack.waitForMessage(
-        (m) => m.threadTs === root.ts && /Deployment (succeeded|failed)/.test(slack.textOf(m)),
-        { timeoutMs: STORY_TIMEOUT_MS },
-      );
-      await slack.waitFor(
-        (call) =>
-          call.method === "chat.update" && call.args.ts === root.ts && /Succeeded|Failed/.test(String(call.args.text)),
-        { timeoutMs: 10_000 },
-      );
-      say();
-      say("What #deploys shows for it now:");
-      say(indent(threadText(slack, summary.threadTs ?? "")));
-    }
-    return 0;
+    return options.manifests === undefined
+      ? await exampleStory(stand, workspace.users)
+      : await walkManifests(stand, services.values(), workspace.users, options.version);
   } finally {
-    await slipway.close(5_000);
-    const cleaner = new Redis(redisUrl);
-    await deleteKeys(cleaner, keyPrefix);
-    cleaner.disconnect();
-    await slack.close();
+    await stand.close();
   }
 }
 
-/** The ephemeral answer as Slack shows it (its &lt; &gt; &amp; escapes decoded). */
-function ackText(json: unknown): string {
-  const text =
-    json && typeof json === "object" && "text" in json && typeof json.text === "string"
-      ? json.text
-      : JSON.stringify(json);
-  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+/** Whoever may deploy to the environment: the first user of its deploy roles, else the first user named. */
+function requesterFor(loaded: LoadedManifest, environment: string): string {
+  const { manifest } = loaded;
+  const roles = manifest.environments[environment]?.permissions?.deploy;
+  const users = Array.isArray(roles) ? roles.flatMap((role) => manifest.roles[role]?.users ?? []) : [];
+  return users[0] ?? Object.values(manifest.roles).flatMap((role) => role.users)[0] ?? DEMO_USER.id;
 }
 
-/** The root message as it reads now, with its thread replies below it. */
-function threadText(slack: FakeSlack, rootTs: string): string {
-  const root = slack.message(CHANNEL, rootTs);
-  const replies = slack.thread(CHANNEL, rootTs).filter((m) => m.ts !== rootTs);
-  return [
-    root ? slack.textOf(root) : "(root message missing)",
-    ...replies.map((reply) => indent(`↳ ${slack.textOf(reply)}`, "    ")),
-  ].join("\n");
+async function walkManifests(
+  stand: DemoStand,
+  services: Iterable<LoadedManifest>,
+  names: Readonly<Record<string, string>>,
+  version: string,
+): Promise<number> {
+  const results: { what: string; outcome: Outcome }[] = [];
+  for (const loaded of [...services].sort((a, b) => a.manifest.service.localeCompare(b.manifest.service))) {
+    const { manifest } = loaded;
+    for (const environment of Object.keys(manifest.environments)) {
+      say();
+      const { outcome, id } = await walkDeployment({
+        slack: stand.slack,
+        channel: manifest.channels.deploy,
+        requester: requesterFor(loaded, environment),
+        people: Object.keys(names),
+        names,
+        command: `${environment} ${version} ${manifest.service}`,
+        say,
+        timeoutMs: STEP_TIMEOUT_MS,
+      });
+      results.push({ what: `${manifest.service} ${environment} ${version}${id ? ` (${id})` : ""}`, outcome });
+    }
+  }
+  say();
+  for (const { what, outcome } of results) say(`${outcome === "succeeded" ? "✓" : "✗"} ${what}: ${outcome}`);
+  return results.every((r) => r.outcome === "succeeded") ? 0 : 1;
 }
 
-function indent(text: string, by = "  "): string {
-  return text
-    .split("\n")
-    .map((line) => `${by}${line}`)
-    .join("\n");
+/** The example service: a good version, a bad one whose smoke tests fail, and a malformed command. */
+async function exampleStory(stand: DemoStand, names: Readonly<Record<string, string>>): Promise<number> {
+  for (const [text, expectation] of [
+    ["development v1.2.0", "a good version: every stage passes"],
+    ["development v1.3.0-bad", "a bad version: its smoke tests fail"],
+    ["prod 1.2;rm -rf /", "malformed input: refused, nothing queued"],
+  ] as const) {
+    say();
+    say(`(${expectation})`);
+    const { id, outcome } = await walkDeployment({
+      slack: stand.slack,
+      channel: "C0DEPLOYS",
+      requester: DEMO_USER.id,
+      people: [],
+      names,
+      command: text,
+      say,
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    if (!id) continue;
+    say(`  → ${outcome}`);
+  }
+  return 0;
 }

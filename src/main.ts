@@ -12,7 +12,7 @@ Commands:
   app                 run only the Slack app (takes commands, queues work)
   worker              run only the workers (pipelines and Slack notifications)
   validate [dir]      check the service manifests (default: SLIPWAY_MANIFESTS or manifests/services)
-  demo                run a whole deployment story locally against a Slack stand-in
+  demo [options]      run Slipway locally against a Slack stand-in (slipway demo --help)
   help                show this text
 
 Configuration comes from the environment; see .env.example.`;
@@ -32,7 +32,7 @@ async function run(argv: readonly string[]): Promise<number> {
       return validateCommand(rest[0] ?? process.env.SLIPWAY_MANIFESTS ?? "manifests/services");
     case "demo": {
       const { runDemo } = await import("./demo.js");
-      return runDemo();
+      return runDemo(rest);
     }
     case undefined:
     case "all":
