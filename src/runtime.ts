@@ -108,6 +108,7 @@ export async function startSlipway(
         pacer: new Pacer(producer, k.pace, SLACK_PACE),
         log: log.child({ component: "notifier" }),
         now,
+        lockDurationMs: config.jobLockMs,
       }),
     );
   }

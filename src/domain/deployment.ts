@@ -3,7 +3,7 @@ import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { FlagChange } from "./feature-flag.js";
 import type { Vote } from "./policy.js";
-import type { Step } from "./stage-plan.js";
+import { currentWeight, exposure, type Step } from "./stage-plan.js";
 
 export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -20,6 +20,8 @@ export interface StageRun {
   attempts: number;
   /** The job running the current attempt: only that job (or its redelivery after a crash) may run it again. */
   runner?: string;
+  /** Attempts in a row whose worker was lost before it could record a result (a crash, a lock that expired). */
+  lost?: number;
   startedAt?: number;
   finishedAt?: number;
   exitCode?: number | null;
@@ -199,6 +201,45 @@ export function touchedTraffic(d: Pick<Deployment, "stages">): boolean {
       s.status !== "skipped" &&
       (s.step.action === "deploy" || s.step.action === "setTraffic" || s.step.action === "setFlag"),
   );
+}
+
+/**
+ * Whether a progressive rollout has the new version serving traffic: a
+ * canary or blue-green weight above 0, a rolling instance updated, a flag
+ * turned on. Ending it without the way back would leave traffic split (or
+ * switched) with nobody told. An all-at-once deployment replaces the version
+ * outright; there its failure is the outcome, and the alert offers Roll back.
+ */
+export function newVersionServes(d: Pick<Deployment, "strategy" | "stages">): boolean {
+  switch (d.strategy) {
+    case "all-at-once":
+      return false;
+    case "feature-flag":
+      return d.stages.some(
+        (s) => s.status === "succeeded" && s.step.action === "setFlag" && (s.step.flagPercent ?? 0) > 0,
+      );
+    case "canary":
+    case "blue-green":
+    case "rolling":
+      return exposure(d.strategy, d.stages).candidate;
+    default: {
+      const unreachable: never = d.strategy;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * The new version's share of traffic as it really is: the weight its steps
+ * set, until the way back took traffic to the stable version (or a rollback
+ * ended, which restores it). Undefined for a rollout that moves no weight.
+ */
+export function liveWeight(d: Pick<Deployment, "stages" | "state" | "rollback">): number | undefined {
+  const weight = currentWeight(d.stages);
+  if (weight === undefined) return undefined;
+  const restored =
+    d.state === "rolled_back" || (d.rollback?.actions.some((a) => a.name === "traffic-to-stable" && a.ok) ?? false);
+  return restored ? 0 : weight;
 }
 
 /** Index of the first stage that has not succeeded or been skipped, or -1 when all are done. */

@@ -22,4 +22,14 @@ export class Notifications {
       attempts: 10,
     });
   }
+
+  /**
+   * Asks for a sync of a deployment whose Slack messages show an older
+   * revision than its record (a sync that failed for good, a lost job). At
+   * most one such job waits per deployment, however often it is asked for.
+   */
+  async resync(deployment: Deployment): Promise<void> {
+    const data: JobData<"notify", "sync"> = { deploymentId: deployment.id };
+    await this.queue.add("sync", data, { deduplication: { id: `resync.${deployment.id}` }, attempts: 10 });
+  }
 }

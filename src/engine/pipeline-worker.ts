@@ -6,7 +6,7 @@ import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
-import { queueOptions } from "./queues.js";
+import { queueOptions, workerLockOptions } from "./queues.js";
 import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
 
@@ -71,10 +71,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
     {
       ...queueOptions(options.connection, options.bullPrefix),
       concurrency: options.concurrency,
-      // A dead worker's job is taken over after about two stalled checks: check as often as the lock lasts.
-      ...(options.lockDurationMs
-        ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }
-        : {}),
+      ...workerLockOptions(options.lockDurationMs),
     },
   );
   worker.on("lockRenewalFailed", (jobIds: string[]) => {

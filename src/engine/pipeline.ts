@@ -9,7 +9,9 @@ import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
+import { failOrRollBack } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
+import { update } from "./update-deployment.js";
 import { analysisIntervalMs, enqueueAnalysis, monitoringMs } from "./watch.js";
 
 /*
@@ -31,6 +33,9 @@ export interface PipelineDeps {
   readonly notifications: Notifications;
   readonly now: () => number;
 }
+
+/** Attempts of one step in a row whose worker was lost before the deployment pauses for a person. */
+export const LOST_WORKERS_LIMIT = 5;
 
 export function advanceJobId(deploymentId: string, stageIndex: number, tag?: string): string {
   return `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`;
@@ -126,33 +131,33 @@ export async function advance(
     log.info({ stage: stageRun.name, runner: stageRun.runner }, "step is running under another job; nothing to do");
     return;
   }
-  if (stageRun.status === "running" && step.action && service.manifest.target.notIdempotent?.includes(step.action)) {
-    // A crash cut this step short; its action may have half happened and must not simply run again.
-    const paused = await store.save({
-      ...deployment,
-      paused: {
-        by: "slipway",
-        at: now(),
-        reason: `needs an operator: step ${stageRun.name} (${step.action}) was cut short by a crash and its action is not safe to repeat; check the target, then Resume to run it again or Abort`,
-      },
-      stuck: {
-        at: now(),
-        what: `step ${stageRun.name} was cut short by a crash`,
-        suggestion: "check the target, then Resume or Abort",
-      },
-      updatedAt: now(),
+  // This job's earlier attempt never recorded a result: its worker was lost (a crash, a lock that expired).
+  const lost = stageRun.status === "running" ? (stageRun.lost ?? 0) + 1 : 0;
+  if (lost >= LOST_WORKERS_LIMIT) {
+    await pauseForOperator(deps, deployment, {
+      reason: `step ${stageRun.name} lost ${lost} workers in a row; check the workers' logs and the target, then Resume to run it again or Abort`,
+      what: `step ${stageRun.name} lost ${lost} workers in a row`,
     });
-    await notifications.changed(paused);
+    log.warn({ stage: stageRun.name, lost }, "step keeps losing its worker; paused for an operator");
+    return;
+  }
+  if (lost > 0 && step.action && service.manifest.target.notIdempotent?.includes(step.action)) {
+    // A crash cut this step short; its action may have half happened and must not simply run again.
+    await pauseForOperator(deps, deployment, {
+      reason: `step ${stageRun.name} (${step.action}) was cut short by a crash and its action is not safe to repeat; check the target, then Resume to run it again or Abort`,
+      what: `step ${stageRun.name} was cut short by a crash`,
+    });
     log.warn({ stage: stageRun.name }, "non-idempotent step cut short; paused for an operator");
     return;
   }
+  if (lost > 0) log.warn({ stage: stageRun.name, lost }, "step taken over from a lost worker; running it again");
   const attempt = stageRun.attempts + 1;
   try {
     deployment = await store.save(
       updateStage(
         { ...deployment, holdUntil: undefined, stuck: undefined },
         due,
-        { status: "running", attempts: attempt, startedAt: now(), runner: jobId },
+        { status: "running", attempts: attempt, startedAt: now(), runner: jobId, lost },
         now(),
       ),
     );
@@ -188,9 +193,7 @@ export async function advance(
       },
       now(),
     );
-    if (!result.ok) {
-      return moveTo(finished, "failed", now(), { failureReason: `stage ${stageRun.name} ${failureWords(result)}` });
-    }
+    if (!result.ok) return failOrRollBack(finished, `stage ${stageRun.name} ${failureWords(result)}`, now());
     // A Promote while this step ran skipped what came after it: go on at once instead of holding.
     const promoted = current.stages[due + 1]?.status === "skipped";
     const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
@@ -198,11 +201,32 @@ export async function advance(
   });
   await notifications.changed(deployment);
 
+  if (deployment.state === "rolling_back") await enqueueAbort(deps.queues, deploymentId);
   if (!result.ok) return;
   if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
   else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
     await finish(deps, deployment, "succeeded");
   } else await queueNext(deps, deployment, service);
+}
+
+/**
+ * Holds a deployment for a person: paused by Slipway, with why in the root
+ * message and, as `stuck`, in the incident channel. Resume runs the step
+ * again from the start; Abort takes the way back.
+ */
+async function pauseForOperator(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  words: { reason: string; what: string },
+): Promise<void> {
+  const at = deps.now();
+  const paused = await deps.store.save({
+    ...deployment,
+    paused: { by: "slipway", at, reason: `needs an operator: ${words.reason}` },
+    stuck: { at, what: words.what, suggestion: "check the target, then Resume or Abort" },
+    updatedAt: at,
+  });
+  await deps.notifications.changed(paused);
 }
 
 /**
@@ -281,9 +305,18 @@ function failureWords(result: {
   return `exited with code ${result.exitCode}`;
 }
 
-/** Marks a deployment failed when its pipeline job has used up every retry. */
+/**
+ * Ends a deployment whose pipeline job has used up every retry: failed, or
+ * the way back when the new version serves traffic.
+ */
 export async function failAfterRetries(deps: PipelineDeps, deploymentId: string, error: unknown): Promise<void> {
-  const deployment = await deps.store.get(deploymentId);
-  if (!deployment || isFinal(deployment.state)) return;
-  await finish(deps, deployment, "failed", `the pipeline could not continue: ${coerceError(error).message}`);
+  const reason = `the pipeline could not continue: ${coerceError(error).message}`;
+  const { saved } = await update(deps, deploymentId, (current) =>
+    isFinal(current.state) || current.state === "rolling_back"
+      ? { refused: undefined }
+      : { next: failOrRollBack(current, reason, deps.now()), result: undefined },
+  );
+  if (!saved) return;
+  await deps.notifications.changed(saved);
+  if (saved.state === "rolling_back") await enqueueAbort(deps.queues, deploymentId);
 }

@@ -16,6 +16,21 @@ export interface Queues {
   close(): Promise<void>;
 }
 
+/**
+ * Lock and stalled-job settings of every Slipway worker. A dead worker's job
+ * is taken over after about two stalled checks, so they run as often as the
+ * lock lasts. A stalled job always goes back to a worker, however many times
+ * it stalled: BullMQ's stalled limit never fails a job, so a lost worker is
+ * never why a deployment fails or a Slack message stays unshown (the pipeline
+ * counts a step's lost workers itself and pauses when they keep dying).
+ */
+export function workerLockOptions(lockDurationMs: number | undefined) {
+  return {
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    ...(lockDurationMs ? { lockDuration: lockDurationMs, stalledInterval: lockDurationMs } : {}),
+  } as const;
+}
+
 export function queueOptions(connection: Redis, bullPrefix: string) {
   return { connection, prefix: bullPrefix, skipWaitingForReady: true } as const;
 }

@@ -1,6 +1,6 @@
 import { evaluateItems } from "../checks/evaluate-item.js";
 import { gate, itemsFor } from "../domain/checklist.js";
-import { type Deployment, moveTo, type RollbackRecord } from "../domain/deployment.js";
+import { type Deployment, moveTo, newVersionServes, type RollbackRecord } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
@@ -105,6 +105,21 @@ export async function completeRollback(
     };
   });
   if (saved) await deps.notifications.changed(saved);
+}
+
+/**
+ * A deployment that cannot go on. While the new version serves traffic it
+ * takes the way back, as an automatic rollback does (traffic to stable, the
+ * rollback action, the post-rollback checklist), with an incident saying
+ * why; otherwise it ends failed. Then `completeRollback` (through the abort
+ * job) finishes what this starts.
+ */
+export function failOrRollBack(current: Deployment, reason: string, now: number): Deployment {
+  if (!newVersionServes(current)) return moveTo(current, "failed", now, { failureReason: reason });
+  return {
+    ...beginRollback(current, `automatic rollback: ${reason}`, "slipway", now),
+    incident: { at: now, summary: reason },
+  };
 }
 
 /** Starts the way back: marks the deployment rolling back with who and why. */

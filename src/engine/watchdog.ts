@@ -13,7 +13,9 @@ import { enqueueAnalysis } from "./watch.js";
  * crash between recording a step and queuing the next, a Redis restart
  * without persistence) is queued again — every job is safe to repeat — and
  * a step running far past its timeout is reported in the thread and the
- * incident channel with what it was doing and what to do.
+ * incident channel with what it was doing and what to do. A deployment
+ * whose Slack messages show an older revision than its record (a sync that
+ * failed for good, or was lost) is synced again, ended ones included.
  */
 
 export const WATCHDOG_EVERY_MS = 30_000;
@@ -21,6 +23,10 @@ export const WATCHDOG_EVERY_MS = 30_000;
 const QUIET_MS = 2 * 60_000;
 const GRACE_MS = 60_000;
 const SCAN = 500;
+/** A change this recent may still be on its way to Slack through its own sync. */
+const RESYNC_AFTER_MS = 10_000;
+/** Slack is brought up to date for deployments changed within this time; older ones are left as they are. */
+const RESYNC_WITHIN_MS = 60 * 60_000;
 
 export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
   await deps.queues.pipeline.upsertJobScheduler(
@@ -32,7 +38,18 @@ export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
 
 export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void> {
   const now = deps.now();
-  for (const d of await deps.store.recent(SCAN)) {
+  const deployments = await deps.store.recent(SCAN);
+  const rendered = await deps.store.renderedRevs(deployments.map((d) => d.id));
+  for (const [i, d] of deployments.entries()) {
+    const age = now - d.updatedAt;
+    const shown = rendered[i] ?? -1;
+    if (shown < d.rev && age > RESYNC_AFTER_MS && age < RESYNC_WITHIN_MS) {
+      log.warn(
+        { deploymentId: d.id, rev: d.rev, shown },
+        "Slack shows an older revision than the record; syncing again",
+      );
+      await deps.notifications.resync(d);
+    }
     if (isFinal(d.state)) continue;
     const quiet = now - d.updatedAt > QUIET_MS;
     const service = deps.catalog.service(d.service);

@@ -4,7 +4,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { JOBS, parseJobData } from "../engine/jobs.js";
-import { queueOptions } from "../engine/queues.js";
+import { queueOptions, workerLockOptions } from "../engine/queues.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
@@ -49,11 +49,13 @@ export interface NotifierOptions {
   readonly log: Logger;
   readonly now: () => number;
   readonly concurrency?: number;
+  /** How long a sync's job lock and per-deployment lock last without renewal (SLIPWAY_JOB_LOCK_MS). Default 30 s. */
+  readonly lockDurationMs?: number;
 }
 
 /** How long a sync waits before trying again while another sync of the same deployment runs. */
 const BUSY_DELAY_MS = 200;
-const LOCK_TTL_MS = 30_000;
+const DEFAULT_LOCK_MS = 30_000;
 
 /** The `event_type` of the metadata on every message Slipway posts. */
 export const MESSAGE_EVENT_TYPE = "slipway_message";
@@ -96,7 +98,8 @@ function isRefusal(error: Error): boolean {
   return code === ErrorCode.PlatformError && !TRANSIENT_SLACK_ERRORS.has(slackErrorOf(error));
 }
 
-type SyncOutcome = { state: "done" } | { state: "wait"; ms: number };
+/** `done`: Slack shows revision `rev` of the deployment. */
+type SyncOutcome = { state: "done"; rev: number } | { state: "wait"; ms: number };
 
 function hashOf(message: SlackMessage): string {
   return createHash("sha1").update(JSON.stringify(message)).digest("base64url");
@@ -127,6 +130,8 @@ function tsBefore(a: string, b: string): boolean {
 
 export function startNotifier(options: NotifierOptions): Worker {
   const { slack, store, refs, pacer, log, now } = options;
+  // A sync cut short by a crash holds its deployment's lock no longer than a job's lock: the sync that takes over waits no longer.
+  const syncLockMs = options.lockDurationMs ?? DEFAULT_LOCK_MS;
 
   /**
    * The earliest message in Slack whose metadata names this deployment and
@@ -172,7 +177,7 @@ export function startNotifier(options: NotifierOptions): Worker {
   }
 
   async function sync(deploymentId: string): Promise<SyncOutcome> {
-    const locked = await refs.withLock(deploymentId, LOCK_TTL_MS, async (lock): Promise<SyncOutcome> => {
+    const locked = await refs.withLock(deploymentId, syncLockMs, async (lock): Promise<SyncOutcome> => {
       const d = await store.get(deploymentId);
       if (!d) throw new UnrecoverableError(`no deployment ${deploymentId}`);
       const { posted, pending } = await refs.get(deploymentId);
@@ -246,7 +251,7 @@ export function startNotifier(options: NotifierOptions): Worker {
         await refs.set(deploymentId, spec.name, record);
         posted.set(spec.name, record);
       }
-      return { state: "done" };
+      return { state: "done", rev: d.rev };
     });
     return locked.ran ? locked.value : { state: "wait", ms: BUSY_DELAY_MS };
   }
@@ -282,8 +287,14 @@ export function startNotifier(options: NotifierOptions): Worker {
         await job.moveToDelayed(Date.now() + outcome.ms, token);
         throw new DelayedError();
       }
+      // The watchdog re-syncs a deployment whose record has moved past what Slack was last brought to show.
+      await store.markRendered(deploymentId, outcome.rev);
     },
-    { ...queueOptions(options.connection, options.bullPrefix), concurrency: options.concurrency ?? 8 },
+    {
+      ...queueOptions(options.connection, options.bullPrefix),
+      concurrency: options.concurrency ?? 8,
+      ...workerLockOptions(syncLockMs),
+    },
   );
   worker.on("error", (error) => log.error({ err: error }, "notify worker error"));
   return worker;

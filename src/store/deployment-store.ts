@@ -47,6 +47,14 @@ end
 return -2
 `;
 
+/** Raises the revision Slack last showed, never lowers it; nothing for a deployment that does not exist. */
+const MARK_RENDERED = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local shown = tonumber(redis.call('HGET', KEYS[1], 'rendered') or '-1')
+if tonumber(ARGV[1]) > shown then redis.call('HSET', KEYS[1], 'rendered', ARGV[1]) end
+return 1
+`;
+
 export class StaleWriteError extends SlipwayError {
   constructor(
     readonly deploymentId: string,
@@ -209,6 +217,26 @@ export class DeploymentStore {
       this.redis.smembers(this.k.withdrawn(service, environment)),
     ]);
     return [...new Set(versions)].filter((v) => !withdrawn.includes(v));
+  }
+
+  /**
+   * Records that the deployment's Slack messages now show revision `rev`
+   * (kept beside the record, so it never competes with its compare-and-set).
+   */
+  async markRendered(id: string, rev: number): Promise<void> {
+    await this.redis.eval(MARK_RENDERED, 1, this.k.deployment(id), String(rev));
+  }
+
+  /** The revision each deployment's Slack messages last showed in full; -1 for one never shown. */
+  async renderedRevs(ids: readonly string[]): Promise<number[]> {
+    const batch = this.redis.pipeline();
+    for (const id of ids) batch.hget(this.k.deployment(id), "rendered");
+    const results = (await batch.exec()) ?? [];
+    return ids.map((_, i) => {
+      const [error, value] = results[i] ?? [null, null];
+      if (error) throw error;
+      return typeof value === "string" ? Number(value) : -1;
+    });
   }
 
   /** Most recent deployments first. */

@@ -259,7 +259,7 @@ describe("progressive delivery end to end on the sample stack", () => {
     ).toBeGreaterThanOrEqual(HOLD_MS - 50);
   });
 
-  it("rolls over three instances, and stops at the first unhealthy one", async () => {
+  it("rolls over three instances, and at the first unhealthy one stops and rolls that instance back", async () => {
     const { stack, scene } = await storefront("e2e-rolling");
     const good = await scene.deploy(DEPLOYER, CHANNEL, `rolling ${NEW}`);
     const rolled = await scene.ended(good, "succeeded");
@@ -276,7 +276,7 @@ describe("progressive delivery end to end on the sample stack", () => {
 
     const sick = "v1.3.0-unhealthy";
     const bad = await scene.deploy(DEPLOYER, CHANNEL, `rolling ${sick}`);
-    const stopped = await scene.ended(bad, "failed");
+    const stopped = await scene.ended(bad, "rolled_back");
     expect(stopped.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
       "deploy-1-of-3 succeeded",
       "verify-1-of-3 failed",
@@ -285,16 +285,15 @@ describe("progressive delivery end to end on the sample stack", () => {
       "deploy-3-of-3 pending",
       "verify-3-of-3 pending",
     ]);
-    expect(stopped.failureReason).toBe("stage verify-1-of-3 exited with code 1");
+    expect(stopped.rollback?.reason).toBe("automatic rollback: stage verify-1-of-3 exited with code 1");
     expect(stage(stopped, "verify-1-of-3").outputTail).toContain(
       `health check failed: 1/1 unhealthy (${sick} instance 1)`,
     );
-    // The roll stopped at the first instance: the other two still run the old version.
-    expect(await stack.instances()).toEqual({ 1: sick, 2: NEW, 3: NEW });
+    // The roll stopped at the first instance, and the way back returned it: no instance is left on the sick version.
+    expect(await stack.instances()).toEqual({ 1: NEW, 2: NEW, 3: NEW });
     const reply = await scene.chat.replyOf(bad, [/verify-1-of-3/, /exited with code 1/]);
     expect(scene.slack.textOf(reply)).toContain(`health check failed: 1/1 unhealthy (${sick} instance 1)`);
-    const root = scene.slack.textOf(await scene.root(bad));
-    expect(root).toContain("*Failed*");
+    const root = scene.slack.textOf(await scene.chat.rootOf(bad, /\*Rolled back\*/));
     expect(root).toContain("❌ verify-1-of-3");
     expect(root).toContain("⏳ deploy-2-of-3");
   });

@@ -1,8 +1,7 @@
-import { type Deployment, durationMs, progressPercent, type StageRun } from "../../domain/deployment.js";
+import { type Deployment, durationMs, liveWeight, progressPercent, type StageRun } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
-import { currentWeight } from "../../domain/stage-plan.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
   actions,
@@ -65,12 +64,12 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const percent = progressPercent(d);
   const current = d.stages.find((s) => s.status === "running");
   const status = `${STATE_EMOJI[d.state]} *${describeState(d.state)}*`;
-  const weight = currentWeight(d.stages);
+  const weight = liveWeight(d);
   const lines = [
     `*Status:* ${status}${d.paused ? ` — ⏸️ paused by ${who(d.paused.by)}` : ""}`,
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
-    weight !== undefined ? `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}` : undefined,
+    weightLine(d, weight),
     flagLine(d),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
@@ -99,6 +98,16 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     ),
   ];
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
+}
+
+/** Where traffic really is: once the way back has taken it to stable, the new version's old weight is not shown. */
+function weightLine(d: Deployment, weight: number | undefined): string | undefined {
+  if (weight === undefined) return undefined;
+  if (weight === 0 && d.rollback) {
+    const stable = d.previousVersion ? ` (${escapeMrkdwn(d.previousVersion)})` : "";
+    return `*Traffic:* all on the stable version${stable}, none on ${escapeMrkdwn(d.version)}`;
+  }
+  return `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}`;
 }
 
 /** A person as a mention, or Slipway itself. */

@@ -5,6 +5,7 @@ import {
   moveTo,
   type NewDeployment,
   newDeployment,
+  newVersionServes,
   nextStageIndex,
   progressPercent,
   STRATEGIES,
@@ -12,6 +13,7 @@ import {
   updateStage,
 } from "../../../src/domain/deployment.js";
 import { IllegalTransitionError } from "../../../src/domain/deployment-state.js";
+import type { Step } from "../../../src/domain/stage-plan.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -170,5 +172,38 @@ describe("durationMs", () => {
     expect(durationMs(d, T0 + 42_000)).toBe(42_000);
     const done = moveTo(d, "cancelled", T0 + 5_000);
     expect(durationMs(done, T0 + 999_999)).toBe(5_000);
+  });
+});
+
+describe("newVersionServes", () => {
+  const stage = (step: Step, status: StageStatus) => ({ name: step.name, step, status, attempts: 1 });
+  const deploy: Step = { name: "deploy", action: "deploy" };
+
+  it("is true for a canary or blue-green weight above 0, an updated rolling instance, a flag turned on", () => {
+    const weight = (w: number): Step => ({ name: `canary-${w}%`, action: "setTraffic", weight: w });
+    expect(
+      newVersionServes({ strategy: "canary", stages: [stage(deploy, "succeeded"), stage(weight(50), "succeeded")] }),
+    ).toBe(true);
+    expect(
+      newVersionServes({ strategy: "canary", stages: [stage(deploy, "succeeded"), stage(weight(50), "failed")] }),
+    ).toBe(false);
+    expect(newVersionServes({ strategy: "blue-green", stages: [stage(weight(100), "succeeded")] })).toBe(true);
+    const instance: Step = { name: "deploy-1-of-3", action: "deploy", instance: 1, instances: 3 };
+    expect(newVersionServes({ strategy: "rolling", stages: [stage(instance, "succeeded")] })).toBe(true);
+    expect(newVersionServes({ strategy: "rolling", stages: [stage(instance, "failed")] })).toBe(false);
+    const flag = (percent: number): Step => ({ name: "flag", action: "setFlag", flag: "f", flagPercent: percent });
+    expect(
+      newVersionServes({
+        strategy: "feature-flag",
+        stages: [stage(deploy, "succeeded"), stage(flag(25), "succeeded")],
+      }),
+    ).toBe(true);
+    expect(
+      newVersionServes({ strategy: "feature-flag", stages: [stage(deploy, "succeeded"), stage(flag(0), "succeeded")] }),
+    ).toBe(false);
+  });
+
+  it("is false for all-at-once: the version is replaced outright, not split", () => {
+    expect(newVersionServes({ strategy: "all-at-once", stages: [stage(deploy, "succeeded")] })).toBe(false);
   });
 });

@@ -238,6 +238,35 @@ describe("renderRootMessage", () => {
     expect(stages?.split("\n").slice(1)).toEqual(STAGES.map((name) => `⏳ ${name}`));
   });
 
+  it("shows the canary weight while the new version serves it, and where traffic went once the way back ran", () => {
+    const steps = [
+      { name: "deploy", action: "deploy" as const },
+      { name: "canary-10%", action: "setTraffic" as const, weight: 10, rollout: true },
+      { name: "canary-50%", action: "setTraffic" as const, weight: 50, rollout: true },
+    ];
+    const canary = succeed(
+      succeed(moveTo(requested({ strategy: "canary", steps, previousVersion: "v1.1.0" }), "running", T0 + 500), 0),
+      1,
+    );
+    expect(mrkdwn(renderRootMessage(canary, T0 + 60_000))).toContain("*Canary weight:* 10% of traffic on v1.2.0");
+
+    const aborting = beginRollback(canary, "aborted by <@U0ONCALL>", "U0ONCALL", T0 + 30_000);
+    // Until traffic is actually back on stable, the root says the new version still has its share.
+    expect(mrkdwn(renderRootMessage(aborting, T0 + 60_000))).toContain("*Canary weight:* 10% of traffic on v1.2.0");
+    const moved = {
+      ...aborting,
+      rollback: {
+        ...(aborting.rollback ?? { reason: "", by: "", startedAt: 0, actions: [] }),
+        actions: [{ name: "traffic-to-stable", ok: true, output: "" }],
+      },
+    };
+    for (const d of [moved, moveTo(moved, "rolled_back", T0 + 40_000)]) {
+      const text = mrkdwn(renderRootMessage(d, T0 + 60_000));
+      expect(text).not.toContain("*Canary weight:*");
+      expect(text).toContain("*Traffic:* all on the stable version (v1.1.0), none on v1.2.0");
+    }
+  });
+
   it("reads 100% with every stage done when succeeded", () => {
     const message = renderRootMessage(succeeded(), T0 + 10 * 60_000);
     expect(mrkdwn(message)).toContain("`██████████ 100%`");
