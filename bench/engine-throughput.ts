@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { type Job, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { deploymentIdFrom } from "../src/domain/ids.js";
+import { NO_USER_GROUPS } from "../src/engine/authorize.js";
 import type { GateDeps } from "../src/engine/gates.js";
 import { JOBS } from "../src/engine/jobs.js";
 import { Notifications } from "../src/engine/notifications.js";
@@ -166,6 +167,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
       notifications: new Notifications(queues.notify),
       now,
       newId: () => deploymentIdFrom(randomBytes(16), now()),
+      directory: NO_USER_GROUPS,
     };
     worker = startPipelineWorker({
       connection: redis.worker,
@@ -192,15 +194,16 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     const run = async (from: number, count: number) => {
       await forEachLimited(count, options.requestConcurrency, async (i) => {
         const outcome = await requestDeployment(deps, {
-          service: benchServiceName(from + i),
-          environment: "development",
-          version: "v1.0.0",
-          hotfix: false,
-          requestedBy: "U0BENCH01",
-          source: "slack",
+          actor: { kind: "slack", id: "U0BENCH01" },
           via: "slash_command",
+          request: {
+            service: benchServiceName(from + i),
+            environment: "development",
+            version: "v1.0.0",
+            hotfix: false,
+          },
         });
-        if (!outcome.ok) throw new Error(`the bench deployment was refused: ${outcome.message}`);
+        if (outcome.code !== "started") throw new Error(`the bench deployment was refused: ${outcome.code}`);
         ids.push(outcome.deployment.id);
         transitions += outcome.deployment.stages.length;
         watch.expect(outcome.deployment.id, outcome.deployment.stages.length);

@@ -1,3 +1,4 @@
+import type { ActorKind } from "./actor.js";
 import type { Snapshot, Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
@@ -30,7 +31,8 @@ export interface StageRun {
   error?: string;
 }
 
-export type DeploymentSource = "slack" | "webhook" | "schedule";
+/** Which kind of actor asked for a deployment. */
+export type DeploymentSource = ActorKind;
 
 /** An approval request and the votes on it. */
 export interface ApprovalState {
@@ -83,8 +85,11 @@ export interface Deployment {
   readonly version: string;
   readonly strategy: Strategy;
   readonly hotfix: boolean;
+  /** The requester's id: a Slack user id when `source` is slack, a system actor's otherwise. */
   readonly requestedBy: string;
   readonly source: DeploymentSource;
+  /** The requester in words, for a push or a schedule (who pushed, which schedule). */
+  readonly requesterName?: string;
   readonly createdAt: number;
   /** Anything that waits on people (checklist ticks, approval) ends `expired` at this time. */
   readonly expiresAt: number;
@@ -146,6 +151,7 @@ export interface NewDeployment {
   hotfix: boolean;
   requestedBy: string;
   source: DeploymentSource;
+  requesterName?: string;
   steps: readonly Step[];
   channel: string;
   incidentChannel?: string;
@@ -166,6 +172,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     hotfix: input.hotfix,
     requestedBy: input.requestedBy,
     source: input.source,
+    ...(input.requesterName ? { requesterName: input.requesterName } : {}),
     createdAt: now,
     expiresAt: now + input.waitLimitMs,
     ...(input.bypass ? { bypass: input.bypass } : {}),

@@ -155,7 +155,7 @@ export async function applyControl(
       delay: control === "resume" ? remainingHold(saved, now) : 0,
     });
   }
-  if (control === "abort" && saved.abort) await enqueueAbort(deps.queues, saved.id);
+  if (control === "abort" && saved.abort) await enqueueAbort(deps.queues, saved);
   return result;
 }
 
@@ -167,6 +167,7 @@ export async function applyControl(
 export async function runAbort(
   deps: PipelineDeps,
   deploymentId: string,
+  poll: number,
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
@@ -179,7 +180,7 @@ export async function runAbort(
     const limit =
       running.startedAt + (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + 5_000;
     if (deps.now() < limit) {
-      await enqueueAbort(deps.queues, deploymentId, ABORT_WAIT_MS);
+      await enqueueAbort(deps.queues, d, { delay: ABORT_WAIT_MS, poll: poll + 1 });
       return;
     }
   }

@@ -3,6 +3,7 @@ import { type FlagChange, flagBlocked, flagChangeRefusal, flagState } from "../d
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import { FencedOffError, type PipelineDeps } from "./pipeline.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
@@ -14,10 +15,6 @@ import { update } from "./update-deployment.js";
  * calls the target's setFlag with the change's own idempotency key. Only one
  * change is in flight at a time; each one's outcome lands in the thread.
  */
-
-export function flagJobId(deploymentId: string, seq: number): string {
-  return `flag.${deploymentId}.${seq}`;
-}
 
 /** Records a flag change and queues it; refused (with why) when the flag cannot move now. */
 export async function requestFlagChange(
@@ -69,7 +66,7 @@ export async function requestFlagChange(
   const pending = flagState(d)?.pending;
   if (!result.ok && pending) {
     const overdueAfter = deps.catalog.require(d.service).manifest.target.timeoutSeconds * 1000 + FLAG_GRACE_MS;
-    await enqueueFlagChange(deps, d.id, pending.seq, now - pending.at > overdueAfter ? `.${now}` : "");
+    await enqueueFlagChange(deps, d.id, pending.seq, now - pending.at > overdueAfter ? d.rev : undefined);
   }
   return { ok: result.ok, message: result.message };
 }
@@ -77,8 +74,9 @@ export async function requestFlagChange(
 /** How long past its target's timeout a flag change may stay pending before it counts as lost. */
 const FLAG_GRACE_MS = 60_000;
 
-async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: number, suffix = ""): Promise<void> {
-  await deps.queues.pipeline.add("flag", { deploymentId, seq }, { jobId: `${flagJobId(deploymentId, seq)}${suffix}` });
+/** Queues flag change `seq`; `retry` (a revision) queues it anew where its first job may have given up. */
+async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: number, retry?: number): Promise<void> {
+  await enqueue(deps.queues, "flag", { deploymentId, seq }, { id: JOB_IDS.flag(deploymentId, seq, retry) });
 }
 
 /** Whether `d` still is what its environment runs: nothing newer active, and its version the last success. */

@@ -15,6 +15,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
 import { update } from "./update-deployment.js";
 
@@ -36,19 +37,16 @@ async function lockedBecause(deps: GateDeps, d: Deployment): Promise<string | un
   return lock ? `${d.service} ${d.environment} is locked by <@${lock.owner}> (${lock.reason})` : undefined;
 }
 
-export function checkJobId(deploymentId: string, rev: number): string {
-  return `check.${deploymentId}.${rev}`;
-}
-
 export async function enqueueCheck(deps: PipelineDeps, d: Deployment): Promise<void> {
-  await deps.queues.pipeline.add("check", { deploymentId: d.id }, { jobId: checkJobId(d.id, d.rev) });
+  await enqueue(deps.queues, "check", { deploymentId: d.id }, { id: JOB_IDS.check(d.id, d.rev) });
 }
 
 export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<void> {
-  await deps.queues.pipeline.add(
+  await enqueue(
+    deps.queues,
     "expire",
     { deploymentId: d.id },
-    { jobId: `expire.${d.id}`, delay: Math.max(0, d.expiresAt - deps.now()) },
+    { id: JOB_IDS.expire(d.id), delay: d.expiresAt - deps.now() },
   );
 }
 

@@ -1,11 +1,15 @@
-import { UnrecoverableError } from "bullmq";
+import { type Queue, type RepeatOptions, UnrecoverableError } from "bullmq";
 import { z } from "zod";
 
 /*
- * One typed registry of every queue, job name and payload. Job data is
- * `unknown` until the schema for its name has parsed it: a job written by an
- * older or newer Slipway, or by hand, is refused with a clear error instead
- * of being half-understood.
+ * Every job Slipway queues: its queue, name, payload schema and id. Job data
+ * is `unknown` until the schema for its name has parsed it: a job written by
+ * an older or newer Slipway, or by hand, is refused with a clear error
+ * instead of being half-understood. `enqueue` is the only way a job is
+ * added, and `JOB_IDS` the only place ids are made. An id names the state it
+ * was queued for (a revision, a sequence number, a stage), never the clock:
+ * queuing the same work twice is then a no-op, and a new job for the same
+ * deployment needs a new revision or number.
  */
 
 const deploymentRef = z.object({ deploymentId: z.string().min(1).max(64) });
@@ -16,8 +20,8 @@ export const JOBS = {
     check: deploymentRef,
     /** End a deployment still waiting on people when its time is up. */
     expire: deploymentRef,
-    /** Bring traffic back to stable and end a deployment someone aborted. */
-    abort: deploymentRef,
+    /** Bring traffic back to stable and end a deployment someone aborted; `poll` counts its waits for a running step. */
+    abort: deploymentRef.extend({ poll: z.number().int().min(0).default(0) }),
     /** Look for deployments that stopped moving; re-queue lost work, report what is stuck. */
     watchdog: z.object({}),
     /** Measure the new version against the stable one during a hold or monitoring; -1 is post-deployment monitoring. */
@@ -36,6 +40,85 @@ export const JOBS = {
 export type QueueName = keyof typeof JOBS;
 export type JobName<Q extends QueueName> = keyof (typeof JOBS)[Q] & string;
 export type JobData<Q extends QueueName, N extends JobName<Q>> = z.infer<(typeof JOBS)[Q][N]>;
+
+type Schemas = (typeof JOBS)["pipeline"] & (typeof JOBS)["notify"];
+/** Every job name, across queues (names are unique across queues). */
+export type AnyJobName = keyof Schemas & string;
+/** What a job of this name is queued with (fields with a default may be left out). */
+export type Payload<N extends AnyJobName> = z.input<Schemas[N]>;
+/** The queue a job of this name goes to. */
+export type QueueOf<N extends AnyJobName> = {
+  [Q in QueueName]: N extends keyof (typeof JOBS)[Q] ? Q : never;
+}[QueueName];
+
+const QUEUE_OF = Object.fromEntries(
+  Object.entries(JOBS).flatMap(([queue, jobs]) => Object.keys(jobs).map((name) => [name, queue])),
+) as Record<AnyJobName, QueueName>;
+
+/** Job ids, one builder per job: revisions and sequence numbers, never the clock. */
+export const JOB_IDS = {
+  /** One checklist run per revision of the request (a watchdog re-queue after a change is a new one). */
+  check: (deploymentId: string, rev: number) => `check.${deploymentId}.${rev}`,
+  /** One expiry per deployment. */
+  expire: (deploymentId: string) => `expire.${deploymentId}`,
+  /** One abort per revision; each wait for a running step is the next `poll`. */
+  abort: (deploymentId: string, rev: number, poll: number, tag?: string) =>
+    `abort.${deploymentId}.${rev}.${poll}${tag ? `.${tag}` : ""}`,
+  /** One analysis round per revision: each round records its verdict, so the next round has a new revision. */
+  analyse: (deploymentId: string, stageIndex: number, epoch: number, rev: number) =>
+    `analyse.${deploymentId}.${stageIndex}.${epoch}.${rev}`,
+  /** One job per flag change; `retry` names the revision a lost change was queued again at. */
+  flag: (deploymentId: string, seq: number, retry?: number) =>
+    `flag.${deploymentId}.${seq}${retry === undefined ? "" : `.retry${retry}`}`,
+  /**
+   * One job per step; `tag` (a control or hold's end with the revision it was
+   * decided at) makes a fresh job where one for the same step may already exist.
+   */
+  advance: (deploymentId: string, stageIndex: number, tag?: string) =>
+    `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`,
+  /** One Slack sync per revision. */
+  sync: (deploymentId: string, rev: number) => `sync.${deploymentId}.${rev}`,
+  /** The one watchdog schedule. */
+  watchdog: () => "watchdog",
+} as const satisfies Record<AnyJobName, (...args: never[]) => string>;
+
+export interface EnqueueOptions {
+  /** The job's id, from `JOB_IDS`: a job with the same id already queued or kept makes this a no-op. */
+  readonly id: string;
+  /** Held this long (ms) before a worker may take it, without holding a worker. Default 0. */
+  readonly delay?: number;
+  /** Tries before the job counts as failed. Default the queue's (see `DEFAULT_JOB_OPTIONS`). */
+  readonly attempts?: number;
+}
+
+/** Queues job `name` with `data`: the one way Slipway adds a job. */
+export async function enqueue<N extends AnyJobName>(
+  queues: Readonly<Record<QueueOf<N>, Queue>>,
+  name: N,
+  data: Payload<N>,
+  options: EnqueueOptions,
+): Promise<void> {
+  const queue = (queues as Readonly<Record<QueueName, Queue>>)[QUEUE_OF[name]];
+  await queue.add(name, data, {
+    jobId: options.id,
+    ...(options.delay === undefined ? {} : { delay: Math.max(0, options.delay) }),
+    ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
+  });
+}
+
+/**
+ * Creates or updates a repeating job (a BullMQ job scheduler): one per `id`,
+ * however many processes ask at once; asking again with new timing changes it.
+ */
+export async function upsertSchedule<N extends AnyJobName>(
+  queues: Readonly<Record<QueueOf<N>, Queue>>,
+  name: N,
+  data: Payload<N>,
+  options: { readonly id: string; readonly repeat: Omit<RepeatOptions, "key"> },
+): Promise<void> {
+  const queue = (queues as Readonly<Record<QueueName, Queue>>)[QUEUE_OF[name]];
+  await queue.upsertJobScheduler(options.id, options.repeat, { name, data });
+}
 
 /** Parses a job's data with its schema; malformed data can never succeed, so it is not retried. */
 export function parseJobData<T>(schema: z.ZodType<T>, data: unknown, label: string): T {

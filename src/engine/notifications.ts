@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import type { Deployment } from "../domain/deployment.js";
-import type { JobData } from "./jobs.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 
 /** Short pause before a sync, so a burst of changes becomes one round of Slack calls. */
 export const SYNC_COALESCE_MS = 150;
@@ -15,12 +15,16 @@ export class Notifications {
   constructor(private readonly queue: Queue) {}
 
   async changed(deployment: Deployment): Promise<void> {
-    const data: JobData<"notify", "sync"> = { deploymentId: deployment.id };
-    await this.queue.add("sync", data, {
-      jobId: `sync.${deployment.id}.${deployment.rev}`,
-      delay: SYNC_COALESCE_MS,
-      attempts: 10,
-    });
+    await enqueue(
+      { notify: this.queue },
+      "sync",
+      { deploymentId: deployment.id },
+      {
+        id: JOB_IDS.sync(deployment.id, deployment.rev),
+        delay: SYNC_COALESCE_MS,
+        attempts: 10,
+      },
+    );
   }
 
   /**

@@ -46,7 +46,13 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         }
         case "abort": {
           const data = parseJobData(JOBS.pipeline.abort, job.data, "pipeline/abort");
-          await runAbort(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
+          await runAbort(
+            deps,
+            data.deploymentId,
+            data.poll,
+            stop,
+            log.child({ jobId: job.id, deploymentId: data.deploymentId }),
+          );
           return;
         }
         case "watchdog":

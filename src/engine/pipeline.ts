@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import type { Catalog, LoadedService } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import { StaleWriteError } from "../store/deployment-store.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
 import { failOrRollBack } from "./rollback.js";
@@ -37,10 +38,6 @@ export interface PipelineDeps {
 /** Attempts of one step in a row whose worker was lost before the deployment pauses for a person. */
 export const LOST_WORKERS_LIMIT = 5;
 
-export function advanceJobId(deploymentId: string, stageIndex: number, tag?: string): string {
-  return `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`;
-}
-
 /**
  * Queues the job for step `stageIndex`. `tag` makes a fresh job where one for
  * the same step may already exist (after a pause, or a promote); `delay`
@@ -52,15 +49,31 @@ export async function enqueueAdvance(
   stageIndex: number,
   options: { delay?: number; tag?: string } = {},
 ): Promise<void> {
-  await queues.pipeline.add(
+  await enqueue(
+    queues,
     "advance",
     { deploymentId, stageIndex },
-    { jobId: advanceJobId(deploymentId, stageIndex, options.tag), delay: options.delay ?? 0 },
+    { id: JOB_IDS.advance(deploymentId, stageIndex, options.tag), delay: options.delay ?? 0 },
   );
 }
 
-export async function enqueueAbort(queues: Queues, deploymentId: string, delay = 0): Promise<void> {
-  await queues.pipeline.add("abort", { deploymentId }, { jobId: `abort.${deploymentId}.${Date.now()}`, delay });
+/**
+ * Queues the `abort` job of `d` at its current revision. `poll` counts the
+ * waits of one abort for a running step to finish; `tag` makes a fresh job
+ * where one for the same revision may already have run (the watchdog's).
+ */
+export async function enqueueAbort(
+  queues: Queues,
+  d: Pick<Deployment, "id" | "rev">,
+  options: { delay?: number; poll?: number; tag?: string } = {},
+): Promise<void> {
+  const poll = options.poll ?? 0;
+  await enqueue(
+    queues,
+    "abort",
+    { deploymentId: d.id, poll },
+    { id: JOB_IDS.abort(d.id, d.rev, poll, options.tag), delay: options.delay ?? 0 },
+  );
 }
 
 /**
@@ -92,7 +105,7 @@ export async function advance(
     return;
   }
   if (deployment.abort) {
-    await enqueueAbort(deps.queues, deploymentId);
+    await enqueueAbort(deps.queues, deployment);
     return;
   }
   if (deployment.paused) {
@@ -201,9 +214,9 @@ export async function advance(
   });
   await notifications.changed(deployment);
 
-  if (deployment.state === "rolling_back") await enqueueAbort(deps.queues, deploymentId);
+  if (deployment.state === "rolling_back") await enqueueAbort(deps.queues, deployment);
   if (!result.ok) return;
-  if (deployment.abort) await enqueueAbort(deps.queues, deploymentId);
+  if (deployment.abort) await enqueueAbort(deps.queues, deployment);
   else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
     await finish(deps, deployment, "succeeded");
   } else await queueNext(deps, deployment, service);
@@ -318,5 +331,5 @@ export async function failAfterRetries(deps: PipelineDeps, deploymentId: string,
   );
   if (!saved) return;
   await deps.notifications.changed(saved);
-  if (saved.state === "rolling_back") await enqueueAbort(deps.queues, deploymentId);
+  if (saved.state === "rolling_back") await enqueueAbort(deps.queues, saved);
 }

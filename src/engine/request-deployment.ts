@@ -1,18 +1,41 @@
+import type { Actor } from "../domain/actor.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
-import type { Deployment, DeploymentSource, Strategy } from "../domain/deployment.js";
+import type { Deployment, Strategy } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
-import { slackTime } from "../domain/policy.js";
+import type { Step } from "../domain/stage-plan.js";
 import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
-import type { AuditLog, AuditVia } from "../store/audit-log.js";
+import type { AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
-import type { LockStore } from "../store/locks.js";
+import type { Lock, LockStore } from "../store/locks.js";
+import type { TargetAction } from "../targets/target.js";
+import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import { enqueueCheck } from "./gates.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
+
+/*
+ * The one way a deployment is asked for, whatever the source: a person in
+ * Slack (the command, the form, a button), a push webhook or a schedule.
+ *
+ *   const outcome = await requestDeployment(deps, {
+ *     actor: { kind: "push", id: "github-push", name: "alice" },   // or { kind: "slack", id: "U123" }
+ *     via: "webhook",                                              // the surface, for the audit log
+ *     request: { service, environment, version, hotfix: false },   // strategy?, flag?, rollbackOf?
+ *   });
+ *   switch (outcome.code) { case "started": …outcome.deployment; case "busy": …outcome.holderId; … }
+ *
+ * It authorises the actor (the environment's `deploy` permission; `rollback`
+ * for a rollback deployment), then applies the lock, the deployment windows
+ * and freezes and the one-active-deployment rule, records the deployment and
+ * queues its checklist. It answers with a code and data, never words: the
+ * caller renders them. Every outcome but an invalid request (unknown service
+ * or environment, a strategy the target cannot do) and a dry run is written
+ * to the audit log with the actor and its source.
+ */
 
 export interface DeploymentRequest {
   readonly service: string;
@@ -22,9 +45,6 @@ export interface DeploymentRequest {
   /** A feature-flag release's flag and first percentage, over the manifest's `featureFlag`. */
   readonly flag?: FlagRequest;
   readonly hotfix: boolean;
-  readonly requestedBy: string;
-  readonly source: DeploymentSource;
-  readonly via: AuditVia;
   /**
    * A /rollback to an earlier good version: it deploys that version at once
    * (all-at-once, no checklist, no approval, any time of day — the way back
@@ -33,23 +53,60 @@ export interface DeploymentRequest {
   readonly rollbackOf?: string;
 }
 
-export type RequestOutcome =
-  | { ok: true; deployment: Deployment }
-  | { ok: false; reason: "unknown" | "locked" | "window"; message: string }
-  | { ok: false; reason: "busy"; holder: Deployment | undefined; message: string };
+export interface RequestInput {
+  readonly actor: Actor;
+  /** The surface it came through, for the audit log. */
+  readonly via: AuditVia;
+  readonly request: DeploymentRequest;
+  /** Plan and authorise only: answers `dry_run` with the plan, records nothing. */
+  readonly dryRun?: boolean;
+}
 
-export interface RequestDeps {
+/** Why a request names something that cannot be deployed. */
+export type PlanProblem =
+  | { readonly kind: "unknown_service"; readonly service: string; readonly known: readonly string[] }
+  | {
+      readonly kind: "unknown_environment";
+      readonly service: string;
+      readonly environment: string;
+      readonly known: readonly string[];
+    }
+  | {
+      readonly kind: "strategy_unsupported";
+      readonly service: string;
+      readonly strategy: Strategy;
+      readonly needs: TargetAction;
+    };
+
+/** What a deployment would do: the answer to a dry run. */
+export interface DeploymentPlan {
+  readonly service: string;
+  readonly environment: string;
+  readonly strategy: Strategy;
+  readonly steps: readonly Step[];
+  /** Approvals it would wait for; 0 when none. */
+  readonly approvals: number;
+}
+
+export type RequestOutcome =
+  | { readonly code: "started"; readonly deployment: Deployment }
+  | { readonly code: "dry_run"; readonly plan: DeploymentPlan; readonly version: string }
+  | { readonly code: "invalid"; readonly problem: PlanProblem }
+  | { readonly code: "forbidden"; readonly reason: string }
+  | { readonly code: "locked"; readonly lock: Lock }
+  /** Outside the deployment windows or in a freeze; the reason says whether a --hotfix may go ahead. */
+  | { readonly code: "window"; readonly reason: string }
+  | { readonly code: "busy"; readonly holderId: string; readonly holder: Deployment | undefined };
+
+export interface RequestDeps extends AuthorizeDeps {
   readonly store: DeploymentStore;
   readonly locks: LockStore;
-  readonly audit: AuditLog;
-  readonly catalog: Catalog;
   readonly queues: Queues;
   readonly notifications: Notifications;
-  readonly now: () => number;
   readonly newId: () => string;
 }
 
-/** What a deployment would do, without doing it: for `--dry-run` and for checks before queuing. */
+/** What a deployment would do, without doing it; the problem when it cannot be done. */
 export function planDeployment(
   catalog: Catalog,
   request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "flag" | "rollbackOf"> & {
@@ -58,26 +115,24 @@ export function planDeployment(
 ) {
   const service = catalog.service(request.service);
   if (!service) {
-    return {
-      ok: false as const,
-      message: `unknown service '${request.service}'; known: ${catalog.serviceNames().join(", ")}`,
-    };
+    const problem: PlanProblem = { kind: "unknown_service", service: request.service, known: catalog.serviceNames() };
+    return { ok: false as const, problem };
   }
   const environment = service.manifest.environments[request.environment];
   if (!environment) {
-    const known = Object.keys(service.manifest.environments).join(", ");
-    return {
-      ok: false as const,
-      message: `${request.service} has no environment '${request.environment}'; it deploys to: ${known}`,
+    const problem: PlanProblem = {
+      kind: "unknown_environment",
+      service: request.service,
+      environment: request.environment,
+      known: Object.keys(service.manifest.environments),
     };
+    return { ok: false as const, problem };
   }
   const strategy = request.rollbackOf ? "all-at-once" : (request.strategy ?? environment.strategy);
   const needs = STRATEGY_NEEDS[strategy];
   if (needs !== undefined && !service.target.supports(needs)) {
-    return {
-      ok: false as const,
-      message: `the ${strategy} strategy needs the target's ${needs} action, which ${request.service} does not declare; choose another strategy, or add target.actions.${needs} to its manifest`,
-    };
+    const problem: PlanProblem = { kind: "strategy_unsupported", service: request.service, strategy, needs };
+    return { ok: false as const, problem };
   }
   const stages = request.rollbackOf ? environment.stages.filter((s) => s.action === "deploy") : environment.stages;
   const options = strategyOptions(request.environment, environment, service.metrics?.config.intervalMs);
@@ -97,50 +152,82 @@ export function planDeployment(
   };
 }
 
-/**
- * Records a new deployment and queues its checklist. Refused when the
- * service or environment is unknown, when the environment is locked, outside
- * its deployment windows (unless a hotfix may bypass them), or while another
- * deployment of the same service and environment is active. Every outcome is
- * written to the audit log.
- *
- * `answer` is called as soon as the outcome is known and before the queuing,
- * so a Slack command can be acknowledged at the earliest moment. Should the
- * queuing then fail, the deployment ends failed (its thread says so, once
- * Slipway can post it) and the error is thrown.
- */
-export async function requestDeployment(
-  deps: RequestDeps,
-  request: DeploymentRequest,
-  answer: (outcome: RequestOutcome) => Promise<void> = async () => undefined,
-): Promise<RequestOutcome> {
-  const outcome = await decide(deps, request);
-  await answer(outcome);
-  const d = outcome.ok ? outcome.deployment : undefined;
+/** Asks for a deployment; see the comment at the top of this file. */
+export async function requestDeployment(deps: RequestDeps, input: RequestInput): Promise<RequestOutcome> {
+  const { actor, request } = input;
+  const plan = planDeployment(deps.catalog, request);
+  if (!plan.ok) return { code: "invalid", problem: plan.problem };
+  const allowed = await authorizeActor(deps, {
+    action: request.rollbackOf ? "rollback" : "deploy",
+    actor,
+    service: request.service,
+    environment: request.environment,
+    via: input.via,
+  });
+  if (!allowed.allowed) return { code: "forbidden", reason: allowed.reason };
+  if (input.dryRun) {
+    return {
+      code: "dry_run",
+      version: request.version,
+      plan: {
+        service: request.service,
+        environment: request.environment,
+        strategy: plan.strategy,
+        steps: plan.steps,
+        approvals: plan.environment.approval.required ? plan.environment.approval.count : 0,
+      },
+    };
+  }
+  const outcome = await decide(deps, input, plan);
+  const d = outcome.code === "started" ? outcome.deployment : undefined;
   await Promise.all([
     d ? dispatch(deps, d) : undefined,
     deps.audit.record({
       at: deps.now(),
-      actor: request.requestedBy,
+      actor: actor.id,
+      source: actor.kind,
       action: "deploy",
-      outcome: outcome.ok ? "ok" : "refused",
+      outcome: d ? "ok" : "refused",
       service: request.service,
       environment: request.environment,
       ...(d ? { deploymentId: d.id } : {}),
-      detail: outcome.ok
-        ? `${request.version}${request.hotfix ? " hotfix" : ""}${d?.bypass ? `, ${d.bypass} bypassed` : ""}`
-        : `${request.version}: ${outcome.message}`,
-      via: request.via,
+      detail: d
+        ? `${request.version}${request.hotfix ? " hotfix" : ""}${d.bypass ? `, ${d.bypass} bypassed` : ""}`
+        : `${request.version}: ${refusalInWords(request, outcome)}`,
+      via: input.via,
     }),
   ]);
   return outcome;
 }
 
+/** A refusal in a few words, for the audit log. */
+function refusalInWords(request: DeploymentRequest, outcome: RequestOutcome): string {
+  switch (outcome.code) {
+    case "locked":
+      return `${request.service} ${request.environment} is locked by <@${outcome.lock.owner}> (${outcome.lock.reason})`;
+    case "window":
+      return `not now: ${outcome.reason}`;
+    case "busy":
+      return `${request.service} is already being deployed to ${request.environment} (${outcome.holderId})`;
+    case "forbidden":
+      return outcome.reason;
+    case "invalid":
+      return outcome.problem.kind;
+    case "started":
+    case "dry_run":
+      return outcome.code;
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}
+
 /**
  * Queues a recorded deployment's first work, its check job, which posts the
  * thread and schedules the expiry in a worker: the process that took the
- * request does as little as it can after answering. On failure the
- * deployment ends, so it does not hold the service and environment.
+ * request does as little as it can. On failure the deployment ends, so it
+ * does not hold the service and environment, and the error is thrown.
  */
 async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void> {
   try {
@@ -155,29 +242,21 @@ async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void
   }
 }
 
-async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<RequestOutcome> {
-  const plan = planDeployment(deps.catalog, request);
-  if (!plan.ok) return { ok: false, reason: "unknown", message: plan.message };
+type Plan = Extract<ReturnType<typeof planDeployment>, { ok: true }>;
 
+async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promise<RequestOutcome> {
+  const { actor, request } = input;
   const [lock, previousVersion] = await Promise.all([
     deps.locks.get(request.service, request.environment),
     deps.store.lastSucceeded(request.service, request.environment),
   ]);
-  if (lock) {
-    const until = lock.expiresAt === undefined ? "until someone unlocks it" : `until ${slackTime(lock.expiresAt)}`;
-    return {
-      ok: false,
-      reason: "locked",
-      message: `${request.service} ${request.environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${request.environment} ${request.service}\` if you may.`,
-    };
-  }
+  if (lock) return { code: "locked", lock };
 
   const window: WindowStatus = request.rollbackOf
     ? { open: true }
     : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
   if (!window.open) {
-    // The reason already says whether a --hotfix may go ahead.
-    return { ok: false, reason: "window", message: `Not now: ${window.reason}.` };
+    return { code: "window", reason: window.reason };
   }
 
   const deployment = newDeployment(
@@ -188,8 +267,9 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
       version: request.version,
       strategy: plan.strategy,
       hotfix: request.hotfix,
-      requestedBy: request.requestedBy,
-      source: request.source,
+      requestedBy: actor.id,
+      source: actor.kind,
+      ...(actor.name ? { requesterName: actor.name } : {}),
       steps: plan.steps,
       channel: plan.channel,
       ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
@@ -202,16 +282,7 @@ async function decide(deps: RequestDeps, request: DeploymentRequest): Promise<Re
   );
   const created = await deps.store.create(deployment);
   if (!created.ok) {
-    const holder = await deps.store.get(created.heldBy);
-    const who = holder
-      ? `${holder.version} by <@${holder.requestedBy}>, ${holder.state.replace("_", " ")}`
-      : "another deployment";
-    return {
-      ok: false,
-      reason: "busy",
-      holder,
-      message: `${request.service} is already being deployed to ${request.environment} (\`${created.heldBy}\`, ${who}). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished.`,
-    };
+    return { code: "busy", holderId: created.heldBy, holder: await deps.store.get(created.heldBy) };
   }
-  return { ok: true, deployment };
+  return { code: "started", deployment };
 }

@@ -1,9 +1,15 @@
+import { slackActor } from "../domain/actor.js";
 import { moveTo, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort } from "./pipeline.js";
-import { type RequestDeps, requestDeployment } from "./request-deployment.js";
+import {
+  type DeploymentRequest,
+  type RequestDeps,
+  type RequestOutcome,
+  requestDeployment,
+} from "./request-deployment.js";
 import { beginRollback } from "./rollback.js";
 import { update } from "./update-deployment.js";
 
@@ -25,7 +31,12 @@ export interface RollbackInput {
  * succeeded at all, when the latest deployment failed part-way), never one a
  * rollback has already left. Refused, with the reason, when there is nowhere to go back to.
  */
-export async function requestRollback(deps: GateDeps & RequestDeps, input: RollbackInput): Promise<GateAnswer> {
+/** A rollback's answer: done or refused in words, or the rollback deployment's own request refused. */
+export type RollbackAnswer =
+  | GateAnswer
+  | { readonly ok: false; readonly refused: { request: DeploymentRequest; outcome: RequestOutcome } };
+
+export async function requestRollback(deps: GateDeps & RequestDeps, input: RollbackInput): Promise<RollbackAnswer> {
   const why = `rolled back by <@${input.userId}>${input.reason ? `: ${input.reason}` : ""}`;
   const activeId = await deps.store.activeFor(input.service, input.environment);
   if (activeId) {
@@ -66,7 +77,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     });
     if (saved) {
       await deps.notifications.changed(saved);
-      if (saved.state === "rolling_back") await enqueueAbort(deps.queues, saved.id);
+      if (saved.state === "rolling_back") await enqueueAbort(deps.queues, saved);
     }
     return result;
   }
@@ -113,17 +124,15 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
       `${target} never succeeded in ${input.service} ${input.environment} (or was rolled back), so Slipway will not go back to it. Good versions: ${good.slice(0, 8).join(", ")}.`,
     );
   }
-  const outcome = await requestDeployment(deps, {
+  const request = {
     service: input.service,
     environment: input.environment,
     version: target,
     hotfix: false,
-    requestedBy: input.userId,
-    source: "slack",
-    via: input.via,
     rollbackOf: current,
-  });
-  if (!outcome.ok) return { ok: false, message: outcome.message };
+  };
+  const outcome = await requestDeployment(deps, { actor: slackActor(input.userId), via: input.via, request });
+  if (outcome.code !== "started") return { ok: false, refused: { request, outcome } };
   return {
     ok: true,
     message: `Rolling ${input.service} ${input.environment} back from ${current} to ${target} as \`${outcome.deployment.id}\`. Follow it in <#${outcome.deployment.channel}>.`,

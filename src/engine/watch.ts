@@ -3,6 +3,7 @@ import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "..
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
 import { beginRollback, completeRollback } from "./rollback.js";
 import { runStep } from "./stage-runner.js";
@@ -23,21 +24,23 @@ import { update } from "./update-deployment.js";
 /** Post-deployment monitoring after 100% when the manifest says nothing: the seed's immediate 15 minutes. */
 const DEFAULT_IMMEDIATE_MS = 15 * 60_000;
 
-export function analyseJobId(deploymentId: string, stageIndex: number, at: number): string {
-  return `analyse.${deploymentId}.${stageIndex}.${at}`;
-}
-
-/** Queues an analysis of `d` in `delay` ms, under its current analysis epoch. */
+/**
+ * Queues an analysis of `d` in `delay` ms, under its current analysis epoch
+ * and revision: each round records its verdict, so the round after it is
+ * queued under a new revision, and queuing the same round twice is a no-op.
+ */
 export async function enqueueAnalysis(
   deps: PipelineDeps,
-  d: Pick<Deployment, "id" | "analysisEpoch">,
+  d: Pick<Deployment, "id" | "analysisEpoch" | "rev">,
   stageIndex: number,
   delay: number,
 ) {
-  await deps.queues.pipeline.add(
+  const epoch = d.analysisEpoch ?? 0;
+  await enqueue(
+    deps.queues,
     "analyse",
-    { deploymentId: d.id, stageIndex, epoch: d.analysisEpoch ?? 0 },
-    { jobId: analyseJobId(d.id, stageIndex, deps.now() + delay), delay },
+    { deploymentId: d.id, stageIndex, epoch },
+    { id: JOB_IDS.analyse(d.id, stageIndex, epoch, d.rev), delay },
   );
 }
 
@@ -69,9 +72,11 @@ export function monitoringMs(service: LoadedService, environment: string): numbe
   return (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
 }
 
+/** The health check of one analysis round: its idempotency key names the round (the revision it analyses). */
 async function healthOf(
   service: LoadedService,
   d: Deployment,
+  stageIndex: number,
   signal: AbortSignal,
   log: Logger,
 ): Promise<HealthObservation | undefined> {
@@ -82,7 +87,7 @@ async function healthOf(
     d,
     signal,
     log,
-    `${d.id}:health:${Date.now()}`,
+    `${d.id}:health:${stageIndex}:${d.rev}`,
   );
   return result.ok
     ? { healthy: true }
@@ -122,7 +127,7 @@ export async function runAnalysis(
       },
       signal,
     ),
-    healthOf(service, d, signal, log),
+    healthOf(service, d, stageIndex, signal, log),
   ]);
   const verdict = analyse({
     canary: measured.canary,

@@ -3,6 +3,7 @@ import { isFinal } from "../domain/deployment-state.js";
 import { formatDuration } from "../domain/progress.js";
 import type { Logger } from "../logger.js";
 import { enqueueCheck } from "./gates.js";
+import { JOB_IDS, upsertSchedule } from "./jobs.js";
 import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
 import { update } from "./update-deployment.js";
 import { enqueueAnalysis } from "./watch.js";
@@ -29,11 +30,7 @@ const RESYNC_AFTER_MS = 10_000;
 const RESYNC_WITHIN_MS = 60 * 60_000;
 
 export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
-  await deps.queues.pipeline.upsertJobScheduler(
-    "watchdog",
-    { every: WATCHDOG_EVERY_MS },
-    { name: "watchdog", data: {} },
-  );
+  await upsertSchedule(deps.queues, "watchdog", {}, { id: JOB_IDS.watchdog(), repeat: { every: WATCHDOG_EVERY_MS } });
 }
 
 export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void> {
@@ -62,7 +59,7 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
       case "awaiting_approval":
         break;
       case "rolling_back":
-        if (quiet) await enqueueAbort(deps.queues, d.id);
+        if (quiet) await enqueueAbort(deps.queues, d, { tag: "watchdog" });
         break;
       case "monitoring":
         if (quiet && !d.paused && service.metrics) await enqueueAnalysis(deps, d, -1, 0);
@@ -70,7 +67,7 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
       case "running": {
         if (d.paused) break;
         if (d.abort) {
-          if (quiet) await enqueueAbort(deps.queues, d.id);
+          if (quiet) await enqueueAbort(deps.queues, d, { tag: "watchdog" });
           break;
         }
         const running = d.stages.find((s) => s.status === "running");

@@ -1,9 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
+import type { GroupDirectory, GroupLookup } from "../engine/authorize.js";
 import { coerceError } from "../errors.js";
 import { type Keys, keys } from "../store/keys.js";
-
-export type GroupLookup = { ok: true; groups: ReadonlySet<string> } | { ok: false; message: string };
 
 /** How long a user group's members are trusted before asking Slack again. */
 const CACHE_MS = 5 * 60_000;
@@ -12,7 +11,7 @@ const CACHE_MS = 5 * 60_000;
  * Which Slack user groups a person belongs to, from `usergroups.users.list`,
  * cached in Redis for a few minutes so a burst of clicks asks Slack once.
  */
-export class Directory {
+export class Directory implements GroupDirectory {
   private readonly k: Keys;
 
   constructor(

@@ -1,13 +1,30 @@
 import type { Redis } from "ioredis";
+import { ACTOR_KINDS, type ActorKind } from "../domain/actor.js";
 import { type Keys, keys } from "./keys.js";
 
 /** Where an audited action came from. */
 export type AuditVia = "slash_command" | "button" | "checkbox" | "modal" | "engine" | "webhook" | "schedule";
 
+/** The source a surface belongs to, for entries written without one. */
+const SOURCE_OF_VIA: Readonly<Record<AuditVia, ActorKind | undefined>> = {
+  slash_command: "slack",
+  button: "slack",
+  checkbox: "slack",
+  modal: "slack",
+  webhook: "push",
+  schedule: "schedule",
+  engine: undefined,
+};
+
 export interface AuditEntry {
   readonly at: number;
-  /** Slack user id, or "slipway" for what the engine did on its own. */
+  /** Slack user id, a push's or schedule's actor id, or "slipway" for what the engine did on its own. */
   readonly actor: string;
+  /**
+   * Where the action came from: slack, push or schedule; absent for what the
+   * engine did on its own. Written from `via` when left out.
+   */
+  readonly source?: ActorKind;
   /** What was attempted, e.g. `deploy`, `approve`, `reject`, `lock`, `tick`, `expire`, `window-bypass`. */
   readonly action: string;
   readonly outcome: "ok" | "refused";
@@ -40,7 +57,8 @@ export class AuditLog {
 
   async record(entry: AuditEntry): Promise<void> {
     const fields: string[] = [];
-    for (const [name, value] of Object.entries(entry)) {
+    const source = entry.source ?? SOURCE_OF_VIA[entry.via];
+    for (const [name, value] of Object.entries({ ...entry, source })) {
       if (value !== undefined) fields.push(name, String(value));
     }
     await this.redis.xadd(this.k.audit(entry.service), "MAXLEN", "~", String(MAX_ENTRIES), "*", ...fields);
@@ -76,6 +94,7 @@ function toEntry(fields: string[]): AuditEntry {
     outcome: raw.outcome === "refused" ? "refused" : "ok",
     service: raw.service ?? NO_SERVICE,
     via: (raw.via ?? "engine") as AuditVia,
+    ...(ACTOR_KINDS.some((kind) => kind === raw.source) ? { source: raw.source as ActorKind } : {}),
     ...(raw.environment ? { environment: raw.environment } : {}),
     ...(raw.deploymentId ? { deploymentId: raw.deploymentId } : {}),
     ...(raw.detail ? { detail: raw.detail } : {}),

@@ -640,6 +640,8 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     const log = await command(svc, DEPLOYER, "/deploy", "audit audited");
     const lines = log.split("\n").filter((line) => /^(•|⛔) /.test(line));
     const entries = lines.reverse().map(parseAuditLine);
+    // Every one of these came from Slack, and the log says so.
+    expect(entries.map((entry) => entry.source)).toEqual(entries.map(() => "slack"));
     expect(entries.map(({ actor, action, outcome, via }) => ({ actor, action, outcome, via }))).toEqual([
       { actor: RELEASE_MEMBER, action: "lock", outcome: "ok", via: "slash_command" },
       { actor: DEPLOYER, action: "deploy", outcome: "refused", via: "slash_command" },
@@ -692,17 +694,19 @@ interface AuditLine {
   outcome: "ok" | "refused";
   where: string;
   via: string;
+  /** Where the action came from: slack, push or schedule; none for what Slipway did on its own. */
+  source: string | undefined;
   detail: string | undefined;
 }
 
 /** One line of `/deploy audit`: `• <time> <@U…> *deploy* (refused) production `d-…` via slash_command — detail`. */
 function parseAuditLine(line: string): AuditLine {
   const match =
-    /^(•|⛔) <!date\^\d+\^\{time\}\|[^>]+> (?:<@(\w+)>|(Slipway)) \*([\w-]+)\* (\(refused\) )?(.*?) via (\w+)(?: — (.*))?$/.exec(
+    /^(•|⛔) <!date\^\d+\^\{time\}\|[^>]+> (?:<@(\w+)>|(Slipway)) \*([\w-]+)\* (\(refused\) )?(.*?) via (\w+)(?: \((slack|push|schedule)\))?(?: — (.*))?$/.exec(
       line,
     );
   if (!match) throw new Error(`not an audit line: ${line}`);
-  const [, mark, user, engine, action = "", refused, where = "", via = "", detail] = match;
+  const [, mark, user, engine, action = "", refused, where = "", via = "", source, detail] = match;
   expect(mark === "⛔").toBe(refused !== undefined);
   return {
     actor: user ?? engine ?? "",
@@ -710,6 +714,7 @@ function parseAuditLine(line: string): AuditLine {
     outcome: refused === undefined ? "ok" : "refused",
     where,
     via,
+    source,
     detail,
   };
 }

@@ -3,10 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Job, QueueEvents, type Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NO_USER_GROUPS } from "../../src/engine/authorize.js";
 import { applyControl } from "../../src/engine/controls.js";
 import type { GateDeps } from "../../src/engine/gates.js";
+import { JOB_IDS } from "../../src/engine/jobs.js";
 import { Notifications } from "../../src/engine/notifications.js";
-import { advanceJobId } from "../../src/engine/pipeline.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
 import { createQueues, type Queues } from "../../src/engine/queues.js";
 import { requestDeployment } from "../../src/engine/request-deployment.js";
@@ -107,7 +108,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   function requestDeps(newId: () => string) {
-    return { ...deps, newId };
+    return { ...deps, newId, directory: NO_USER_GROUPS };
   }
 
   async function deploy(environment: string) {
@@ -115,16 +116,12 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const outcome = await requestDeployment(
       requestDeps(() => `d-test${ids}x`),
       {
-        service: "web",
-        environment,
-        version: "v1.2.0",
-        hotfix: false,
-        requestedBy: "U1",
-        source: "slack",
+        actor: { kind: "slack", id: "U1" },
         via: "slash_command",
+        request: { service: "web", environment, version: "v1.2.0", hotfix: false },
       },
     );
-    if (!outcome.ok) throw new Error(outcome.message);
+    if (outcome.code !== "started") throw new Error(`not started: ${outcome.code}`);
     return outcome.deployment.id;
   }
 
@@ -143,7 +140,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   }
 
   it("runs every stage once, in order, and ends succeeded", async () => {
-    const last = settled(advanceJobId("d-test1x", 2));
+    const last = settled(JOB_IDS.advance("d-test1x", 2));
     const id = await deploy("development");
     await last;
     const d = await store.require(id);
@@ -158,8 +155,8 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   it("does not re-run a completed stage when its job is retried", async () => {
-    const firstJobId = advanceJobId(`d-test${ids + 1}x`, 0);
-    const lastJobId = advanceJobId(`d-test${ids + 1}x`, 2);
+    const firstJobId = JOB_IDS.advance(`d-test${ids + 1}x`, 0);
+    const lastJobId = JOB_IDS.advance(`d-test${ids + 1}x`, 2);
     const last = settled(lastJobId);
     const id = await deploy("development");
     await last;
@@ -180,7 +177,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   it("stops at a failing stage, keeps its output, and ends failed", async () => {
-    const broken = settled(advanceJobId(`d-test${ids + 1}x`, 1));
+    const broken = settled(JOB_IDS.advance(`d-test${ids + 1}x`, 1));
     const id = await deploy("staging");
     await broken;
     const d = await store.require(id);
@@ -221,9 +218,9 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     });
     // The continuation (the job that ends the deployment at the hold's end) is lost, as in a crash
     // between recording the last step and queuing it; then BullMQ delivers the last step's job again.
-    const continuation = await Job.fromId(queues.pipeline, advanceJobId(id, held.stages.length));
+    const continuation = await Job.fromId(queues.pipeline, JOB_IDS.advance(id, held.stages.length));
     await continuation?.remove();
-    const lastStep = await Job.fromId(queues.pipeline, advanceJobId(id, held.stages.length - 1));
+    const lastStep = await Job.fromId(queues.pipeline, JOB_IDS.advance(id, held.stages.length - 1));
     if (!lastStep) throw new Error("the last step's job was trimmed too early");
     await lastStep.retry("completed");
     const d = await eventually("the deployment to end", async () => {
@@ -255,23 +252,19 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   it("refuses a second deployment of the same service and environment while one is active", async () => {
-    const done = settled(advanceJobId(`d-test${ids + 1}x`, 2));
+    const done = settled(JOB_IDS.advance(`d-test${ids + 1}x`, 2));
     const first = await deploy("development");
     ids += 1;
     const second = await requestDeployment(
       requestDeps(() => "d-second2"),
       {
-        service: "web",
-        environment: "development",
-        version: "v1.3.0",
-        hotfix: false,
-        requestedBy: "U2",
-        source: "slack",
+        actor: { kind: "slack", id: "U2" },
         via: "slash_command",
+        request: { service: "web", environment: "development", version: "v1.3.0", hotfix: false },
       },
     );
-    expect(second.ok).toBe(false);
-    if (!second.ok) expect(second.message).toContain(first);
+    expect(second.code).toBe("busy");
+    if (second.code === "busy") expect(second.holderId).toBe(first);
     await done;
   });
 });

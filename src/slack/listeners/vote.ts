@@ -1,8 +1,9 @@
+import { slackActor } from "../../domain/actor.js";
 import { isDeploymentId } from "../../domain/ids.js";
 import type { Decision } from "../../domain/policy.js";
+import { authorizeActor } from "../../engine/authorize.js";
 import { type GateAnswer, recordVote } from "../../engine/gates.js";
 import type { AuditVia } from "../../store/audit-log.js";
-import { mayDo } from "./access.js";
 import type { ListenerDeps } from "./deps.js";
 
 /** The same path for the Approve button, `/approve` and the reject dialog: find, authorise, count once. */
@@ -16,10 +17,10 @@ export async function vote(
   const d = await deps.store.get(input.deploymentId);
   if (!d)
     return { ok: false, message: `There is no deployment \`${input.deploymentId}\`; \`/deploy status\` lists them.` };
-  const allowed = await mayDo(deps, {
+  const allowed = await authorizeActor(deps, {
     action: "approve",
     attempted: input.decision,
-    userId: input.userId,
+    actor: slackActor(input.userId),
     service: d.service,
     environment: d.environment,
     via: input.via,

@@ -12,10 +12,12 @@ export function renderAuditLog(
   if (entries.length === 0) return { text: `No audit entries for ${scope} yet.`, blocks: [] };
   const lines = entries.map((e) => {
     const mark = e.outcome === "ok" ? "•" : "⛔";
-    const who = e.actor === "slipway" ? "Slipway" : `<@${e.actor}>`;
+    const who =
+      e.actor === "slipway" ? "Slipway" : e.source === "slack" || !e.source ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
     const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
     const detail = e.detail ? ` — ${escapeExceptMentions(e.detail)}` : "";
-    return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${detail}`;
+    const source = e.source ? ` (${e.source})` : "";
+    return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${source}${detail}`;
   });
   return fitMessage({
     text: `Audit log for ${scope}: ${entries.length} entries`,

@@ -209,3 +209,13 @@ export function escapeExceptMentions(text: string): string {
   }
   return out + escapeMrkdwn(text.slice(last));
 }
+
+/** Who asked for a deployment: a mention for a person in Slack, the push's or schedule's name otherwise. */
+export function requester(d: {
+  readonly requestedBy: string;
+  readonly source: string;
+  readonly requesterName?: string;
+}): string {
+  if (d.source === "slack") return `<@${d.requestedBy}>`;
+  return `${escapeMrkdwn(d.requesterName ?? d.requestedBy)} (${d.source})`;
+}

@@ -14,6 +14,7 @@ import {
   escapeMrkdwn,
   fitMessage,
   header,
+  requester,
   type SlackMessage,
   section,
 } from "./blocks.js";
@@ -92,7 +93,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     ...flagControls(d),
     divider(),
     context(
-      `\`${d.id}\` · requested by <@${d.requestedBy}> · ${flags} · ${
+      `\`${d.id}\` · requested by ${requester(d)} · ${flags} · ${
         d.finishedAt === undefined ? `started ${slackTime(d.createdAt)}` : `took ${formatDuration(durationMs(d, now))}`
       }`,
     ),
@@ -185,7 +186,7 @@ export function renderStatusList(deployments: readonly Deployment[], now: number
     return { text: "No deployments yet. Start one with /deploy <environment> <version>.", blocks: [] };
   }
   const line = (d: Deployment) =>
-    `${STATE_EMOJI[d.state]} \`${d.id}\` ${escapeMrkdwn(title(d))} — ${describeState(d.state)}, ${progressPercent(d)}% · ${formatDuration(durationMs(d, now))} · <@${d.requestedBy}>`;
+    `${STATE_EMOJI[d.state]} \`${d.id}\` ${escapeMrkdwn(title(d))} — ${describeState(d.state)}, ${progressPercent(d)}% · ${formatDuration(durationMs(d, now))} · ${requester(d)}`;
   const active = deployments.filter((d) => d.finishedAt === undefined);
   const recent = deployments.filter((d) => d.finishedAt !== undefined);
   const blocks = [

@@ -13,6 +13,7 @@ import {
   escapeMrkdwn,
   fitMessage,
   fitText,
+  requester,
   type SlackMessage,
   section,
 } from "./blocks.js";
@@ -114,7 +115,7 @@ export function renderApprovalCard(d: Deployment): SlackMessage {
     section(
       [
         headline,
-        `Requested by <@${d.requestedBy}> · strategy ${d.strategy}${d.hotfix ? " · *hotfix*" : ""} · ${checklist}`,
+        `Requested by ${requester(d)} · strategy ${d.strategy}${d.hotfix ? " · *hotfix*" : ""} · ${checklist}`,
         `Needs ${needed} approval${needed === 1 ? "" : "s"} (${approvals} so far) from ${escapeExceptMentions(approval.approvers)}${
           approval.allowSelfApproval ? "" : "; the requester cannot approve"
         } · expires ${slackTime(d.expiresAt)}`,

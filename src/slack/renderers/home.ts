@@ -3,7 +3,7 @@ import { progressPercent } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
 import type { Lock } from "../../store/locks.js";
-import { type Block, context, escapeExceptMentions, escapeMrkdwn, header, section } from "./blocks.js";
+import { type Block, context, escapeExceptMentions, escapeMrkdwn, header, requester, section } from "./blocks.js";
 import { STATE_EMOJI } from "./deployment-message.js";
 
 /** What one environment of a service runs, and what is happening to it. */
@@ -38,7 +38,7 @@ function environmentLine(env: HomeEnvironment): string {
     const version = escapeMrkdwn(d.version);
     const what = env.active.thread ? `<${env.active.thread}|${version}>` : `\`${version}\``;
     parts.push(
-      `${STATE_EMOJI[d.state]} ${what} ${describeState(d.state).toLowerCase()} (${progressPercent(d)}%) by <@${d.requestedBy}>`,
+      `${STATE_EMOJI[d.state]} ${what} ${describeState(d.state).toLowerCase()} (${progressPercent(d)}%) by ${requester(d)}`,
     );
   }
   if (env.lock) {

@@ -12,6 +12,7 @@ import {
   escapeExceptMentions,
   escapeMrkdwn,
   fitMessage,
+  requester,
   type SlackMessage,
   section,
 } from "./blocks.js";
@@ -142,7 +143,7 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
     blocks: [
       section(lines.join("\n")),
       ...(buttons.length ? [actions("incident", buttons)] : []),
-      context(`\`${d.id}\` · requested by <@${d.requestedBy}>`),
+      context(`\`${d.id}\` · requested by ${requester(d)}`),
     ],
   });
 }

@@ -1,9 +1,11 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { slackActor } from "../../../domain/actor.js";
 import { type Deployment, touchedTraffic } from "../../../domain/deployment.js";
 import { isFinal } from "../../../domain/deployment-state.js";
 import { isDeploymentId } from "../../../domain/ids.js";
 import type { Action } from "../../../domain/policy.js";
+import { authorizeActor, groupsFor } from "../../../engine/authorize.js";
 import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
 import { requestFlagChange } from "../../../engine/flags.js";
 import { tickItem } from "../../../engine/gates.js";
@@ -11,7 +13,7 @@ import { acknowledgeIncident } from "../../../engine/incidents.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
-import { groupsFor, mayDo } from "../access.js";
+import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
 import { vote } from "../vote.js";
@@ -51,10 +53,10 @@ async function clickedDeployment(
     return undefined;
   }
   if (check) {
-    const allowed = await mayDo(deps, {
+    const allowed = await authorizeActor(deps, {
       action: check.action,
       ...(check.attempted ? { attempted: check.attempted } : {}),
-      userId: body.user.id,
+      actor: slackActor(body.user.id),
       service: d.service,
       environment: d.environment,
       via: "button",
@@ -137,7 +139,7 @@ export async function handleTick(body: BlockAction, respond: RespondFn, deps: Li
       config?.check.kind === "manual" && config.check.tickedBy
         ? config.check.tickedBy
         : (environment?.permissions.deploy ?? "anyone");
-    const groups = await groupsFor(deps, body.user.id, d.service, roleNames);
+    const groups = await groupsFor(deps, slackActor(body.user.id), d.service, roleNames);
     if (!groups.ok) {
       answers.push(groups.message);
       continue;
@@ -209,7 +211,7 @@ export async function handleRollBack(body: BlockAction, respond: RespondFn, deps
     userId: body.user.id,
     via: "button",
   });
-  await tell(respond, result.message);
+  await tell(respond, rollbackAnswerText(result));
 }
 
 /** A flag button of the root message: the percentage is in its action id, the deployment in its value. */

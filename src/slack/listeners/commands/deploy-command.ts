@@ -1,16 +1,23 @@
 import type { SlashCommand } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { slackActor } from "../../../domain/actor.js";
 import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
 import type { Deployment } from "../../../domain/deployment.js";
 import { slackTime } from "../../../domain/policy.js";
 import { plainWords } from "../../../domain/safe-text.js";
-import { type DeploymentRequest, planDeployment, requestDeployment } from "../../../engine/request-deployment.js";
+import { authorizeActor } from "../../../engine/authorize.js";
+import {
+  type DeploymentRequest,
+  planDeployment,
+  type RequestInput,
+  requestDeployment,
+} from "../../../engine/request-deployment.js";
 import { renderAuditLog } from "../../renderers/audit.js";
 import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
 import { renderDeployForm } from "../../renderers/deploy-form.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
+import { planProblemText, renderRequestAnswer } from "../../renderers/request-answer.js";
 import { permalink } from "../../renderers/watch.js";
-import { mayDo } from "../access.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Ack, answerCommand, type Reply } from "./reply.js";
 
@@ -86,10 +93,10 @@ async function answer(
       const which = serviceOf(deps, parsed.service, `/deploy lock ${parsed.environment} <service> <reason>`);
       if (!which.ok) return which.message;
       const plan = planDeployment(catalog, { service: which.service, environment: parsed.environment });
-      if (!plan.ok) return plan.message;
-      const allowed = await mayDo(deps, {
+      if (!plan.ok) return planProblemText(plan.problem);
+      const allowed = await authorizeActor(deps, {
         action: "lock",
-        userId: command.user_id,
+        actor: slackActor(command.user_id),
         service: which.service,
         environment: parsed.environment,
         via: "slash_command",
@@ -123,9 +130,9 @@ async function answer(
     case "unlock": {
       const which = serviceOf(deps, parsed.service, `/deploy unlock ${parsed.environment} <service>`);
       if (!which.ok) return which.message;
-      const allowed = await mayDo(deps, {
+      const allowed = await authorizeActor(deps, {
         action: "lock",
-        userId: command.user_id,
+        actor: slackActor(command.user_id),
         service: which.service,
         environment: parsed.environment,
         via: "slash_command",
@@ -160,11 +167,13 @@ async function answer(
         ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
         ...(parsed.flag ? { flag: parsed.flag } : {}),
         hotfix: parsed.hotfix,
-        requestedBy: command.user_id,
-        source: "slack",
-        via: "slash_command",
       };
-      return deployFromSlack(deps, request, parsed.dryRun, reply);
+      return deployFromSlack(deps, {
+        actor: slackActor(command.user_id),
+        via: "slash_command",
+        request,
+        dryRun: parsed.dryRun,
+      });
     }
     case "form":
       // Acknowledged first, as Slack asks; the trigger stays good for the modal a few seconds more.
@@ -178,50 +187,18 @@ async function answer(
   }
 }
 
-/**
- * A deployment asked for from Slack (the command or the form): checked
- * against the plan and the person's permission, then recorded and queued.
- * `reply` gets the answer the moment it is known; the queuing follows it.
- */
-export async function deployFromSlack(
-  deps: ListenerDeps,
-  request: DeploymentRequest,
-  dryRun: boolean,
-  reply: Reply,
-): Promise<string | undefined> {
-  const { service, environment, version } = request;
-  const plan = planDeployment(deps.catalog, request);
-  if (!plan.ok) return plan.message;
-  const allowed = await mayDo(deps, {
-    action: "deploy",
-    userId: request.requestedBy,
-    service,
-    environment,
-    via: request.via,
-  });
-  if (!allowed.allowed) return `Not deployed: ${allowed.reason}.`;
-  if (dryRun) {
-    return `Dry run: ${service} ${version} → ${environment} (${plan.strategy}) would run: ${plan.steps.map((step) => step.name).join(" → ")}${
-      plan.environment.approval.required ? `, after ${plan.environment.approval.count} approval(s)` : ""
-    }. Nothing was queued.`;
-  }
-  // Answered as soon as the deployment is recorded; queuing its work follows the answer.
-  await requestDeployment(deps, request, async (outcome) => {
-    if (!outcome.ok && outcome.reason === "busy" && outcome.holder) {
-      return reply(`${outcome.message}${await threadLink(deps, outcome.holder)}`);
-    }
-    if (!outcome.ok) return reply(outcome.message);
+/** A deployment asked for from Slack (the command or the form): the engine decides, the answer is rendered. */
+export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): Promise<string> {
+  const outcome = await requestDeployment(deps, input);
+  if (outcome.code === "started") {
     const d = outcome.deployment;
     deps.log.info(
-      { deploymentId: d.id, service, environment: d.environment, version: d.version, user: request.requestedBy },
+      { deploymentId: d.id, service: d.service, environment: d.environment, version: d.version, user: input.actor.id },
       "deployment queued",
     );
-    const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
-    return reply(
-      `Queued \`${d.id}\`: ${service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} steps). Follow it in <#${d.channel}>.${bypass}`,
-    );
-  });
-  return undefined;
+  }
+  const link = outcome.code === "busy" && outcome.holder ? await threadLink(deps, outcome.holder) : "";
+  return renderRequestAnswer(input.request, outcome, link);
 }
 
 /** `/deploy` alone: the form, in a modal, for the channel it was typed in. */

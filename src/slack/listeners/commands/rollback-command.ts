@@ -1,9 +1,11 @@
 import type { SlashCommand } from "@slack/bolt";
+import { slackActor } from "../../../domain/actor.js";
 import { parseRollbackCommand } from "../../../domain/approve-rollback-grammar.js";
 import { plainWords } from "../../../domain/safe-text.js";
+import { authorizeActor } from "../../../engine/authorize.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
-import { mayDo } from "../access.js";
+import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Ack, answerCommand } from "./reply.js";
 
@@ -30,9 +32,9 @@ export async function handleRollbackCommand(
         if (!deps.catalog.environment(service, parsed.environment)) {
           return `${service} has no environment '${parsed.environment}'.`;
         }
-        const allowed = await mayDo(deps, {
+        const allowed = await authorizeActor(deps, {
           action: "rollback",
-          userId: command.user_id,
+          actor: slackActor(command.user_id),
           service,
           environment: parsed.environment,
           via: "slash_command",
@@ -46,7 +48,7 @@ export async function handleRollbackCommand(
           userId: command.user_id,
           via: "slash_command",
         });
-        return result.message;
+        return rollbackAnswerText(result);
       }
       default: {
         const unreachable: never = parsed;

@@ -1,5 +1,6 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
+import { slackActor } from "../../../domain/actor.js";
 import { STRATEGIES } from "../../../domain/deployment.js";
 import { checkDeployableVersion } from "../../../domain/version.js";
 import type { DeploymentRequest } from "../../../engine/request-deployment.js";
@@ -15,7 +16,7 @@ type Values = ViewSubmitAction["view"]["state"]["values"];
 type Field = (typeof FORM_FIELDS)[keyof typeof FORM_FIELDS];
 
 export type FormResult =
-  | { ok: true; request: Pick<DeploymentRequest, "service" | "environment" | "version" | "strategy" | "hotfix"> }
+  | { ok: true; request: DeploymentRequest }
   | { ok: false; errors: Partial<Record<Field, string>> };
 
 const metadata = z.object({ channel: z.string().max(64) });
@@ -87,12 +88,8 @@ export function register(app: App, deps: ListenerDeps): void {
         deps.log.warn({ err: error, user }, "could not tell the deployer the form's outcome");
       });
     };
-    const request: DeploymentRequest = { ...form.request, requestedBy: user, source: "slack", via: "modal" };
     try {
-      const message = await deployFromSlack(deps, request, false, (answer) =>
-        tell(typeof answer === "string" ? answer : answer.text),
-      );
-      if (message !== undefined) await tell(message);
+      await tell(await deployFromSlack(deps, { actor: slackActor(user), via: "modal", request: form.request }));
     } catch (thrown) {
       const error = coerceError(thrown);
       deps.log.error({ err: error, user }, "deploy form failed");
