@@ -78,18 +78,27 @@ export const JOB_IDS = {
     `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`,
   /** One Slack sync per revision. */
   sync: (deploymentId: string, rev: number) => `sync.${deploymentId}.${rev}`,
+  /** At most one waiting sync per deployment to catch its messages up (used as `onePending`). */
+  resync: (deploymentId: string) => `resync.${deploymentId}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
-} as const satisfies Record<AnyJobName, (...args: never[]) => string>;
+} as const satisfies Record<AnyJobName | "resync", (...args: never[]) => string>;
 
-export interface EnqueueOptions {
-  /** The job's id, from `JOB_IDS`: a job with the same id already queued or kept makes this a no-op. */
-  readonly id: string;
+export type EnqueueOptions = (
+  | {
+      /** The job's id, from `JOB_IDS`: a job with the same id already queued or kept makes this a no-op. */
+      readonly id: string;
+    }
+  | {
+      /** A key from `JOB_IDS`: while a job queued under it still waits, queuing another is a no-op. */
+      readonly onePending: string;
+    }
+) & {
   /** Held this long (ms) before a worker may take it, without holding a worker. Default 0. */
   readonly delay?: number;
   /** Tries before the job counts as failed. Default the queue's (see `DEFAULT_JOB_OPTIONS`). */
   readonly attempts?: number;
-}
+};
 
 /** Queues job `name` with `data`: the one way Slipway adds a job. */
 export async function enqueue<N extends AnyJobName>(
@@ -100,7 +109,7 @@ export async function enqueue<N extends AnyJobName>(
 ): Promise<void> {
   const queue = (queues as Readonly<Record<QueueName, Queue>>)[QUEUE_OF[name]];
   await queue.add(name, data, {
-    jobId: options.id,
+    ...("id" in options ? { jobId: options.id } : { deduplication: { id: options.onePending } }),
     ...(options.delay === undefined ? {} : { delay: Math.max(0, options.delay) }),
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
   });

@@ -33,7 +33,11 @@ export class Notifications {
    * most one such job waits per deployment, however often it is asked for.
    */
   async resync(deployment: Deployment): Promise<void> {
-    const data: JobData<"notify", "sync"> = { deploymentId: deployment.id };
-    await this.queue.add("sync", data, { deduplication: { id: `resync.${deployment.id}` }, attempts: 10 });
+    await enqueue(
+      { notify: this.queue },
+      "sync",
+      { deploymentId: deployment.id },
+      { onePending: JOB_IDS.resync(deployment.id), attempts: 10 },
+    );
   }
 }
