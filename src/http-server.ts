@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { WebhookAnswer, WebhookRequest } from "./hooks/git-webhook.js";
+import { readRawBody } from "./http-body.js";
 import type { Logger } from "./logger.js";
 import { readSlackBody } from "./slack/events-body.js";
 import type { Telemetry } from "./telemetry.js";
@@ -10,16 +12,22 @@ export interface HttpServerOptions {
   readonly telemetry: Telemetry;
   /** Bolt's handler for Slack's requests; absent in Socket Mode and for workers. */
   readonly slack: RequestListener | undefined;
+  /** GitHub's push webhook; absent for workers. */
+  readonly gitHook?: (req: WebhookRequest) => Promise<WebhookAnswer>;
   /** Ready when every dependency answers; the reason otherwise. */
   readonly readiness: () => Promise<{ ready: true } | { ready: false; reason: string }>;
 }
+
+/** GitHub sends at most 25 MB. */
+const GIT_HOOK_MAX_BYTES = 25 * 1024 * 1024;
+const JSON_TYPE = "application/json; charset=utf-8";
 
 function send(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
   res.writeHead(status, { "content-type": type });
   res.end(body);
 }
 
-/** Slipway's one HTTP server: Slack's requests, health, readiness and metrics. */
+/** Slipway's one HTTP server: Slack's requests, GitHub's pushes, health, readiness and metrics. */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; port: number }> {
   const { log, telemetry } = options;
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
@@ -43,6 +51,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       }
       Object.assign(req, { rawBody: body.raw });
       slack(req, res);
+    };
+  }
+  if (options.gitHook) {
+    const gitHook = options.gitHook;
+    routes["POST /hooks/git"] = async (req, res) => {
+      const raw = await readRawBody(req, GIT_HOOK_MAX_BYTES);
+      if (raw === undefined) {
+        send(
+          res,
+          413,
+          JSON.stringify({ message: "Refused: the body is larger than a GitHub delivery can be." }),
+          JSON_TYPE,
+        );
+        return;
+      }
+      const answer = await gitHook({ headers: req.headers, raw });
+      send(res, answer.status, `${JSON.stringify(answer.body)}\n`, JSON_TYPE);
     };
   }
   const server = createServer((req, res) => {

@@ -8,10 +8,12 @@ import { startPipelineWorker } from "./engine/pipeline-worker.js";
 import { createQueues } from "./engine/queues.js";
 import { scheduleWatchdog } from "./engine/watchdog.js";
 import { SlipwayError } from "./errors.js";
+import { handleGitWebhook } from "./hooks/git-webhook.js";
 import { startHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
 import { Catalog } from "./manifests/catalog.js";
 import { loadManifests } from "./manifests/load.js";
+import { unsetWebhookSecrets } from "./manifests/webhook-secrets.js";
 import { createSlackApp } from "./slack/app.js";
 import { Directory } from "./slack/directory.js";
 import { startNotifier } from "./slack/notifier.js";
@@ -56,6 +58,9 @@ export async function startSlipway(
   }
   const catalog = new Catalog(manifests.services, process.env);
   log.info({ services: catalog.serviceNames(), role }, "manifests loaded");
+  for (const unset of unsetWebhookSecrets(manifests.services, process.env)) {
+    log.warn({ file: unset.file, path: unset.path }, unset.message);
+  }
 
   const k = keys(config.keyPrefix);
   const producer = connectRedis(config.redisUrl, "producer");
@@ -113,6 +118,17 @@ export async function startSlipway(
     );
   }
 
+  const requestDeps = {
+    store,
+    locks,
+    audit,
+    catalog,
+    queues,
+    notifications,
+    now,
+    newId,
+    directory: new Directory(slack, producer, config.keyPrefix),
+  };
   const slackApp =
     role === "worker"
       ? undefined
@@ -127,15 +143,7 @@ export async function startSlipway(
             keyPrefix: config.keyPrefix,
           },
           {
-            store,
-            locks,
-            audit,
-            catalog,
-            queues,
-            notifications,
-            now,
-            newId,
-            directory: new Directory(slack, producer, config.keyPrefix),
+            ...requestDeps,
             refs,
             log: log.child({ component: "listeners" }),
           },
@@ -146,6 +154,20 @@ export async function startSlipway(
     log,
     telemetry,
     slack: slackApp?.httpListener,
+    ...(role === "worker"
+      ? {}
+      : {
+          gitHook: (req) =>
+            handleGitWebhook(
+              {
+                ...requestDeps,
+                redis: producer,
+                keyPrefix: config.keyPrefix,
+                log: log.child({ component: "git-webhook" }),
+              },
+              req,
+            ),
+        }),
     readiness: async () => {
       try {
         await producer.ping();

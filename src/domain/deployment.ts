@@ -3,6 +3,7 @@ import type { Snapshot, Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { FlagChange } from "./feature-flag.js";
+import type { PushedCommit } from "./git-push.js";
 import type { Vote } from "./policy.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
 
@@ -99,6 +100,8 @@ export interface Deployment {
   readonly previousVersion?: string;
   /** Set on a deployment made by /rollback: the version it takes the environment back from. */
   readonly rollbackOf?: string;
+  /** Set on a deployment a push asked for: the commit, who pushed it and the compare link. */
+  readonly push?: PushedCommit;
   /** Set while someone (or Slipway, on inconclusive data) has paused the rollout. */
   paused?: { by: string; at: number; reason?: string };
   /** Set when someone asked to abort; the engine brings traffic back and ends it. */
@@ -157,6 +160,7 @@ export interface NewDeployment {
   incidentChannel?: string;
   previousVersion?: string;
   rollbackOf?: string;
+  push?: PushedCommit;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
   bypass?: "window" | "freeze";
@@ -182,6 +186,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     stages: input.steps.map((step) => ({ name: step.name, step, status: "pending", attempts: 0 })),
     ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
+    ...(input.push ? { push: input.push } : {}),
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),
   };

@@ -1,5 +1,12 @@
 import type { Actor } from "../domain/actor.js";
-import { type Action, type Authorization, authorize, groupsNeeded, type RoleList } from "../domain/policy.js";
+import {
+  type Action,
+  type Authorization,
+  authorize,
+  authorizeSystem,
+  groupsNeeded,
+  type RoleList,
+} from "../domain/policy.js";
 import type { Catalog } from "../manifests/catalog.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 
@@ -24,8 +31,7 @@ export interface AuthorizeDeps {
 
 /**
  * The user groups an actor belongs to, among those the roles name. Only a
- * person in Slack is in user groups; a push or a schedule is named in a role
- * by its id alone.
+ * person in Slack is in user groups.
  */
 export async function groupsFor(
   deps: Pick<AuthorizeDeps, "catalog" | "directory">,
@@ -59,8 +65,17 @@ export async function authorizeActor(
   const environment = deps.catalog.environment(input.service, input.environment);
   const roles = deps.catalog.service(input.service)?.manifest.roles ?? {};
   let decision: Authorization;
+  const { actor } = input;
   if (!environment) {
     decision = { allowed: false, reason: `${input.service} has no environment '${input.environment}'` };
+  } else if (actor.kind !== "slack") {
+    // A push or a schedule holds no role: the permission names it, or says anyone.
+    decision = authorizeSystem({
+      action: input.action,
+      actor: actor.kind,
+      permissions: environment.permissions,
+      environment: input.environment,
+    });
   } else {
     const ask = (userGroups: ReadonlySet<string>) =>
       authorize({

@@ -2,6 +2,7 @@ import type { Actor } from "../domain/actor.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
 import type { Deployment, Strategy } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
+import type { PushedCommit } from "../domain/git-push.js";
 import type { Step } from "../domain/stage-plan.js";
 import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
@@ -51,6 +52,8 @@ export interface DeploymentRequest {
    * was prepared and tested), and names the version it leaves.
    */
   readonly rollbackOf?: string;
+  /** The pushed commit, when a push asked for the deployment. */
+  readonly push?: PushedCommit;
 }
 
 export interface RequestInput {
@@ -276,6 +279,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       ...(previousVersion ? { previousVersion } : {}),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
+      ...(request.push ? { push: request.push } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),
     },
     deps.now(),

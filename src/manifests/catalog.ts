@@ -6,7 +6,15 @@ import { CommandTarget } from "../targets/command-target.js";
 import { HttpTarget } from "../targets/http-target.js";
 import type { Target } from "../targets/target.js";
 import type { LoadedManifest } from "./load.js";
-import type { EnvironmentConfig, ServiceManifest } from "./schema.js";
+import type { EnvironmentConfig, PushTriggerConfig, ServiceManifest } from "./schema.js";
+
+/** An environment that pushes deploy, and the secret its webhook is signed with (undefined when not set). */
+export interface PushRoute {
+  readonly service: string;
+  readonly environment: string;
+  readonly trigger: PushTriggerConfig;
+  readonly secret: string | undefined;
+}
 
 export interface LoadedService {
   readonly file: string;
@@ -49,6 +57,7 @@ export class Catalog {
   private readonly services: ReadonlyMap<string, LoadedService>;
   /** Computed once: every command's parse needs them. */
   private readonly names: { services: readonly string[]; environments: readonly string[] };
+  private readonly routes: readonly PushRoute[];
 
   /** `secrets`: where an http target's signing secret is read from by name (the process environment). */
   constructor(
@@ -74,6 +83,25 @@ export class Catalog {
       for (const name of Object.keys(service.manifest.environments)) environments.add(name);
     }
     this.names = { services: [...this.services.keys()].sort(), environments: [...environments] };
+    this.routes = [...this.services.values()].flatMap((service) =>
+      Object.entries(service.manifest.environments).flatMap(([environment, config]) =>
+        config.push
+          ? [
+              {
+                service: service.manifest.service,
+                environment,
+                trigger: config.push,
+                secret: secrets[config.push.secretEnv] || undefined,
+              },
+            ]
+          : [],
+      ),
+    );
+  }
+
+  /** Every environment that pushes deploy, with its webhook secret. */
+  pushRoutes(): readonly PushRoute[] {
+    return this.routes;
   }
 
   service(name: string): LoadedService | undefined {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { readRawBody } from "../http-body.js";
 
 /** Slack's requests are small; anything larger is refused before it is read whole. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -17,15 +18,8 @@ function isObject(value: unknown): boolean {
  * instead of the stream, so its signature check sees the same bytes.
  */
 export async function readSlackBody(req: IncomingMessage): Promise<BodyCheck> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return { ok: false, status: 413 };
-    chunks.push(buffer);
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = await readRawBody(req, MAX_BODY_BYTES);
+  if (raw === undefined) return { ok: false, status: 413 };
   const text = raw.toString("utf8");
   const type = req.headers["content-type"] ?? "";
   try {

@@ -13,6 +13,7 @@ export function keys(prefix: string) {
     audit: (service: string) => `${prefix}:audit:${service}`,
     userGroups: (groupId: string) => `${prefix}:usergroup:${groupId}`,
     seen: `${prefix}:seen`,
+    delivery: (id: string) => `${prefix}:delivery:${id}`,
     bullPrefix: `${prefix}:bull`,
     pace: `${prefix}:pace`,
   } as const;

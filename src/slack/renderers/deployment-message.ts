@@ -1,5 +1,6 @@
 import { type Deployment, durationMs, liveWeight, progressPercent, type StageRun } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
+import type { PushedCommit } from "../../domain/git-push.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
@@ -68,6 +69,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const weight = liveWeight(d);
   const lines = [
     `*Status:* ${status}${d.paused ? ` — ⏸️ paused by ${who(d.paused.by)}` : ""}`,
+    d.push ? pushLine(d.push) : undefined,
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weightLine(d, weight),
@@ -109,6 +111,15 @@ function weightLine(d: Deployment, weight: number | undefined): string | undefin
     return `*Traffic:* all on the stable version${stable}, none on ${escapeMrkdwn(d.version)}`;
   }
   return `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}`;
+}
+
+/** Who pushed what: "*Commit:* <compare|1a2b3c4> Fix the total — alice on develop". */
+export function pushLine(push: PushedCommit): string {
+  const id = /^https:\/\/[^\s<>|]+$/.test(push.compareUrl)
+    ? `<${push.compareUrl}|${push.shortId}>`
+    : `\`${push.shortId}\``;
+  const by = push.pusher ? `${push.author}, pushed by ${push.pusher}` : push.author;
+  return `*Commit:* ${id} ${escapeMrkdwn(push.title)} — ${escapeMrkdwn(by)} on ${escapeMrkdwn(push.branch)}`;
 }
 
 /** A person as a mention, or Slipway itself. */
