@@ -258,6 +258,12 @@ export function slackTime(at: number): string {
   return `<!date^${Math.floor(at / 1000)}^{time}|${hh}:${mm} UTC>`;
 }
 
+/** A date and time in the reader's time zone ("Tomorrow at 14:05"), UTC for clients that cannot show it. */
+export function slackDateTime(at: number): string {
+  const fallback = new Date(at).toISOString().slice(0, 16).replace("T", " ");
+  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} at {time}|${fallback} UTC>`;
+}
+
 function pastTense(decision: Decision): string {
   return decision === "approve" ? "approved" : "rejected";
 }

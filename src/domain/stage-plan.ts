@@ -20,6 +20,10 @@
  */
 import type { Strategy } from "./deployment.js";
 
+/** What a `tag` stage marks in the service's repository. */
+export const STAGE_TAGS = ["release-candidate"] as const;
+export type StageTag = (typeof STAGE_TAGS)[number];
+
 export type PlanAction = "deploy" | "setTraffic" | "healthCheck" | "backup" | "verifyRollback" | "rollback" | "setFlag";
 
 /** A stage as a manifest gives it. */
@@ -27,6 +31,7 @@ export interface StageInput {
   readonly name: string;
   readonly run?: readonly string[];
   readonly action?: PlanAction;
+  readonly tag?: StageTag;
   readonly timeoutSeconds?: number;
   /** On a hotfix: run as usual, skip, or run after the rollout ("full suite afterwards"). Default run. */
   readonly hotfix?: "run" | "skip" | "after";
@@ -55,6 +60,7 @@ export interface Step {
   readonly name: string;
   readonly run?: readonly string[];
   readonly action?: PlanAction;
+  readonly tag?: StageTag;
   readonly timeoutSeconds?: number;
   readonly weight?: number;
   /** The final traffic step: the new version becomes the stable one. */
@@ -94,6 +100,7 @@ function fromStage(stage: StageInput): Step {
     name: stage.name,
     ...(stage.run ? { run: stage.run } : {}),
     ...(stage.action ? { action: stage.action } : {}),
+    ...(stage.tag ? { tag: stage.tag } : {}),
     ...(stage.timeoutSeconds === undefined ? {} : { timeoutSeconds: stage.timeoutSeconds }),
   };
 }

@@ -1,6 +1,7 @@
 import type { Actor } from "../domain/actor.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
 import type { Deployment, Strategy } from "../domain/deployment.js";
+import type { PromotionRefusal } from "../domain/promotion.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { PushedCommit } from "../domain/git-push.js";
 import type { Step } from "../domain/stage-plan.js";
@@ -15,6 +16,7 @@ import type { Lock, LockStore } from "../store/locks.js";
 import type { TargetAction } from "../targets/target.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import { enqueueCheck } from "./gates.js";
+import { promotionRefusal, unknownVersion } from "./promotion-gate.js";
 import type { Notifications } from "./notifications.js";
 import type { Queues } from "./queues.js";
 
@@ -30,9 +32,10 @@ import type { Queues } from "./queues.js";
  *   switch (outcome.code) { case "started": …outcome.deployment; case "busy": …outcome.holderId; … }
  *
  * It authorises the actor (the environment's `deploy` permission; `rollback`
- * for a rollback deployment), then applies the lock, the deployment windows
- * and freezes and the one-active-deployment rule, records the deployment and
- * queues its checklist. It answers with a code and data, never words: the
+ * for a rollback deployment), then checks that git knows the version (when
+ * the manifest names the repository), applies the lock, the deployment
+ * windows and freezes, the promotion gate and the one-active-deployment
+ * rule, records the deployment and queues its checklist. It answers with a code and data, never words: the
  * caller renders them. Every outcome but an invalid request (unknown service
  * or environment, a strategy the target cannot do) and a dry run is written
  * to the audit log with the actor and its source.
@@ -99,6 +102,10 @@ export type RequestOutcome =
   | { readonly code: "locked"; readonly lock: Lock }
   /** Outside the deployment windows or in a freeze; the reason says whether a --hotfix may go ahead. */
   | { readonly code: "window"; readonly reason: string }
+  /** Git knows no tag or commit by the version's name in `repository` (the service's remote, or its clone). */
+  | { readonly code: "unknown_version"; readonly version: string; readonly repository: string }
+  /** The promotion gate: the version has not passed (or soaked in) the environment this one requires. */
+  | { readonly code: "promotion"; readonly version: string; readonly refusal: PromotionRefusal; readonly at: number }
   | { readonly code: "busy"; readonly holderId: string; readonly holder: Deployment | undefined };
 
 export interface RequestDeps extends AuthorizeDeps {
@@ -214,6 +221,10 @@ function refusalInWords(request: DeploymentRequest, outcome: RequestOutcome): st
       return `${request.service} is already being deployed to ${request.environment} (${outcome.holderId})`;
     case "forbidden":
       return outcome.reason;
+    case "unknown_version":
+      return `not a tag or commit in ${outcome.repository}`;
+    case "promotion":
+      return `promotion gate: ${outcome.refusal.code} in ${outcome.refusal.rule.environment}`;
     case "invalid":
       return outcome.problem.kind;
     case "started":
@@ -249,6 +260,10 @@ type Plan = Extract<ReturnType<typeof planDeployment>, { ok: true }>;
 
 async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promise<RequestOutcome> {
   const { actor, request } = input;
+  const service = deps.catalog.require(request.service);
+  // The way back was prepared and tested: a rollback never waits on git or the promotion gate.
+  const unknownIn = request.rollbackOf ? undefined : await unknownVersion(service, request.version);
+  if (unknownIn) return { code: "unknown_version", version: request.version, repository: unknownIn };
   const [lock, previousVersion] = await Promise.all([
     deps.locks.get(request.service, request.environment),
     deps.store.lastSucceeded(request.service, request.environment),
@@ -261,6 +276,9 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
   if (!window.open) {
     return { code: "window", reason: window.reason };
   }
+
+  const refusal = request.rollbackOf ? undefined : await promotionRefusal(deps, service, request);
+  if (refusal) return { code: "promotion", version: request.version, refusal, at: deps.now() };
 
   const deployment = newDeployment(
     {

@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { type CommandResult, runCommand } from "../targets/run-command.js";
 import { type InvocationContext, invocationEnv } from "../targets/target.js";
+import { runReleaseCandidateStage } from "./release-candidate-stage.js";
 
 /** The same key on every attempt of a step, so a target can tell a repeat from new work. */
 export function idempotencyKey(deploymentId: string, step: string): string {
@@ -29,7 +30,7 @@ export function stepParams(deployment: Deployment, step: Step): Record<string, s
 const WAITED: CommandResult = { ok: true, exitCode: 0, outputTail: "", durationMs: 0, timedOut: false, aborted: false };
 
 /**
- * Runs one step: its own argv (`run`), one of the target's actions (`action`), or nothing (a hold).
+ * Runs one step: its own argv (`run`), one of the target's actions (`action`), a git tag (`tag`), or nothing (a hold).
  *
  * @param key The idempotency key. Default: the deployment's id and the step's name.
  * @param attempt The step's attempt number (its `StageRun.attempts`), passed on as a fencing token.
@@ -58,6 +59,7 @@ export function runStep(
   };
   const timeoutMs = (step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000;
   if (step.action !== undefined) return service.target.invoke(step.action, context, timeoutMs);
+  if (step.tag !== undefined) return runReleaseCandidateStage(service, deployment, timeoutMs, signal, log);
   if (step.run === undefined) return Promise.resolve(WAITED);
   return runCommand({
     argv: step.run,

@@ -1,4 +1,5 @@
 import { SlipwayError } from "../errors.js";
+import type { RepositoryConfig } from "../git/repository.js";
 import type { MetricsConfig } from "../metrics/config.js";
 import { createMetricSource } from "../metrics/create-source.js";
 import type { MetricSource } from "../metrics/source.js";
@@ -19,6 +20,8 @@ export interface PushRoute {
 export interface LoadedService {
   readonly file: string;
   readonly workdir: string;
+  /** Where its versions are resolved, its changes listed and its release candidates tagged, when the manifest says. */
+  readonly repository?: RepositoryConfig;
   readonly manifest: ServiceManifest;
   readonly target: Target;
   /** Where its canaries are measured, when the manifest says. */
@@ -70,6 +73,7 @@ export class Catalog {
         {
           file: loaded.file,
           workdir: loaded.workdir,
+          ...(loaded.repository ? { repository: loaded.repository } : {}),
           manifest: loaded.manifest,
           target: targetFor(loaded, secrets),
           ...(loaded.manifest.metrics

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LineCounter, parseDocument } from "yaml";
+import type { RepositoryConfig } from "../git/repository.js";
 import type { ManifestError } from "./format-errors.js";
 import { parseManifest, type ServiceManifest } from "./schema.js";
 
@@ -14,6 +15,8 @@ export interface LoadedManifest {
   dir: string;
   /** Absolute working directory for the target's actions and the stages' commands. */
   workdir: string;
+  /** The service's git repository, its path made absolute, when the manifest names one. */
+  repository?: RepositoryConfig;
   manifest: ServiceManifest;
 }
 
@@ -105,6 +108,7 @@ function parseYaml(text: string): ParsedYaml {
   }
 }
 
+/** Whether a directory the manifest names exists; `written` as the manifest says it. */
 async function checkWorkdir(workdir: string, written: string | undefined): Promise<string | undefined> {
   const shown = written === undefined ? "the manifest's directory" : `'${written}' (${workdir})`;
   try {
@@ -192,7 +196,19 @@ export async function loadManifests(dir: string): Promise<ManifestSet> {
       continue;
     }
 
-    services.set(manifest.service, { file, dir: root, workdir, manifest });
+    const repository = manifest.repository
+      ? {
+          path: path.resolve(root, manifest.repository.path),
+          ...(manifest.repository.remote === undefined ? {} : { remote: manifest.repository.remote }),
+        }
+      : undefined;
+    const repositoryProblem = repository && (await checkWorkdir(repository.path, manifest.repository?.path));
+    if (repositoryProblem) {
+      errors.push({ file: shown, path: "repository.path", message: repositoryProblem });
+      continue;
+    }
+
+    services.set(manifest.service, { file, dir: root, workdir, ...(repository ? { repository } : {}), manifest });
   }
 
   return { services, errors };

@@ -23,6 +23,7 @@ import { FLAG_NAME } from "../domain/feature-flag.js";
 import { branchNameProblem, REPOSITORY_NAME } from "../domain/git-push.js";
 import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
 import { cronProblem } from "../domain/schedule.js";
+import { STAGE_TAGS } from "../domain/stage-plan.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { metricsConfigSchema } from "../metrics/config.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
@@ -138,19 +139,18 @@ function isActionName(value: unknown): value is ActionName {
 
 function checkRunOrAction(stage: unknown, ctx: z.core.$RefinementCtx): void {
   if (!isMapping(stage)) return;
-  const hasRun = isPresent(stage.run);
-  const hasAction = isPresent(stage.action);
-  if (hasRun && hasAction) {
+  const kinds = (["run", "action", "tag"] as const).filter((key) => isPresent(stage[key]));
+  if (kinds.length > 1) {
     ctx.addIssue({
       code: "custom",
       input: stage,
-      message: "a stage has either 'run' (a command) or 'action' (a target action), not both",
+      message: `a stage has one of 'run' (a command), 'action' (a target action) or 'tag' (a git tag), not ${kinds.map((k) => `'${k}'`).join(" and ")}`,
     });
-  } else if (!hasRun && !hasAction) {
+  } else if (kinds.length === 0) {
     ctx.addIssue({
       code: "custom",
       input: stage,
-      message: `a stage needs 'run' (a command such as [node, scripts/test.mjs]) or 'action' (one of: ${ACTION_NAMES.join(", ")})`,
+      message: `a stage needs 'run' (a command such as [node, scripts/test.mjs]), 'tag: release-candidate' or 'action' (one of: ${ACTION_NAMES.join(", ")})`,
     });
   }
 }
@@ -160,11 +160,26 @@ export const stageSchema = z
     name: stageName,
     run: argv.optional(),
     action: z.enum(ACTION_NAMES).optional(),
+    /** `release-candidate`: tag the version's commit `vX.Y.Z-rcN` (the next N) in the service's repository. */
+    tag: z.enum(STAGE_TAGS).optional(),
     timeoutSeconds: timeoutSeconds.optional(),
     /** On a --hotfix: run as usual, skip (fast-track), or run after the rollout (full suite afterwards). */
     hotfix: z.enum(["run", "skip", "after"]).optional(),
   })
   .superRefine(checkRunOrAction, { when: () => true });
+
+/* Repository -------------------------------------------------------------- */
+
+export const repositorySchema = z.strictObject({
+  /** A local clone of the service's repository, relative to the manifest file's directory. */
+  path: z.string().min(1),
+  /** A remote name of that clone (e.g. origin) or a URL: fetched before reading, and release candidate tags are pushed to it. */
+  remote: z
+    .string()
+    .min(1)
+    .refine((remote) => !remote.startsWith("-"), { error: "a remote name or URL, not an option" })
+    .optional(),
+});
 
 /* Roles ------------------------------------------------------------------- */
 
@@ -545,6 +560,13 @@ export const scheduleTriggerSchema = z.strictObject({
 
 /* Environments ------------------------------------------------------------- */
 
+export const requiresSchema = z.strictObject({
+  /** The environment a version must have succeeded in before it may deploy here. */
+  environment: environmentName,
+  /** How long it must have stayed there since, e.g. 24h. Default: no wait. */
+  soak: durationMs.optional(),
+});
+
 export const environmentSchema = z.strictObject({
   strategy: z.enum(STRATEGIES).default("all-at-once"),
   stages: z.array(stageSchema).min(1, { error: "needs at least one stage" }),
@@ -564,6 +586,8 @@ export const environmentSchema = z.strictObject({
   push: pushTriggerSchema.optional(),
   /** Deploy on a schedule what succeeded in another environment. */
   schedule: scheduleTriggerSchema.optional(),
+  /** The promotion gate: a version deploys here only after succeeding (and soaking) there. */
+  requires: requiresSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -594,6 +618,15 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
             message: `duplicate stage name '${name}' (already used by stages[${first}]); stage names must be unique within an environment`,
           });
         }
+      }
+      if (isPresent(stage.tag) && !isMapping(manifest.repository)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...at, "tag"],
+          input: stage.tag,
+          message:
+            "a tag stage needs the service's git repository: add repository: { path: <local clone>, remote: origin } to the manifest",
+        });
       }
       if (declared !== undefined && isActionName(action) && !declared.has(action)) {
         const list = declared.size > 0 ? [...declared].join(", ") : "none";
@@ -873,10 +906,36 @@ function checkTriggers(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   }
 }
 
+function checkPromotions(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(manifest) || !isMapping(manifest.environments)) return;
+  const names = Object.keys(manifest.environments);
+  for (const [environment, config] of Object.entries(manifest.environments)) {
+    if (!isMapping(config) || !isMapping(config.requires) || typeof config.requires.environment !== "string") continue;
+    const required = config.requires.environment;
+    const at = ["environments", environment, "requires", "environment"];
+    if (required === environment) {
+      ctx.addIssue({
+        code: "custom",
+        path: at,
+        input: required,
+        message: `${environment} cannot require itself; name the environment a version passes first, e.g. staging`,
+      });
+    } else if (!names.includes(required)) {
+      ctx.addIssue({
+        code: "custom",
+        path: at,
+        input: required,
+        message: `unknown environment '${required}'${suggestion(required, names)} (environments: ${listNames(names)}); name one this manifest defines`,
+      });
+    }
+  }
+}
+
 function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   checkStagesAgainstTarget(manifest, ctx);
   checkPolicyReferences(manifest, ctx);
   checkTriggers(manifest, ctx);
+  checkPromotions(manifest, ctx);
 }
 
 const parsedManifestSchema = z
@@ -892,6 +951,8 @@ const parsedManifestSchema = z
     /** Every checklist item of the service; environments pick from these. */
     checklist: z.array(checklistItemSchema).default([]),
     target: targetSchema,
+    /** The service's git repository: versions are resolved in it, changes listed from it, release candidates tagged in it. */
+    repository: repositorySchema.optional(),
     /** Where canary analysis and post-deployment monitoring read metrics. Without it, holds are plain waits. */
     metrics: metricsConfigSchema.optional(),
     environments: z
@@ -975,6 +1036,7 @@ export const serviceManifestSchema = parsedManifestSchema.transform(resolveManif
 /** A manifest as written in YAML, before defaults are filled in. */
 export type ServiceManifestInput = z.input<typeof serviceManifestSchema>;
 export type StageConfig = z.output<typeof stageSchema>;
+export type RepositoryManifestConfig = z.output<typeof repositorySchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 export type CommandTargetConfig = z.output<typeof commandTargetSchema>;
 export type RoleConfig = z.output<typeof roleSchema>;

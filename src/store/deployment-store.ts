@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
 import { type Keys, keys } from "./keys.js";
 
@@ -16,6 +17,9 @@ import { type Keys, keys } from "./keys.js";
  * as it becomes succeeded), the one a rollback returns to. The state is kept
  * beside the document so the script can tell a new success from a later
  * write to a succeeded deployment (an acknowledged alert, a flag change).
+ * As a deployment ends, the version's history there is kept for the
+ * promotion gate: when it passed, and when it failed or was rolled back from
+ * (a /rollback's success counts against the version it left).
  */
 
 const CREATE = `
@@ -43,6 +47,10 @@ if ARGV[6] ~= '' and was ~= 'succeeded' then
   redis.call('LTRIM', KEYS[4], 0, 49)
   redis.call('SREM', KEYS[5], ARGV[6])
   if ARGV[7] ~= '' then redis.call('SADD', KEYS[5], ARGV[7]) end
+end
+if was ~= ARGV[8] then
+  if ARGV[10] ~= '' then redis.call('HSET', KEYS[7], ARGV[10], ARGV[11]) end
+  if ARGV[12] ~= '' then redis.call('HSET', KEYS[8], ARGV[12], ARGV[13]) end
 end
 return -2
 `;
@@ -166,13 +174,15 @@ export class DeploymentStore {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
-      6,
+      8,
       this.k.deployment(next.id),
       this.k.active(next.service, next.environment),
       this.k.lastSucceeded(next.service, next.environment),
       this.k.successes(next.service, next.environment),
       this.k.withdrawn(next.service, next.environment),
       this.k.lastEnded(next.service, next.environment),
+      this.k.passed(next.service, next.environment),
+      this.k.trouble(next.service, next.environment),
       String(next.rev),
       String(written.rev),
       JSON.stringify(written),
@@ -182,6 +192,7 @@ export class DeploymentStore {
       next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
       next.state,
       touchedTraffic(next) ? "1" : "0",
+      ...historyArgs(next),
     )) as number;
     if (result === -2) {
       await this.replicated(next.id);
@@ -239,10 +250,43 @@ export class DeploymentStore {
     });
   }
 
+  /** When `version` last passed in this service and environment, and when it last failed or was rolled back there. */
+  async versionHistory(service: string, environment: string, version: string): Promise<VersionHistory> {
+    const [passed, trouble] = await Promise.all([
+      this.redis.hget(this.k.passed(service, environment), version),
+      this.redis.hget(this.k.trouble(service, environment), version),
+    ]);
+    const [troubleAt, how] = (trouble ?? "").split(":");
+    return {
+      ...(passed ? { passedAt: Number(passed) } : {}),
+      ...(trouble && (how === "failed" || how === "rolled_back") ? { trouble: { at: Number(troubleAt), how } } : {}),
+    };
+  }
+
   /** Most recent deployments first. */
   async recent(limit: number): Promise<Deployment[]> {
     const ids = await this.redis.zrevrange(this.k.deploymentIndex, 0, limit - 1);
     const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((d): d is Deployment => d !== undefined);
+  }
+}
+
+/**
+ * The version history a write adds once the deployment reaches its state:
+ * a success passes its version (and, for a /rollback, troubles the version
+ * it left); a failure or rollback after a stage ran troubles its version.
+ */
+function historyArgs(d: Deployment): [string, string, string, string] {
+  const at = String(d.finishedAt ?? d.updatedAt);
+  switch (d.state) {
+    case "succeeded":
+      return [d.version, at, d.rollbackOf ?? "", d.rollbackOf ? `${at}:rolled_back` : ""];
+    case "failed":
+    case "rolled_back": {
+      const ran = d.stages.some((s) => s.status !== "pending");
+      return ["", "", ran ? d.version : "", ran ? `${at}:${d.state}` : ""];
+    }
+    default:
+      return ["", "", "", ""];
   }
 }

@@ -7,6 +7,8 @@ export function keys(prefix: string) {
     lastSucceeded: (service: string, environment: string) => `${prefix}:last-succeeded:${service}:${environment}`,
     successes: (service: string, environment: string) => `${prefix}:successes:${service}:${environment}`,
     withdrawn: (service: string, environment: string) => `${prefix}:withdrawn:${service}:${environment}`,
+    passed: (service: string, environment: string) => `${prefix}:passed:${service}:${environment}`,
+    trouble: (service: string, environment: string) => `${prefix}:trouble:${service}:${environment}`,
     lastEnded: (service: string, environment: string) => `${prefix}:last-ended:${service}:${environment}`,
     slackRefs: (id: string) => `${prefix}:slack:${id}`,
     lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,

@@ -161,7 +161,7 @@ function controls(d: Deployment): Block[] {
   ];
 }
 
-/** One thread reply per finished stage: name, duration, outcome, and the output tail on failure. */
+/** One thread reply per finished stage: name, duration, outcome, the output tail on failure, the tag a tag stage made. */
 export function renderStageReply(d: Deployment, stageIndex: number): SlackMessage {
   const stage = d.stages[stageIndex];
   if (!stage) throw new RangeError(`deployment ${d.id} has no stage ${stageIndex}`);
@@ -174,6 +174,10 @@ export function renderStageReply(d: Deployment, stageIndex: number): SlackMessag
     section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)} in ${took}`),
   ];
   if (stage.status === "failed" && stage.outputTail) blocks.push(section(codeTail(stage.outputTail)));
+  // A tag stage's one line of output is what it made: the release candidate's name.
+  if (stage.status === "succeeded" && stage.step.tag && stage.outputTail) {
+    blocks.push(section(`🏷️ ${escapeMrkdwn(stage.outputTail)}`));
+  }
   return fitMessage({ text: `${stage.name}: ${outcome} in ${took}`, blocks });
 }
 

@@ -1,5 +1,7 @@
 import type { Deployment } from "../../domain/deployment.js";
-import { slackTime } from "../../domain/policy.js";
+import { slackDateTime, slackTime } from "../../domain/policy.js";
+import { formatDuration } from "../../domain/progress.js";
+import type { PromotionRefusal } from "../../domain/promotion.js";
 import type { PlanProblem, RequestOutcome } from "../../engine/request-deployment.js";
 import type { RollbackAnswer } from "../../engine/rollback-request.js";
 import { requester } from "./blocks.js";
@@ -46,6 +48,10 @@ export function renderRequestAnswer(
     }
     case "window":
       return `Not now: ${outcome.reason}.`;
+    case "unknown_version":
+      return `${outcome.version} is not a tag or commit in ${outcome.repository}; Slipway deploys only versions git knows: push the tag (git push origin ${outcome.version}) and deploy again.`;
+    case "promotion":
+      return promotionRefusalText(outcome.refusal, { version: outcome.version, environment }, outcome.at);
     case "busy": {
       const { holder } = outcome;
       const who = holder
@@ -55,6 +61,34 @@ export function renderRequestAnswer(
     }
     default: {
       const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * A promotion refusal in words: what is missing and when the version can go.
+ * Only the soak is waived for a hotfix, so only a version still soaking hears of it.
+ */
+export function promotionRefusalText(
+  refusal: PromotionRefusal,
+  subject: { readonly version: string; readonly environment: string },
+  now: number,
+): string {
+  const { version, environment } = subject;
+  const required = refusal.rule.environment;
+  const needs = `${environment} needs ${refusal.rule.soakMs > 0 ? `${formatDuration(refusal.rule.soakMs)} of ${required}` : `a success in ${required}`}`;
+  switch (refusal.code) {
+    case "never-passed":
+      return `${version} has not succeeded in ${required}; ${needs}. Deploy it to ${required} first.`;
+    case "too-early":
+      return `${version} passed ${required} ${formatDuration(now - refusal.passedAt)} ago; ${needs} — from ${slackDateTime(refusal.readyAt)}, or \`--hotfix\` for an urgent fix.`;
+    case "troubled": {
+      const what = refusal.how === "rolled_back" ? "was rolled back from" : "failed in";
+      return `${version} ${what} ${required} at ${slackDateTime(refusal.at)}, after its last success there; ${needs}. Fix it and deploy the fix to ${required} first.`;
+    }
+    default: {
+      const unreachable: never = refusal;
       return unreachable;
     }
   }
