@@ -7,6 +7,7 @@
  */
 import type { RawCommit } from "../domain/changes.js";
 import { candidateMarker, candidatePrefix, type ExistingTag, nextCandidate } from "../domain/release-candidate.js";
+import { parseCommitBuild } from "../domain/version.js";
 import { GitError, type GitOptions, runGit } from "./run-git.js";
 
 export interface RepositoryConfig {
@@ -62,7 +63,11 @@ async function commitOf(repo: RepositoryConfig, rev: string, options: GitOptions
   }
 }
 
-/** The commit a version names: a tag first (`refs/tags/<version>`), else any commit-ish; undefined when git knows neither. */
+/**
+ * The commit a version names: a tag first (`refs/tags/<version>`), else the
+ * commit of a commit build (`develop-1a2b3c4`), else any commit-ish;
+ * undefined when git knows none of these.
+ */
 export async function resolveVersion(
   repo: RepositoryConfig,
   version: string,
@@ -70,7 +75,7 @@ export async function resolveVersion(
 ): Promise<ResolvedVersion | undefined> {
   const tagged = await commitOf(repo, `refs/tags/${version}`, options);
   if (tagged) return { kind: "tag", sha: tagged };
-  const commit = await commitOf(repo, version, options);
+  const commit = await commitOf(repo, parseCommitBuild(version)?.commit ?? version, options);
   return commit ? { kind: "commit", sha: commit } : undefined;
 }
 

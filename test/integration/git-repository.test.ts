@@ -29,6 +29,7 @@ describe("git repository", () => {
     await fetchRemote(repo);
     expect(await resolveVersion(repo, "v1.0.0")).toEqual({ kind: "tag", sha });
     expect(await resolveVersion(repo, sha.slice(0, 10))).toEqual({ kind: "commit", sha });
+    expect(await resolveVersion(repo, `main-${sha.slice(0, 7)}`)).toEqual({ kind: "commit", sha });
     expect(await resolveVersion(repo, "v9.9.9")).toBeUndefined();
     expect(await resolveVersion(repo, "--help")).toBeUndefined();
   });
