@@ -1,9 +1,9 @@
 import type { Actor } from "../domain/actor.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
 import type { Deployment, Strategy } from "../domain/deployment.js";
-import type { PromotionRefusal } from "../domain/promotion.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { PushedCommit } from "../domain/git-push.js";
+import type { PromotionRefusal } from "../domain/promotion.js";
 import type { Step } from "../domain/stage-plan.js";
 import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
@@ -16,8 +16,8 @@ import type { Lock, LockStore } from "../store/locks.js";
 import type { TargetAction } from "../targets/target.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import { enqueueCheck } from "./gates.js";
-import { promotionRefusal, unknownVersion } from "./promotion-gate.js";
 import type { Notifications } from "./notifications.js";
+import { promotionRefusal, unknownVersion } from "./promotion-gate.js";
 import type { Queues } from "./queues.js";
 
 /*

@@ -76,7 +76,7 @@ describe("promotionRefusalText", () => {
     );
     if (decision.ok) throw new Error("expected a refusal");
     expect(promotionRefusalText(decision, subject, NOW)).toContain(
-      "v1.2.0 was rolled back from staging at 2026-12-07T11:00:00.000Z",
+      "v1.2.0 was rolled back from staging at <!date^1796641200^{date_short_pretty} at {time}|2026-12-07 11:00 UTC>",
     );
   });
 
