@@ -22,6 +22,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
+# The playground's page (slipway demo), served as files.
+COPY src/playground/web ./src/playground/web
 COPY manifests ./manifests
 COPY examples ./examples
 USER node

@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 import { writeRehearsal } from "./demo/rehearsal.js";
 import { type DemoStand, redisAnswers, startStand } from "./demo/stand.js";
 import { type Outcome, walkDeployment } from "./demo/walk.js";
-import { DEMO_USER, demoWorkspace } from "./demo/workspace.js";
+import { DEMO_USER, type DemoWorkspace, demoWorkspace } from "./demo/workspace.js";
 import { type LoadedManifest, loadManifests } from "./manifests/load.js";
 import { validateCommand } from "./manifests/validate.js";
+import { startPlayground } from "./playground/server.js";
 import type { ApiCall } from "./standin/call-log.js";
 import type { FakeSlack } from "./standin/fake-slack.js";
 
@@ -23,46 +24,69 @@ import type { FakeSlack } from "./standin/fake-slack.js";
 const EXAMPLE_MANIFESTS = fileURLToPath(new URL("../manifests/services", import.meta.url));
 const STEP_TIMEOUT_MS = 120_000;
 
-export const DEMO_USAGE = `Usage: slipway demo [--manifests <dir> [--dry-run] [--version <v>]]
+export const DEMO_USAGE = `Usage: slipway demo [--story] [--manifests <dir> [--dry-run] [--version <v>] [--playground]]
 
-  (no options)          the example service's story: a good version, a bad one, a malformed command
-  --manifests <dir>     walk your own manifests: every service deployed to each of its environments in turn
+  (no options)          the playground: prints the URL of a local page that shows the Slack workspace
+  --story               in the terminal: the example service's story, printed as it happens
+  --manifests <dir>     your own manifests, walked in the terminal: every service to each of its environments
   --dry-run             with --manifests: every target action and stage is a logged no-op that succeeds
-  --version <v>         the version to deploy with --manifests (default v1.0.0)`;
+  --version <v>         the version --manifests deploys (default v1.0.0)
+  --playground          with --manifests: open them in the playground instead of walking them
+  --port <n>            the playground's port (default: any free port)`;
 
 export interface DemoOptions {
+  readonly mode: "playground" | "story" | "walk";
   readonly manifests?: string;
   readonly dryRun: boolean;
   readonly version: string;
+  readonly port: number;
 }
 
 /** Parses `slipway demo`'s arguments; a string says what was wrong. */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions | string {
   let manifests: string | undefined;
   let dryRun = false;
+  let story = false;
+  let playground = false;
   let version = "v1.0.0";
+  let port = 0;
+  const example: Record<string, string> = {
+    "--manifests": "manifests/services",
+    "--version": "v1.2.0",
+    "--port": "8080",
+  };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = argv[i] ?? "";
     switch (arg) {
       case "--manifests":
-      case "--version": {
+      case "--version":
+      case "--port": {
         const value = argv[++i];
-        if (value === undefined || value.startsWith("--"))
-          return `${arg} needs a value, e.g. ${arg} ${arg === "--manifests" ? "manifests/services" : "v1.2.0"}`;
+        if (value === undefined || value.startsWith("--")) return `${arg} needs a value, e.g. ${arg} ${example[arg]}`;
         if (arg === "--manifests") manifests = value;
-        else version = value;
+        else if (arg === "--version") version = value;
+        else if (/^\d{1,5}$/.test(value) && Number(value) < 65_536) port = Number(value);
+        else return `--port needs a port number, e.g. --port 8080; got '${value}'`;
         break;
       }
       case "--dry-run":
         dryRun = true;
         break;
+      case "--story":
+        story = true;
+        break;
+      case "--playground":
+        playground = true;
+        break;
       default:
         return `unknown option '${arg}'`;
     }
   }
+  if (story && manifests !== undefined) return "--story plays the example service; leave out --manifests";
   if (dryRun && manifests === undefined)
     return "--dry-run rehearses your own manifests: give them with --manifests <dir>";
-  return { ...(manifests === undefined ? {} : { manifests }), dryRun, version };
+  const mode = story ? "story" : manifests !== undefined && !playground ? "walk" : "playground";
+  return { mode, ...(manifests === undefined ? {} : { manifests }), dryRun, version, port };
 }
 
 function say(line = ""): void {
@@ -101,7 +125,13 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
   }
   const source = options.manifests ?? EXAMPLE_MANIFESTS;
   // Errors are shown exactly as `slipway validate` shows them.
-  if (options.manifests !== undefined && (await validateCommand(source)) !== 0) return 1;
+  if (options.manifests !== undefined) {
+    let report = "";
+    if ((await validateCommand(source, { write: (text: string) => (report += text) })) !== 0) {
+      process.stdout.write(report);
+      return 1;
+    }
+  }
   const { services } = await loadManifests(source);
   let manifestsDir = source;
   if (options.dryRun) {
@@ -114,29 +144,43 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
     manifestsDir,
     workspace,
     onLog: (line) => {
+      if (options.mode === "playground") return;
       if (line.msg === "stage output" && typeof line.line === "string" && line.line.startsWith("dry run:")) {
         say(`  ⚙ ${line.line}`);
       }
     },
   });
+  if (options.mode === "playground") return servePlayground(stand, workspace, options.port);
   const deployChannels = new Set([...services.values()].map((s) => s.manifest.channels.deploy));
   stand.slack.on("call", (call) => {
     const line = describeCall(stand.slack, call, deployChannels);
     if (line) say(line);
   });
   say(
-    "Slipway demo — a local Slack stand-in, Slipway, and " +
-      (options.manifests ? `the manifests in ${source}` : "the example service."),
+    `Slipway demo — a local Slack stand-in, Slipway, and ${options.manifests ? `the manifests in ${source}` : "the example service."}`,
   );
   if (options.dryRun) say("Dry run: every target action and stage only says what it would call, then succeeds.");
   say(`Slipway's JSON logs: ${stand.logFile}`);
   try {
-    return options.manifests === undefined
+    return options.mode === "story"
       ? await exampleStory(stand, workspace.users)
       : await walkManifests(stand, services.values(), workspace.users, options.version);
   } finally {
     await stand.close();
   }
+}
+
+/** Serves the playground until SIGINT or SIGTERM; prints its one URL and opens nothing. */
+async function servePlayground(stand: DemoStand, workspace: DemoWorkspace, port: number): Promise<number> {
+  const playground = await startPlayground({ slack: stand.slack, workspace, port });
+  say(`Slipway playground: ${playground.url}`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await playground.close();
+  await stand.close();
+  return 0;
 }
 
 /** Whoever may deploy to the environment: the first user of its deploy roles, else the first user named. */

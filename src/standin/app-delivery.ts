@@ -80,7 +80,7 @@ export class AppDelivery {
     const fields = slashCommandFields(input, {
       identity: workspace.identity,
       verificationToken: this.verificationToken(),
-      triggerId: this.state.triggers.issue(),
+      triggerId: this.state.triggers.issue(input.userId),
       nowMs: this.state.now(),
       responseUrl,
       channelName: input.channelName ?? channel?.name ?? input.channelId.toLowerCase(),
@@ -116,7 +116,7 @@ export class AppDelivery {
       {
         identity: workspace.identity,
         verificationToken: this.verificationToken(),
-        triggerId: this.state.triggers.issue(),
+        triggerId: this.state.triggers.issue(input.userId),
         nowMs: this.state.now(),
         responseUrl,
         channelName: channel?.name ?? channelId.toLowerCase(),
@@ -146,7 +146,7 @@ export class AppDelivery {
     return viewSubmissionPayload(input, {
       identity: this.state.workspace.identity,
       verificationToken: this.verificationToken(),
-      triggerId: this.state.triggers.issue(),
+      triggerId: this.state.triggers.issue(input.userId),
       nowMs: this.state.now(),
       userName: input.userName ?? this.state.workspace.userName(input.userId),
       viewId: record.id,

@@ -314,7 +314,7 @@ const viewsOpen: MethodHandler = (args, deps) => {
   if (trigger !== "ok") return apiError(trigger);
   const view = readView(args, "modal");
   if (!view.ok) return view.result;
-  return viewResult(view.view, deps, { method: "views.open", userId: undefined, triggerId });
+  return viewResult(view.view, deps, { method: "views.open", userId: deps.triggers.userOf(triggerId), triggerId });
 };
 
 const viewsPublish: MethodHandler = (args, deps) => {
