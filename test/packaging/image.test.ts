@@ -133,6 +133,8 @@ async function assemble(dockerfile: Stage[], into: string): Promise<Image> {
 /** The uid and gid of the `node` user of the node images; used when the test may switch to it. */
 const NODE_USER = { uid: 1000, gid: 1000 };
 const asRoot = process.getuid?.() === 0;
+/** What a deployment of the image sets beside the Slack tokens: the example's push webhook secret. */
+const SECRETS = { EXAMPLE_WEBHOOK_SECRET: "image-webhook-secret" };
 const runAs = asRoot ? NODE_USER : {};
 
 async function openUp(dir: string): Promise<void> {
@@ -165,9 +167,9 @@ describe("the Docker image's runtime stage, assembled without Docker", () => {
   it("`slipway validate` passes on the manifests it carries", async () => {
     const { stdout } = await execFileAsync(process.execPath, ["dist/main.js", "validate"], {
       cwd: image.root,
-      env: { PATH: process.env.PATH ?? "", ...image.env },
+      env: { PATH: process.env.PATH ?? "", ...image.env, ...SECRETS },
       ...runAs,
-    });
+    }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout}${error.stderr}` }));
     expect(stdout).toMatch(/✓ \d+ services? valid/);
   });
 
@@ -186,6 +188,7 @@ describe("the Docker image's runtime stage, assembled without Docker", () => {
         REDIS_URL,
         SLIPWAY_KEY_PREFIX: redis.prefix,
         SLIPWAY_EXAMPLE_STATE: exampleState,
+        ...SECRETS,
       },
       { root: image.root, ...runAs },
     );
