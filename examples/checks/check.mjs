@@ -4,8 +4,42 @@
 // or test can show a blocked checklist.
 import { readFileSync } from "node:fs";
 import { context, currentVersion } from "../lib/example.mjs";
+import { call, routerAdmin, versionsOf } from "../lib/stack.mjs";
 
 const ctx = context();
+const admin = routerAdmin();
+
+/** With the sample stack's router: every stable instance runs SLIPWAY_VERSION and no canary takes traffic. */
+async function previousVersionRunning() {
+  if (!admin) return { ok: true, lines: [`running ${currentVersion(ctx) ?? "the previous version"}`] };
+  const { pools, weight } = await call(admin, "GET", "/state");
+  const running = pools.stable.filter((m) => m.version === ctx.version).length;
+  const ok =
+    pools.stable.length > 0 && running === pools.stable.length && (pools.candidate.length === 0 || weight === 0);
+  return {
+    ok,
+    lines: [
+      `stable: ${running}/${pools.stable.length} instances on ${ctx.version} (${versionsOf(pools.stable)}); ${weight}% to a canary`,
+    ],
+  };
+}
+
+/** With the sample stack's router: a few requests through it, every one answered 200. */
+async function usersCanAccess() {
+  if (!admin) return { ok: true, lines: ["GET / 200, POST /login 200"] };
+  const url = `${new URL(admin).origin}/`;
+  const statuses = [];
+  for (let i = 0; i < 5; i += 1) {
+    statuses.push(
+      await fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+        (res) => res.status,
+        (error) => error.cause?.code ?? "no answer",
+      ),
+    );
+  }
+  const ok = statuses.every((status) => status === 200);
+  return { ok, lines: [`GET ${url} × ${statuses.length}: ${statuses.join(" ")}`] };
+}
 
 function auditSummary() {
   const report = JSON.parse(readFileSync(new URL("../reports/audit.json", import.meta.url), "utf8"));
@@ -32,9 +66,9 @@ const checks = {
     ok: true,
     lines: ["Strict-Transport-Security, Content-Security-Policy, X-Content-Type-Options present"],
   }),
-  "previous-version": () => ({ ok: true, lines: [`running ${currentVersion(ctx) ?? "the previous version"}`] }),
+  "previous-version": previousVersionRunning,
   "data-integrity": () => ({ ok: true, lines: ["row counts and checksums match the pre-deployment backup"] }),
-  "users-can-access": () => ({ ok: true, lines: ["GET / 200, POST /login 200"] }),
+  "users-can-access": usersCanAccess,
 };
 
 const name = process.argv[2] ?? "";
@@ -44,7 +78,7 @@ if (check === undefined) {
   process.exit(2);
 }
 const failing = (process.env.SLIPWAY_EXAMPLE_FAIL_CHECKS ?? "").split(",").map((entry) => entry.trim());
-const result = check();
+const result = await check();
 for (const line of result.lines) console.log(line);
 if (!result.ok || failing.includes(name)) {
   console.error(`${name}: failed`);

@@ -432,6 +432,36 @@ describe("canary analysis with the scrape source, through the router", () => {
     expect(observed).toBeGreaterThan(threshold);
     const alert = await incidentAlert(rig, d, GOOD);
     expect(rig.scene.slack.textOf(alert)).toContain(check.text);
+
+    // The post-rollback validation, item by item with its evidence, and whether it passed, in the root and summary.
+    expect(d.rollback?.checklist?.map((i) => `${i.id} ${i.status}`)).toEqual([
+      "previous-version-running passed",
+      "services-healthy passed",
+      "performance-normal passed",
+      "no-data-corruption passed",
+      "users-can-access passed",
+    ]);
+    const { chat, slack } = rig.scene;
+    const validation = slack.textOf(await chat.replyOf(d.id, [/🩺 \*Post-rollback validation\* — ✅ passed \(5\/5\)/]));
+    expect(validation).toContain("*Rollback validation*");
+    expect(validation).toContain(
+      `✅ Previous version running — exit 0: stable: 3/3 instances on ${GOOD} (${GOOD}); 0% to a canary`,
+    );
+    expect(validation).toContain(`✅ All services healthy — exit 0: checking health of ${SERVICE} ${GOOD}`);
+    expect(validation).toContain("3/3 instances healthy");
+    expect(validation).toContain("✅ Performance normal — 145 ≤ 200");
+    expect(validation).toContain(
+      "✅ No data corruption — exit 0: row counts and checksums match the pre-deployment backup",
+    );
+    expect(validation).toMatch(
+      /✅ Users can access system — exit 0: GET http:\/\/127\.0\.0\.1:\d+\/ × 5: 200 200 200 200 200/,
+    );
+    expect(slack.textOf(await chat.rootOf(d.id, /\*Rolled back\*/))).toContain(
+      "*Post-rollback validation:* ✅ passed (5/5)",
+    );
+    expect(slack.textOf(await chat.replyOf(d.id, [/Deployment rolled back/]))).toContain(
+      "Post-rollback validation: ✅ passed (5/5)",
+    );
   }, 90_000);
 });
 

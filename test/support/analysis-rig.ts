@@ -94,6 +94,13 @@ target:
     setTraffic: [node, examples/targets/set-traffic.mjs]
     healthCheck: [node, examples/targets/health-check.mjs]
     rollback: [node, examples/targets/rollback.mjs]
+checklist:
+  # The seed's rollback validation, checked after a rollback against the router and the running versions.
+  - { id: previous-version-running, title: Previous version running, section: validation, check: { kind: command, run: [node, examples/checks/check.mjs, previous-version] } }
+  - { id: services-healthy, title: All services healthy, section: validation, check: { kind: command, run: [node, examples/targets/health-check.mjs] } }
+  - { id: performance-normal, title: Performance normal, section: validation, check: { kind: json, file: examples/reports/performance.json, path: latencyMs.p95, op: "<=", value: 200 } }
+  - { id: no-data-corruption, title: No data corruption, section: validation, check: { kind: command, run: [node, examples/checks/check.mjs, data-integrity] } }
+  - { id: users-can-access, title: Users can access system, section: validation, check: { kind: command, run: [node, examples/checks/check.mjs, users-can-access] } }
 ${metricsSection(options, prometheusUrl, routerAdmin)}environments:
   ${ENVIRONMENT}:
     strategy: canary

@@ -19,6 +19,7 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { dashboardLines } from "./watch.js";
 
@@ -82,6 +83,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     d.stuck ? `⚠️ *Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
+    validationOutcome(d) ? `*Post-rollback validation:* ${validationOutcome(d)}` : undefined,
     d.failureReason ? `*Why:* ${escapeExceptMentions(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
@@ -188,6 +190,7 @@ export function renderSummary(d: Deployment, now: number): SlackMessage {
     `${STATE_EMOJI[d.state]} *Deployment ${describeState(d.state).toLowerCase()}*: ${escapeMrkdwn(title(d))}`,
     `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
     d.failureReason ? `Why: ${escapeExceptMentions(d.failureReason)}` : undefined,
+    validationOutcome(d) ? `Post-rollback validation: ${validationOutcome(d)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   return fitMessage({
     text: `${title(d)} ${describeState(d.state).toLowerCase()}`,

@@ -1,5 +1,4 @@
-import type { ItemResult, Section } from "../../domain/checklist.js";
-import { gate, SECTION_TITLES } from "../../domain/checklist.js";
+import { gate } from "../../domain/checklist.js";
 import type { Deployment } from "../../domain/deployment.js";
 import { slackTime, tally } from "../../domain/policy.js";
 import { ACTION_IDS } from "../action-ids.js";
@@ -17,24 +16,11 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { sectionBlocks } from "./checklist-items.js";
 import { title } from "./deployment-message.js";
-
-const ITEM_MARK: Record<ItemResult["status"], string> = {
-  passed: "✅",
-  failed: "❌",
-  error: "⚠️",
-  waiting: "⏳",
-};
 
 /** Slack allows at most 10 options in one checkboxes element. */
 const OPTIONS_PER_ELEMENT = 10;
-
-function itemLine(item: ItemResult): string {
-  const advisory = item.required ? "" : " _(advisory)_";
-  const who = item.tickedBy ? ` — ticked by <@${item.tickedBy}>${item.at ? ` at ${slackTime(item.at)}` : ""}` : "";
-  const evidence = item.evidence && !item.tickedBy ? ` — ${escapeMrkdwn(item.evidence)}` : "";
-  return `${ITEM_MARK[item.status]} ${escapeMrkdwn(item.title)}${advisory}${evidence}${who}`;
-}
 
 /** Value of a manual item's checkbox: which deployment and which item. */
 export function tickValue(deploymentId: string, itemId: string): string {
@@ -56,12 +42,7 @@ export function renderChecklist(d: Deployment): SlackMessage {
       : verdict.state === "failed"
         ? `blocked by ${verdict.blocking.filter((i) => i.status !== "waiting").length} failed item(s)`
         : `waiting for ${verdict.blocking.map((i) => `_${escapeMrkdwn(i.title)}_`).join(", ")}`;
-  const blocks: Block[] = [section(`📋 *Pre-deployment checklist* — ${summary}`)];
-  const sections = [...new Set(items.map((i) => i.section))] as Section[];
-  for (const name of sections) {
-    const lines = items.filter((i) => i.section === name).map(itemLine);
-    blocks.push(section(`*${SECTION_TITLES[name]}*\n${lines.join("\n")}`));
-  }
+  const blocks: Block[] = [section(`📋 *Pre-deployment checklist* — ${summary}`), ...sectionBlocks(items)];
   const waiting = items.filter((i) => i.status === "waiting");
   if (waiting.length > 0 && !d.finishedAt && d.state === "checking") {
     const options: CheckboxOption[] = waiting.map((item) => ({

@@ -1,6 +1,7 @@
 import type { Deployment } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
+import { renderRollbackValidation } from "./checklist-items.js";
 import { renderRootMessage, renderStageReply, renderSummary } from "./deployment-message.js";
 import { renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
@@ -42,6 +43,9 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
       inThread: true,
       render: () => renderAnalysis(d, record),
     });
+  }
+  if (d.rollback?.checklist) {
+    messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });
   }
   if (isFinal(d.state)) {
     messages.push({ name: "summary", live: false, inThread: true, render: () => renderSummary(d, now) });

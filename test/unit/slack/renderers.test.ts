@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ItemResult } from "../../../src/domain/checklist.js";
 import {
   type Deployment,
   moveTo,
@@ -16,6 +17,7 @@ import {
   type SlackMessage,
   section,
 } from "../../../src/slack/renderers/blocks.js";
+import { renderRollbackValidation } from "../../../src/slack/renderers/checklist-items.js";
 import {
   renderRootMessage,
   renderStageReply,
@@ -582,5 +584,63 @@ describe("renderIncident", () => {
       ACTION_IDS.openThread,
     ]);
     expect(mrkdwn(renderIncident(back, undefined))).toContain("*What tripped:* error rate 20%");
+  });
+});
+
+describe("renderRollbackValidation", () => {
+  const item = (id: string, title: string, status: ItemResult["status"], evidence: string): ItemResult => ({
+    id,
+    title,
+    section: "validation",
+    required: true,
+    status,
+    evidence,
+  });
+
+  function rolledBack(checklist: ItemResult[], state: "rolled_back" | "failed"): Deployment {
+    const rolling = beginRollback(fourOfFive(), "aborted by <@U0ONCALL>", "U0ONCALL", T0 + 60_000);
+    const back = {
+      ...rolling,
+      rollback: { ...(rolling.rollback ?? { reason: "", by: "", startedAt: 0, actions: [] }), checklist },
+    };
+    return moveTo(back, state, T0 + 90_000);
+  }
+
+  it("shows each item with its evidence and that validation passed, in the reply, the root and the summary", () => {
+    const d = rolledBack(
+      [
+        item("previous", "Previous version running", "passed", "stable: 3/3 instances on v1.1.0"),
+        item("healthy", "All services healthy", "passed", "3/3 instances healthy"),
+      ],
+      "rolled_back",
+    );
+    const reply = renderRollbackValidation(d);
+    expect(sectionTexts(reply)).toEqual([
+      "🩺 *Post-rollback validation* — ✅ passed (2/2)",
+      "*Rollback validation*\n✅ Previous version running — stable: 3/3 instances on v1.1.0\n✅ All services healthy — 3/3 instances healthy",
+    ]);
+    expectWithinSlackLimits(reply);
+    expect(mrkdwn(renderRootMessage(d, T0 + 90_000))).toContain("*Post-rollback validation:* ✅ passed (2/2)");
+    expect(mrkdwn(renderSummary(d, T0 + 90_000))).toContain("Post-rollback validation: ✅ passed (2/2)");
+  });
+
+  it("says validation failed, and which item, when one did", () => {
+    const d = rolledBack(
+      [
+        item("previous", "Previous version running", "passed", "running v1.1.0"),
+        item("data", "No data corruption", "failed", "exit 1: checksums differ"),
+      ],
+      "failed",
+    );
+    expect(sectionTexts(renderRollbackValidation(d))).toEqual([
+      "🩺 *Post-rollback validation* — ❌ failed (1/2 passed)",
+      "*Rollback validation*\n✅ Previous version running — running v1.1.0\n❌ No data corruption — exit 1: checksums differ",
+    ]);
+    expect(mrkdwn(renderRootMessage(d, T0 + 90_000))).toContain("*Post-rollback validation:* ❌ failed (1/2 passed)");
+  });
+
+  it("is absent before the validation ran", () => {
+    const rolling = beginRollback(fourOfFive(), "aborted", "U0ONCALL", T0 + 60_000);
+    expect(mrkdwn(renderRootMessage(rolling, T0 + 61_000))).not.toContain("validation");
   });
 });
