@@ -11,7 +11,11 @@
 //   GET /metrics  Prometheus text: http_requests_total{version,status} and
 //                 http_request_duration_seconds{version} (requests to / only),
 //                 process_cpu_seconds_total, process_resident_memory_bytes,
-//                 process_max_memory_bytes (a fixed 256 MiB budget)
+//                 process_max_memory_bytes (a fixed 256 MiB budget), and the
+//                 business side: checkout_visits_total{version} (each GET / answered),
+//                 checkout_conversions_total{version} (3 visits in 10)
+//                 and active_users{version} (distinct visitors in the last 10 s,
+//                 from the x-user header, else one per request)
 //
 // What the version string contains decides how it misbehaves:
 //   bad        20% of GET / answer 500
@@ -20,6 +24,7 @@
 //   leak       resident memory grows by 20 MiB a second (up to 320 MiB): past 90%
 //              of its budget some 10 seconds after it starts
 //   cpu        reports 90% of one core busy on top of its own use (simulated)
+//   noconvert  1 visit in 20 converts instead of 3 in 10
 //   spike      reports one and a half cores busy for the first 4 s of every 20 s: a
 //              short CPU spike that passes, again and again (simulated)
 //   anything else behaves.
@@ -47,6 +52,9 @@ const MAX_MEMORY = 256 * 1024 * 1024;
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const requests = new Map();
+const business = { visits: 0, conversions: 0 };
+/** Visitor → when last seen (ms), for active_users. */
+const visitors = new Map();
 const histogram = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
 
 function observe(status, seconds) {
@@ -80,8 +88,30 @@ function metrics() {
     "# HELP process_max_memory_bytes Memory budget of this service.",
     "# TYPE process_max_memory_bytes gauge",
     `process_max_memory_bytes ${MAX_MEMORY}`,
+    "# HELP checkout_visits_total Visits to the shop.",
+    "# TYPE checkout_visits_total counter",
+    `checkout_visits_total{${v}} ${business.visits}`,
+    "# HELP checkout_conversions_total Visits that ended in a purchase.",
+    "# TYPE checkout_conversions_total counter",
+    `checkout_conversions_total{${v}} ${business.conversions}`,
+    "# HELP active_users Distinct visitors in the last 10 seconds.",
+    "# TYPE active_users gauge",
+    `active_users{${v}} ${activeUsers()}`,
     "",
   ].join("\n");
+}
+
+function activeUsers() {
+  const since = Date.now() - 10_000;
+  for (const [who, at] of visitors) if (at < since) visitors.delete(who);
+  return visitors.size;
+}
+
+function visit(req) {
+  business.visits += 1;
+  visitors.set(req.headers["x-user"] || `anonymous-${business.visits}`, Date.now());
+  // Steady rather than random, so a short window reads the same rate: 3 visits in 10 convert (1 in 20 for noconvert).
+  if (has("noconvert") ? business.visits % 20 === 0 : business.visits % 10 < 3) business.conversions += 1;
 }
 
 async function home(req, res) {
@@ -91,6 +121,7 @@ async function home(req, res) {
   const flags = (req.headers["x-feature-flags"] ?? "").split(",").filter(Boolean);
   const body = { version, slot: args.slot, instance: Number(args.instance), flags };
   if (status !== 200) body.error = "internal error";
+  else visit(req);
   res.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
   observe(status, (performance.now() - started) / 1000);
 }

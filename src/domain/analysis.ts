@@ -45,6 +45,8 @@ export interface Snapshot {
   readonly cpu?: number;
   /** Resident memory as a fraction of the process's limit, 0..1. */
   readonly memory?: number;
+  /** The manifest's own metrics, by name, in their declared unit; a name absent was not measured. */
+  readonly custom?: Readonly<Record<string, number>>;
 }
 
 /** The latest result of the target's health check. */
@@ -88,6 +90,31 @@ export const DEFAULT_TRIGGERS: RollbackTriggers = {
 
 /** Requests a window needs before its error rate and latency are judged. */
 export const DEFAULT_MIN_REQUESTS = 50;
+
+/** How a custom metric's value reads: seconds shown in ms, a ratio (0..1) shown in %, a plain number, a rate per second. */
+export type MetricUnit = "seconds" | "ratio" | "number" | "perSecond";
+
+/**
+ * A metric the manifest declares beyond the seed's triggers (p99 latency,
+ * active users, conversion rate…): which way is worse, an absolute limit
+ * and/or how far it may move from the baseline, and whether crossing them
+ * rolls back or is only shown.
+ */
+export interface CustomMetric {
+  /** Its key in a snapshot's `custom`, e.g. `conversion-rate`. */
+  readonly name: string;
+  /** How the thread calls it, e.g. `conversion rate`. */
+  readonly title: string;
+  readonly unit: MetricUnit;
+  /** `higher`: a higher value is worse (latency, errors); `lower`: a lower one is (conversion, users). */
+  readonly worse: "higher" | "lower";
+  /** Absolute limit, in the metric's unit: the value may not go past it in the worse direction. */
+  readonly limit?: number;
+  /** Relative limit: how many percent worse than the baseline the value may be. */
+  readonly vsBaseline?: number;
+  /** Whether crossing a limit (or missing data) may roll back; false shows it on the dashboard only. */
+  readonly rollback: boolean;
+}
 
 /** The default triggers with the given ones replacing them; keys given as undefined keep the default. */
 export function withDefaultTriggers(overrides: Partial<RollbackTriggers> = {}): RollbackTriggers {
@@ -268,7 +295,7 @@ function formatCount(count: number): string {
 
 /* Verdict ------------------------------------------------------------------ */
 
-export type CheckName = "traffic" | "errorRate" | "latency" | "latencyTarget" | "health" | "memory" | "cpu";
+export type CheckName = "traffic" | "errorRate" | "latency" | "latencyTarget" | "health" | "memory" | "cpu" | "custom";
 
 /**
  * `skipped` is a check that cannot apply by design (a comparison with a
@@ -278,7 +305,7 @@ export type CheckName = "traffic" | "errorRate" | "latency" | "latencyTarget" | 
 export type CheckStatus = "pass" | "fail" | "inconclusive" | "skipped";
 
 /** `check` is the health check: 1 passing, 0 failing. */
-export type CheckUnit = "%" | "ms" | "requests" | "check";
+export type CheckUnit = "%" | "ms" | "requests" | "check" | "number" | "per second";
 
 /** One trigger evaluated, with the numbers behind it (in `unit`) and the words for the thread. */
 export interface Check {
@@ -291,6 +318,11 @@ export interface Check {
   readonly unit: CheckUnit;
   /** e.g. `error rate 21.3% vs baseline 0.4% (limit: baseline + 5 points = 5.4%)` */
   readonly text: string;
+  /** For a custom check: the metric's name and title. */
+  readonly metric?: string;
+  readonly metricTitle?: string;
+  /** Shown only: a custom metric declared with `rollback: false` never fails or holds up the verdict. */
+  readonly advisory?: boolean;
 }
 
 export type Outcome = "pass" | "fail" | "inconclusive";
@@ -331,6 +363,8 @@ export interface AnalysisInput {
   readonly health?: HealthObservation;
   /** What the metric source reported missing, passed through to the verdict. */
   readonly missing?: readonly string[];
+  /** The manifest's own metrics, judged after the seed's triggers. */
+  readonly custom?: readonly CustomMetric[];
 }
 
 function known(value: number | undefined): value is number {
@@ -597,15 +631,115 @@ function cpuCheck(ctx: Context, history: readonly Snapshot[], limit: number, sus
   };
 }
 
+/** A custom metric's value in the unit its check shows, and how it reads. */
+function shown(metric: CustomMetric, value: number): { value: number; text: string } {
+  switch (metric.unit) {
+    case "seconds":
+      return { value: value * 1000, text: formatMilliseconds(value * 1000) };
+    case "ratio":
+      return { value: value * 100, text: formatPercent(value * 100) };
+    case "perSecond":
+      return { value, text: `${formatNumber(value)}/s` };
+    case "number":
+      return { value, text: formatNumber(value) };
+    default: {
+      const unreachable: never = metric.unit;
+      return unreachable;
+    }
+  }
+}
+
+const CHECK_UNIT: Record<MetricUnit, CheckUnit> = {
+  seconds: "ms",
+  ratio: "%",
+  number: "number",
+  perSecond: "per second",
+};
+
+function customValue(snapshot: Snapshot | undefined, name: string): number | undefined {
+  const value = snapshot?.custom?.[name];
+  return known(value) ? value : undefined;
+}
+
+/**
+ * A custom metric against its limits. The absolute limit and the one
+ * relative to the baseline both apply; the stricter is the threshold shown.
+ * Missing data is inconclusive, never a pass; a relative limit without a
+ * baseline to compare with (a first deployment, after promotion) leaves
+ * only the absolute one, or skips the check when there is none.
+ */
+function customCheck(ctx: Context, metric: CustomMetric): Check {
+  const higher = metric.worse === "higher";
+  const observedRaw = customValue(ctx.canary, metric.name);
+  const baselineRaw = customValue(ctx.baseline, metric.name);
+  const observed = observedRaw === undefined ? undefined : shown(metric, observedRaw);
+  const baseline = baselineRaw === undefined ? undefined : shown(metric, baselineRaw);
+  const base = {
+    name: "custom" as const,
+    metric: metric.name,
+    metricTitle: metric.title,
+    unit: CHECK_UNIT[metric.unit],
+    observed: observed?.value,
+    baseline: baseline?.value,
+    ...(metric.rollback ? {} : { advisory: true }),
+  };
+  const suffix = metric.rollback ? "" : " — dashboard only";
+  if (observed === undefined) {
+    return {
+      ...base,
+      status: "inconclusive",
+      threshold: undefined,
+      text: `${missingText(metric.title, ctx.canary, "canary")}${suffix}`,
+    };
+  }
+  const limits: { value: number; words: string }[] = [];
+  if (metric.limit !== undefined) {
+    limits.push({ value: shown(metric, metric.limit).value, words: shown(metric, metric.limit).text });
+  }
+  const relativeWanted = metric.vsBaseline !== undefined && ctx.baseline !== undefined;
+  if (relativeWanted && baselineRaw !== undefined && metric.vsBaseline !== undefined) {
+    const factor = higher ? 1 + metric.vsBaseline / 100 : 1 - metric.vsBaseline / 100;
+    const relative = shown(metric, baselineRaw * factor);
+    limits.push({
+      value: relative.value,
+      words: `${relative.text}, baseline ${higher ? "+" : "−"} ${formatNumber(metric.vsBaseline)}%`,
+    });
+  }
+  const versus = baseline === undefined ? "" : ` vs baseline ${baseline.text}`;
+  const sign = higher ? "≤" : "≥";
+  const worse = (limit: number) => (higher ? exceeds(observed.value, limit) : exceeds(-observed.value, -limit));
+  const tripped = limits.find((limit) => worse(limit.value));
+  const strictest = limits.reduce<(typeof limits)[number] | undefined>(
+    (best, limit) => (!best || (higher ? limit.value < best.value : limit.value > best.value) ? limit : best),
+    undefined,
+  );
+  const threshold = tripped ?? strictest;
+  const rule = threshold === undefined ? "" : ` (limit: ${sign} ${threshold.words})`;
+  const text = `${metric.title} ${observed.text}${versus}${rule}${suffix}`;
+  if (tripped) return { ...base, status: "fail", threshold: tripped.value, text };
+  if (relativeWanted && baselineRaw === undefined) {
+    return {
+      ...base,
+      status: "inconclusive",
+      threshold: threshold?.value,
+      text: `${metric.title} ${observed.text}, but the ${missingText(metric.title, ctx.baseline ?? ctx.canary, "baseline")}${suffix}`,
+    };
+  }
+  if (threshold === undefined) return { ...base, status: "skipped", threshold: undefined, text };
+  return { ...base, status: "pass", threshold: threshold.value, text };
+}
+
 function summarise(outcome: Outcome, checks: readonly Check[], missing: readonly string[]): string {
   if (outcome === "fail") {
     return `rollback triggered: ${checks
-      .filter((check) => check.status === "fail")
+      .filter((check) => check.status === "fail" && !check.advisory)
       .map((check) => check.text)
       .join("; ")}`;
   }
   if (outcome === "inconclusive") {
-    const undecided = checks.filter((check) => check.status === "inconclusive").map((check) => check.text);
+    const undecided = checks
+      .filter((check) => check.status === "inconclusive" && !check.advisory)
+      .map((check) => check.text);
     const reasons = [...undecided, ...missing.filter((reason) => !undecided.includes(reason))];
     return `inconclusive, not promoting: ${reasons.join("; ")}`;
   }
@@ -638,9 +772,11 @@ export function analyse(input: AnalysisInput): Verdict {
   if (triggers.cpuPercent !== false) {
     checks.push(cpuCheck(ctx, input.history ?? [], triggers.cpuPercent, triggers.cpuSustainedMs));
   }
-  const outcome: Outcome = checks.some((check) => check.status === "fail")
+  for (const metric of input.custom ?? []) checks.push(customCheck(ctx, metric));
+  const deciding = checks.filter((check) => !check.advisory);
+  const outcome: Outcome = deciding.some((check) => check.status === "fail")
     ? "fail"
-    : checks.some((check) => check.status === "inconclusive")
+    : deciding.some((check) => check.status === "inconclusive")
       ? "inconclusive"
       : "pass";
   const summary = summarise(outcome, checks, missing);
@@ -674,6 +810,30 @@ export function keepHistory(history: readonly Snapshot[], latest: Snapshot, keep
 }
 
 /* Dashboard ---------------------------------------------------------------- */
+
+/** A check's observed value for people, in its unit: `30%`, `145ms`, `1,234 requests`, `12/s`. */
+export function formatObserved(check: Pick<Check, "observed" | "unit">): string {
+  const value = check.observed;
+  if (value === undefined) return NO_DATA;
+  switch (check.unit) {
+    case "%":
+      return formatPercent(value);
+    case "ms":
+      return formatMilliseconds(value);
+    case "requests":
+      return `${formatCount(value)} requests`;
+    case "check":
+      return value >= 1 ? "passing" : "failing";
+    case "number":
+      return formatNumber(value);
+    case "per second":
+      return `${formatNumber(value)}/s`;
+    default: {
+      const unreachable: never = check.unit;
+      return unreachable;
+    }
+  }
+}
 
 export interface DashboardInput {
   readonly canary: Snapshot | undefined;

@@ -137,6 +137,7 @@ export async function runAnalysis(
     minRequests: metrics.config.minRequests,
     ...(health ? { health } : {}),
     missing: measured.missing,
+    custom: metrics.config.custom,
   });
   const now = deps.now();
   log.info({ stageIndex, outcome: verdict.outcome, summary: verdict.summary }, "analysis");

@@ -13,12 +13,26 @@
  *     interval: 30s                   # how often a canary step is analysed
  *     minRequests: 50
  *     triggers: { errorRateIncrease: 5, latencyFactor: 2, memoryPercent: 90, cpuPercent: 80, cpuSustained: 2m, healthCheck: true }
+ *     custom:                         # the service's own metrics, judged beside the triggers
+ *       - name: conversion-rate
+ *         query: '…{{version}}…'      # prometheus: PromQL giving one number
+ *         scrape: ratio(checkout_conversions_total, checkout_visits_total)   # scrape (see scrape-expression.ts)
+ *         unit: ratio                 # seconds | ratio | number | perSecond
+ *         worse: lower                # higher | lower
+ *         limit: 0.05                 # absolute, in the unit
+ *         vsBaseline: 30              # at most 30% worse than the stable version
+ *         rollback: true              # false: shown on the dashboard only
  *
  * Parsing fills every default and turns durations into milliseconds, so the
  * parsed section is ready to build a source and to analyse with.
  */
 import { z } from "zod";
-import { DEFAULT_MIN_REQUESTS, type RollbackTriggers, withDefaultTriggers } from "../domain/analysis.js";
+import {
+  type CustomMetric,
+  DEFAULT_MIN_REQUESTS,
+  type RollbackTriggers,
+  withDefaultTriggers,
+} from "../domain/analysis.js";
 import { parseDuration } from "../domain/duration.js";
 import {
   DEFAULT_QUERIES,
@@ -27,6 +41,7 @@ import {
   type QueryTemplates,
   unknownPlaceholders,
 } from "./prometheus-source.js";
+import { parseScrapeExpression, type ScrapeExpression } from "./scrape-expression.js";
 import { DEFAULT_METRIC_NAMES, type MetricNames } from "./scrape-source.js";
 
 export const DEFAULT_ANALYSIS_INTERVAL = "30s";
@@ -96,6 +111,79 @@ const triggersSchema = z.strictObject({
   cpuSustained: durationText.optional(),
 });
 
+/** Names the sources use for their own measures; a custom metric may not take one. */
+const RESERVED_NAMES = ["requestRate", "errorRate", "p95", "cpu", "memory"];
+
+const customMetricSchema = z
+  .strictObject({
+    /** Its key: lower-case letters, digits and dashes, e.g. conversion-rate. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, { error: "a name such as conversion-rate: lower-case letters, digits and -" })
+      .refine((name) => !RESERVED_NAMES.includes(name), {
+        error: (issue) => `'${String(issue.input)}' is a measure of its own; name the metric differently`,
+      }),
+    /** How the thread calls it. Default: the name with spaces for dashes. */
+    title: z.string().min(1).max(60).optional(),
+    /** Prometheus source: PromQL giving one number, with the query placeholders. */
+    query: query.optional(),
+    /** Scrape source: rate(…), increase(…), ratio(…, …), quantile(q, …) or value(…). */
+    scrape: z
+      .string()
+      .superRefine((text, ctx) => {
+        const parsed = parseScrapeExpression(text);
+        if (!parsed.ok) ctx.addIssue({ code: "custom", input: text, message: parsed.message });
+      })
+      .optional(),
+    /** seconds (shown in ms), ratio (shown in %), number, perSecond. Default number. */
+    unit: z.enum(["seconds", "ratio", "number", "perSecond"]).optional(),
+    /** Which way is worse. */
+    worse: z.enum(["higher", "lower"], {
+      error: "say which way is worse: worse: higher (latency) or worse: lower (conversion)",
+    }),
+    /** Absolute limit, in the unit. */
+    limit: z.number().optional(),
+    /** How many percent worse than the baseline it may be. */
+    vsBaseline: z.number().gt(0).optional(),
+    /** Whether crossing a limit may roll back. Default true; false shows it only. */
+    rollback: z.boolean().optional(),
+  })
+  .refine((metric) => metric.rollback === false || metric.limit !== undefined || metric.vsBaseline !== undefined, {
+    error:
+      "a metric that may roll back needs a limit, a vsBaseline percentage or both; or set rollback: false to only show it",
+  });
+
+const customMetricsSchema = z.array(customMetricSchema).superRefine((metrics, ctx) => {
+  const seen = new Set<string>();
+  metrics.forEach((metric, index) => {
+    if (seen.has(metric.name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [index, "name"],
+        input: metric.name,
+        message: `'${metric.name}' is declared twice`,
+      });
+    }
+    seen.add(metric.name);
+  });
+});
+
+/** Each custom metric must say how this source measures it. */
+function requireMeasure(field: "query" | "scrape", example: string) {
+  return (section: { custom?: z.output<typeof customMetricsSchema> | undefined }, ctx: z.core.$RefinementCtx) => {
+    (section.custom ?? []).forEach((metric, index) => {
+      if (metric[field] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["custom", index, field],
+          input: metric,
+          message: `metric '${metric.name}' needs ${field}: with this source, e.g. ${example}`,
+        });
+      }
+    });
+  };
+}
+
 const minRequests = z
   .number()
   .min(0)
@@ -109,16 +197,20 @@ const common = {
   /** Requests the canary needs in a window before error rate and latency are judged. Default 50. */
   minRequests: minRequests.optional(),
   triggers: triggersSchema.optional(),
+  /** The service's own metrics; see the module comment. */
+  custom: customMetricsSchema.optional(),
 };
 
-const prometheusSchema = z.strictObject({
-  source: z.literal("prometheus"),
-  url: httpUrl,
-  /** The range of rates in the default queries, `{{window}}`. Default 1m. */
-  window: durationText.optional(),
-  queries: queriesSchema.optional(),
-  ...common,
-});
+const prometheusSchema = z
+  .strictObject({
+    source: z.literal("prometheus"),
+    url: httpUrl,
+    /** The range of rates in the default queries, `{{window}}`. Default 1m. */
+    window: durationText.optional(),
+    queries: queriesSchema.optional(),
+    ...common,
+  })
+  .superRefine(requireMeasure("query", `'sum(active_users{version="{{version}}"})'`));
 
 const metricNamesSchema = z.strictObject({
   requests: z.string().min(1).optional(),
@@ -157,11 +249,13 @@ const scrapeSettingsSchema = z
       "say where to scrape: targets such as { candidate: http://web-canary:8080/metrics, stable: http://web:8080/metrics }, or a template with {{version}}",
   });
 
-const scrapeSchema = z.strictObject({
-  source: z.literal("scrape"),
-  scrape: scrapeSettingsSchema,
-  ...common,
-});
+const scrapeSchema = z
+  .strictObject({
+    source: z.literal("scrape"),
+    scrape: scrapeSettingsSchema,
+    ...common,
+  })
+  .superRefine(requireMeasure("scrape", "value(active_users)"));
 
 /** What both sources share once parsed. */
 interface ResolvedCommon {
@@ -169,6 +263,15 @@ interface ResolvedCommon {
   readonly timeoutMs: number;
   readonly minRequests: number;
   readonly triggers: RollbackTriggers;
+  /** The service's own metrics, each with how its source measures it. */
+  readonly custom: readonly CustomMetricConfig[];
+}
+
+export interface CustomMetricConfig extends CustomMetric {
+  /** Prometheus source: the PromQL template. */
+  readonly query?: string;
+  /** Scrape source: the parsed expression. */
+  readonly expression?: ScrapeExpression;
 }
 
 export interface PrometheusMetricsConfig extends ResolvedCommon {
@@ -201,6 +304,22 @@ function resolveCommon(section: Common): ResolvedCommon {
     timeoutMs: durationMs(section.timeout ?? DEFAULT_METRICS_TIMEOUT),
     minRequests: section.minRequests ?? DEFAULT_MIN_REQUESTS,
     triggers: withDefaultTriggers({ ...rest, cpuSustainedMs: durationMs(cpuSustained ?? DEFAULT_CPU_SUSTAINED) }),
+    custom: (section.custom ?? []).map(resolveCustom),
+  };
+}
+
+function resolveCustom(metric: z.output<typeof customMetricSchema>): CustomMetricConfig {
+  const parsed = metric.scrape === undefined ? undefined : parseScrapeExpression(metric.scrape);
+  return {
+    name: metric.name,
+    title: metric.title ?? metric.name.replaceAll("-", " "),
+    unit: metric.unit ?? "number",
+    worse: metric.worse,
+    rollback: metric.rollback ?? true,
+    ...(metric.limit === undefined ? {} : { limit: metric.limit }),
+    ...(metric.vsBaseline === undefined ? {} : { vsBaseline: metric.vsBaseline }),
+    ...(metric.query === undefined ? {} : { query: metric.query }),
+    ...(parsed?.ok ? { expression: parsed.expression } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ export function createMetricSource(config: MetricsConfig, dependencies: SourceDe
         queries: config.queries,
         window: config.window,
         timeoutMs: config.timeoutMs,
+        custom: config.custom.flatMap(({ name, query }) => (query === undefined ? [] : [{ name, query }])),
         ...dependencies,
       });
     case "scrape":
@@ -32,6 +33,9 @@ export function createMetricSource(config: MetricsConfig, dependencies: SourceDe
         names: config.names,
         versionLabel: config.versionLabel,
         statusLabel: config.statusLabel,
+        custom: config.custom.flatMap(({ name, expression }) =>
+          expression === undefined ? [] : [{ name, expression }],
+        ),
         ...dependencies,
       });
     default: {

@@ -88,6 +88,8 @@ export interface PrometheusSourceOptions {
   readonly fetch?: Fetch;
   /** Default: Date.now. */
   readonly now?: () => number;
+  /** The manifest's own metrics: a PromQL template each, with the same placeholders. */
+  readonly custom?: readonly { readonly name: string; readonly query: string }[];
 }
 
 const sampleValue = z.tuple([z.number(), z.string()]);
@@ -176,6 +178,7 @@ export class PrometheusSource implements MetricSource {
   readonly #timeoutMs: number;
   readonly #fetch: Fetch;
   readonly #now: () => number;
+  readonly #custom: readonly { readonly name: string; readonly query: string }[];
 
   constructor(options: PrometheusSourceOptions) {
     this.#url = options.url.replace(/\/+$/, "");
@@ -187,6 +190,7 @@ export class PrometheusSource implements MetricSource {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
+    this.#custom = options.custom ?? [];
   }
 
   async snapshot(request: SnapshotRequest, signal?: AbortSignal): Promise<SourceSnapshot> {
@@ -215,9 +219,12 @@ export class PrometheusSource implements MetricSource {
       baselineVersion: request.baselineVersion ?? "",
       window: this.#window,
     };
+    const templates = [
+      ...MEASURES.map((measure) => ({ name: measure as string, query: this.#queries[measure] })),
+      ...this.#custom,
+    ];
     const results = await Promise.all(
-      MEASURES.map(async (measure): Promise<QueryResult> => {
-        const template = this.#queries[measure];
+      templates.map(async ({ query: template }): Promise<QueryResult> => {
         const unknown = unknownPlaceholders(template);
         if (unknown.length > 0) {
           const named = unknown.map((name) => `{{${name}}}`).join(", ");
@@ -231,14 +238,17 @@ export class PrometheusSource implements MetricSource {
         return result.ok ? result : { ok: false, reason: `${result.reason} — query: ${shortQuery(query)}` };
       }),
     );
-    const found: Partial<Record<Measure, number>> = {};
+    const found: Partial<Record<string, number>> = {};
     const missing: string[] = [];
-    MEASURES.forEach((measure, index) => {
+    templates.forEach(({ name }, index) => {
       const result = results[index];
       if (result === undefined) return;
-      if (result.ok) found[measure] = result.value;
-      else missing.push(`${role} ${version} ${measure}: ${result.reason}`);
+      if (result.ok) found[name] = result.value;
+      else missing.push(`${role} ${version} ${name}: ${result.reason}`);
     });
+    const custom = Object.fromEntries(
+      this.#custom.flatMap(({ name }) => (found[name] === undefined ? [] : [[name, found[name]]])),
+    );
     const snapshot: Snapshot = {
       version,
       at: this.#now(),
@@ -248,6 +258,7 @@ export class PrometheusSource implements MetricSource {
       p95Seconds: found.p95,
       cpu: found.cpu,
       memory: found.memory,
+      ...(this.#custom.length > 0 ? { custom } : {}),
     };
     return { snapshot, missing };
   }

@@ -25,6 +25,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { counterIncrease, histogramQuantile, type Snapshot } from "../domain/analysis.js";
 import { parseExposition, parseSampleValue, type Sample } from "./exposition.js";
 import { fetchText } from "./http.js";
+import type { MetricSelector, ScrapeExpression } from "./scrape-expression.js";
 import { type Fetch, type MetricSource, type SnapshotRequest, type SourceSnapshot, throwIfAborted } from "./source.js";
 
 export interface MetricNames {
@@ -81,6 +82,13 @@ export interface ScrapeSourceOptions {
   readonly now?: () => number;
   /** Waits between scrapes. Default: a timer that the signal cancels. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The manifest's own metrics, each computed from the two readings (see scrape-expression.ts). */
+  readonly custom?: readonly CustomScrape[];
+}
+
+export interface CustomScrape {
+  readonly name: string;
+  readonly expression: ScrapeExpression;
 }
 
 interface Reading {
@@ -115,6 +123,7 @@ export class ScrapeSource implements MetricSource {
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #kept = new Map<string, Reading>();
+  readonly #custom: readonly CustomScrape[];
 
   constructor(options: ScrapeSourceOptions) {
     this.#targets = options.targets ?? {};
@@ -128,6 +137,7 @@ export class ScrapeSource implements MetricSource {
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
+    this.#custom = options.custom ?? [];
   }
 
   /** The endpoint of a version, or undefined when neither targets nor template name one. */
@@ -208,18 +218,30 @@ export class ScrapeSource implements MetricSource {
     return { ok: true, reading: { at: this.#now(), samples: parsed.samples } };
   }
 
-  private forVersion(samples: readonly Sample[], name: string, version: string): Sample[] {
+  private forVersion(
+    samples: readonly Sample[],
+    name: string,
+    version: string,
+    labels: Readonly<Record<string, string>> = {},
+  ): Sample[] {
     return samples.filter((sample) => {
       if (sample.name !== name) return false;
+      if (Object.entries(labels).some(([key, value]) => sample.labels[key] !== value)) return false;
       const label = Object.hasOwn(sample.labels, this.#versionLabel) ? sample.labels[this.#versionLabel] : undefined;
       return label === undefined || label === version;
     });
   }
 
   /** Each series' increase between the readings, new series counted from 0. */
-  private increases(name: string, version: string, earlier: Reading, later: Reading) {
-    const before = new Map(this.forVersion(earlier.samples, name, version).map((s) => [seriesKey(s), s.value]));
-    const found = this.forVersion(later.samples, name, version);
+  private increases(
+    name: string,
+    version: string,
+    earlier: Reading,
+    later: Reading,
+    labels: Readonly<Record<string, string>> = {},
+  ) {
+    const before = new Map(this.forVersion(earlier.samples, name, version, labels).map((s) => [seriesKey(s), s.value]));
+    const found = this.forVersion(later.samples, name, version, labels);
     const out: { labels: Readonly<Record<string, string>>; increase: number }[] = [];
     for (const sample of found) {
       const increase = counterIncrease(before.get(seriesKey(sample)) ?? 0, sample.value);
@@ -279,6 +301,13 @@ export class ScrapeSource implements MetricSource {
       else missing.push(`memory: ${names.maxMemory} is ${max}, so the limit is unknown`);
     }
 
+    const custom: Record<string, number> = {};
+    for (const metric of this.#custom) {
+      const value = this.evaluate(metric.expression, version, earlier, later);
+      if (typeof value === "number") custom[metric.name] = value;
+      else missing.push(`${metric.name}: ${value.missing}`);
+    }
+
     return {
       snapshot: {
         version,
@@ -290,8 +319,62 @@ export class ScrapeSource implements MetricSource {
         p95Seconds,
         cpu,
         memory,
+        ...(this.#custom.length > 0 ? { custom } : {}),
       },
       missing,
     };
+  }
+
+  /** A custom metric's value from the two readings, or what was missing. */
+  private evaluate(
+    expression: ScrapeExpression,
+    version: string,
+    earlier: Reading,
+    later: Reading,
+  ): number | { missing: string } {
+    const shown = (m: MetricSelector) =>
+      `${m.name}{${[`${this.#versionLabel}="${version}"`, ...Object.entries(m.labels).map(([k, v]) => `${k}="${v}"`)].join(",")}}`;
+    const increase = (m: MetricSelector, name = m.name): number | { missing: string } => {
+      const found = this.increases(name, version, earlier, later, m.labels);
+      if (!found.present) return { missing: `no ${shown({ ...m, name })} samples` };
+      return found.series.reduce((sum, s) => sum + s.increase, 0);
+    };
+    const seconds = (later.at - earlier.at) / 1000;
+    switch (expression.fn) {
+      case "increase":
+        return increase(expression.metric);
+      case "rate": {
+        const counted = increase(expression.metric);
+        if (typeof counted !== "number") return counted;
+        return seconds > 0 ? counted / seconds : { missing: "the two scrapes were taken at the same time" };
+      }
+      case "ratio": {
+        const part = increase(expression.part);
+        if (typeof part !== "number") return part;
+        const whole = increase(expression.whole);
+        if (typeof whole !== "number") return whole;
+        return whole > 0 ? part / whole : { missing: `${expression.whole.name} did not grow between the two scrapes` };
+      }
+      case "quantile": {
+        const bucketName = `${expression.metric.name}_bucket`;
+        const buckets = this.increases(bucketName, version, earlier, later, expression.metric.labels);
+        if (!buckets.present) return { missing: `no ${shown({ ...expression.metric, name: bucketName })} samples` };
+        const perBound = buckets.series.flatMap((s) => {
+          const le = parseSampleValue(s.labels.le ?? "");
+          return le === undefined ? [] : [{ le, count: s.increase }];
+        });
+        const quantile = histogramQuantile(expression.q, perBound);
+        return quantile ?? { missing: `no observations in ${bucketName} between the two scrapes` };
+      }
+      case "value": {
+        const found = this.forVersion(later.samples, expression.metric.name, version, expression.metric.labels);
+        if (found.length === 0) return { missing: `no ${shown(expression.metric)} samples` };
+        return found.reduce((sum, s) => sum + s.value, 0);
+      }
+      default: {
+        const unreachable: never = expression;
+        return unreachable;
+      }
+    }
   }
 }

@@ -54,6 +54,8 @@ export interface RigOptions {
   readonly monitorSeconds?: number;
   /** metrics.triggers, as YAML flow mapping, e.g. `{ latencyMaxMs: 500 }`. Default none (the defaults). */
   readonly triggers?: string;
+  /** Whether metrics.custom declares p50, p99, active users and conversion rate (scrape source). Default false. */
+  readonly businessMetrics?: boolean;
   /** Whether the pipeline has a health-check stage before the canary. Default true. */
   readonly healthStage?: boolean;
 }
@@ -75,9 +77,17 @@ ${common}
   scrape:
     template: ${routerAdmin}/metrics/{{version}}
     interval: 2s
-${common}
+${common}${options.businessMetrics ? BUSINESS_METRICS : ""}
 `;
 }
+
+/** The example's own metrics: p50, p99 and active users shown, and conversion rate able to roll back. */
+const BUSINESS_METRICS = `
+  custom:
+    - { name: p50, title: p50 latency, scrape: "quantile(0.5, http_request_duration_seconds)", unit: seconds, worse: higher, rollback: false }
+    - { name: p99, title: p99 latency, scrape: "quantile(0.99, http_request_duration_seconds)", unit: seconds, worse: higher, rollback: false }
+    - { name: active-users, title: active users, scrape: value(active_users), worse: lower, rollback: false }
+    - { name: conversion-rate, title: conversion rate, scrape: "ratio(checkout_conversions_total, checkout_visits_total)", unit: ratio, worse: lower, vsBaseline: 50 }`;
 
 function storefrontManifest(options: RigOptions, prometheusUrl: string | undefined, routerAdmin: string): string {
   const hold = options.holdSeconds ?? 6;

@@ -1,4 +1,4 @@
-import { type Check, dashboardSummary, type Verdict } from "../../domain/analysis.js";
+import { type Check, dashboardSummary, formatObserved, type Verdict } from "../../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, touchedTraffic } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import { slackTime } from "../../domain/policy.js";
@@ -45,8 +45,20 @@ export function dashboardLines(d: Deployment): string[] {
     `*Errors:* ${summary.errors}`,
     `*Response:* ${summary.response}`,
     `*Traffic:* ${summary.traffic}`,
+    ...customLine(verdict),
     `*Last analysis:* ${OUTCOME_MARK[verdict.outcome]} ${verdict.outcome} at ${slackTime(latest.at)}`,
   ];
+}
+
+/** The service's own metrics in one line: `p99 latency 40ms · conversion rate ❌ 5%`. */
+function customLine(verdict: Verdict): string[] {
+  const custom = verdict.checks.filter((c) => c.name === "custom");
+  if (custom.length === 0) return [];
+  const shown = custom.map((c) => {
+    const mark = c.status === "fail" ? "❌ " : c.status === "inconclusive" ? "❔ " : "";
+    return `${escapeMrkdwn(c.metricTitle ?? c.metric ?? "metric")} ${mark}${formatObserved(c)}`;
+  });
+  return [`*Metrics:* ${shown.join(" · ")}`];
 }
 
 function stepLabel(d: Deployment, record: AnalysisRecord): string {

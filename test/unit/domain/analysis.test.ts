@@ -5,6 +5,7 @@ import {
   type Bucket,
   type Check,
   type CheckName,
+  type CustomMetric,
   counterIncrease,
   counterRate,
   DEFAULT_TRIGGERS,
@@ -460,6 +461,90 @@ describe("analyse", () => {
   it("prefers fail over inconclusive when both occur", () => {
     const verdict = analyse({ canary: snap({ p95Seconds: undefined, errorRate: 0.3 }), baseline, health: healthy });
     expect(verdict.outcome).toBe("fail");
+  });
+});
+
+describe("custom metrics", () => {
+  const conversion: CustomMetric = {
+    name: "conversion-rate",
+    title: "conversion rate",
+    unit: "ratio",
+    worse: "lower",
+    limit: 0.05,
+    vsBaseline: 30,
+    rollback: true,
+  };
+  const p99: CustomMetric = {
+    name: "p99",
+    title: "p99 latency",
+    unit: "seconds",
+    worse: "higher",
+    limit: 0.5,
+    rollback: false,
+  };
+  const judge = (
+    canaryValues: Record<string, number>,
+    baselineValues?: Record<string, number>,
+    custom = [conversion, p99],
+  ) =>
+    analyse({
+      canary: snap({ custom: canaryValues }),
+      baseline: baselineValues === undefined ? undefined : snap({ version: "v1.2.0", custom: baselineValues }),
+      health: healthy,
+      custom,
+    });
+  const customCheck = (verdict: Verdict, name: string) => {
+    const found = verdict.checks.find((c) => c.metric === name);
+    if (!found) throw new Error(`no check of ${name}`);
+    return found;
+  };
+
+  it("holds a lower-is-worse metric to the stricter of its absolute limit and its distance from the baseline", () => {
+    const fine = judge({ "conversion-rate": 0.28, p99: 0.2 }, { "conversion-rate": 0.3, p99: 0.2 });
+    expect(fine.outcome).toBe("pass");
+    expect(customCheck(fine, "conversion-rate")).toMatchObject({ status: "pass", unit: "%", baseline: 30 });
+    expect(customCheck(fine, "conversion-rate").threshold).toBeCloseTo(21, 9);
+    expect(customCheck(fine, "conversion-rate").text).toBe(
+      "conversion rate 28% vs baseline 30% (limit: ≥ 21%, baseline − 30%)",
+    );
+    const fallen = judge({ "conversion-rate": 0.06, p99: 0.2 }, { "conversion-rate": 0.3, p99: 0.2 });
+    expect(fallen.outcome).toBe("fail");
+    expect(customCheck(fallen, "conversion-rate").text).toBe(
+      "conversion rate 6% vs baseline 30% (limit: ≥ 21%, baseline − 30%)",
+    );
+    expect(fallen.summary).toBe(
+      "rollback triggered: conversion rate 6% vs baseline 30% (limit: ≥ 21%, baseline − 30%)",
+    );
+    // Without a baseline only the absolute limit holds.
+    const alone = judge({ "conversion-rate": 0.06, p99: 0.2 });
+    expect(customCheck(alone, "conversion-rate")).toMatchObject({ status: "pass", threshold: 5 });
+    expect(customCheck(alone, "conversion-rate").text).toBe("conversion rate 6% (limit: ≥ 5%)");
+    expect(judge({ "conversion-rate": 0.04, p99: 0.2 }).outcome).toBe("fail");
+  });
+
+  it("treats missing data as inconclusive, never a pass, and a dashboard-only metric as deciding nothing", () => {
+    const missing = judge({ p99: 0.2 }, { "conversion-rate": 0.3, p99: 0.2 });
+    expect(missing.outcome).toBe("inconclusive");
+    expect(customCheck(missing, "conversion-rate").text).toBe(
+      "conversion rate of v1.3.0 missing, so it cannot be judged",
+    );
+    const noBaseline = judge({ "conversion-rate": 0.3, p99: 0.2 }, { p99: 0.2 });
+    expect(noBaseline.outcome).toBe("inconclusive");
+    expect(customCheck(noBaseline, "conversion-rate").text).toBe(
+      "conversion rate 30%, but the conversion rate of the baseline v1.2.0 missing, so it cannot be judged",
+    );
+    // p99 is past its limit and then missing: shown, but the verdict is decided by the others.
+    const slow = judge({ "conversion-rate": 0.3, p99: 0.9 }, { "conversion-rate": 0.3, p99: 0.2 });
+    expect(slow.outcome).toBe("pass");
+    expect(customCheck(slow, "p99")).toMatchObject({
+      status: "fail",
+      advisory: true,
+      unit: "ms",
+      observed: 900,
+      threshold: 500,
+    });
+    expect(customCheck(slow, "p99").text).toBe("p99 latency 900ms vs baseline 200ms (limit: ≤ 500ms) — dashboard only");
+    expect(judge({ "conversion-rate": 0.3 }, { "conversion-rate": 0.3 }).outcome).toBe("pass");
   });
 });
 

@@ -34,6 +34,7 @@ metrics:
       timeoutMs: 5000,
       minRequests: 50,
       triggers: DEFAULT_TRIGGERS,
+      custom: [],
     });
   });
 
@@ -90,6 +91,7 @@ metrics:
       timeoutMs: 5000,
       minRequests: 50,
       triggers: { ...DEFAULT_TRIGGERS, cpuSustainedMs: 60_000 },
+      custom: [],
     });
   });
 
@@ -127,6 +129,114 @@ metrics:
     expect(messages({ source: "scrape", url: "http://p", scrape: { template: "http://w/{{version}}" } })[0]).toMatch(
       /url/,
     );
+  });
+
+  it("parses custom metrics: a query or scrape expression, unit, direction, limits, and whether they roll back", () => {
+    const parsed = metricsConfigSchema.parse(
+      section(`
+metrics:
+  source: scrape
+  scrape: { template: "http://gateway/{{version}}/metrics" }
+  custom:
+    - { name: p99, scrape: "quantile(0.99, http_request_duration_seconds)", unit: seconds, worse: higher, vsBaseline: 50, rollback: false }
+    - { name: active-users, scrape: value(active_users), worse: lower, limit: 1 }
+    - { name: conversion-rate, title: conversion, scrape: 'ratio(checkout_conversions_total, checkout_visits_total{page="cart"})', unit: ratio, worse: lower, limit: 0.05, vsBaseline: 30 }
+`),
+    );
+    expect(parsed.custom).toEqual([
+      {
+        name: "p99",
+        title: "p99",
+        unit: "seconds",
+        worse: "higher",
+        vsBaseline: 50,
+        rollback: false,
+        expression: { fn: "quantile", q: 0.99, metric: { name: "http_request_duration_seconds", labels: {} } },
+      },
+      {
+        name: "active-users",
+        title: "active users",
+        unit: "number",
+        worse: "lower",
+        limit: 1,
+        rollback: true,
+        expression: { fn: "value", metric: { name: "active_users", labels: {} } },
+      },
+      {
+        name: "conversion-rate",
+        title: "conversion",
+        unit: "ratio",
+        worse: "lower",
+        limit: 0.05,
+        vsBaseline: 30,
+        rollback: true,
+        expression: {
+          fn: "ratio",
+          part: { name: "checkout_conversions_total", labels: {} },
+          whole: { name: "checkout_visits_total", labels: { page: "cart" } },
+        },
+      },
+    ]);
+    const prometheus = metricsConfigSchema.parse({
+      source: "prometheus",
+      url: "http://p",
+      custom: [
+        {
+          name: "p50",
+          query: 'histogram_quantile(0.5, x{version="{{version}}"})',
+          unit: "seconds",
+          worse: "higher",
+          limit: 0.2,
+        },
+      ],
+    });
+    expect(prometheus.custom[0]?.query).toBe('histogram_quantile(0.5, x{version="{{version}}"})');
+  });
+
+  it("explains what is wrong with a custom metric", () => {
+    const scrape = (custom: unknown[]) => ({ source: "scrape", scrape: { template: "http://g/{{version}}" }, custom });
+    expect(messages(scrape([{ name: "users", scrape: "value(active_users)", worse: "lower" }]))).toEqual([
+      "custom.0: a metric that may roll back needs a limit, a vsBaseline percentage or both; or set rollback: false to only show it",
+    ]);
+    expect(messages(scrape([{ name: "users", scrape: "value(active_users)", limit: 1 }]))).toEqual([
+      "custom.0.worse: say which way is worse: worse: higher (latency) or worse: lower (conversion)",
+    ]);
+    expect(messages(scrape([{ name: "users", query: "active_users", worse: "lower", limit: 1 }]))).toEqual([
+      "custom.0.scrape: metric 'users' needs scrape: with this source, e.g. value(active_users)",
+    ]);
+    expect(
+      messages({
+        source: "prometheus",
+        url: "http://p",
+        custom: [{ name: "users", scrape: "value(u)", worse: "lower", limit: 1 }],
+      }),
+    ).toEqual([
+      `custom.0.query: metric 'users' needs query: with this source, e.g. 'sum(active_users{version="{{version}}"})'`,
+    ]);
+    expect(messages(scrape([{ name: "users", scrape: "avg(active_users)", worse: "lower", limit: 1 }]))).toEqual([
+      "custom.0.scrape: unknown function avg(); write rate(name), increase(name), ratio(part, whole), quantile(0.99, name) or value(name)",
+    ]);
+    expect(messages(scrape([{ name: "p99", scrape: "quantile(99, latency)", worse: "higher", limit: 1 }]))).toEqual([
+      "custom.0.scrape: quantile() takes a quantile from 0 to 1 and a histogram, e.g. quantile(0.99, http_request_duration_seconds)",
+    ]);
+    expect(messages(scrape([{ name: "x", scrape: "value(a{b=c})", worse: "higher", limit: 1 }]))).toEqual([
+      `custom.0.scrape: 'b=c' is not a label matcher such as status="200"`,
+    ]);
+    expect(
+      messages({
+        source: "prometheus",
+        url: "http://p",
+        custom: [{ name: "x", query: "{{pod}}", worse: "higher", limit: 1 }],
+      })[0],
+    ).toMatch(/^custom.0.query: unknown placeholder \{\{pod\}\}/);
+    expect(messages(scrape([{ name: "Conversion Rate", scrape: "value(c)", worse: "lower", limit: 1 }]))).toEqual([
+      "custom.0.name: a name such as conversion-rate: lower-case letters, digits and -",
+    ]);
+    expect(messages(scrape([{ name: "cpu", scrape: "value(c)", worse: "higher", limit: 1 }]))).toEqual([
+      "custom.0.name: 'cpu' is a measure of its own; name the metric differently",
+    ]);
+    const twice = { name: "users", scrape: "value(u)", worse: "lower", limit: 1 };
+    expect(messages(scrape([twice, twice]))).toEqual(["custom.1.name: 'users' is declared twice"]);
   });
 
   it("builds the source it describes", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyse } from "../../../src/domain/analysis.js";
+import { parseScrapeExpression, type ScrapeExpression } from "../../../src/metrics/scrape-expression.js";
 import { ScrapeSource } from "../../../src/metrics/scrape-source.js";
 import type { Fetch } from "../../../src/metrics/source.js";
 
@@ -148,6 +149,55 @@ describe("ScrapeSource", () => {
     expect(verdict.checks.find((c) => c.name === "errorRate")?.text).toBe(
       "error rate 20% vs baseline 0% (limit: baseline + 5 points = 5%)",
     );
+  });
+
+  it("computes the manifest's own metrics from the two readings, and says which it could not", async () => {
+    const business = (visits: number, conversions: number, users: number) =>
+      [
+        exposition("v1.3.0", {
+          ok: visits,
+          buckets: [visits, visits, visits, visits],
+          cpuSeconds: 1,
+          resident: MiB,
+          max: MiB * 4,
+        }),
+        `checkout_visits_total{version="v1.3.0",page="cart"} ${visits}`,
+        `checkout_visits_total{version="v1.3.0",page="home"} ${visits * 10}`,
+        `checkout_conversions_total{version="v1.3.0"} ${conversions}`,
+        `active_users{version="v1.3.0",region="eu"} ${users}`,
+        `active_users{version="v1.3.0",region="us"} ${users * 2}`,
+        "",
+      ].join("\n");
+    const env = fakeEndpoints({ [CANARY]: [business(100, 10, 5), business(300, 40, 7)] });
+    const expression = (text: string): ScrapeExpression => {
+      const parsed = parseScrapeExpression(text);
+      if (!parsed.ok) throw new Error(parsed.message);
+      return parsed.expression;
+    };
+    const source = new ScrapeSource({
+      targets: { candidate: CANARY },
+      intervalMs: 10_000,
+      fetch: env.fetch,
+      now: env.now,
+      sleep: env.sleep,
+      custom: [
+        {
+          name: "conversion",
+          expression: expression('ratio(checkout_conversions_total, checkout_visits_total{page="cart"})'),
+        },
+        { name: "visits", expression: expression("rate(checkout_visits_total)") },
+        { name: "users", expression: expression("value(active_users)") },
+        { name: "p50", expression: expression("quantile(0.5, http_request_duration_seconds)") },
+        { name: "refunds", expression: expression("increase(refunds_total)") },
+      ],
+    });
+    const { canary, missing } = await source.snapshot({ version: "v1.3.0", service: "web", environment: "production" });
+    expect(canary.custom?.conversion).toBeCloseTo(30 / 200, 12);
+    expect(canary.custom?.visits).toBeCloseTo(2200 / 10, 12);
+    expect(canary.custom?.users).toBe(21);
+    expect(canary.custom?.p50).toBeCloseTo(0.05, 12);
+    expect(canary.custom).not.toHaveProperty("refunds");
+    expect(missing).toEqual([`canary v1.3.0 refunds: no refunds_total{version="v1.3.0"} samples at ${CANARY}`]);
   });
 
   it("keeps the last scrape, so the next call scrapes once, and handles a counter reset", async () => {
