@@ -117,12 +117,12 @@ describe("slipway demo --manifests <dir> --dry-run", () => {
     expect(code).toBe(1);
     expect(stdout).toBe(validate.stdout);
     expect(stdout).toMatch(/environments\.production\.strategy/);
-  });
+  }, 180_000);
 
   it("refuses options it does not know, saying how to use it", async () => {
     const { code, stderr } = await demo("--dry-run");
     expect(code).toBe(2);
     expect(stderr).toMatch(/--dry-run rehearses your own manifests: give them with --manifests <dir>/);
     expect(stderr).toMatch(/Usage: slipway demo/);
-  });
+  }, 180_000);
 });
