@@ -171,7 +171,7 @@ describe("the Docker image's runtime stage, assembled without Docker", () => {
       ...runAs,
     }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout}${error.stderr}` }));
     expect(stdout).toMatch(/✓ \d+ services? valid/);
-  });
+  }, 180_000);
 
   it("`slipway all` becomes ready, answers the HEALTHCHECK and runs a deployment with the example scripts", async () => {
     const redis = await testRedis("image");
@@ -215,5 +215,5 @@ describe("the Docker image's runtime stage, assembled without Docker", () => {
       await redis.close();
       await rm(exampleState, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -118,7 +118,7 @@ describe("the playground in Chromium", () => {
     page.setDefaultTimeout(STEP_MS);
     await page.goto(playground.url);
     await page.waitForSelector("body[data-ready]");
-  });
+  }, 3 * STEP_MS);
 
   afterAll(async () => {
     await browser?.close();
@@ -127,7 +127,7 @@ describe("the playground in Chromium", () => {
       playground.child.kill("SIGTERM");
       await exited;
     }
-  });
+  }, STEP_MS);
 
   const actAs = (userId: string) => page.selectOption("[data-testid=user-picker]", userId);
   const root = (id: string) => page.locator("#pane [data-testid=message]", { hasText: id });
