@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { analyse, withDefaultTriggers } from "../../../src/domain/analysis.js";
 import type { ItemResult } from "../../../src/domain/checklist.js";
 import {
   type Deployment,
@@ -642,5 +643,44 @@ describe("renderRollbackValidation", () => {
   it("is absent before the validation ran", () => {
     const rolling = beginRollback(fourOfFive(), "aborted", "U0ONCALL", T0 + 60_000);
     expect(mrkdwn(renderRootMessage(rolling, T0 + 61_000))).not.toContain("validation");
+  });
+});
+
+describe("the root message's dashboard", () => {
+  it("shows the service's own metrics on one line, marking the one that tripped, and its own response target", () => {
+    const verdict = analyse({
+      canary: {
+        version: "v1.2.0",
+        at: T0,
+        windowSeconds: 10,
+        requests: 500,
+        requestRate: 50,
+        errorRate: 0,
+        p95Seconds: 0.145,
+        cpu: 0.1,
+        memory: 0.2,
+        custom: { p99: 0.21, "conversion-rate": 0.05 },
+      },
+      baseline: undefined,
+      health: { healthy: true },
+      triggers: withDefaultTriggers({ latencyMaxMs: 200 }),
+      custom: [
+        { name: "p99", title: "p99 latency", unit: "seconds", worse: "higher", rollback: false },
+        {
+          name: "conversion-rate",
+          title: "conversion rate",
+          unit: "ratio",
+          worse: "lower",
+          limit: 0.2,
+          rollback: true,
+        },
+        { name: "active-users", title: "active users", unit: "number", worse: "lower", rollback: false },
+      ],
+    });
+    const d = { ...fourOfFive(), analyses: [{ stageIndex: 3, at: T0, verdict, rounds: 1 }] };
+    const text = mrkdwn(renderRootMessage(d, T0));
+    expect(text).toContain("*Response:* 145ms (target: <200ms)");
+    expect(text).toContain("*Metrics:* p99 latency 210ms · conversion rate ❌ 5% · active users ❔ no data");
+    expect(verdict.outcome).toBe("fail");
   });
 });
