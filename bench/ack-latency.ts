@@ -203,7 +203,7 @@ export async function measureAckLatency(options: AckOptions): Promise<AckResult>
     const k = keys(keyPrefix);
     const slipwayRecorded = {
       deployments: await redis.zcard(k.deploymentIndex),
-      pipelineJobs: await redis.llen(`${k.bullPrefix}:pipeline:wait`),
+      pipelineJobs: await redis.llen(`${k.queuePrefix("pipeline")}:pipeline:wait`),
     };
     await stopAll(children);
     const profiles: { slipway?: ProfileSummary; bareBolt?: ProfileSummary } = {};

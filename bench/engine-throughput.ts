@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { type Job, Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { deploymentIdFrom } from "../src/domain/ids.js";
 import { NO_USER_GROUPS } from "../src/engine/authorize.js";
 import type { GateDeps } from "../src/engine/gates.js";
@@ -15,8 +14,8 @@ import { loadManifests } from "../src/manifests/load.js";
 import { AuditLog } from "../src/store/audit-log.js";
 import { deleteKeys } from "../src/store/delete-keys.js";
 import { DeploymentStore } from "../src/store/deployment-store.js";
-import { keys } from "../src/store/keys.js";
 import { LockStore } from "../src/store/locks.js";
+import type { RedisClient } from "../src/store/redis.js";
 import { connectRedis, whenReady } from "../src/store/redis.js";
 import { InProcessTargetCatalog, noopTarget } from "./in-process-target.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
@@ -62,8 +61,8 @@ export interface RawResult {
 }
 
 interface Connections {
-  readonly producer: Redis;
-  readonly worker: Redis;
+  readonly producer: RedisClient;
+  readonly worker: RedisClient;
   close(): void;
 }
 
@@ -149,8 +148,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
   const total = options.warmupDeployments + options.deployments;
   const manifests = await writeBenchManifests(total, options.stages, "engine");
   const redis = await connect(options.redisUrl);
-  const k = keys(keyPrefix);
-  const queues = createQueues(redis.producer, k.bullPrefix);
+  const queues = createQueues(redis.producer, keyPrefix);
   let worker: Worker | undefined;
   try {
     const loaded = await loadManifests(manifests);
@@ -171,7 +169,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     };
     worker = startPipelineWorker({
       connection: redis.worker,
-      bullPrefix: k.bullPrefix,
+      keyPrefix,
       deps,
       log: createLogger(process.env.BENCH_LOG ?? "silent"),
       concurrency: options.concurrency,

@@ -83,7 +83,7 @@ export async function startSlipway(
         "no Redis replica confirmed a deployment write in time; until one does, a failover could lose the latest writes",
       ),
   });
-  const queues = createQueues(producer, k.bullPrefix);
+  const queues = createQueues(producer, config.keyPrefix);
   const notifications = new Notifications(queues.notify);
   const audit = new AuditLog(producer, config.keyPrefix);
   const locks = new LockStore(producer, config.keyPrefix);
@@ -98,7 +98,7 @@ export async function startSlipway(
     workers.push(
       startPipelineWorker({
         connection: workerConnection,
-        bullPrefix: k.bullPrefix,
+        keyPrefix: config.keyPrefix,
         deps: { store, catalog, queues, notifications, audit, locks, now },
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
@@ -106,7 +106,7 @@ export async function startSlipway(
       }),
       startNotifier({
         connection: workerConnection,
-        bullPrefix: k.bullPrefix,
+        keyPrefix: config.keyPrefix,
         slack,
         store,
         refs,

@@ -3,13 +3,13 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { Redis } from "ioredis";
 import { pino } from "pino";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { type RunningSlipway, startSlipway } from "../runtime.js";
 import { FakeSlack } from "../standin/fake-slack.js";
 import { deleteKeys } from "../store/delete-keys.js";
+import { connectRedis, whenReady } from "../store/redis.js";
 import type { DemoWorkspace } from "./workspace.js";
 
 const SIGNING_SECRET = "demo-signing-secret";
@@ -33,17 +33,12 @@ export interface StandOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Answers whether a Redis server answers at `url`, without retrying. */
+/** Answers whether Redis answers at `url` (one server, Sentinels or a cluster) within a second and a half. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1_500,
-    retryStrategy: () => null,
-  });
+  const probe = connectRedis(url, "producer");
   probe.on("error", () => undefined);
   try {
-    await probe.connect();
+    await whenReady(probe, url, 1_500);
     return (await probe.ping()) === "PONG";
   } catch {
     return false;
@@ -107,7 +102,7 @@ export async function startStand(options: StandOptions): Promise<DemoStand> {
     logFile,
     async close() {
       await slipway.close(5_000);
-      const cleaner = new Redis(options.redisUrl);
+      const cleaner = connectRedis(options.redisUrl, "worker");
       await deleteKeys(cleaner, keyPrefix);
       cleaner.disconnect();
       await slack.close();

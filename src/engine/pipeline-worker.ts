@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import type { RedisClient } from "../store/redis.js";
 import { runAbort } from "./controls.js";
 import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
@@ -11,8 +11,9 @@ import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
 
 export interface PipelineWorkerOptions {
-  readonly connection: Redis;
-  readonly bullPrefix: string;
+  readonly connection: RedisClient;
+  /** Slipway's key prefix (SLIPWAY_KEY_PREFIX). */
+  readonly keyPrefix: string;
   readonly deps: GateDeps;
   readonly log: Logger;
   readonly concurrency: number;
@@ -75,7 +76,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
       }
     },
     {
-      ...queueOptions(options.connection, options.bullPrefix),
+      ...queueOptions(options.connection, options.keyPrefix, "pipeline"),
       concurrency: options.concurrency,
       ...workerLockOptions(options.lockDurationMs),
     },

@@ -1,5 +1,6 @@
 import { type DefaultJobOptions, Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { keys } from "../store/keys.js";
+import type { RedisClient } from "../store/redis.js";
 import type { QueueName } from "./jobs.js";
 
 /** Finished jobs are trimmed: the store, not BullMQ, is the record of what happened. */
@@ -31,13 +32,14 @@ export function workerLockOptions(lockDurationMs: number | undefined) {
   } as const;
 }
 
-export function queueOptions(connection: Redis, bullPrefix: string) {
-  return { connection, prefix: bullPrefix, skipWaitingForReady: true } as const;
+/** Options for a Queue, Worker or QueueEvents of `queue` under Slipway's key prefix (each queue in a hash slot of its own). */
+export function queueOptions(connection: RedisClient, keyPrefix: string, queue: QueueName) {
+  return { connection, prefix: keys(keyPrefix).queuePrefix(queue), skipWaitingForReady: true } as const;
 }
 
-export function createQueues(connection: Redis, bullPrefix: string): Queues {
+export function createQueues(connection: RedisClient, keyPrefix: string): Queues {
   const make = (name: QueueName) =>
-    new Queue(name, { ...queueOptions(connection, bullPrefix), defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    new Queue(name, { ...queueOptions(connection, keyPrefix, name), defaultJobOptions: DEFAULT_JOB_OPTIONS });
   const pipeline = make("pipeline");
   const notify = make("notify");
   return {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redis.js";
 import { z } from "zod";
 import { systemActor } from "../domain/actor.js";
 import { type PushFields, readPush } from "../domain/git-push.js";
@@ -37,7 +37,7 @@ export interface WebhookDeployment {
 }
 
 export interface GitWebhookDeps extends RequestDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix: string;
   readonly log: Logger;
 }

@@ -1,6 +1,6 @@
 import { type App, HTTPReceiver, SocketModeReceiver } from "@slack/bolt";
-import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import type { RedisClient } from "../store/redis.js";
 import { boltLogger } from "./bolt-logger.js";
 import { answerMalformedOverHttp, answerMalformedOverSocket, GuardedApp } from "./guarded-app.js";
 import { register as registerActions } from "./listeners/actions/index.js";
@@ -17,7 +17,7 @@ export interface SlackAppOptions {
   readonly slackApiUrl: string;
   readonly log: Logger;
   /** Remembers which Slack requests were already handled. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix: string;
 }
 

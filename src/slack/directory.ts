@@ -1,8 +1,8 @@
 import type { WebClient } from "@slack/web-api";
-import type { Redis } from "ioredis";
 import type { GroupDirectory, GroupLookup } from "../engine/authorize.js";
 import { coerceError } from "../errors.js";
 import { type Keys, keys } from "../store/keys.js";
+import type { RedisClient } from "../store/redis.js";
 
 /** How long a user group's members are trusted before asking Slack again. */
 const CACHE_MS = 5 * 60_000;
@@ -16,7 +16,7 @@ export class Directory implements GroupDirectory {
 
   constructor(
     private readonly slack: WebClient,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.k = keys(prefix);

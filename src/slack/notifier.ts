@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { JOBS, parseJobData } from "../engine/jobs.js";
 import { queueOptions, workerLockOptions } from "../engine/queues.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
+import type { RedisClient } from "../store/redis.js";
 import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
 import { threadMessages } from "./renderers/thread.js";
@@ -40,8 +40,9 @@ import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js"
  */
 
 export interface NotifierOptions {
-  readonly connection: Redis;
-  readonly bullPrefix: string;
+  readonly connection: RedisClient;
+  /** Slipway's key prefix (SLIPWAY_KEY_PREFIX). */
+  readonly keyPrefix: string;
   readonly slack: WebClient;
   readonly store: DeploymentStore;
   readonly refs: SlackRefStore;
@@ -291,7 +292,7 @@ export function startNotifier(options: NotifierOptions): Worker {
       await store.markRendered(deploymentId, outcome.rev);
     },
     {
-      ...queueOptions(options.connection, options.bullPrefix),
+      ...queueOptions(options.connection, options.keyPrefix, "notify"),
       concurrency: options.concurrency ?? 8,
       ...workerLockOptions(syncLockMs),
     },

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../store/redis.js";
 
 /*
  * A token bucket per key in Redis, shared by every notifier process: Slack's
@@ -30,8 +30,9 @@ export interface PaceOptions {
 
 export class Pacer {
   constructor(
-    private readonly redis: Redis,
-    private readonly keyPrefix: string,
+    private readonly redis: RedisClient,
+    /** The Redis key of a bucket (keys.ts `pace`). */
+    private readonly keyOf: (bucket: string) => string,
     private readonly options: PaceOptions,
     private readonly now: () => number = Date.now,
   ) {}
@@ -41,7 +42,7 @@ export class Pacer {
     return (await this.redis.eval(
       TAKE,
       1,
-      `${this.keyPrefix}:${key}`,
+      this.keyOf(key),
       String(this.options.burst),
       String(this.options.intervalMs),
       String(this.now()),

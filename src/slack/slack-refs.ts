@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { type Keys, keys } from "../store/keys.js";
+import type { RedisClient } from "../store/redis.js";
 
 /** A message Slipway posted: where it is, and a hash of what it shows now. */
 export interface PostedMessage {
@@ -51,7 +51,7 @@ export class SlackRefStore {
   private readonly k: Keys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.k = keys(prefix);

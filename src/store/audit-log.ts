@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { ACTOR_KINDS, type ActorKind } from "../domain/actor.js";
 import { type Keys, keys } from "./keys.js";
+import type { RedisClient } from "./redis.js";
 
 /** Where an audited action came from. */
 export type AuditVia = "slash_command" | "button" | "checkbox" | "modal" | "engine" | "webhook" | "schedule";
@@ -49,7 +49,7 @@ export class AuditLog {
   private readonly k: Keys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.k = keys(prefix);

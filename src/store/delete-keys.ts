@@ -1,11 +1,15 @@
-import type { Redis } from "ioredis";
+import { keysPattern } from "./keys.js";
+import { masters, type RedisClient } from "./redis.js";
 
-/** Deletes every key under `prefix` (a test run's or a demo's own key space). */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (found.length > 0) await redis.del(...found);
-  } while (cursor !== "0");
+/** Deletes every key under `prefix` (a test run's or a demo's own key space), on every master of a cluster. */
+export async function deleteKeys(redis: RedisClient, prefix: string): Promise<void> {
+  for (const node of masters(redis)) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", keysPattern(prefix), "COUNT", 500);
+      cursor = next;
+      // One key per DEL: keys of different hash slots cannot be deleted together on a cluster.
+      if (found.length > 0) await Promise.all(found.map((key) => node.del(key)));
+    } while (cursor !== "0");
+  }
 }

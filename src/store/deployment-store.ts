@@ -1,9 +1,9 @@
-import type { Redis } from "ioredis";
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
 import { type Keys, keys } from "./keys.js";
+import type { RedisClient } from "./redis.js";
 
 /*
  * Deployments live in Redis as one hash each: `rev` (an integer) and `doc`
@@ -20,14 +20,20 @@ import { type Keys, keys } from "./keys.js";
  * As a deployment ends, the version's history there is kept for the
  * promotion gate: when it passed, and when it failed or was rolled back from
  * (a /rollback's success counts against the version it left).
+ *
+ * All those keys share the service's hash slot (keys.ts), so the scripts
+ * work on a Redis Cluster. Two things live elsewhere and are written first,
+ * before the record exists: which service an id belongs to (so a record is
+ * found from its id alone; never changes, so each process remembers it) and
+ * the index by creation time. A crash between them and the record leaves
+ * an index entry without a record, which readers skip.
  */
 
 const CREATE = `
 local holder = redis.call('GET', KEYS[2])
 if holder then return holder end
-redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1], 'state', ARGV[4])
+redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1], 'state', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 return false
 `;
 
@@ -87,6 +93,9 @@ export type CreateResult = { ok: true } | { ok: false; heldBy: string };
 /** How long a write waits for replicas while they have not been confirming. */
 const UNREPLICATED_TIMEOUT_MS = 20;
 
+/** How many ids' services a store remembers (the oldest forgotten first). */
+const REMEMBERED_IDS = 10_000;
+
 export interface DeploymentStoreOptions {
   /**
    * Replicas that must hold each write before it counts (Redis `WAIT`):
@@ -113,9 +122,11 @@ export class DeploymentStore {
   private readonly onUnreplicated: (deploymentId: string, confirmedBy: number) => void;
   /** Whether the last write went unconfirmed. */
   private unreplicated = false;
+  /** Deployment id → its service, as far as this process has looked them up. */
+  private readonly services = new Map<string, string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     options: DeploymentStoreOptions = {},
   ) {
@@ -137,24 +148,33 @@ export class DeploymentStore {
 
   /** Stores a new deployment unless another one is active for the same service and environment. */
   async create(deployment: Deployment): Promise<CreateResult> {
+    const { id, service } = deployment;
+    await Promise.all([
+      this.redis.set(this.k.home(id), service),
+      this.redis.zadd(this.k.deploymentIndex, String(deployment.createdAt), id),
+    ]);
     const heldBy = (await this.redis.eval(
       CREATE,
-      3,
-      this.k.deployment(deployment.id),
-      this.k.active(deployment.service, deployment.environment),
-      this.k.deploymentIndex,
+      2,
+      this.k.deployment(service, id),
+      this.k.active(service, deployment.environment),
       JSON.stringify({ ...deployment, rev: 0 }),
-      deployment.id,
-      String(deployment.createdAt),
+      id,
       deployment.state,
     )) as string | null;
-    if (heldBy) return { ok: false, heldBy };
+    if (heldBy) {
+      await Promise.all([this.redis.del(this.k.home(id)), this.redis.zrem(this.k.deploymentIndex, id)]);
+      return { ok: false, heldBy };
+    }
+    this.remember(id, service);
     await this.replicated(deployment.id);
     return { ok: true };
   }
 
   async get(id: string): Promise<Deployment | undefined> {
-    const [rev, doc] = await this.redis.hmget(this.k.deployment(id), "rev", "doc");
+    const service = await this.serviceOf(id);
+    if (service === undefined) return undefined;
+    const [rev, doc] = await this.redis.hmget(this.k.deployment(service, id), "rev", "doc");
     if (rev === null || rev === undefined || doc === null || doc === undefined) return undefined;
     return { ...(JSON.parse(doc) as Deployment), rev: Number(rev) };
   }
@@ -175,7 +195,7 @@ export class DeploymentStore {
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
       8,
-      this.k.deployment(next.id),
+      this.k.deployment(next.service, next.id),
       this.k.active(next.service, next.environment),
       this.k.lastSucceeded(next.service, next.environment),
       this.k.successes(next.service, next.environment),
@@ -200,6 +220,22 @@ export class DeploymentStore {
     }
     if (result === -1) throw new DeploymentNotFoundError(next.id);
     throw new StaleWriteError(next.id, next.rev, result);
+  }
+
+  private async serviceOf(id: string): Promise<string | undefined> {
+    const known = this.services.get(id);
+    if (known !== undefined) return known;
+    const service = await this.redis.get(this.k.home(id));
+    if (service !== null) this.remember(id, service);
+    return service ?? undefined;
+  }
+
+  private remember(id: string, service: string): void {
+    if (this.services.size >= REMEMBERED_IDS) {
+      const oldest = this.services.keys().next();
+      if (!oldest.done) this.services.delete(oldest.value);
+    }
+    this.services.set(id, service);
   }
 
   /** The id of the deployment currently active for a service and environment, if any. */

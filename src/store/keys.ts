@@ -1,24 +1,55 @@
-/** Every Redis key Slipway writes, under one prefix so test runs and installs can share a server. */
+import type { QueueName } from "../engine/jobs.js";
+
+/*
+ * Every Redis key Slipway and its queues use, under one prefix so test runs
+ * and installs can share a server. Each key carries a hash tag (the part in
+ * braces) that says which Redis Cluster slot it lives in, so that the keys
+ * one script or transaction touches are always in one slot, and the load
+ * is spread over many slots:
+ *
+ *   {p:s:<service>}   a service's deployment records, its active deployment,
+ *                     successes and locks per environment, its audit log —
+ *                     what the store's compare-and-set scripts touch together
+ *   {p:d:<id>}        one deployment's Slack messages, and which service it
+ *                     belongs to (so a record can be found from its id alone)
+ *   {p:bull:<queue>}  one BullMQ queue (BullMQ's scripts touch many of its keys)
+ *   {p:index}         the index of deployments by creation time
+ *
+ * and single keys (Slack request and push delivery ids, user-group caches,
+ * pacing buckets)
+ * each in a slot of their own. A lone Redis server ignores the braces.
+ */
 export function keys(prefix: string) {
+  const service = (name: string) => `{${prefix}:s:${name}}`;
+  const deployment = (id: string) => `{${prefix}:d:${id}}`;
   return {
-    deployment: (id: string) => `${prefix}:deployment:${id}`,
-    deploymentIndex: `${prefix}:deployments`,
-    active: (service: string, environment: string) => `${prefix}:active:${service}:${environment}`,
-    lastSucceeded: (service: string, environment: string) => `${prefix}:last-succeeded:${service}:${environment}`,
-    successes: (service: string, environment: string) => `${prefix}:successes:${service}:${environment}`,
-    withdrawn: (service: string, environment: string) => `${prefix}:withdrawn:${service}:${environment}`,
-    passed: (service: string, environment: string) => `${prefix}:passed:${service}:${environment}`,
-    trouble: (service: string, environment: string) => `${prefix}:trouble:${service}:${environment}`,
-    lastEnded: (service: string, environment: string) => `${prefix}:last-ended:${service}:${environment}`,
-    slackRefs: (id: string) => `${prefix}:slack:${id}`,
-    lock: (service: string, environment: string) => `${prefix}:lock:${service}:${environment}`,
-    audit: (service: string) => `${prefix}:audit:${service}`,
-    userGroups: (groupId: string) => `${prefix}:usergroup:${groupId}`,
-    seen: `${prefix}:seen`,
-    delivery: (id: string) => `${prefix}:delivery:${id}`,
-    bullPrefix: `${prefix}:bull`,
-    pace: `${prefix}:pace`,
+    deployment: (serviceName: string, id: string) => `${service(serviceName)}:deployment:${id}`,
+    /** The service a deployment id belongs to. */
+    home: (id: string) => `${deployment(id)}:service`,
+    deploymentIndex: `{${prefix}:index}:deployments`,
+    active: (name: string, environment: string) => `${service(name)}:active:${environment}`,
+    lastSucceeded: (name: string, environment: string) => `${service(name)}:last-succeeded:${environment}`,
+    successes: (name: string, environment: string) => `${service(name)}:successes:${environment}`,
+    withdrawn: (name: string, environment: string) => `${service(name)}:withdrawn:${environment}`,
+    passed: (name: string, environment: string) => `${service(name)}:passed:${environment}`,
+    trouble: (name: string, environment: string) => `${service(name)}:trouble:${environment}`,
+    lastEnded: (name: string, environment: string) => `${service(name)}:last-ended:${environment}`,
+    lock: (name: string, environment: string) => `${service(name)}:lock:${environment}`,
+    audit: (name: string) => `${service(name)}:audit`,
+    slackRefs: (id: string) => `${deployment(id)}:slack`,
+    userGroups: (groupId: string) => `{${prefix}:usergroup:${groupId}}`,
+    seen: (triggerId: string) => `{${prefix}:seen:${triggerId}}`,
+    /** A push webhook's delivery id, remembered so a redelivery is acted on once. */
+    delivery: (id: string) => `{${prefix}:delivery:${id}}`,
+    pace: (bucket: string) => `{${prefix}:pace:${bucket}}`,
+    /** BullMQ's prefix for one queue: its keys are `<prefix>:<queue>:…`. */
+    queuePrefix: (queue: QueueName) => `{${prefix}:bull:${queue}}`,
   } as const;
 }
 
 export type Keys = ReturnType<typeof keys>;
+
+/** The glob that matches every key under `prefix` (see deleteKeys). */
+export function keysPattern(prefix: string): string {
+  return `{${prefix}:*`;
+}

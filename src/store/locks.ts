@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import { type Keys, keys } from "./keys.js";
+import type { RedisClient } from "./redis.js";
 
 export interface Lock {
   readonly service: string;
@@ -16,7 +16,7 @@ export class LockStore {
   private readonly k: Keys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.k = keys(prefix);

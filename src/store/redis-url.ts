@@ -6,9 +6,11 @@
  *                                                 Sentinels watching the master group `mymaster`;
  *                                                 Slipway asks them where the master is and
  *                                                 follows it when they fail over
+ *   redis+cluster://[user:password@]host1:7000,host2:7001
+ *                                                 some nodes of a Redis Cluster (the rest are found)
  *
- * The user and password, when given, are Redis's own (the master's), never
- * the Sentinels'.
+ * The user and password, when given, are Redis's own (the master's, or every
+ * cluster node's), never the Sentinels'.
  */
 
 export interface RedisNode {
@@ -28,18 +30,22 @@ export type RedisTarget =
       readonly sentinels: readonly RedisNode[];
       readonly name: string;
       readonly db: number;
-    });
+    })
+  | (Credentials & { readonly kind: "cluster"; readonly nodes: readonly RedisNode[] });
 
 export const REDIS_URL_FORMS =
-  "redis://host:6379 (rediss:// for TLS) or redis+sentinel://host1:26379,host2:26379/mymaster";
+  "redis://host:6379 (rediss:// for TLS), redis+sentinel://host1:26379,host2:26379/mymaster or redis+cluster://host1:7000,host2:7001";
 
-const SENTINEL_PORT = 26379;
+const DEFAULT_PORT = { sentinel: 26379, cluster: 6379 } as const;
 
 /** The Redis that `url` names, or what is wrong with it and the forms that work. */
 export function parseRedisUrl(url: string): { ok: true; target: RedisTarget } | { ok: false; problem: string } {
   const scheme = /^([a-z+]+):\/\//.exec(url)?.[1];
   if (scheme === "redis" || scheme === "rediss") return { ok: true, target: { kind: "standalone", url } };
-  if (scheme !== "redis+sentinel") return { ok: false, problem: `REDIS_URL must look like ${REDIS_URL_FORMS}` };
+  if (scheme !== "redis+sentinel" && scheme !== "redis+cluster") {
+    return { ok: false, problem: `REDIS_URL must look like ${REDIS_URL_FORMS}` };
+  }
+  const kind = scheme === "redis+sentinel" ? "sentinel" : "cluster";
   const rest = url.slice(scheme.length + 3);
   const at = rest.lastIndexOf("@");
   const credentials = at === -1 ? {} : parseCredentials(rest.slice(0, at));
@@ -48,16 +54,26 @@ export function parseRedisUrl(url: string): { ok: true; target: RedisTarget } | 
   const hostList = slash === -1 ? afterAuth : afterAuth.slice(0, slash);
   const path = slash === -1 ? [] : afterAuth.slice(slash + 1).split("/");
 
-  const sentinels: RedisNode[] = [];
+  const nodes: RedisNode[] = [];
   for (const entry of hostList.split(",")) {
-    const node = parseNode(entry, SENTINEL_PORT);
+    const node = parseNode(entry, DEFAULT_PORT[kind]);
     if (!node) {
       return {
         ok: false,
-        problem: `REDIS_URL names "${entry}" as a Sentinel; give host:port pairs separated by commas, as in redis+sentinel://host1:26379,host2:26379/mymaster`,
+        problem: `REDIS_URL names "${entry}" as a ${kind === "sentinel" ? "Sentinel" : "cluster node"}; give host:port pairs separated by commas, as in ${kind === "sentinel" ? "redis+sentinel://host1:26379,host2:26379/mymaster" : "redis+cluster://host1:7000,host2:7001"}`,
       };
     }
-    sentinels.push(node);
+    nodes.push(node);
+  }
+
+  if (kind === "cluster") {
+    if (path.some((part) => part !== "")) {
+      return {
+        ok: false,
+        problem: "a Redis Cluster has only database 0; REDIS_URL=redis+cluster://… takes no path after the nodes",
+      };
+    }
+    return { ok: true, target: { kind, nodes, ...credentials } };
   }
   const [name = "", dbText = "0", ...extra] = path;
   if (!/^[A-Za-z0-9._-]+$/.test(name)) {
@@ -73,7 +89,7 @@ export function parseRedisUrl(url: string): { ok: true; target: RedisTarget } | 
       problem: `REDIS_URL=redis+sentinel://…/${name}/<db>: the database must be a number such as 0, found "${path.slice(1).join("/")}"`,
     };
   }
-  return { ok: true, target: { kind: "sentinel", sentinels, name, db: Number(dbText), ...credentials } };
+  return { ok: true, target: { kind, sentinels: nodes, name, db: Number(dbText), ...credentials } };
 }
 
 function parseCredentials(userinfo: string): Credentials {

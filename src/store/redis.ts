@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { SlipwayError } from "../errors.js";
 import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
 
@@ -12,9 +12,12 @@ import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
  * Behind Sentinels the client asks them where the master is, listens for
  * their `+switch-master` and reconnects to the new master by itself; a
  * connection that still reaches the old master after it came back as a
- * replica (a READONLY reply) reconnects and resends.
+ * replica (a READONLY reply) reconnects and resends. On a Redis Cluster it
+ * is a cluster client: it learns the slot map from the nodes given and
+ * sends each command to the master of its key's slot (see keys.ts for why
+ * every key has a hash tag).
  */
-export function connectRedis(url: string, kind: "worker" | "producer"): Redis {
+export function connectRedis(url: string, kind: "worker" | "producer"): RedisClient {
   const options: RedisOptions = {
     lazyConnect: false,
     connectionName: `slipway-${kind}`,
@@ -39,11 +42,32 @@ export function connectRedis(url: string, kind: "worker" | "producer"): Redis {
         failoverDetector: true,
         sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       });
+    case "cluster": {
+      const { enableOfflineQueue, enableAutoPipelining, retryStrategy: _perNode, ...nodeOptions } = options;
+      return new Cluster([...target.nodes], {
+        redisOptions: {
+          ...nodeOptions,
+          ...(target.username ? { username: target.username } : {}),
+          ...(target.password ? { password: target.password } : {}),
+        },
+        ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+        ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+        clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+      });
+    }
     default: {
       const unreachable: never = target;
       return unreachable;
     }
   }
+}
+
+/** A connection to one Redis server (directly or through Sentinels) or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** The servers that hold keys: every master of a cluster, or the one server. */
+export function masters(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
 }
 
 /** The Redis `url` names; config has already refused a malformed one. */
@@ -63,7 +87,7 @@ export function replicasToWaitFor(url: string): number {
 }
 
 /** Resolves once the connection is ready; fails with a message saying how to fix it when Redis does not answer in time. */
-export async function whenReady(redis: Redis, url: string, timeoutMs = 10_000): Promise<void> {
+export async function whenReady(redis: RedisClient, url: string, timeoutMs = 10_000): Promise<void> {
   if (redis.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -88,7 +112,7 @@ export async function whenReady(redis: Redis, url: string, timeoutMs = 10_000): 
  * without persistence a restart loses everything in flight. Hosted Redis
  * often refuses CONFIG; then it says it could not check.
  */
-export async function durabilityWarnings(redis: Redis): Promise<string[]> {
+export async function durabilityWarnings(redis: RedisClient): Promise<string[]> {
   try {
     const [, policy] = (await redis.config("GET", "maxmemory-policy")) as string[];
     const [, appendonly] = (await redis.config("GET", "appendonly")) as string[];

@@ -68,7 +68,7 @@ describe.each(["http", "socket"] as const)("/deploy end to end (%s mode)", (mode
     const k = keys(prefix);
     const deployments = await redis.zcard(k.deploymentIndex);
     // Every job about a deployment carries its id; the watchdog's own schedule does not.
-    const jobs = (await redis.keys(`${k.bullPrefix}:pipeline:*.d-*`)).length;
+    const jobs = (await redis.keys(`${k.queuePrefix("pipeline")}:pipeline:*.d-*`)).length;
     return { deployments, jobs };
   }
 

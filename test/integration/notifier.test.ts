@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../src/domain/deployment.js";
 import { Notifications, SYNC_COALESCE_MS } from "../../src/engine/notifications.js";
-import { createQueues, type Queues } from "../../src/engine/queues.js";
+import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { createLogger } from "../../src/logger.js";
 import { SLACK_PACE } from "../../src/runtime.js";
 import { startNotifier } from "../../src/slack/notifier.js";
@@ -66,13 +66,13 @@ async function startEnv(
     channels: [{ id: CHANNEL, name: "deploys" }],
     ...options.slack,
   });
-  const queues = createQueues(ctx.redis, k.bullPrefix);
+  const queues = createQueues(ctx.redis, ctx.prefix);
   const store = new DeploymentStore(ctx.redis, ctx.prefix);
   const connections: Redis[] = [ctx.redis.duplicate(), ctx.redis.duplicate()];
   const [workerConnection, eventsConnection] = connections as [Redis, Redis];
   const worker = startNotifier({
     connection: workerConnection,
-    bullPrefix: k.bullPrefix,
+    keyPrefix: ctx.prefix,
     slack: createWebClient(BOT_TOKEN, slack.apiUrl, log),
     store,
     refs: new SlackRefStore(ctx.redis, ctx.prefix),
@@ -82,7 +82,7 @@ async function startEnv(
   });
   const failed: Env["failed"] = [];
   worker.on("failed", (job: Job | undefined, error: Error) => failed.push({ jobId: job?.id, reason: error.message }));
-  const events = new QueueEvents("notify", { connection: eventsConnection, prefix: k.bullPrefix });
+  const events = new QueueEvents("notify", queueOptions(eventsConnection, ctx.prefix, "notify"));
   await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   const env: Env = {
     redis: ctx.redis,

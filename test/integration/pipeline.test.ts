@@ -9,7 +9,7 @@ import type { GateDeps } from "../../src/engine/gates.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { Notifications } from "../../src/engine/notifications.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
-import { createQueues, type Queues } from "../../src/engine/queues.js";
+import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { requestDeployment } from "../../src/engine/request-deployment.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
@@ -17,7 +17,6 @@ import { loadManifests } from "../../src/manifests/load.js";
 import { renderRequestAnswer } from "../../src/slack/renderers/request-answer.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
-import { keys } from "../../src/store/keys.js";
 import { LockStore } from "../../src/store/locks.js";
 import { eventually } from "../support/eventually.js";
 import { countingStage, manifestDir } from "../support/manifest-fixture.js";
@@ -84,8 +83,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     const loaded = await loadManifests(dir);
     expect(loaded.errors).toEqual([]);
     catalog = new Catalog(loaded.services);
-    const bullPrefix = keys(ctx.prefix).bullPrefix;
-    queues = createQueues(ctx.redis, bullPrefix);
+    queues = createQueues(ctx.redis, ctx.prefix);
     store = new DeploymentStore(ctx.redis, ctx.prefix);
     deps = {
       store,
@@ -96,8 +94,14 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
       locks: new LockStore(ctx.redis, ctx.prefix),
       now: Date.now,
     };
-    worker = startPipelineWorker({ connection: ctx.redis.duplicate(), bullPrefix, deps, log, concurrency: 2 });
-    events = new QueueEvents("pipeline", { connection: ctx.redis.duplicate(), prefix: bullPrefix });
+    worker = startPipelineWorker({
+      connection: ctx.redis.duplicate(),
+      keyPrefix: ctx.prefix,
+      deps,
+      log,
+      concurrency: 2,
+    });
+    events = new QueueEvents("pipeline", queueOptions(ctx.redis.duplicate(), ctx.prefix, "pipeline"));
     await Promise.all([worker.waitUntilReady(), events.waitUntilReady()]);
   });
 

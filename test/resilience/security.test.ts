@@ -4,7 +4,7 @@ import type { HttpDelivery } from "../../src/standin/app-delivery.js";
 import { buildSignedRequest, sendRequest } from "../../src/standin/http-delivery.js";
 import { isJsonObject } from "../../src/standin/json.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
-import { keys } from "../../src/store/keys.js";
+import { keys, keysPattern } from "../../src/store/keys.js";
 import { eventually } from "../support/eventually.js";
 import { REDIS_URL } from "../support/redis.js";
 import { dumpKeys } from "../support/redis-dump.js";
@@ -343,7 +343,7 @@ describe("forged, stale, replayed and unauthorised Slack requests", () => {
     for (const [name, secret] of Object.entries(secrets)) {
       for (const line of stdout) if (line.includes(secret)) leaks.push(`log: ${name} in ${line.slice(0, 300)}`);
     }
-    const dump = await dumpKeys(fleet.redis, `${fleet.prefix}:*`);
+    const dump = await dumpKeys(fleet.redis, keysPattern(fleet.prefix));
     expect(dump.size).toBeGreaterThan(10);
     for (const [key, value] of dump) {
       for (const [name, secret] of Object.entries(secrets))

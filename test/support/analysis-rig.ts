@@ -1,8 +1,8 @@
 import { type Job, type JobType, Queue } from "bullmq";
 import type { Deployment } from "../../src/domain/deployment.js";
+import { queueOptions } from "../../src/engine/queues.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
-import { keys } from "../../src/store/keys.js";
 import { eventually } from "./eventually.js";
 import { PrometheusServer } from "./prometheus-server.js";
 import { RouterWatch } from "./router-watch.js";
@@ -324,7 +324,7 @@ export class AnalysisRig {
   }
 
   private async pipelineJobs(id: string, states: JobType[]): Promise<Job[]> {
-    const queue = new Queue("pipeline", { connection: this.scene.redis, prefix: keys(this.scene.prefix).bullPrefix });
+    const queue = new Queue("pipeline", queueOptions(this.scene.redis, this.scene.prefix, "pipeline"));
     try {
       const jobs = await queue.getJobs(states);
       return jobs.filter((job) => (job.data as { deploymentId?: unknown } | undefined)?.deploymentId === id);

@@ -1,18 +1,21 @@
 import type { Redis } from "ioredis";
+import { masters, type RedisClient } from "../../src/store/redis.js";
 
 /**
  * Every key matching `pattern` with its whole value as text, whatever its
  * type (strings, hashes, lists, sets, sorted sets, streams), for tests that
  * look for what must never be stored.
  */
-export async function dumpKeys(redis: Redis, pattern: string): Promise<Map<string, string>> {
+export async function dumpKeys(redis: RedisClient, pattern: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  let cursor = "0";
-  do {
-    const [next, batch] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    cursor = next;
-    for (const key of batch) found.set(key, await readValue(redis, key));
-  } while (cursor !== "0");
+  for (const node of masters(redis)) {
+    let cursor = "0";
+    do {
+      const [next, batch] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      for (const key of batch) found.set(key, await readValue(node, key));
+    } while (cursor !== "0");
+  }
   return found;
 }
 

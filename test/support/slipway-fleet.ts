@@ -2,15 +2,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { isFinal } from "../../src/domain/deployment-state.js";
+import { queueOptions } from "../../src/engine/queues.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
 import type { FakeSlackOptions } from "../../src/standin/stand-in-state.js";
 import { deleteKeys } from "../../src/store/delete-keys.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
-import { keys } from "../../src/store/keys.js";
-import { connectRedis } from "../../src/store/redis.js";
+import { connectRedis, type RedisClient } from "../../src/store/redis.js";
 import { ChatOps, deploymentIdIn } from "./chat-ops.js";
 import { eventually } from "./eventually.js";
 import { manifestDir } from "./manifest-fixture.js";
@@ -70,7 +69,7 @@ export class SlipwayFleet {
     readonly slack: FakeSlack,
     app: SlipwayProcess,
     private readonly role: "app" | "all",
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix: string,
     readonly exampleState: string,
     /** Removed by close(): the temp directory the manifests were written to. */
@@ -275,7 +274,7 @@ export class SlipwayFleet {
 
   /** A BullMQ queue handle on this fleet's queues (the caller closes it). */
   queue(name: "pipeline" | "notify"): Queue {
-    return new Queue(name, { connection: this.redis, prefix: keys(this.prefix).bullPrefix });
+    return new Queue(name, queueOptions(this.redis, this.prefix, name));
   }
 
   /** Stops every live process (each must exit 0), the stand-in, and removes the fleet's keys and files. */

@@ -1,7 +1,7 @@
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
-import type { Redis } from "ioredis";
 import type { Logger } from "../../logger.js";
 import { keys } from "../../store/keys.js";
+import type { RedisClient } from "../../store/redis.js";
 
 /** Slack's replay window: a signed request older than this is refused anyway. */
 const REMEMBER_MS = 5 * 60_000;
@@ -21,8 +21,8 @@ function triggerIdOf(body: unknown): string | undefined {
  * window. A repeat is acknowledged and dropped. When Redis cannot answer,
  * the request goes through: refusing every command would be worse.
  */
-export function onlyOnce(redis: Redis, prefix: string, log: Logger): Middleware<AnyMiddlewareArgs> {
-  const seenKey = (id: string) => `${keys(prefix).seen}:${id}`;
+export function onlyOnce(redis: RedisClient, prefix: string, log: Logger): Middleware<AnyMiddlewareArgs> {
+  const seenKey = keys(prefix).seen;
   return async (args) => {
     const id = triggerIdOf(args.body);
     if (id !== undefined) {

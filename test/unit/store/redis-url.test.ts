@@ -28,6 +28,23 @@ describe("parseRedisUrl", () => {
     });
   });
 
+  it("reads a cluster's nodes, with the default port where none is given", () => {
+    expect(parseRedisUrl("redis+cluster://user:pw@10.0.0.1:7000,10.0.0.2")).toEqual({
+      ok: true,
+      target: {
+        kind: "cluster",
+        nodes: [
+          { host: "10.0.0.1", port: 7000 },
+          { host: "10.0.0.2", port: 6379 },
+        ],
+        username: "user",
+        password: "pw",
+      },
+    });
+    const withDb = parseRedisUrl("redis+cluster://10.0.0.1:7000/2");
+    expect(withDb.ok ? "accepted" : withDb.problem).toContain("a Redis Cluster has only database 0");
+  });
+
   it("says what is wrong with a Sentinel URL and shows the form that works", () => {
     const problems = [
       "redis+sentinel://h1:26379,h2:26379",
