@@ -271,19 +271,21 @@ export class DeploymentStore {
    * (kept beside the record, so it never competes with its compare-and-set).
    */
   async markRendered(id: string, rev: number): Promise<void> {
-    await this.redis.eval(MARK_RENDERED, 1, this.k.deployment(id), String(rev));
+    const service = await this.serviceOf(id);
+    if (service === undefined) return;
+    await this.redis.eval(MARK_RENDERED, 1, this.k.deployment(service, id), String(rev));
   }
 
   /** The revision each deployment's Slack messages last showed in full; -1 for one never shown. */
   async renderedRevs(ids: readonly string[]): Promise<number[]> {
-    const batch = this.redis.pipeline();
-    for (const id of ids) batch.hget(this.k.deployment(id), "rendered");
-    const results = (await batch.exec()) ?? [];
-    return ids.map((_, i) => {
-      const [error, value] = results[i] ?? [null, null];
-      if (error) throw error;
-      return typeof value === "string" ? Number(value) : -1;
-    });
+    // One command per record (records of different services are in different cluster slots).
+    return Promise.all(
+      ids.map(async (id) => {
+        const service = await this.serviceOf(id);
+        const value = service === undefined ? null : await this.redis.hget(this.k.deployment(service, id), "rendered");
+        return value === null ? -1 : Number(value);
+      }),
+    );
   }
 
   /** When `version` last passed in this service and environment, and when it last failed or was rolled back there. */
