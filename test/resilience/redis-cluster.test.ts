@@ -102,7 +102,9 @@ describe("Slipway on a 3-master Redis Cluster", () => {
       `canary ${aborted} to hold between its traffic steps`,
       async () => {
         const d = await fleet.store.require(aborted);
-        return d.holdUntil !== undefined && d.stages.some((s) => s.step.rollout && s.status === "succeeded");
+        return d.holdUntil !== undefined && d.stages.some((s) => s.step.rollout && s.status === "succeeded")
+          ? true
+          : new Error(`${d.state} ${d.stages.map((s) => `${s.name}:${s.status}`).join(",")}`);
       },
       FINISH_MS,
       20,
