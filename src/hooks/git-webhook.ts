@@ -1,4 +1,3 @@
-import type { RedisClient } from "../store/redis.js";
 import { z } from "zod";
 import { systemActor } from "../domain/actor.js";
 import { type PushFields, readPush } from "../domain/git-push.js";
@@ -7,6 +6,7 @@ import { requestDeployment } from "../engine/request-deployment.js";
 import type { Logger } from "../logger.js";
 import type { PushRoute } from "../manifests/catalog.js";
 import { keys } from "../store/keys.js";
+import type { RedisClient } from "../store/redis.js";
 import { checkSignature } from "./verify-signature.js";
 
 /*
