@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SlipwayError } from "../errors.js";
 import { AppDelivery, type Delivery, type DeliveryOptions, type HttpDelivery } from "./app-delivery.js";
+import type { HeldCall } from "./call-holds.js";
 import { type ApiCall, describeCall } from "./call-log.js";
 import type { FaultOptions } from "./fault-injector.js";
 import type { JsonObject } from "./json.js";
@@ -281,6 +282,15 @@ export class FakeSlack {
   /** The next `times` calls of `method` answer `{ ok: false, error }` and change nothing. */
   failNext(method: string, error: string, times = 1): void {
     this.state.faults.failNext(method, error, times);
+  }
+
+  /**
+   * Keeps the first call that `matches` unanswered until `release()`, then
+   * answers it HTTP 500 and changes nothing: a Slack call in flight when its
+   * caller crashes.
+   */
+  holdNext(matches: (method: string, args: JsonObject) => boolean): HeldCall {
+    return this.state.holds.add(matches);
   }
 
   clearFaults(): void {

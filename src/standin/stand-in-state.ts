@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { CallHolds } from "./call-holds.js";
 import { type ApiCall, CallLog } from "./call-log.js";
 import { FaultInjector } from "./fault-injector.js";
 import { MessageStore, type StoredMessage } from "./message-store.js";
@@ -78,6 +79,7 @@ export interface StandInState {
   readonly feed: ChangeFeed;
   readonly events: EventEmitter<FakeSlackEvents>;
   readonly faults: FaultInjector;
+  readonly holds: CallHolds;
   readonly limiter: RateLimiter;
   readonly responseUrls: ResponseUrls;
   readonly triggers: TriggerIds;
@@ -114,6 +116,7 @@ export function createState(options: FakeSlackOptions): StandInState {
     feed,
     events,
     faults: new FaultInjector(),
+    holds: new CallHolds(),
     limiter: new RateLimiter(options.rateLimits ?? {}, now),
     responseUrls: new ResponseUrls(now),
     triggers: new TriggerIds(now, options.triggerTtlMs ?? 3000),

@@ -16,6 +16,13 @@ export interface LogLine {
 }
 
 /** A `slipway` child process started from the build, with its JSON log lines collected. */
+/**
+ * How long a process may take to report it has started: a deadline, not a
+ * wait. Loading Slipway on a machine whose cores are all busy has been seen
+ * to take more than 30 s.
+ */
+const START_DEADLINE_MS = 120_000;
+
 export class SlipwayProcess {
   readonly logs: LogLine[] = [];
   readonly output: string[] = [];
@@ -67,7 +74,7 @@ export class SlipwayProcess {
     });
     const running = new SlipwayProcess(child);
     const started = await Promise.race([
-      running.waitForLog((l) => l.msg === "slipway started"),
+      running.waitForLog((l) => l.msg === "slipway started", START_DEADLINE_MS),
       running.exited.then((code) => {
         throw new Error(`slipway ${role} exited with ${code} before starting:\n${running.describe()}`);
       }),
