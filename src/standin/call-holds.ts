@@ -19,8 +19,8 @@ export class CallHolds {
   private readonly holds: Hold[] = [];
 
   add(matches: (method: string, args: JsonObject) => boolean): HeldCall {
-    let arrive = () => undefined as void;
-    let release = () => undefined as void;
+    let arrive: () => void = () => undefined;
+    let release: () => void = () => undefined;
     const arrived = new Promise<void>((resolve) => {
       arrive = resolve;
     });
