@@ -67,13 +67,19 @@ export function buildSignedRequest(
 export async function sendRequest(request: SentRequest, timeoutMs: number, now: () => number): Promise<HttpAnswer> {
   const started = now();
   let response: Response;
-  try {
-    response = await fetch(request.url, {
+  const post = () =>
+    fetch(request.url, {
       method: "POST",
       headers: request.headers,
       body: request.body,
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
+    });
+  try {
+    // A kept-alive connection the app closed as it sat idle fails before any answer: sent again on a new one.
+    response = await post().catch((cause: unknown) => {
+      if (!closedBeforeAnswer(cause)) throw cause;
+      return post();
     });
   } catch (cause) {
     const reason =
@@ -82,6 +88,12 @@ export async function sendRequest(request: SentRequest, timeoutMs: number, now: 
   }
   const body = await response.text();
   return { status: response.status, body, json: body === "" ? undefined : parseJson(body), elapsedMs: now() - started };
+}
+
+/** undici's "other side closed": the connection ended before the app answered anything. */
+function closedBeforeAnswer(cause: unknown): boolean {
+  const inner = cause instanceof Error ? cause.cause : undefined;
+  return (inner as { code?: unknown } | undefined)?.code === "UND_ERR_SOCKET";
 }
 
 function describe(cause: unknown): string {
