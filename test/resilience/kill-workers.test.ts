@@ -48,6 +48,8 @@ const LOCK_MS = process.env.SLIPWAY_JOB_LOCK_MS ?? "5000";
  * was lost waits for the watchdog (2 min without a change).
  */
 const FINISH_MS = 170_000;
+/** Deadline for the fleet (an app and two workers, one after the other) to start on a busy machine. */
+const START_DEADLINE_MS = 300_000;
 /** The canary whose promotion fails: its setTraffic records the weight it set, and refuses 100%. */
 const BROKEN = "svc-broken";
 const INCIDENTS = "C0INCIDENTS";
@@ -118,7 +120,7 @@ describe("SIGKILL of workers mid-pipeline", () => {
         SLIPWAY_JOB_LOCK_MS: LOCK_MS,
       },
     });
-  });
+  }, START_DEADLINE_MS);
 
   afterAll(async () => {
     const codes = (await fleet?.close()) ?? [];

@@ -21,6 +21,8 @@ const CHANNEL = "C0CRASHY";
 const INCIDENTS = "C0INCIDENTS";
 /** A deadline for the takeover, far above the expected two lock periods, for a busy machine. */
 const SETTLE_MS = 60_000;
+/** Deadline for the app and the worker to start on a busy machine. */
+const START_DEADLINE_MS = 300_000;
 
 const MANIFEST = `service: crashy
 channels:
@@ -52,7 +54,7 @@ describe("SIGKILL of the worker rendering a deployment's end", () => {
       workers: 1,
       env: { SLIPWAY_JOB_LOCK_MS: String(LOCK_MS) },
     });
-  });
+  }, START_DEADLINE_MS);
 
   afterAll(async () => {
     const codes = (await fleet?.close()) ?? [];
