@@ -312,7 +312,7 @@ describe("SIGKILL of workers mid-pipeline", () => {
       .flatMap(expectedLedgerKeys)
       .filter(({ key, action }) => !done.has(`${key} ${action}`));
     expect(missing).toEqual([]);
-  }, 230_000);
+  }, 400_000);
 
   it("takes the way back when a canary's step fails for real after 50%, its 50% step's worker killed", async () => {
     const id = await fleet.deploy(DEPLOYER, channelOf(BROKEN), `staging v3.0.0 ${BROKEN}`);
@@ -350,7 +350,7 @@ describe("SIGKILL of workers mid-pipeline", () => {
         wayBack: { killedAt, failedAt, alertPostedAfterFailureMs: slackMs(firstAlert[0]?.ts ?? "0") - failedAt },
       }),
     );
-  }, 200_000);
+  }, 300_000);
 });
 
 /** A Slack ts as ms since the epoch. */
