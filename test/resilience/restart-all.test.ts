@@ -246,10 +246,14 @@ describe("a paused deployment, every Slipway process restarted", () => {
         const marks: Record<string, number> = {};
 
         // Pause during the 25% hold; Slack shows it, with Resume.
-        const holding = await eventually("holding after 25%", async () => {
-          const d = await fleet.store.require(id);
-          return holdingAfter(FIRST_STEP)(d) ? d : undefined;
-        });
+        const holding = await eventually(
+          "holding after 25%",
+          async () => {
+            const d = await fleet.store.require(id);
+            return holdingAfter(FIRST_STEP)(d) ? d : undefined;
+          },
+          STEP_DEADLINE_MS,
+        );
         expect(await fleet.chat.clickControl(id, DEPLOYER, ACTION_IDS.pause)).toBe(
           `Paused \`${id}\`. The current step finishes; nothing new starts until someone resumes.`,
         );
@@ -353,10 +357,14 @@ describe("a held deployment, every Slipway process restarted", () => {
       const fleet = await startFleet("restart-held", service, [atLeast("7s", allowance), atLeast("2s", allowance)]);
       const id = await fleet.deploy(DEPLOYER, channelOf(service), `staging v7.1.0 ${service}`);
       const untilHolding = (after: string) =>
-        eventually(`holding after ${after}`, async () => {
-          const d = await fleet.store.require(id);
-          return holdingAfter(after)(d) ? d : undefined;
-        });
+        eventually(
+          `holding after ${after}`,
+          async () => {
+            const d = await fleet.store.require(id);
+            return holdingAfter(after)(d) ? d : undefined;
+          },
+          STEP_DEADLINE_MS,
+        );
 
       // 25% hold: SIGTERM, back before its end; the next step starts when it ends, in a new worker.
       const first = await untilHolding(FIRST_STEP);
