@@ -1,9 +1,10 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeRehearsal } from "./demo/rehearsal.js";
 import { type DemoStand, redisAnswers, startStand } from "./demo/stand.js";
+import { playStory, STORY, type StoryStack, startStoryStack, storyManifest } from "./demo/story.js";
 import { type Outcome, walkDeployment } from "./demo/walk.js";
 import { DEMO_USER, type DemoWorkspace, demoWorkspace } from "./demo/workspace.js";
 import { type LoadedManifest, loadManifests } from "./manifests/load.js";
@@ -27,7 +28,8 @@ const STEP_TIMEOUT_MS = 120_000;
 export const DEMO_USAGE = `Usage: slipway demo [--story] [--manifests <dir> [--dry-run] [--version <v>] [--playground]]
 
   (no options)          the playground: prints the URL of a local page that shows the Slack workspace
-  --story               in the terminal: the example service's story, printed as it happens
+  --story               in the terminal: the sample service's story (development, staging, a production
+                        canary under load, a bad version rolled back by itself), printed as it happens
   --manifests <dir>     your own manifests, walked in the terminal: every service to each of its environments
   --dry-run             with --manifests: every target action and stage is a logged no-op that succeeds
   --version <v>         the version --manifests deploys (default v1.0.0)
@@ -123,7 +125,24 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
     say("or point REDIS_URL at a running server, then run `npm run demo` again.");
     return 1;
   }
-  const source = options.manifests ?? EXAMPLE_MANIFESTS;
+  const story = options.mode === "story" ? await startStoryStack() : undefined;
+  if (story) {
+    process.env.SLIPWAY_EXAMPLE_ROUTER = story.admin;
+    process.env.SLIPWAY_EXAMPLE_STATE = story.stateDir;
+  }
+  try {
+    return await demoWith(options, redisUrl, story);
+  } finally {
+    story?.stop();
+  }
+}
+
+async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStack | undefined): Promise<number> {
+  let source = options.manifests ?? EXAMPLE_MANIFESTS;
+  if (story) {
+    source = await mkdtemp(join(tmpdir(), "slipway-story-manifests-"));
+    await writeFile(join(source, `${STORY.service}.yaml`), storyManifest(story.admin));
+  }
   // Errors are shown exactly as `slipway validate` shows them.
   if (options.manifests !== undefined) {
     let report = "";
@@ -163,7 +182,7 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
   say(`Slipway's JSON logs: ${stand.logFile}`);
   try {
     return options.mode === "story"
-      ? await exampleStory(stand, workspace.users)
+      ? await tellStory(stand, workspace.users)
       : await walkManifests(stand, services.values(), workspace.users, options.version);
   } finally {
     await stand.close();
@@ -220,27 +239,19 @@ async function walkManifests(
   return results.every((r) => r.outcome === "succeeded") ? 0 : 1;
 }
 
-/** The example service: a good version, a bad one whose smoke tests fail, and a malformed command. */
-async function exampleStory(stand: DemoStand, names: Readonly<Record<string, string>>): Promise<number> {
-  for (const [text, expectation] of [
-    ["development v1.2.0", "a good version: every stage passes"],
-    ["development v1.3.0-bad", "a bad version: its smoke tests fail"],
-    ["prod 1.2;rm -rf /", "malformed input: refused, nothing queued"],
-  ] as const) {
-    say();
-    say(`(${expectation})`);
-    const { id, outcome } = await walkDeployment({
-      slack: stand.slack,
-      channel: "C0DEPLOYS",
-      requester: DEMO_USER.id,
-      people: [],
-      names,
-      command: text,
-      say,
-      timeoutMs: STEP_TIMEOUT_MS,
-    });
-    if (!id) continue;
-    say(`  → ${outcome}`);
-  }
-  return 0;
+/** The story in the terminal; exit 0 when it ended as it should. */
+async function tellStory(stand: DemoStand, names: Readonly<Record<string, string>>): Promise<number> {
+  const started = Date.now();
+  const end = await playStory(stand.slack, names, say, STEP_TIMEOUT_MS);
+  say("");
+  for (const [what, outcome] of Object.entries(end.outcomes)) say(`${what}: ${outcome}`);
+  say(`incident alerts: ${end.incidentAlerts}`);
+  say(`the story took ${Math.round((Date.now() - started) / 1000)}s`);
+  const expected =
+    end.outcomes[`development ${STORY.good}`] === "succeeded" &&
+    end.outcomes[`staging ${STORY.good}`] === "succeeded" &&
+    end.outcomes[`production ${STORY.good}`] === "succeeded" &&
+    end.outcomes[`production ${STORY.bad}`] === "rolled back" &&
+    end.incidentAlerts === 1;
+  return expected ? 0 : 1;
 }

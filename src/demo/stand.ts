@@ -55,7 +55,7 @@ export async function redisAnswers(url: string): Promise<boolean> {
 export async function startStand(options: StandOptions): Promise<DemoStand> {
   const keyPrefix = `slipway-demo-${randomBytes(3).toString("hex")}`;
   const logFile = join(await mkdtemp(join(tmpdir(), "slipway-demo-")), "slipway.log");
-  process.env.SLIPWAY_EXAMPLE_STATE = join(logFile, "..", "example-state");
+  process.env.SLIPWAY_EXAMPLE_STATE ??= join(logFile, "..", "example-state");
   process.env.SLIPWAY_EXAMPLE_DELAY_MS ??= "600";
   for (const [name, value] of Object.entries(options.env ?? {})) process.env[name] = value;
   const slack = await FakeSlack.start({

@@ -11,11 +11,11 @@ import type { StoredMessage } from "../standin/message-store.js";
  * clock.
  */
 
-export type Outcome = "succeeded" | "failed" | "rejected" | "expired" | "cancelled" | "refused";
+export type Outcome = "succeeded" | "failed" | "rolled back" | "rejected" | "expired" | "cancelled" | "refused";
 
 /** How long a card is given to show an approval before the next person is asked. */
 const CARD_REDRAW_MS = 10_000;
-const ENDED = /\*Deployment (succeeded|failed|rejected|expired|cancelled)\*/i;
+const ENDED = /\*Deployment (succeeded|failed|rolled back|rejected|expired|cancelled)\*/i;
 
 export interface WalkOptions {
   readonly slack: FakeSlack;
