@@ -1,7 +1,8 @@
-import { slackActor } from "../domain/actor.js";
-import { moveTo, touchedTraffic } from "../domain/deployment.js";
+import type { Actor } from "../domain/actor.js";
+import { type Deployment, moveTo, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
+import { authorizeActor } from "./authorize.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort } from "./pipeline.js";
 import {
@@ -19,8 +20,14 @@ export interface RollbackInput {
   /** Where to go back to; default the last good version before the current one. */
   readonly version?: string;
   readonly reason?: string;
-  readonly userId: string;
+  readonly actor: Actor;
   readonly via: AuditVia;
+  /**
+   * The deployment whose Roll back button was clicked: the rollback goes
+   * ahead only while that deployment is still what the environment last
+   * did, so an old message never undoes a newer deployment.
+   */
+  readonly from?: Deployment;
 }
 
 /**
@@ -31,13 +38,54 @@ export interface RollbackInput {
  * succeeded at all, when the latest deployment failed part-way), never one a
  * rollback has already left. Refused, with the reason, when there is nowhere to go back to.
  */
-/** A rollback's answer: done or refused in words, or the rollback deployment's own request refused. */
+/**
+ * A rollback's answer: done or refused in words; refused as not allowed, or
+ * because the clicked deployment deployed nothing or is no longer the latest;
+ * or the rollback deployment's own request refused.
+ */
 export type RollbackAnswer =
   | GateAnswer
-  | { readonly ok: false; readonly refused: { request: DeploymentRequest; outcome: RequestOutcome } };
+  | { readonly ok: false; readonly code: "forbidden"; readonly reason: string }
+  | { readonly ok: false; readonly code: "nothing_deployed"; readonly from: Deployment }
+  | { readonly ok: false; readonly code: "not_latest"; readonly from: Deployment; readonly newer: string | undefined }
+  | {
+      readonly ok: false;
+      readonly code: "request_refused";
+      readonly request: DeploymentRequest;
+      readonly outcome: RequestOutcome;
+    };
+
+/** Whether the clicked deployment may still be rolled back from its message; the refusal when not. */
+async function stillLatest(deps: GateDeps, d: Deployment): Promise<RollbackAnswer | undefined> {
+  if (!isFinal(d.state)) return undefined;
+  if (d.state !== "succeeded" && !touchedTraffic(d)) return { ok: false, code: "nothing_deployed", from: d };
+  const [active, last, good] = await Promise.all([
+    deps.store.activeFor(d.service, d.environment),
+    deps.store.lastEnded(d.service, d.environment),
+    deps.store.goodVersions(d.service, d.environment),
+  ]);
+  // Deployments that ended before Slipway kept the last one ended are judged by the live version.
+  const latest = last ? last.id === d.id : d.state === "succeeded" && good[0] === d.version;
+  if (active !== undefined || !latest) return { ok: false, code: "not_latest", from: d, newer: active ?? last?.id };
+  return undefined;
+}
 
 export async function requestRollback(deps: GateDeps & RequestDeps, input: RollbackInput): Promise<RollbackAnswer> {
-  const why = `rolled back by <@${input.userId}>${input.reason ? `: ${input.reason}` : ""}`;
+  const allowed = await authorizeActor(deps, {
+    action: "rollback",
+    actor: input.actor,
+    service: input.service,
+    environment: input.environment,
+    via: input.via,
+    ...(input.from ? { deploymentId: input.from.id } : {}),
+  });
+  if (!allowed.allowed) return { ok: false, code: "forbidden", reason: allowed.reason };
+  if (input.from) {
+    const refused = await stillLatest(deps, input.from);
+    if (refused) return refused;
+  }
+  const userId = input.actor.id;
+  const why = `rolled back by <@${userId}>${input.reason ? `: ${input.reason}` : ""}`;
   const activeId = await deps.store.activeFor(input.service, input.environment);
   if (activeId) {
     const { saved, result } = await update<GateAnswer>(deps, activeId, (current) => {
@@ -57,7 +105,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
         };
       }
       return {
-        next: beginRollback(current, why, input.userId, now),
+        next: beginRollback(current, why, userId, now),
         result: {
           ok: true,
           message: `Rolling back \`${current.id}\` (${current.version}) to ${current.previousVersion ?? "the previous version"}. Follow it in its thread.`,
@@ -66,7 +114,8 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     });
     await deps.audit.record({
       at: deps.now(),
-      actor: input.userId,
+      actor: userId,
+      source: input.actor.kind,
       action: "rollback",
       outcome: result.ok ? "ok" : "refused",
       service: input.service,
@@ -96,7 +145,8 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
   const refuse = async (message: string): Promise<GateAnswer> => {
     await deps.audit.record({
       at: deps.now(),
-      actor: input.userId,
+      actor: userId,
+      source: input.actor.kind,
       action: "rollback",
       outcome: "refused",
       service: input.service,
@@ -131,8 +181,8 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     hotfix: false,
     rollbackOf: current,
   };
-  const outcome = await requestDeployment(deps, { actor: slackActor(input.userId), via: input.via, request });
-  if (outcome.code !== "started") return { ok: false, refused: { request, outcome } };
+  const outcome = await requestDeployment(deps, { actor: input.actor, via: input.via, request });
+  if (outcome.code !== "started") return { ok: false, code: "request_refused", request, outcome };
   return {
     ok: true,
     message: `Rolling ${input.service} ${input.environment} back from ${current} to ${target} as \`${outcome.deployment.id}\`. Follow it in <#${outcome.deployment.channel}>.`,

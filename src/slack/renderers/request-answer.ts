@@ -101,5 +101,27 @@ function startedText(d: Deployment): string {
 
 /** The answer to /rollback or a Roll back button. */
 export function rollbackAnswerText(answer: RollbackAnswer): string {
-  return "refused" in answer ? renderRequestAnswer(answer.refused.request, answer.refused.outcome) : answer.message;
+  if (!("code" in answer)) return answer.message;
+  switch (answer.code) {
+    case "forbidden":
+      return `Not rolled back: ${answer.reason}.`;
+    case "nothing_deployed": {
+      const d = answer.from;
+      return `Nothing of ${d.version} was deployed by \`${d.id}\`, so there is nothing of it to roll back. To take ${d.environment} back further, ${rollbackInstead(d)}`;
+    }
+    case "not_latest": {
+      const d = answer.from;
+      return `\`${d.id}\` is no longer the latest deployment of ${d.service} ${d.environment}${answer.newer ? ` (\`${answer.newer}\` is)` : ""}; ${rollbackInstead(d)}`;
+    }
+    case "request_refused":
+      return renderRequestAnswer(answer.request, answer.outcome);
+    default: {
+      const unreachable: never = answer;
+      return unreachable;
+    }
+  }
+}
+
+function rollbackInstead(d: Deployment): string {
+  return `use \`/rollback ${d.environment} ${d.service}\` instead.`;
 }

@@ -1,8 +1,7 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { slackActor } from "../../../domain/actor.js";
-import { type Deployment, touchedTraffic } from "../../../domain/deployment.js";
-import { isFinal } from "../../../domain/deployment-state.js";
+import type { Deployment } from "../../../domain/deployment.js";
 import { isDeploymentId } from "../../../domain/ids.js";
 import type { Action } from "../../../domain/policy.js";
 import { authorizeActor, groupsFor } from "../../../engine/authorize.js";
@@ -180,36 +179,14 @@ export async function handleAcknowledge(body: BlockAction, respond: RespondFn, d
  * environment last did, so an old message never undoes a newer deployment.
  */
 export async function handleRollBack(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
-  const d = await clickedDeployment(body, respond, deps, { action: "rollback", refused: "Not rolled back" });
+  const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
-  const instead = `use \`/rollback ${d.environment} ${d.service}\` instead.`;
-  if (isFinal(d.state)) {
-    if (d.state !== "succeeded" && !touchedTraffic(d)) {
-      return void (await tell(
-        respond,
-        `Nothing of ${d.version} was deployed by \`${d.id}\`, so there is nothing of it to roll back. To take ${d.environment} back further, ${instead}`,
-      ));
-    }
-    const [active, last, good] = await Promise.all([
-      deps.store.activeFor(d.service, d.environment),
-      deps.store.lastEnded(d.service, d.environment),
-      deps.store.goodVersions(d.service, d.environment),
-    ]);
-    // Deployments that ended before Slipway kept the last one ended are judged by the live version.
-    const latest = last ? last.id === d.id : d.state === "succeeded" && good[0] === d.version;
-    if (active !== undefined || !latest) {
-      const newer = active ?? last?.id;
-      return void (await tell(
-        respond,
-        `\`${d.id}\` is no longer the latest deployment of ${d.service} ${d.environment}${newer ? ` (\`${newer}\` is)` : ""}; ${instead}`,
-      ));
-    }
-  }
   const result = await requestRollback(deps, {
     service: d.service,
     environment: d.environment,
-    userId: body.user.id,
+    actor: slackActor(body.user.id),
     via: "button",
+    from: d,
   });
   await tell(respond, rollbackAnswerText(result));
 }

@@ -3,20 +3,15 @@ import type { WebClient } from "@slack/web-api";
 import { slackActor } from "../../../domain/actor.js";
 import { type DeployCommand, helpText, parseDeployCommand } from "../../../domain/command-grammar.js";
 import type { Deployment } from "../../../domain/deployment.js";
-import { slackTime } from "../../../domain/policy.js";
 import { plainWords } from "../../../domain/safe-text.js";
-import { authorizeActor } from "../../../engine/authorize.js";
-import {
-  type DeploymentRequest,
-  planDeployment,
-  type RequestInput,
-  requestDeployment,
-} from "../../../engine/request-deployment.js";
+import { lockEnvironment, unlockEnvironment } from "../../../engine/lock-environment.js";
+import { type DeploymentRequest, type RequestInput, requestDeployment } from "../../../engine/request-deployment.js";
 import { renderAuditLog } from "../../renderers/audit.js";
 import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
 import { renderDeployForm } from "../../renderers/deploy-form.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
-import { planProblemText, renderRequestAnswer } from "../../renderers/request-answer.js";
+import { renderLockAnswer, renderUnlockAnswer } from "../../renderers/lock-answer.js";
+import { renderRequestAnswer } from "../../renderers/request-answer.js";
 import { permalink } from "../../renderers/watch.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Ack, answerCommand, type Reply } from "./reply.js";
@@ -69,7 +64,7 @@ async function answer(
   grammar: Parameters<typeof helpText>[0],
   reply: Reply,
 ): Promise<string | SlackMessage | undefined> {
-  const { catalog, store, now } = deps;
+  const { store, now } = deps;
   switch (parsed.kind) {
     case "help":
       return helpText(grammar);
@@ -92,67 +87,26 @@ async function answer(
     case "lock": {
       const which = serviceOf(deps, parsed.service, `/deploy lock ${parsed.environment} <service> <reason>`);
       if (!which.ok) return which.message;
-      const plan = planDeployment(catalog, { service: which.service, environment: parsed.environment });
-      if (!plan.ok) return planProblemText(plan.problem);
-      const allowed = await authorizeActor(deps, {
-        action: "lock",
+      const outcome = await lockEnvironment(deps, {
         actor: slackActor(command.user_id),
-        service: which.service,
-        environment: parsed.environment,
         via: "slash_command",
-      });
-      if (!allowed.allowed) return `Not locked: ${allowed.reason}.`;
-      const at = now();
-      const taken = await deps.locks.take({
         service: which.service,
         environment: parsed.environment,
-        owner: command.user_id,
         reason: plainWords(parsed.reason),
-        at,
-        ...(parsed.forMs === undefined ? {} : { expiresAt: at + parsed.forMs }),
+        ...(parsed.forMs === undefined ? {} : { forMs: parsed.forMs }),
       });
-      await deps.audit.record({
-        at,
-        actor: command.user_id,
-        action: "lock",
-        outcome: taken.ok ? "ok" : "refused",
-        service: which.service,
-        environment: parsed.environment,
-        detail: taken.ok ? plainWords(parsed.reason) : `already locked by <@${taken.held.owner}>`,
-        via: "slash_command",
-      });
-      if (!taken.ok) {
-        return `${which.service} ${parsed.environment} is already locked by <@${taken.held.owner}> (${taken.held.reason}) since ${slackTime(taken.held.at)}.`;
-      }
-      const until = parsed.forMs === undefined ? "until someone unlocks it" : `until ${slackTime(at + parsed.forMs)}`;
-      return `🔒 Locked ${which.service} ${parsed.environment} ${until}: ${plainWords(parsed.reason)}. No new deployment starts there meanwhile; \`/deploy unlock ${parsed.environment} ${which.service}\` lifts it.`;
+      return renderLockAnswer(which.service, parsed.environment, outcome);
     }
     case "unlock": {
       const which = serviceOf(deps, parsed.service, `/deploy unlock ${parsed.environment} <service>`);
       if (!which.ok) return which.message;
-      const allowed = await authorizeActor(deps, {
-        action: "lock",
+      const outcome = await unlockEnvironment(deps, {
         actor: slackActor(command.user_id),
+        via: "slash_command",
         service: which.service,
         environment: parsed.environment,
-        via: "slash_command",
       });
-      if (!allowed.allowed) return `Not unlocked: ${allowed.reason}.`;
-      const held = await deps.locks.get(which.service, parsed.environment);
-      const released = held ? await deps.locks.release(which.service, parsed.environment) : false;
-      await deps.audit.record({
-        at: now(),
-        actor: command.user_id,
-        action: "unlock",
-        outcome: released ? "ok" : "refused",
-        service: which.service,
-        environment: parsed.environment,
-        detail: held ? `lock by <@${held.owner}>: ${held.reason}` : "was not locked",
-        via: "slash_command",
-      });
-      return released
-        ? `🔓 Unlocked ${which.service} ${parsed.environment}.`
-        : `${which.service} ${parsed.environment} was not locked; nothing changed.`;
+      return renderUnlockAnswer(which.service, parsed.environment, outcome);
     }
     case "history":
     case "stats":

@@ -2,7 +2,6 @@ import type { SlashCommand } from "@slack/bolt";
 import { slackActor } from "../../../domain/actor.js";
 import { parseRollbackCommand } from "../../../domain/approve-rollback-grammar.js";
 import { plainWords } from "../../../domain/safe-text.js";
-import { authorizeActor } from "../../../engine/authorize.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
@@ -32,20 +31,12 @@ export async function handleRollbackCommand(
         if (!deps.catalog.environment(service, parsed.environment)) {
           return `${service} has no environment '${parsed.environment}'.`;
         }
-        const allowed = await authorizeActor(deps, {
-          action: "rollback",
-          actor: slackActor(command.user_id),
-          service,
-          environment: parsed.environment,
-          via: "slash_command",
-        });
-        if (!allowed.allowed) return `Not rolled back: ${allowed.reason}.`;
         const result = await requestRollback(deps, {
           service,
           environment: parsed.environment,
           ...(parsed.version ? { version: parsed.version } : {}),
           ...(parsed.reason ? { reason: plainWords(parsed.reason) } : {}),
-          userId: command.user_id,
+          actor: slackActor(command.user_id),
           via: "slash_command",
         });
         return rollbackAnswerText(result);
