@@ -4,8 +4,6 @@
  * result. Evaluating an item (running a command, reading a file) is I/O and
  * lives in src/checks/; this module only decides.
  */
-import type { ChecklistItemConfig } from "../manifests/schema.js";
-
 export const SECTIONS = ["code", "environment", "security", "validation"] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -62,12 +60,20 @@ export function gate(results: readonly ItemResult[]): Gate {
   return { state, blocking };
 }
 
+/** What the checklist rules read of a manifest's item; the manifest's items carry how to check them too. */
+export interface ChecklistItem {
+  readonly id: string;
+  readonly title: string;
+  readonly section: Section;
+  readonly required: boolean;
+}
+
 /** When in a deployment a checklist is checked. */
 export type ChecklistPhase = "pre-deployment" | "post-rollback";
 
 /** The parts of a manifest `itemsFor` reads. */
-export interface ChecklistSource {
-  readonly checklist: readonly ChecklistItemConfig[];
+export interface ChecklistSource<Item extends ChecklistItem> {
+  readonly checklist: readonly Item[];
   readonly environments: Readonly<Record<string, { readonly checklist?: readonly string[] | undefined }>>;
 }
 
@@ -79,11 +85,11 @@ export interface ChecklistSource {
  * After a rollback: the validation items the environment lists, or every
  * validation item when it lists none.
  */
-export function itemsFor(
-  manifest: ChecklistSource,
+export function itemsFor<Item extends ChecklistItem>(
+  manifest: ChecklistSource<Item>,
   environment: string,
   phase: ChecklistPhase = "pre-deployment",
-): ChecklistItemConfig[] {
+): Item[] {
   const config = manifest.environments[environment];
   if (config === undefined) throw new RangeError(`the manifest has no environment '${environment}'`);
   const byId = new Map(manifest.checklist.map((item) => [item.id, item]));
@@ -132,12 +138,7 @@ export function describeComparison(actual: number, op: Comparison, expected: num
 }
 
 /** A result for `item` with the given outcome. */
-export function resultFor(
-  item: Pick<ChecklistItemConfig, "id" | "title" | "section" | "required">,
-  status: ItemStatus,
-  evidence: string,
-  at?: number,
-): ItemResult {
+export function resultFor(item: ChecklistItem, status: ItemStatus, evidence: string, at?: number): ItemResult {
   const base = { id: item.id, title: item.title, section: item.section, required: item.required, status, evidence };
   return at === undefined ? base : { ...base, at };
 }

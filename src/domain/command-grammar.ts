@@ -25,11 +25,11 @@ import {
   tooManyArguments,
   unknownNameMessage,
 } from "./command-tokens.js";
-import { STRATEGIES, type Strategy } from "./deployment.js";
 import { parseDuration } from "./duration.js";
 import { FLAG_NAME } from "./feature-flag.js";
 import { closestMatch } from "./near-miss.js";
 import { quoteToken } from "./safe-text.js";
+import { STRATEGIES, type Strategy } from "./strategy.js";
 import { checkDeployableVersion } from "./version.js";
 
 export type { GrammarContext, InvalidCommand } from "./command-tokens.js";

@@ -2,13 +2,10 @@ import type { ActorKind } from "./actor.js";
 import type { Snapshot, Verdict } from "./analysis.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
-import type { FlagChange } from "./feature-flag.js";
 import type { PushedCommit } from "./git-push.js";
 import type { Vote } from "./policy.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
-
-export const STRATEGIES = ["all-at-once", "blue-green", "canary", "rolling", "feature-flag"] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+import type { Strategy } from "./strategy.js";
 
 export type StageStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
 
@@ -34,6 +31,19 @@ export interface StageRun {
 
 /** Which kind of actor asked for a deployment. */
 export type DeploymentSource = ActorKind;
+
+export interface FlagChange {
+  /** 1, 2, …: part of the change's idempotency key. */
+  readonly seq: number;
+  readonly percent: number;
+  /** Slack user id. */
+  readonly by: string;
+  readonly at: number;
+  status: "pending" | "done" | "failed";
+  finishedAt?: number;
+  /** The target's output tail. */
+  output?: string;
+}
 
 /** An approval request and the votes on it. */
 export interface ApprovalState {

@@ -1,4 +1,4 @@
-import type { Deployment } from "./deployment.js";
+import type { Deployment, FlagChange } from "./deployment.js";
 
 /*
  * A feature-flag release deploys the new code dark, then flips a flag through
@@ -13,19 +13,6 @@ export const FLAG_NAME = /^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/;
 
 /** The percentages the root message offers. */
 export const FLAG_PERCENTS = [0, 10, 25, 50, 100] as const;
-
-export interface FlagChange {
-  /** 1, 2, …: part of the change's idempotency key. */
-  readonly seq: number;
-  readonly percent: number;
-  /** Slack user id. */
-  readonly by: string;
-  readonly at: number;
-  status: "pending" | "done" | "failed";
-  finishedAt?: number;
-  /** The target's output tail. */
-  output?: string;
-}
 
 export interface FlagState {
   readonly name: string;

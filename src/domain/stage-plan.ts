@@ -18,7 +18,7 @@
  * environment that asks for it. Holds are data (`holdMs`): the engine waits
  * them out with delayed jobs, never in a worker.
  */
-import type { Strategy } from "./deployment.js";
+import type { Strategy } from "./strategy.js";
 
 /** What a `tag` stage marks in the service's repository. */
 export const STAGE_TAGS = ["release-candidate"] as const;

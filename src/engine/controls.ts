@@ -4,10 +4,10 @@ import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
-import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { beginRollback, completeRollback } from "./rollback.js";
 import { update } from "./update-deployment.js";
-import { enqueueAnalysis } from "./watch.js";
 
 /*
  * Pause, Resume, Promote and Abort from Slack. Each is a compare-and-set on

@@ -1,10 +1,11 @@
-import type { Deployment } from "../domain/deployment.js";
-import { type FlagChange, flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
+import type { Deployment, FlagChange } from "../domain/deployment.js";
+import { flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
-import { FencedOffError, type PipelineDeps } from "./pipeline.js";
+import { FencedOffError } from "./pipeline.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 

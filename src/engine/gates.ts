@@ -16,7 +16,8 @@ import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
-import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { enqueueAdvance } from "./next-jobs.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { update } from "./update-deployment.js";
 
 /*

@@ -4,16 +4,14 @@ import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Catalog, LoadedService } from "../manifests/catalog.js";
-import type { DeploymentStore } from "../store/deployment-store.js";
+import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
-import { enqueue, JOB_IDS } from "./jobs.js";
-import type { Notifications } from "./notifications.js";
-import type { Queues } from "./queues.js";
+import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { failOrRollBack } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
-import { analysisIntervalMs, enqueueAnalysis, monitoringMs } from "./watch.js";
+import { analysisIntervalMs, monitoringMs } from "./watch.js";
 
 /*
  * The pipeline moves one deployment forward one stage per job. The truth
@@ -27,54 +25,8 @@ import { analysisIntervalMs, enqueueAnalysis, monitoringMs } from "./watch.js";
  * job another worker has taken over) is refused when it tries to write.
  */
 
-export interface PipelineDeps {
-  readonly store: DeploymentStore;
-  readonly catalog: Catalog;
-  readonly queues: Queues;
-  readonly notifications: Notifications;
-  readonly now: () => number;
-}
-
 /** Attempts of one step in a row whose worker was lost before the deployment pauses for a person. */
 export const LOST_WORKERS_LIMIT = 5;
-
-/**
- * Queues the job for step `stageIndex`. `tag` makes a fresh job where one for
- * the same step may already exist (after a pause, or a promote); `delay`
- * holds it without holding a worker.
- */
-export async function enqueueAdvance(
-  queues: Queues,
-  deploymentId: string,
-  stageIndex: number,
-  options: { delay?: number; tag?: string } = {},
-): Promise<void> {
-  await enqueue(
-    queues,
-    "advance",
-    { deploymentId, stageIndex },
-    { id: JOB_IDS.advance(deploymentId, stageIndex, options.tag), delay: options.delay ?? 0 },
-  );
-}
-
-/**
- * Queues the `abort` job of `d` at its current revision. `poll` counts the
- * waits of one abort for a running step to finish; `tag` makes a fresh job
- * where one for the same revision may already have run (the watchdog's).
- */
-export async function enqueueAbort(
-  queues: Queues,
-  d: Pick<Deployment, "id" | "rev">,
-  options: { delay?: number; poll?: number; tag?: string } = {},
-): Promise<void> {
-  const poll = options.poll ?? 0;
-  await enqueue(
-    queues,
-    "abort",
-    { deploymentId: d.id, poll },
-    { id: JOB_IDS.abort(d.id, d.rev, poll, options.tag), delay: options.delay ?? 0 },
-  );
-}
 
 /**
  * This job no longer owns the step it was running: its lock was lost, or a

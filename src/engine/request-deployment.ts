@@ -1,11 +1,12 @@
 import type { Actor } from "../domain/actor.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
-import type { Deployment, Strategy } from "../domain/deployment.js";
+import type { Deployment } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { PushedCommit } from "../domain/git-push.js";
 import type { PromotionRefusal } from "../domain/promotion.js";
 import type { Step } from "../domain/stage-plan.js";
 import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
+import type { Strategy } from "../domain/strategy.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";

@@ -4,7 +4,7 @@ import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import { authorizeActor } from "./authorize.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
-import { enqueueAbort } from "./pipeline.js";
+import { enqueueAbort } from "./next-jobs.js";
 import {
   type DeploymentRequest,
   type RequestDeps,

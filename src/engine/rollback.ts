@@ -5,7 +5,7 @@ import { isFinal } from "../domain/deployment-state.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { TargetAction } from "../targets/target.js";
-import type { PipelineDeps } from "./pipeline.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 

@@ -3,8 +3,8 @@ import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "..
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
-import { enqueue, JOB_IDS } from "./jobs.js";
-import { enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { beginRollback, completeRollback } from "./rollback.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
@@ -23,26 +23,6 @@ import { update } from "./update-deployment.js";
 
 /** Post-deployment monitoring after 100% when the manifest says nothing: the seed's immediate 15 minutes. */
 const DEFAULT_IMMEDIATE_MS = 15 * 60_000;
-
-/**
- * Queues an analysis of `d` in `delay` ms, under its current analysis epoch
- * and revision: each round records its verdict, so the round after it is
- * queued under a new revision, and queuing the same round twice is a no-op.
- */
-export async function enqueueAnalysis(
-  deps: PipelineDeps,
-  d: Pick<Deployment, "id" | "analysisEpoch" | "rev">,
-  stageIndex: number,
-  delay: number,
-) {
-  const epoch = d.analysisEpoch ?? 0;
-  await enqueue(
-    deps.queues,
-    "analyse",
-    { deploymentId: d.id, stageIndex, epoch },
-    { id: JOB_IDS.analyse(d.id, stageIndex, epoch, d.rev), delay },
-  );
-}
 
 /** How often a deployment is analysed; undefined when its service has no metrics. */
 export function analysisIntervalMs(

@@ -4,9 +4,9 @@ import { formatDuration } from "../domain/progress.js";
 import type { Logger } from "../logger.js";
 import { enqueueCheck } from "./gates.js";
 import { JOB_IDS, upsertSchedule } from "./jobs.js";
-import { enqueueAbort, enqueueAdvance, type PipelineDeps } from "./pipeline.js";
+import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import type { PipelineDeps } from "./pipeline-deps.js";
 import { update } from "./update-deployment.js";
-import { enqueueAnalysis } from "./watch.js";
 
 /*
  * The watchdog makes sure no deployment is left silently stuck. Every run

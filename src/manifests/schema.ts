@@ -17,13 +17,13 @@
  */
 import { z } from "zod";
 import { COMPARISONS, SECTIONS, TASK_FAIL_MODES } from "../domain/checklist.js";
-import { STRATEGIES, type Strategy } from "../domain/deployment.js";
 import { parseDuration } from "../domain/duration.js";
 import { FLAG_NAME } from "../domain/feature-flag.js";
 import { branchNameProblem, REPOSITORY_NAME } from "../domain/git-push.js";
 import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
 import { cronProblem } from "../domain/schedule.js";
 import { STAGE_TAGS } from "../domain/stage-plan.js";
+import { STRATEGIES, type Strategy } from "../domain/strategy.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { metricsConfigSchema } from "../metrics/config.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";

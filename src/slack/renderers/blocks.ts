@@ -219,3 +219,8 @@ export function requester(d: {
   if (d.source === "slack") return `<@${d.requestedBy}>`;
   return `${escapeMrkdwn(d.requesterName ?? d.requestedBy)} (${d.source})`;
 }
+
+/** "web v1.2.0 → production" */
+export function title(d: { readonly service: string; readonly version: string; readonly environment: string }): string {
+  return `${d.service} ${d.version} → ${d.environment}`;
+}

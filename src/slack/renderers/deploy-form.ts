@@ -1,4 +1,4 @@
-import { STRATEGIES } from "../../domain/deployment.js";
+import { STRATEGIES } from "../../domain/strategy.js";
 import { VIEW_IDS } from "../action-ids.js";
 
 /*

@@ -18,6 +18,7 @@ import {
   requester,
   type SlackMessage,
   section,
+  title,
 } from "./blocks.js";
 import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
@@ -45,10 +46,6 @@ const STAGE_MARK: Record<StageRun["status"], string> = {
   failed: "❌",
   skipped: "⏭️",
 };
-
-export function title(d: Deployment): string {
-  return `${d.service} ${d.version} → ${d.environment}`;
-}
 
 function stageLine(stage: StageRun): string {
   const took =

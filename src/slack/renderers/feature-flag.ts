@@ -1,5 +1,5 @@
-import type { Deployment } from "../../domain/deployment.js";
-import { FLAG_PERCENTS, type FlagChange, flagState } from "../../domain/feature-flag.js";
+import type { Deployment, FlagChange } from "../../domain/deployment.js";
+import { FLAG_PERCENTS, flagState } from "../../domain/feature-flag.js";
 import { slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import { flagActionId } from "../action-ids.js";

@@ -15,9 +15,9 @@ import {
   requester,
   type SlackMessage,
   section,
+  title,
 } from "./blocks.js";
 import { sectionBlocks } from "./checklist-items.js";
-import { title } from "./deployment-message.js";
 
 /** Slack allows at most 10 options in one checkboxes element. */
 const OPTIONS_PER_ELEMENT = 10;

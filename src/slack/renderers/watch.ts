@@ -15,8 +15,8 @@ import {
   requester,
   type SlackMessage,
   section,
+  title,
 } from "./blocks.js";
-import { title } from "./deployment-message.js";
 
 const OUTCOME_MARK: Record<Verdict["outcome"], string> = { pass: "✅", fail: "🚨", inconclusive: "❔" };
 const CHECK_MARK: Record<Check["status"], string> = { pass: "✅", fail: "❌", inconclusive: "❔", skipped: "➖" };

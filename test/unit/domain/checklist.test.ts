@@ -47,7 +47,7 @@ describe("itemsFor", () => {
     item("previous-version", "validation"),
     item("healthy", "validation"),
   ];
-  const manifest: ChecklistSource = {
+  const manifest: ChecklistSource<ChecklistItemConfig> = {
     checklist,
     environments: {
       development: { checklist: ["secrets", "coverage"] },

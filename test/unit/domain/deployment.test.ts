@@ -8,12 +8,12 @@ import {
   newVersionServes,
   nextStageIndex,
   progressPercent,
-  STRATEGIES,
   type StageStatus,
   updateStage,
 } from "../../../src/domain/deployment.js";
 import { IllegalTransitionError } from "../../../src/domain/deployment-state.js";
 import type { Step } from "../../../src/domain/stage-plan.js";
+import { STRATEGIES } from "../../../src/domain/strategy.js";
 
 const T0 = 1_700_000_000_000;
 

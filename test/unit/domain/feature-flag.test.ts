@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { FlagChange } from "../../../src/domain/deployment.js";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
-import { type FlagChange, flagBlocked, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
+import { flagBlocked, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
 import { DEFAULT_STRATEGY_OPTIONS, planSteps } from "../../../src/domain/stage-plan.js";
 
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);

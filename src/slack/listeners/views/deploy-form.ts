@@ -1,7 +1,7 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
 import { slackActor } from "../../../domain/actor.js";
-import { STRATEGIES } from "../../../domain/deployment.js";
+import { STRATEGIES } from "../../../domain/strategy.js";
 import { checkDeployableVersion } from "../../../domain/version.js";
 import type { DeploymentRequest } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
