@@ -6,7 +6,6 @@ import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
-import { keys } from "../../src/store/keys.js";
 import { testRedis } from "../support/redis.js";
 
 /*
@@ -26,7 +25,7 @@ describe("watchdog re-syncs what Slack shows behind the record", () => {
   beforeEach(async () => {
     ctx = await testRedis("watchdog");
     store = new DeploymentStore(ctx.redis, ctx.prefix);
-    queues = createQueues(ctx.redis, keys(ctx.prefix).bullPrefix);
+    queues = createQueues(ctx.redis, ctx.prefix);
   });
   afterEach(async () => {
     await queues.close();
