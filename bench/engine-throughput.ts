@@ -170,7 +170,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     worker = startPipelineWorker({
       connection: redis.worker,
       keyPrefix,
-      deps,
+      deps: { ...deps, redis: redis.producer, keyPrefix },
       log: createLogger(process.env.BENCH_LOG ?? "silent"),
       concurrency: options.concurrency,
     });

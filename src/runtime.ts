@@ -6,6 +6,7 @@ import { deploymentIdFrom } from "./domain/ids.js";
 import { Notifications } from "./engine/notifications.js";
 import { startPipelineWorker } from "./engine/pipeline-worker.js";
 import { createQueues } from "./engine/queues.js";
+import { reconcileSchedules } from "./engine/schedules.js";
 import { scheduleWatchdog } from "./engine/watchdog.js";
 import { SlipwayError } from "./errors.js";
 import { handleGitWebhook } from "./hooks/git-webhook.js";
@@ -92,14 +93,26 @@ export async function startSlipway(
   const telemetry = createTelemetry();
   const newId = () => deploymentIdFrom(randomBytes(16), now());
 
+  const requestDeps = {
+    store,
+    locks,
+    audit,
+    catalog,
+    queues,
+    notifications,
+    now,
+    newId,
+    directory: new Directory(slack, producer, config.keyPrefix),
+  };
   const workers: Worker[] = [];
   if (role !== "app") {
     await scheduleWatchdog({ store, catalog, queues, notifications, now });
+    await reconcileSchedules(requestDeps, log.child({ component: "schedules" }));
     workers.push(
       startPipelineWorker({
         connection: workerConnection,
         keyPrefix: config.keyPrefix,
-        deps: { store, catalog, queues, notifications, audit, locks, now },
+        deps: { ...requestDeps, redis: producer, keyPrefix: config.keyPrefix },
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
         lockDurationMs: config.jobLockMs,
@@ -118,17 +131,6 @@ export async function startSlipway(
     );
   }
 
-  const requestDeps = {
-    store,
-    locks,
-    audit,
-    catalog,
-    queues,
-    notifications,
-    now,
-    newId,
-    directory: new Directory(slack, producer, config.keyPrefix),
-  };
   const slackApp =
     role === "worker"
       ? undefined

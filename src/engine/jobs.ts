@@ -30,10 +30,24 @@ export const JOBS = {
     flag: deploymentRef.extend({ seq: z.number().int().min(1) }),
     /** Run the deployment's next step; enqueues the one after it. */
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
+    /** A schedule's run: deploy the newest version that succeeded in the environment it is fed from. */
+    scheduled: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),
   },
   notify: {
     /** Bring the deployment's Slack messages up to date with the store. */
     sync: deploymentRef,
+    /** Tell a deploy channel that a scheduled run did not deploy, and why (a code and its data). */
+    scheduleSkipped: z.object({
+      channel: z.string().min(1),
+      service: z.string().min(1),
+      environment: z.string().min(1),
+      version: z.string().min(1),
+      from: z.string().min(1),
+      code: z.enum(["locked", "window", "forbidden", "invalid", "unknown_version", "promotion"]),
+      /** The lock's owner and reason, or the refusal's reason. */
+      owner: z.string().optional(),
+      reason: z.string(),
+    }),
   },
 } as const;
 
@@ -54,6 +68,9 @@ export type QueueOf<N extends AnyJobName> = {
 const QUEUE_OF = Object.fromEntries(
   Object.entries(JOBS).flatMap(([queue, jobs]) => Object.keys(jobs).map((name) => [name, queue])),
 ) as Record<AnyJobName, QueueName>;
+
+/** How the ids of the manifests' schedules start, so the ones no manifest names any more can be found. */
+export const SCHEDULE_ID_PREFIX = "schedule.";
 
 /** Job ids, one builder per job: revisions and sequence numbers, never the clock. */
 export const JOB_IDS = {
@@ -82,6 +99,11 @@ export const JOB_IDS = {
   resync: (deploymentId: string) => `resync.${deploymentId}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
+  /** One job scheduler per scheduled environment (see `SCHEDULE_ID_PREFIX`). */
+  scheduled: (service: string, environment: string) => `${SCHEDULE_ID_PREFIX}${service}.${environment}`,
+  /** One notice per version and reason a schedule could not deploy it. */
+  scheduleSkipped: (service: string, environment: string, version: string, code: string) =>
+    `schedule-skipped.${service}.${environment}.${version}.${code}`,
 } as const satisfies Record<AnyJobName | "resync", (...args: never[]) => string>;
 
 export type EnqueueOptions = (
@@ -127,6 +149,24 @@ export async function upsertSchedule<N extends AnyJobName>(
 ): Promise<void> {
   const queue = (queues as Readonly<Record<QueueName, Queue>>)[QUEUE_OF[name]];
   await queue.upsertJobScheduler(options.id, options.repeat, { name, data });
+}
+
+/** The ids and cron patterns of the job schedulers on a queue whose ids start with `prefix`. */
+export async function listSchedules(
+  queue: Queue,
+  prefix: string,
+): Promise<{ readonly id: string; readonly pattern?: string; readonly tz?: string }[]> {
+  const all = await queue.getJobSchedulers(0, -1);
+  return all.flatMap((s) =>
+    s.key.startsWith(prefix)
+      ? [{ id: s.key, ...(s.pattern ? { pattern: s.pattern } : {}), ...(s.tz ? { tz: s.tz } : {}) }]
+      : [],
+  );
+}
+
+/** Removes a job scheduler; its next run is removed with it. */
+export async function removeSchedule(queue: Queue, id: string): Promise<void> {
+  await queue.removeJobScheduler(id);
 }
 
 /** Parses a job's data with its schema; malformed data can never succeed, so it is not retried. */

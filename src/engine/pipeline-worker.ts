@@ -7,6 +7,7 @@ import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
+import { runSchedule, type ScheduleDeps } from "./schedules.js";
 import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
 
@@ -14,7 +15,7 @@ export interface PipelineWorkerOptions {
   readonly connection: RedisClient;
   /** Slipway's key prefix (SLIPWAY_KEY_PREFIX). */
   readonly keyPrefix: string;
-  readonly deps: GateDeps;
+  readonly deps: GateDeps & ScheduleDeps;
   readonly log: Logger;
   readonly concurrency: number;
   /** How long a job's lock lasts without renewal. Default BullMQ's 30 s. */
@@ -54,6 +55,11 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
             stop,
             log.child({ jobId: job.id, deploymentId: data.deploymentId }),
           );
+          return;
+        }
+        case "scheduled": {
+          const data = parseJobData(JOBS.pipeline.scheduled, job.data, "pipeline/scheduled");
+          await runSchedule(deps, data, log.child({ jobId: job.id, ...data }));
           return;
         }
         case "watchdog":

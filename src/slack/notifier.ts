@@ -10,6 +10,7 @@ import type { DeploymentStore } from "../store/deployment-store.js";
 import type { RedisClient } from "../store/redis.js";
 import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
+import { renderScheduleSkipped } from "./renderers/schedule-notice.js";
 import { threadMessages } from "./renderers/thread.js";
 import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js";
 
@@ -260,6 +261,16 @@ export function startNotifier(options: NotifierOptions): Worker {
   const worker = new Worker(
     "notify",
     async (job: Job, token: string | undefined) => {
+      if (job.name === "scheduleSkipped") {
+        const notice = parseJobData(JOBS.notify.scheduleSkipped, job.data, "notify/scheduleSkipped");
+        const waitMs = await pacer.take(`post:${notice.channel}`);
+        if (waitMs > 0) {
+          await job.moveToDelayed(Date.now() + waitMs, token);
+          throw new DelayedError();
+        }
+        await slack.chat.postMessage({ channel: notice.channel, ...renderScheduleSkipped(notice) });
+        return;
+      }
       if (job.name !== "sync") throw new UnrecoverableError(`queue notify has no job named '${job.name}'`);
       const { deploymentId } = parseJobData(JOBS.notify.sync, job.data, "notify/sync");
       let outcome: SyncOutcome;

@@ -41,6 +41,8 @@ export function keys(prefix: string) {
     seen: (triggerId: string) => `{${prefix}:seen:${triggerId}}`,
     /** A push webhook's delivery id, remembered so a redelivery is acted on once. */
     delivery: (id: string) => `{${prefix}:delivery:${id}}`,
+    /** What a schedule started, and which refusals it has told. */
+    scheduled: (name: string, environment: string) => `${service(name)}:scheduled:${environment}`,
     pace: (bucket: string) => `{${prefix}:pace:${bucket}}`,
     /** BullMQ's prefix for one queue: its keys are `<prefix>:<queue>:…`. */
     queuePrefix: (queue: QueueName) => `{${prefix}:bull:${queue}}`,

@@ -97,7 +97,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     worker = startPipelineWorker({
       connection: ctx.redis.duplicate(),
       keyPrefix: ctx.prefix,
-      deps,
+      deps: { ...requestDeps(() => "d-unused"), redis: ctx.redis, keyPrefix: ctx.prefix },
       log,
       concurrency: 2,
     });
