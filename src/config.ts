@@ -15,6 +15,7 @@ export const ENV_KEYS = {
   workerConcurrency: "SLIPWAY_WORKER_CONCURRENCY",
   keyPrefix: "SLIPWAY_KEY_PREFIX",
   jobLockMs: "SLIPWAY_JOB_LOCK_MS",
+  recordsKeep: "SLIPWAY_RECORDS_KEEP",
 } as const;
 
 export const ROLES = ["app", "worker", "all"] as const;
@@ -71,6 +72,12 @@ const schema = z
       .min(1_000)
       .max(600_000)
       .default(30_000),
+    [ENV_KEYS.recordsKeep]: z.coerce
+      .number({ error: "SLIPWAY_RECORDS_KEEP must be a whole number of records from 10 to 1000000" })
+      .int()
+      .min(10)
+      .max(1_000_000)
+      .default(1_000),
     [ENV_KEYS.keyPrefix]: z
       .string()
       .regex(/^[a-zA-Z0-9_-]{1,40}$/, "SLIPWAY_KEY_PREFIX may hold letters, digits, - and _ (at most 40)")
@@ -101,6 +108,8 @@ export interface Config {
   readonly keyPrefix: string;
   /** How long a worker's hold on a pipeline job lasts without renewal; another worker takes over after it. */
   readonly jobLockMs: number;
+  /** Deployment records kept per service and environment; older ones are dropped. */
+  readonly recordsKeep: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: c[ENV_KEYS.workerConcurrency],
     keyPrefix: c[ENV_KEYS.keyPrefix],
     jobLockMs: c[ENV_KEYS.jobLockMs],
+    recordsKeep: c[ENV_KEYS.recordsKeep],
   };
 }

@@ -6,6 +6,7 @@ import { deploymentIdFrom } from "./domain/ids.js";
 import { Notifications } from "./engine/notifications.js";
 import { startPipelineWorker } from "./engine/pipeline-worker.js";
 import { createQueues } from "./engine/queues.js";
+import { DEFAULT_STATS_DAYS, deploymentStats } from "./engine/records.js";
 import { reconcileSchedules } from "./engine/schedules.js";
 import { scheduleWatchdog } from "./engine/watchdog.js";
 import { SlipwayError } from "./errors.js";
@@ -25,8 +26,9 @@ import { AuditLog } from "./store/audit-log.js";
 import { DeploymentStore } from "./store/deployment-store.js";
 import { keys } from "./store/keys.js";
 import { LockStore } from "./store/locks.js";
+import { RecordStore } from "./store/records.js";
 import { connectRedis, durabilityWarnings, replicasToWaitFor, whenReady } from "./store/redis.js";
-import { createTelemetry } from "./telemetry.js";
+import { createTelemetry, registerDoraGauges } from "./telemetry.js";
 
 /**
  * Slack allows about one message a second per channel, with short bursts.
@@ -83,14 +85,17 @@ export async function startSlipway(
         { deploymentId, confirmedBy },
         "no Redis replica confirmed a deployment write in time; until one does, a failover could lose the latest writes",
       ),
+    keepRecords: config.recordsKeep,
   });
+  const records = new RecordStore(producer, config.keyPrefix);
   const queues = createQueues(producer, config.keyPrefix);
-  const notifications = new Notifications(queues.notify);
+  const notifications = new Notifications(queues.notify, queues.pipeline);
   const audit = new AuditLog(producer, config.keyPrefix);
   const locks = new LockStore(producer, config.keyPrefix);
   const slack = createWebClient(config.botToken, config.slackApiUrl, log);
   const refs = new SlackRefStore(producer, config.keyPrefix);
   const telemetry = createTelemetry();
+  registerDoraGauges(telemetry, () => deploymentStats({ records, catalog, now }, { days: DEFAULT_STATS_DAYS }), now);
   const newId = () => deploymentIdFrom(randomBytes(16), now());
 
   const requestDeps = {
@@ -147,6 +152,7 @@ export async function startSlipway(
           {
             ...requestDeps,
             refs,
+            records,
             log: log.child({ component: "listeners" }),
           },
         );

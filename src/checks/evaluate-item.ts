@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { compare, describeComparison, type ItemResult, type ItemStatus, resultFor } from "../domain/checklist.js";
 import { truncate } from "../domain/safe-text.js";
+import { describeCounts, reportFile, type TestCounts, testsPassed } from "../domain/test-counts.js";
 import { coerceError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
@@ -17,10 +18,12 @@ import {
   type JsonCheckConfig,
   type ManualCheckConfig,
   type TasksCheckConfig,
+  type TestsCheckConfig,
 } from "../manifests/schema.js";
 import { runCommand } from "../targets/run-command.js";
 import { lookupPath } from "./json-value.js";
 import { formatTask, parseTaskList, type TaskItem } from "./markdown-tasks.js";
+import { readTestReport } from "./test-report.js";
 
 export interface CheckContext {
   /** Commands run here; files are read relative to it (the target's working directory). */
@@ -40,7 +43,7 @@ const EVIDENCE_CHARS = 600;
 /** Open tasks named in evidence before "and N more". */
 const NAMED_TASKS = 3;
 
-type Outcome = { status: ItemStatus; evidence: string };
+type Outcome = { status: ItemStatus; evidence: string; tests?: TestCounts };
 
 function errorCode(error: unknown): string | undefined {
   if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
@@ -181,6 +184,48 @@ async function checkTasks(check: TasksCheckConfig, context: CheckContext): Promi
   };
 }
 
+/**
+ * Runs the test run when the item names one (telling it where to write the
+ * report), then reads the report: the item passes only when it counts
+ * nothing failed and the run exited 0.
+ */
+async function checkTests(check: TestsCheckConfig, item: ChecklistItemConfig, context: CheckContext): Promise<Outcome> {
+  const file = reportFile(check.file, context.env.SLIPWAY_DEPLOYMENT_ID ?? "");
+  /** When the run started (a report older than that is stale), and its exit in words when it was not 0. */
+  let run: { startedAt: number; failedExit?: string } | undefined;
+  if (check.run !== undefined) {
+    // Compared with the report's modification time, which is the file system's wall clock.
+    const startedAt = Date.now();
+    const timeoutSeconds = check.timeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS;
+    const result = await runCommand({
+      argv: check.run,
+      cwd: context.workdir,
+      env: { ...context.env, SLIPWAY_TEST_REPORT: file },
+      timeoutMs: timeoutSeconds * 1000,
+      log: context.log.child({ checkId: item.id }),
+      tailLines: 20,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+    if (result.spawnError !== undefined) {
+      return { status: "error", evidence: `could not start ${check.run[0] ?? "the test run"}: ${result.spawnError}` };
+    }
+    if (result.timedOut) return { status: "error", evidence: `the test run timed out after ${timeoutSeconds}s` };
+    if (result.aborted || result.exitCode === null) return { status: "error", evidence: "the test run was stopped" };
+    run = { startedAt, ...(result.ok ? {} : { failedExit: `the test run exited ${result.exitCode}` }) };
+  }
+  const read = await readTestReport(
+    { file, format: check.format, label: check.label ?? item.title },
+    context.workdir,
+    run?.startedAt,
+  );
+  const exit = run?.failedExit;
+  if (!read.ok) return { status: "failed", evidence: exit ? `${exit}; ${read.problem}` : read.problem };
+  const words = describeCounts(read.counts);
+  const passed = testsPassed(read.counts) && exit === undefined;
+  const evidence = testsPassed(read.counts) && exit ? `${words}, but ${exit}` : words;
+  return { status: passed ? "passed" : "failed", evidence, tests: read.counts };
+}
+
 function checkManual(check: ManualCheckConfig): Outcome {
   const who = check.tickedBy === undefined ? "someone who may deploy" : `someone in ${check.tickedBy.join(" or ")}`;
   return { status: "waiting", evidence: `waiting for ${who} to tick it` };
@@ -195,6 +240,8 @@ async function outcomeOf(item: ChecklistItemConfig, context: CheckContext): Prom
       return checkJson(check, context);
     case "tasks":
       return checkTasks(check, context);
+    case "tests":
+      return checkTests(check, item, context);
     case "manual":
       return checkManual(check);
     default: {
@@ -214,7 +261,8 @@ export async function evaluateItem(item: ChecklistItemConfig, context: CheckCont
     outcome = { status: "error", evidence: `the check could not run: ${coerceError(error).message}` };
   }
   context.log.info({ checkId: item.id, status: outcome.status }, "checklist item checked");
-  return resultFor(item, outcome.status, outcome.evidence, now());
+  const result = resultFor(item, outcome.status, outcome.evidence, now());
+  return outcome.tests ? { ...result, tests: outcome.tests } : result;
 }
 
 /**

@@ -11,11 +11,15 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { z } from "zod";
-import type { TestCounts } from "../domain/test-counts.js";
+import {
+  describeCounts,
+  labelFromName,
+  type ReportFormat,
+  reportFile,
+  type TestCounts,
+  testsPassed,
+} from "../domain/test-counts.js";
 import { coerceError } from "../errors.js";
-
-export const REPORT_FORMATS = ["junit", "json"] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 type Counts = Omit<TestCounts, "label">;
 export type ParsedReport = { ok: true; counts: Counts } | { ok: false; problem: string };
@@ -192,4 +196,28 @@ export async function readTestReport(spec: ReportSpec, workdir: string, notBefor
   const parsed = parseReport(text, format);
   if (!parsed.ok) return { ok: false, problem: `${spec.file} is ${parsed.problem}` };
   return { ok: true, counts: { label: spec.label, ...parsed.counts } };
+}
+
+/**
+ * The report a stage wrote, read after it ran: its counts, and what is wrong
+ * when the report is missing, stale, unreadable or counts a failure.
+ */
+export async function readStageReport(
+  report: { readonly file: string; readonly format?: ReportFormat | undefined; readonly label?: string | undefined },
+  stage: { readonly name: string; readonly deploymentId: string; readonly startedAt: number },
+  workdir: string,
+): Promise<{ tests?: TestCounts; problem?: string }> {
+  const read = await readTestReport(
+    {
+      file: reportFile(report.file, stage.deploymentId),
+      format: report.format,
+      label: report.label ?? labelFromName(stage.name),
+    },
+    workdir,
+    stage.startedAt,
+  );
+  if (!read.ok) return { problem: read.problem };
+  return testsPassed(read.counts)
+    ? { tests: read.counts }
+    : { tests: read.counts, problem: `tests failed: ${describeCounts(read.counts)}` };
 }

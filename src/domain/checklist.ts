@@ -4,6 +4,8 @@
  * result. Evaluating an item (running a command, reading a file) is I/O and
  * lives in src/checks/; this module only decides.
  */
+import type { TestCounts } from "./test-counts.js";
+
 export const SECTIONS = ["code", "environment", "security", "validation"] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -38,6 +40,8 @@ export interface ItemResult {
   readonly tickedBy?: string;
   /** When the result was reached, epoch milliseconds. */
   readonly at?: number;
+  /** What the item's test report counted, for a `tests` item. */
+  readonly tests?: TestCounts;
 }
 
 export type GateState = "passed" | "failed" | "waiting";

@@ -27,6 +27,7 @@ import {
 } from "./command-tokens.js";
 import { parseDuration } from "./duration.js";
 import { FLAG_NAME } from "./feature-flag.js";
+import { normalizeDeploymentId } from "./ids.js";
 import { closestMatch } from "./near-miss.js";
 import { quoteToken } from "./safe-text.js";
 import { STRATEGIES, type Strategy } from "./strategy.js";
@@ -40,15 +41,25 @@ export const DEPLOY_USAGE = {
     "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--dry-run]",
   status: "/deploy status [service] [environment]",
   help: "/deploy help",
-  history: "/deploy history [service] [environment]",
-  stats: "/deploy stats [service] [environment]",
+  history: "/deploy history [service] [environment] [--limit 10]",
+  stats: "/deploy stats [service] [environment] [--days 30]",
+  record: "/deploy record <deployment-id>",
   audit: "/deploy audit [service] [environment]",
   lock: "/deploy lock <environment> [service] <reason...> [--for 2h]",
   unlock: "/deploy unlock <environment> [service]",
 } as const;
 
 export type DeploySubcommand = Exclude<keyof typeof DEPLOY_USAGE, "deploy">;
-const SUBCOMMANDS: readonly DeploySubcommand[] = ["status", "help", "history", "stats", "audit", "lock", "unlock"];
+const SUBCOMMANDS: readonly DeploySubcommand[] = [
+  "status",
+  "help",
+  "history",
+  "stats",
+  "record",
+  "audit",
+  "lock",
+  "unlock",
+];
 const HELP_WORDS: readonly string[] = ["help", "--help", "-h", "?"];
 
 export interface DeployRequest {
@@ -75,6 +86,16 @@ export interface ScopedQuery {
   readonly kind: "status" | "history" | "stats" | "audit";
   readonly service?: string;
   readonly environment?: string;
+  /** `/deploy history --limit N`: deployments per page. */
+  readonly limit?: number;
+  /** `/deploy stats --days N`: the period. */
+  readonly days?: number;
+}
+
+/** `/deploy record <id>`: one deployment's record as markdown. */
+export interface RecordQuery {
+  readonly kind: "record";
+  readonly deploymentId: string;
 }
 
 export interface LockRequest {
@@ -100,6 +121,7 @@ export type DeployCommand =
   | { readonly kind: "form" }
   | LockRequest
   | UnlockRequest
+  | RecordQuery
   | InvalidCommand;
 
 const STRATEGY_LIST = STRATEGIES.join(", ");
@@ -111,6 +133,25 @@ const DEPLOY_FLAGS = [
   { name: "hotfix", takesValue: false },
   { name: "dry-run", takesValue: false },
 ] as const;
+
+/** Most deployments `/deploy history` shows per page. */
+export const MAX_HISTORY_LIMIT = 40;
+/** Longest period `/deploy stats` looks at. */
+export const MAX_STATS_DAYS = 365;
+
+/** The number flags of the scoped queries, by sub-command. */
+const QUERY_FLAGS = {
+  status: [],
+  audit: [],
+  history: [
+    {
+      name: "limit",
+      takesValue: true,
+      needs: `a number of deployments from 1 to ${MAX_HISTORY_LIMIT}, e.g. --limit 20`,
+    },
+  ],
+  stats: [{ name: "days", takesValue: true, needs: `a number of days from 1 to ${MAX_STATS_DAYS}, e.g. --days 90` }],
+} as const;
 
 const LOCK_FLAGS = [
   { name: "for", takesValue: true, needs: "a duration such as 30m, 2h or 1d, e.g. --for 2h" },
@@ -140,6 +181,8 @@ export function parseDeployCommand(text: string, ctx: GrammarContext): DeployCom
     case "stats":
     case "audit":
       return parseScopedQuery(word, rest, ctx);
+    case "record":
+      return parseRecord(rest);
     case "lock":
       return parseLock(rest, ctx);
     case "unlock":
@@ -272,7 +315,7 @@ function parseScopedQuery(
   ctx: GrammarContext,
 ): ScopedQuery | InvalidCommand {
   const usage = DEPLOY_USAGE[kind];
-  const split = splitArgs(tokens, [], `/deploy ${kind}`, usage);
+  const split = splitArgs(tokens, QUERY_FLAGS[kind], `/deploy ${kind}`, usage);
   const words = split.positionals;
   if (words.length > 2) return tooManyArguments(words.slice(2), usage);
   let service: string | undefined;
@@ -294,11 +337,47 @@ function parseScopedQuery(
     }
   }
   if (split.problem) return split.problem;
+  const limit = readCount(split, "limit", MAX_HISTORY_LIMIT, usage);
+  if (isInvalid(limit)) return limit;
+  const days = readCount(split, "days", MAX_STATS_DAYS, usage);
+  if (isInvalid(days)) return days;
   return {
     kind,
     ...(service === undefined ? {} : { service }),
     ...(environment === undefined ? {} : { environment }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(days === undefined ? {} : { days }),
   };
+}
+
+/** A whole number flag from 1 to `max`, if given. */
+function readCount(split: SplitArgs, name: string, max: number, usage: string): number | undefined | InvalidCommand {
+  const text = split.flags.get(name);
+  if (typeof text !== "string") return undefined;
+  const value = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1 && value <= max)) {
+    return invalid(`--${name} ${quoteToken(text)} is not a whole number from 1 to ${max}, e.g. --${name} 10`, usage);
+  }
+  return value;
+}
+
+function parseRecord(tokens: readonly string[]): RecordQuery | InvalidCommand {
+  const usage = DEPLOY_USAGE.record;
+  const split = splitArgs(tokens, [], "/deploy record", usage);
+  const [idToken, ...extra] = split.positionals;
+  if (idToken === undefined) {
+    return invalid(
+      "missing deployment id: the id is on the deployment's root message, e.g. /deploy record d-7k3m9x2q",
+      usage,
+    );
+  }
+  const deploymentId = normalizeDeploymentId(idToken);
+  if (deploymentId === undefined) {
+    return invalid(`${quoteToken(idToken)} is not a deployment id; ids look like d-7k3m9x2q`, usage);
+  }
+  if (extra.length > 0) return tooManyArguments(extra, usage);
+  if (split.problem) return split.problem;
+  return { kind: "record", deploymentId };
 }
 
 function unknownScopeMessage(token: string, ctx: GrammarContext): string {
@@ -378,7 +457,9 @@ export function helpText(ctx: GrammarContext): string {
     `\`${DEPLOY_USAGE.history}\``,
     `  Recent deployments with their outcome and duration. Example: \`/deploy history ${service} ${env}\``,
     `\`${DEPLOY_USAGE.stats}\``,
-    `  Lead time, deployment frequency, time to recovery and change failure rate. Example: \`/deploy stats ${service}\``,
+    `  Lead time, deployment frequency, time to restore, change failure rate and duration, with DORA levels. Example: \`/deploy stats ${service} --days 90\``,
+    `\`${DEPLOY_USAGE.record}\``,
+    "  One deployment's record (changes, tests, metrics, lessons learned) as markdown. Example: `/deploy record d-7k3m9x2q`",
     `\`${DEPLOY_USAGE.audit}\``,
     `  Who did what and when. Example: \`/deploy audit ${service} ${env}\``,
     `\`${DEPLOY_USAGE.lock}\``,

@@ -1,11 +1,14 @@
 import type { ActorKind } from "./actor.js";
 import type { Snapshot, Verdict } from "./analysis.js";
+import type { Change } from "./changes.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { PushedCommit } from "./git-push.js";
 import type { Vote } from "./policy.js";
+import type { Review, ReviewPolicy } from "./review.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
 import type { Strategy } from "./strategy.js";
+import type { TestCounts } from "./test-counts.js";
 
 export type StageStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
 
@@ -27,6 +30,8 @@ export interface StageRun {
   /** Last lines of the stage's output, kept for the thread and the record. */
   outputTail?: string;
   error?: string;
+  /** What the stage's test report counted, when its stage names one. */
+  tests?: TestCounts;
 }
 
 /** Which kind of actor asked for a deployment. */
@@ -83,8 +88,8 @@ export interface RollbackRecord {
   readonly by: string;
   readonly startedAt: number;
   finishedAt?: number;
-  /** Each action of the way back and how it went. */
-  actions: { name: string; ok: boolean; output: string }[];
+  /** Each action of the way back and how it went; `at` when it finished. */
+  actions: { name: string; ok: boolean; output: string; at?: number }[];
   /** The post-rollback validation checklist's results. */
   checklist?: ItemResult[];
 }
@@ -136,6 +141,16 @@ export interface Deployment {
   incident?: IncidentRecord;
   /** Feature flag: each change asked for from the root message's buttons after the flag step. */
   flagChanges?: FlagChange[];
+  /** The commits this deployment carries, for the record's "Changes Included"; empty when the repository is not known. */
+  changes?: Change[];
+  /** When the first of those commits was made: where its lead time starts (else at the request). */
+  leadTimeFrom?: number;
+  /** Whether and when the thread asks for the post-deployment review, fixed when the deployment was requested. */
+  readonly reviewPolicy?: ReviewPolicy;
+  /** The post-deployment review's answers. */
+  review?: Review;
+  /** When the one reminder to write the review was posted. */
+  reviewRemindedAt?: number;
   /** Set by the watchdog when the deployment stopped moving: what it was doing and what to do. */
   stuck?: { at: number; what: string; suggestion: string };
   /** Revision for compare-and-set: every write increments it. */
@@ -174,6 +189,7 @@ export interface NewDeployment {
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
   bypass?: "window" | "freeze";
+  reviewPolicy?: ReviewPolicy;
 }
 
 export function newDeployment(input: NewDeployment, now: number): Deployment {
@@ -199,6 +215,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     ...(input.push ? { push: input.push } : {}),
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),
+    ...(input.reviewPolicy ? { reviewPolicy: input.reviewPolicy } : {}),
   };
 }
 
@@ -262,6 +279,11 @@ export function liveWeight(d: Pick<Deployment, "stages" | "state" | "rollback">)
   const restored =
     d.state === "rolled_back" || (d.rollback?.actions.some((a) => a.name === "traffic-to-stable" && a.ok) ?? false);
   return restored ? 0 : weight;
+}
+
+/** Whether any stage of the deployment started. */
+export function ran(d: Pick<Deployment, "stages">): boolean {
+  return d.stages.some((s) => s.startedAt !== undefined);
 }
 
 /** Index of the first stage that has not succeeded or been skipped, or -1 when all are done. */

@@ -35,6 +35,17 @@ export interface StageInput {
   readonly timeoutSeconds?: number;
   /** On a hotfix: run as usual, skip, or run after the rollout ("full suite afterwards"). Default run. */
   readonly hotfix?: "run" | "skip" | "after";
+  readonly report?: ReportInput;
+}
+
+/** A test report a stage writes: read after it ran; the stage passes only with nothing failed. */
+export interface ReportInput {
+  /** Relative to the target's working directory; `{deployment}` stands for the deployment's id. */
+  readonly file: string;
+  /** `junit` (XML) or `json` (Jest/Vitest); default by the file's extension. */
+  readonly format?: "junit" | "json";
+  /** How the record names the suite, e.g. "Unit Tests". */
+  readonly label?: string;
 }
 
 export interface CanaryStep {
@@ -73,6 +84,8 @@ export interface Step {
   readonly holdMs?: number;
   /** A traffic step before 100%: Promote skips what is left of these. */
   readonly rollout?: boolean;
+  /** The test report the step writes. */
+  readonly report?: ReportInput;
 }
 
 const MINUTE = 60_000;
@@ -102,6 +115,7 @@ function fromStage(stage: StageInput): Step {
     ...(stage.action ? { action: stage.action } : {}),
     ...(stage.tag ? { tag: stage.tag } : {}),
     ...(stage.timeoutSeconds === undefined ? {} : { timeoutSeconds: stage.timeoutSeconds }),
+    ...(stage.report ? { report: stage.report } : {}),
   };
 }
 

@@ -5,6 +5,10 @@
  * "Unit Tests: PASS (1,234 tests)".
  */
 
+export const REPORT_FORMATS = ["junit", "json"] as const;
+/** `junit`: JUnit XML; `json`: what Jest (`--json`) and Vitest (`--reporter=json`) write. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
 export interface TestCounts {
   /** What ran, in words: "Unit Tests", "Integration". */
   readonly label: string;
@@ -41,4 +45,18 @@ export function describeCounts(counts: TestCounts): string {
 /** "Unit Tests: PASS (1,234 tests)" */
 export function testLine(counts: TestCounts): string {
   return `${counts.label}: ${describeCounts(counts)}`;
+}
+
+/** A report file as a manifest names it, with `{deployment}` replaced by the deployment's id. */
+export function reportFile(template: string, deploymentId: string): string {
+  return template.replaceAll("{deployment}", deploymentId);
+}
+
+/** "unit-tests" → "Unit Tests": a stage's name as a suite's label. */
+export function labelFromName(name: string): string {
+  return name
+    .split(/[-_\s]+/)
+    .filter((word) => word !== "")
+    .map((word) => `${word[0]?.toUpperCase() ?? ""}${word.slice(1)}`)
+    .join(" ");
 }

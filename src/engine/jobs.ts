@@ -32,6 +32,8 @@ export const JOBS = {
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
     /** A schedule's run: deploy the newest version that succeeded in the environment it is fed from. */
     scheduled: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),
+    /** Remind the thread, once, of a post-deployment review nobody has written. */
+    remindReview: deploymentRef,
   },
   notify: {
     /** Bring the deployment's Slack messages up to date with the store. */
@@ -97,6 +99,8 @@ export const JOB_IDS = {
   sync: (deploymentId: string, rev: number) => `sync.${deploymentId}.${rev}`,
   /** At most one waiting sync per deployment to catch its messages up (used as `onePending`). */
   resync: (deploymentId: string) => `resync.${deploymentId}`,
+  /** The one reminder of a deployment's post-deployment review. */
+  remindReview: (deploymentId: string) => `remind-review.${deploymentId}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
   /** One job scheduler per scheduled environment (see `SCHEDULE_ID_PREFIX`). */

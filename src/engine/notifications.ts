@@ -1,5 +1,8 @@
 import type { Queue } from "bullmq";
 import type { Deployment } from "../domain/deployment.js";
+import { recordOf } from "../domain/deployment-record.js";
+import { isFinal } from "../domain/deployment-state.js";
+import { DEFAULT_REMIND_AFTER_MS } from "../domain/review.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 
 /** Short pause before a sync, so a burst of changes becomes one round of Slack calls. */
@@ -10,9 +13,16 @@ export const SYNC_COALESCE_MS = 150;
  * reached by the notify workers, so a slow or failing Slack never holds up a
  * deployment. One job per revision; the notifier makes each a no-op once
  * Slack shows that revision or a later one.
+ *
+ * Given the pipeline queue, it also queues the one reminder of a
+ * post-deployment review once a deployment that asks for one has ended: a
+ * delayed job, the same job id however often the ended deployment changes.
  */
 export class Notifications {
-  constructor(private readonly queue: Queue) {}
+  constructor(
+    private readonly queue: Queue,
+    private readonly pipeline?: Queue,
+  ) {}
 
   async changed(deployment: Deployment): Promise<void> {
     await enqueue(
@@ -24,6 +34,20 @@ export class Notifications {
         delay: SYNC_COALESCE_MS,
         attempts: 10,
       },
+    );
+    await this.remindLater(deployment);
+  }
+
+  private async remindLater(d: Deployment): Promise<void> {
+    if (!this.pipeline || !isFinal(d.state) || d.review || d.reviewRemindedAt !== undefined) return;
+    if (!recordOf(d).reviewWanted) return;
+    const remindAt = (d.finishedAt ?? d.updatedAt) + (d.reviewPolicy?.remindAfterMs ?? DEFAULT_REMIND_AFTER_MS);
+    await enqueue(
+      { pipeline: this.pipeline },
+      "remindReview",
+      { deploymentId: d.id },
+      // Measured from the save that ended it, not from a clock here.
+      { id: JOB_IDS.remindReview(d.id), delay: remindAt - d.updatedAt },
     );
   }
 

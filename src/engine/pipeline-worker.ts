@@ -7,6 +7,7 @@ import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
+import { remindReview } from "./records.js";
 import { runSchedule, type ScheduleDeps } from "./schedules.js";
 import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
@@ -75,6 +76,11 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
           const data = parseJobData(JOBS.pipeline.flag, job.data, "pipeline/flag");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
           await runFlagChange(deps, data.deploymentId, data.seq, job.attemptsMade + 1, stop, jobLog);
+          return;
+        }
+        case "remindReview": {
+          const data = parseJobData(JOBS.pipeline.remindReview, job.data, "pipeline/remindReview");
+          await remindReview(deps, data.deploymentId);
           return;
         }
         default:

@@ -1,4 +1,5 @@
 import { UnrecoverableError } from "bullmq";
+import { readStageReport } from "../checks/test-report.js";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
@@ -137,7 +138,18 @@ export async function advance(
   const stageLog = log.child({ stage: stageRun.name, attempt });
   stageLog.info("stage started");
   const key = idempotencyKey(deploymentId, stageRun.name);
-  const result = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
+  // The wall clock, as the report file's modification time is: a report older than this run is stale.
+  const runStartedAt = Date.now();
+  const ran = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
+  const report =
+    stageRun.step.report && ran.ok
+      ? await readStageReport(
+          stageRun.step.report,
+          { name: stageRun.name, deploymentId, startedAt: runStartedAt },
+          service.workdir,
+        )
+      : undefined;
+  const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
   if (signal.aborted) {
     throw new FencedOffError(
       `stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`,
@@ -154,6 +166,7 @@ export async function advance(
         finishedAt: now(),
         exitCode: result.exitCode,
         outputTail: result.outputTail,
+        ...(report?.tests ? { tests: report.tests } : {}),
         ...(result.ok ? {} : { error: failureWords(result) }),
       },
       now(),
@@ -261,7 +274,9 @@ function failureWords(result: {
   aborted: boolean;
   spawnError?: string;
   outputTail: string;
+  reportProblem?: string;
 }): string {
+  if (result.reportProblem) return `failed its test report: ${result.reportProblem}`;
   if (result.spawnError) return `could not start: ${result.spawnError}`;
   if (result.timedOut) return "timed out";
   if (result.aborted) return "was stopped";

@@ -296,6 +296,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       channel: plan.channel,
       ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
       waitLimitMs: plan.environment.approval.expiresAfterMs,
+      reviewPolicy: plan.environment.review,
       ...(previousVersion ? { previousVersion } : {}),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),

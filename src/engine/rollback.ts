@@ -51,7 +51,7 @@ export async function completeRollback(
       if (current.state !== "rolling_back" || !current.rollback) return { refused: undefined };
       const rollback: RollbackRecord = {
         ...current.rollback,
-        actions: [...current.rollback.actions, { name, ok: result.ok, output: result.outputTail }],
+        actions: [...current.rollback.actions, { name, ok: result.ok, output: result.outputTail, at: deps.now() }],
       };
       const restored =
         result.ok && current.incident && current.incident.trafficRestoredMs === undefined

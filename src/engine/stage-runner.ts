@@ -1,5 +1,6 @@
 import type { Deployment } from "../domain/deployment.js";
 import type { Step } from "../domain/stage-plan.js";
+import { reportFile } from "../domain/test-counts.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { type CommandResult, runCommand } from "../targets/run-command.js";
@@ -24,6 +25,7 @@ export function stepParams(deployment: Deployment, step: Step): Record<string, s
   if (step.instances !== undefined) params.SLIPWAY_INSTANCES = String(step.instances);
   if (step.flag !== undefined) params.SLIPWAY_FLAG = step.flag;
   if (step.flagPercent !== undefined) params.SLIPWAY_FLAG_PERCENT = String(step.flagPercent);
+  if (step.report !== undefined) params.SLIPWAY_TEST_REPORT = reportFile(step.report.file, deployment.id);
   return params;
 }
 

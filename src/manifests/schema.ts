@@ -21,9 +21,11 @@ import { parseDuration } from "../domain/duration.js";
 import { FLAG_NAME } from "../domain/feature-flag.js";
 import { branchNameProblem, REPOSITORY_NAME } from "../domain/git-push.js";
 import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
+import { DEFAULT_REMIND_AFTER_MS, PRODUCTION, REVIEW_WHEN, type ReviewPolicy } from "../domain/review.js";
 import { cronProblem } from "../domain/schedule.js";
 import { STAGE_TAGS } from "../domain/stage-plan.js";
 import { STRATEGIES, type Strategy } from "../domain/strategy.js";
+import { REPORT_FORMATS } from "../domain/test-counts.js";
 import { DAYS, isTimeZone, parseClock, parseLocalDateTime } from "../domain/windows.js";
 import { metricsConfigSchema } from "../metrics/config.js";
 import { TARGET_ACTIONS as ACTION_NAMES, type TargetAction as ActionName } from "../targets/target.js";
@@ -155,6 +157,19 @@ function checkRunOrAction(stage: unknown, ctx: z.core.$RefinementCtx): void {
   }
 }
 
+const reportFileSchema = z.string().min(1).max(300);
+const reportLabel = z.string().min(1).max(60);
+
+/** A test report the run writes: JUnit XML or Jest/Vitest JSON. */
+export const reportSchema = z.strictObject({
+  /** Relative to the target's working directory; `{deployment}` stands for the deployment's id. Passed to the stage as SLIPWAY_TEST_REPORT. */
+  file: reportFileSchema,
+  /** Default: junit for .xml, json for .json. */
+  format: z.enum(REPORT_FORMATS).optional(),
+  /** How the record names the suite. Default: the stage's name, e.g. "Unit Tests". */
+  label: reportLabel.optional(),
+});
+
 export const stageSchema = z
   .strictObject({
     name: stageName,
@@ -165,6 +180,8 @@ export const stageSchema = z
     timeoutSeconds: timeoutSeconds.optional(),
     /** On a --hotfix: run as usual, skip (fast-track), or run after the rollout (full suite afterwards). */
     hotfix: z.enum(["run", "skip", "after"]).optional(),
+    /** The test report this stage writes; the stage passes only when it counts nothing failed. */
+    report: reportSchema.optional(),
   })
   .superRefine(checkRunOrAction, { when: () => true });
 
@@ -315,6 +332,20 @@ export const tasksCheckSchema = z
   })
   .superRefine(checkTaskMatch, { when: () => true });
 
+export const testsCheckSchema = z.strictObject({
+  kind: z.literal("tests"),
+  /** The test report, relative to the target's working directory; `{deployment}` stands for the deployment's id. */
+  file: reportFileSchema,
+  /** Default: junit for .xml, json for .json. */
+  format: z.enum(REPORT_FORMATS).optional(),
+  /** How the record names the suite. Default: the item's title. */
+  label: reportLabel.optional(),
+  /** The test run that writes the report (given SLIPWAY_TEST_REPORT); without it, the file is read as it is. */
+  run: argv.optional(),
+  /** Default 60. */
+  timeoutSeconds: timeoutSeconds.optional(),
+});
+
 export const manualCheckSchema = z.strictObject({
   kind: z.literal("manual"),
   /** Roles allowed to tick it. Default: whoever may deploy to the environment. */
@@ -325,6 +356,7 @@ export const checkSchema = z.discriminatedUnion("kind", [
   commandCheckSchema,
   jsonCheckSchema,
   tasksCheckSchema,
+  testsCheckSchema,
   manualCheckSchema,
 ]);
 
@@ -558,6 +590,15 @@ export const scheduleTriggerSchema = z.strictObject({
   from: environmentName,
 });
 
+/* Review ------------------------------------------------------------------- */
+
+export const reviewSchema = z.strictObject({
+  /** When the thread asks for the post-deployment review: after trouble (rollback, hotfix, failure), every time, or never. Default trouble in production, never elsewhere. */
+  after: z.enum(REVIEW_WHEN).optional(),
+  /** When one reminder is posted if nobody answered. Default 1d. */
+  remindAfter: durationMs.optional(),
+});
+
 /* Environments ------------------------------------------------------------- */
 
 export const requiresSchema = z.strictObject({
@@ -588,6 +629,7 @@ export const environmentSchema = z.strictObject({
   schedule: scheduleTriggerSchema.optional(),
   /** The promotion gate: a version deploys here only after succeeding (and soaking) there. */
   requires: requiresSchema.optional(),
+  review: reviewSchema.optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -983,8 +1025,10 @@ export interface ApprovalPolicy {
 /** Who may do each action in an environment, with `anyone` filled in where the manifest is silent. */
 export type PermissionsConfig = Readonly<Record<Action, RoleList>>;
 
-export type EnvironmentConfig = Omit<ParsedEnvironment, "approval" | "permissions"> & {
+export type EnvironmentConfig = Omit<ParsedEnvironment, "approval" | "permissions" | "review"> & {
   readonly approval: ApprovalPolicy;
+  /** When the post-deployment review is asked for, with its defaults filled in. */
+  readonly review: ReviewPolicy;
   readonly permissions: PermissionsConfig;
 };
 
@@ -1001,11 +1045,15 @@ function durationOrDefault(text: string): number {
 
 /** Fills in the defaults that depend on the environment's name or on other keys. */
 export function resolveEnvironment(name: string, environment: ParsedEnvironment): EnvironmentConfig {
-  const { approval, permissions, ...rest } = environment;
+  const { approval, permissions, review, ...rest } = environment;
   const approve = approval?.approvers ?? permissions?.approve ?? ANYONE;
   const expiresAfter = approval?.expiresAfter ?? DEFAULT_APPROVAL_EXPIRY;
   return {
     ...rest,
+    review: {
+      after: review?.after ?? (name === PRODUCTION ? "trouble" : "never"),
+      remindAfterMs: review?.remindAfter ?? DEFAULT_REMIND_AFTER_MS,
+    },
     approval: {
       required: approval?.required ?? name === APPROVAL_REQUIRED_BY_DEFAULT_IN,
       count: approval?.count ?? DEFAULT_APPROVAL_COUNT,
@@ -1047,6 +1095,7 @@ export type CommandCheckConfig = z.output<typeof commandCheckSchema>;
 export type JsonCheckConfig = z.output<typeof jsonCheckSchema>;
 export type TasksCheckConfig = z.output<typeof tasksCheckSchema>;
 export type ManualCheckConfig = z.output<typeof manualCheckSchema>;
+export type TestsCheckConfig = z.output<typeof testsCheckSchema>;
 export type WindowsConfig = z.output<typeof windowsSchema>;
 export type AllowWindowConfig = z.output<typeof allowWindowSchema>;
 export type FreezeConfig = z.output<typeof freezeSchema>;

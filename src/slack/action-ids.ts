@@ -10,6 +10,8 @@ export const ACTION_IDS = {
   acknowledge: "slipway_acknowledge",
   rollBack: "slipway_roll_back",
   openThread: "slipway_open_thread",
+  writeReview: "slipway_write_review",
+  historyMore: "slipway_history_more",
 } as const;
 
 /** Each percentage of the root message's flag buttons has its own id (Slack wants them unique in a block). */
@@ -22,4 +24,5 @@ export function flagActionId(percent: number): string {
 export const VIEW_IDS = {
   rejectReason: "slipway_reject_reason",
   deployForm: "slipway_deploy_form",
+  reviewForm: "slipway_review_form",
 } as const;

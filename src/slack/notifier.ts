@@ -186,8 +186,11 @@ export function startNotifier(options: NotifierOptions): Worker {
       for (const spec of threadMessages(d, now())) {
         const rootTs = posted.get("root")?.ts;
         const channel = spec.channel ?? d.channel;
-        const threadTs = spec.inThread ? rootTs : undefined;
-        const message = spec.render(rootTs);
+        const threadTs =
+          spec.threadOf !== undefined ? posted.get(spec.threadOf)?.ts : spec.inThread ? rootTs : undefined;
+        // A reply in another message's thread waits for that message.
+        if (spec.threadOf !== undefined && threadTs === undefined) continue;
+        const message = spec.render(rootTs, (name) => posted.get(name)?.ts);
         const hash = hashOf(message);
         let existing = posted.get(spec.name);
         let adopted = false;

@@ -1,8 +1,10 @@
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
+import { recordOf } from "../domain/deployment-record.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
 import { type Keys, keys } from "./keys.js";
+import { DEFAULT_KEEP_RECORDS, WRITE_RECORD } from "./records.js";
 import type { RedisClient } from "./redis.js";
 
 /*
@@ -27,6 +29,9 @@ import type { RedisClient } from "./redis.js";
  * found from its id alone; never changes, so each process remembers it) and
  * the index by creation time. A crash between them and the record leaves
  * an index entry without a record, which readers skip.
+ *
+ * Every save of an ended deployment also writes its deployment record (see
+ * records.ts), so the record can never miss the end or a later review.
  */
 
 const CREATE = `
@@ -57,6 +62,9 @@ end
 if was ~= ARGV[8] then
   if ARGV[10] ~= '' then redis.call('HSET', KEYS[7], ARGV[10], ARGV[11]) end
   if ARGV[12] ~= '' then redis.call('HSET', KEYS[8], ARGV[12], ARGV[13]) end
+end
+if ARGV[14] ~= '' then
+${WRITE_RECORD}
 end
 return -2
 `;
@@ -113,6 +121,8 @@ export interface DeploymentStoreOptions {
    * asynchronous replication.
    */
   readonly onUnreplicated?: (deploymentId: string, confirmedBy: number) => void;
+  /** Deployment records kept per service and environment; older ones are dropped as new ones are written. @default 1000 */
+  readonly keepRecords?: number;
 }
 
 export class DeploymentStore {
@@ -128,7 +138,7 @@ export class DeploymentStore {
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
-    options: DeploymentStoreOptions = {},
+    private readonly options: DeploymentStoreOptions = {},
   ) {
     this.k = keys(prefix);
     this.replicas = options.replicas ?? 0;
@@ -192,9 +202,10 @@ export class DeploymentStore {
    */
   async save(next: Deployment): Promise<Deployment> {
     const written: Deployment = { ...next, rev: next.rev + 1 };
+    const ended = isFinal(next.state);
     const result = (await this.redis.eval(
       COMPARE_AND_SET,
-      8,
+      10,
       this.k.deployment(next.service, next.id),
       this.k.active(next.service, next.environment),
       this.k.lastSucceeded(next.service, next.environment),
@@ -203,16 +214,22 @@ export class DeploymentStore {
       this.k.lastEnded(next.service, next.environment),
       this.k.passed(next.service, next.environment),
       this.k.trouble(next.service, next.environment),
+      this.k.records(next.service, next.environment),
+      this.k.record(next.service, next.id),
       String(next.rev),
       String(written.rev),
       JSON.stringify(written),
-      isFinal(next.state) ? "1" : "0",
+      ended ? "1" : "0",
       next.id,
       next.state === "succeeded" ? next.version : "",
       next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
       next.state,
       touchedTraffic(next) ? "1" : "0",
       ...historyArgs(next),
+      ended ? JSON.stringify(recordOf(written)) : "",
+      String(written.finishedAt ?? written.updatedAt),
+      String(this.options.keepRecords ?? DEFAULT_KEEP_RECORDS),
+      this.k.recordPrefix(next.service),
     )) as number;
     if (result === -2) {
       await this.replicated(next.id);

@@ -46,6 +46,11 @@ export function keys(prefix: string) {
     pace: (bucket: string) => `{${prefix}:pace:${bucket}}`,
     /** BullMQ's prefix for one queue: its keys are `<prefix>:<queue>:…`. */
     queuePrefix: (queue: QueueName) => `{${prefix}:bull:${queue}}`,
+    /** The deployment record of an ended deployment (JSON), in its service's slot. */
+    record: (name: string, id: string) => `${service(name)}:record:${id}`,
+    recordPrefix: (name: string) => `${service(name)}:record:`,
+    /** Ended deployments' ids by end time, per service and environment: history and stats read these. */
+    records: (name: string, environment: string) => `${service(name)}:records:${environment}`,
   } as const;
 }
 

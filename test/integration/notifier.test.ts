@@ -9,7 +9,8 @@ import { SLACK_PACE } from "../../src/runtime.js";
 import { startNotifier } from "../../src/slack/notifier.js";
 import { type PaceOptions, Pacer } from "../../src/slack/pacer.js";
 import type { SlackMessage } from "../../src/slack/renderers/blocks.js";
-import { renderRootMessage, renderStageReply, renderSummary } from "../../src/slack/renderers/deployment-message.js";
+import { renderRootMessage, renderStageReply } from "../../src/slack/renderers/deployment-message.js";
+import { renderClosingRecord } from "../../src/slack/renderers/deployment-record.js";
 import { SlackRefStore } from "../../src/slack/slack-refs.js";
 import { createWebClient } from "../../src/slack/web-client.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
@@ -175,6 +176,8 @@ async function create(env: Env, plan: Plan): Promise<Deployment> {
       steps: plan.stages.map((name) => ({ name })),
       channel: CHANNEL,
       waitLimitMs: 4 * 3_600_000,
+      // These threads are about posting and editing; the review a failure asks for is tested end to end.
+      reviewPolicy: { after: "never", remindAfterMs: 0 },
     },
     T0,
   );
@@ -280,7 +283,7 @@ function expectedThread(env: Env, d: Deployment): string[] {
   const replies = d.stages.flatMap((stage, index) =>
     stage.status === "succeeded" || stage.status === "failed" ? [visible(env, renderStageReply(d, index))] : [],
   );
-  return [visible(env, renderRootMessage(d, Date.now())), ...replies, visible(env, renderSummary(d, Date.now()))];
+  return [visible(env, renderRootMessage(d, Date.now())), ...replies, visible(env, renderClosingRecord(d, Date.now()))];
 }
 
 /** Resolves once the deployment's root message in Slack shows what the record `d` says. */
@@ -330,7 +333,9 @@ describe("notifier", () => {
       "✅ *migrate* succeeded in 3s",
       "✅ *deploy* succeeded in 4s",
       "✅ *smoke* succeeded in 5s",
-      "✅ *Deployment succeeded*: web v1.2.0 → production\nDuration: 36s · stages: 4/4 succeeded",
+      expect.stringMatching(
+        /^✅ \*Deployment succeeded\*: web v1\.2\.0 → production\nDuration: 36s · stages: 4\/4 succeeded\n\*Deployment record\*\n/,
+      ),
     ]);
     // The root was edited in place as the deployment moved, never posted again.
     const [root] = rootsOf(env, d.id);
@@ -353,7 +358,9 @@ describe("notifier", () => {
     expect(thread.slice(1)).toEqual([
       "✅ *build* succeeded in 2s",
       "❌ *deploy* exited with code 3 in 3s\n```deploy: connecting to db\nerror: connection refused```",
-      "❌ *Deployment failed*: web v1.2.0 → production\nDuration: 14s · stages: 1/3 succeeded\nWhy: stage deploy exited with code 3",
+      expect.stringMatching(
+        /^❌ \*Deployment failed\*: web v1\.2\.0 → production\nDuration: 14s · stages: 1\/3 succeeded\nWhy: stage deploy exited with code 3\n/,
+      ),
     ]);
   });
 

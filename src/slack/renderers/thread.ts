@@ -1,11 +1,14 @@
 import type { Deployment } from "../../domain/deployment.js";
+import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderRollbackValidation } from "./checklist-items.js";
-import { renderRootMessage, renderStageReply, renderSummary } from "./deployment-message.js";
+import { renderRootMessage, renderStageReply } from "./deployment-message.js";
+import { renderClosingRecord, renderIncidentRecord } from "./deployment-record.js";
 import { renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
-import { renderAnalysis, renderIncident } from "./watch.js";
+import { renderReviewReminder, renderReviewRequest } from "./review.js";
+import { permalink, renderAnalysis, renderIncident } from "./watch.js";
 
 /** One message of a deployment's thread, as it should read now. */
 export interface ThreadMessage {
@@ -16,8 +19,10 @@ export interface ThreadMessage {
   /** A live message is edited whenever what it shows changes; the others are posted once. */
   readonly live: boolean;
   readonly inThread: boolean;
-  /** `rootTs`: where the root message is, once posted. */
-  render(rootTs?: string): SlackMessage;
+  /** Posted in the thread of this other message (by name) instead; waits until that one is posted. */
+  readonly threadOf?: string;
+  /** `rootTs`: where the root message is, once posted; `tsOf`: where another message (by name) is. */
+  render(rootTs?: string, tsOf?: (name: string) => string | undefined): SlackMessage;
 }
 
 /** Every message the deployment's root and thread should hold, in the order they appear. */
@@ -47,22 +52,53 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   if (d.rollback?.checklist) {
     messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });
   }
-  if (isFinal(d.state)) {
-    messages.push({ name: "summary", live: false, inThread: true, render: () => renderSummary(d, now) });
-  }
-  for (const change of d.flagChanges ?? []) {
-    messages.push({ name: `flag${change.seq}`, live: true, inThread: true, render: () => renderFlagChange(d, change) });
-  }
   const alerting =
     d.incident !== undefined || d.stuck !== undefined || d.state === "failed" || d.state === "rolled_back";
-  if (alerting && d.incidentChannel) {
+  const incidentChannel = alerting ? d.incidentChannel : undefined;
+  const incident = incidentOf(d);
+  if (incidentChannel) {
     messages.push({
       name: "incident",
       live: true,
       inThread: false,
-      channel: d.incidentChannel,
+      channel: incidentChannel,
       render: (rootTs) => renderIncident(d, rootTs),
     });
+    if (incident) {
+      messages.push({
+        name: "incident-record",
+        live: true,
+        inThread: false,
+        channel: incidentChannel,
+        threadOf: "incident",
+        render: (rootTs) => renderIncidentRecord(d, incident, rootTs),
+      });
+    }
+  }
+  if (isFinal(d.state)) {
+    // The closing reply is the deployment record; it is edited when a review or an acknowledgement reaches it.
+    messages.push({
+      name: "summary",
+      live: true,
+      inThread: true,
+      render: (_rootTs, tsOf) => {
+        const incidentTs = incidentChannel && incident ? tsOf?.("incident-record") : undefined;
+        return renderClosingRecord(
+          d,
+          now,
+          incidentTs ? { incident: permalink(incidentChannel ?? "", incidentTs) } : {},
+        );
+      },
+    });
+    if (recordOf(d).reviewWanted) {
+      messages.push({ name: "review", live: true, inThread: true, render: () => renderReviewRequest(d) });
+      if (d.reviewRemindedAt !== undefined && !d.review) {
+        messages.push({ name: "review-reminder", live: false, inThread: true, render: () => renderReviewReminder(d) });
+      }
+    }
+  }
+  for (const change of d.flagChanges ?? []) {
+    messages.push({ name: `flag${change.seq}`, live: true, inThread: true, render: () => renderFlagChange(d, change) });
   }
   return messages;
 }

@@ -1,7 +1,10 @@
 import type { App, BlockAction, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
 import { slackActor } from "../../../domain/actor.js";
-import type { Deployment } from "../../../domain/deployment.js";
+import { MAX_HISTORY_LIMIT } from "../../../domain/command-grammar.js";
+import { type Deployment, touchedTraffic } from "../../../domain/deployment.js";
+import { isFinal } from "../../../domain/deployment-state.js";
 import { isDeploymentId } from "../../../domain/ids.js";
 import type { Action } from "../../../domain/policy.js";
 import { authorizeActor, groupsFor } from "../../../engine/authorize.js";
@@ -13,6 +16,8 @@ import { requestRollback } from "../../../engine/rollback-request.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
+import { renderReviewForm } from "../../renderers/review.js";
+import { answerHistory } from "../commands/record-commands.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
 import { vote } from "../vote.js";
@@ -205,6 +210,42 @@ export async function handleSetFlag(body: BlockAction, respond: RespondFn, deps:
   await tell(respond, result.message);
 }
 
+/** Write review: the review modal, for anyone in the channel; it is stored when submitted. */
+export async function handleWriteReview(
+  body: BlockAction,
+  respond: RespondFn,
+  client: WebClient,
+  deps: ListenerDeps,
+): Promise<void> {
+  const d = await clickedDeployment(body, respond, deps);
+  if (!d) return;
+  await client.views.open({ trigger_id: body.trigger_id, view: renderReviewForm(d, body.channel?.id ?? d.channel) });
+}
+
+const historyCursor = z.object({
+  s: z.string().max(64).optional(),
+  e: z.string().max(64).optional(),
+  o: z.number().int().min(0).max(1_000_000),
+  l: z.number().int().min(1).max(MAX_HISTORY_LIMIT),
+});
+
+/** More under /deploy history: the next page, as a new message for the person who clicked. */
+export async function handleHistoryMore(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  let cursor: z.infer<typeof historyCursor>;
+  try {
+    cursor = historyCursor.parse(JSON.parse(firstValue(body) ?? ""));
+  } catch {
+    return void (await tell(respond, MALFORMED));
+  }
+  const page = await answerHistory(deps, {
+    ...(cursor.s === undefined ? {} : { service: cursor.s }),
+    ...(cursor.e === undefined ? {} : { environment: cursor.e }),
+    offset: cursor.o,
+    limit: cursor.l,
+  });
+  await respond({ response_type: "ephemeral", replace_original: false, text: page.text, blocks: page.blocks });
+}
+
 type Handler = (body: BlockAction, respond: RespondFn, client: WebClient, deps: ListenerDeps) => Promise<void>;
 
 /** What each of Slipway's buttons does, by action id. */
@@ -214,6 +255,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   [ACTION_IDS.tick]: (body, respond, _client, deps) => handleTick(body, respond, deps),
   [ACTION_IDS.acknowledge]: (body, respond, _client, deps) => handleAcknowledge(body, respond, deps),
   [ACTION_IDS.rollBack]: (body, respond, _client, deps) => handleRollBack(body, respond, deps),
+  [ACTION_IDS.writeReview]: handleWriteReview,
+  [ACTION_IDS.historyMore]: (body, respond, _client, deps) => handleHistoryMore(body, respond, deps),
   // A link button: Slack opens the URL and still reports the click, which only needs acknowledging.
   [ACTION_IDS.openThread]: async () => undefined,
   ...Object.fromEntries(

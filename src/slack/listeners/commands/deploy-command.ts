@@ -14,6 +14,7 @@ import { renderLockAnswer, renderUnlockAnswer } from "../../renderers/lock-answe
 import { renderRequestAnswer } from "../../renderers/request-answer.js";
 import { permalink } from "../../renderers/watch.js";
 import type { ListenerDeps } from "../deps.js";
+import { answerHistory, answerRecord, answerStats, DEFAULT_HISTORY_LIMIT } from "./record-commands.js";
 import { type Ack, answerCommand, type Reply } from "./reply.js";
 
 const STATUS_LIMIT = 15;
@@ -109,8 +110,16 @@ async function answer(
       return renderUnlockAnswer(which.service, parsed.environment, outcome);
     }
     case "history":
+      return answerHistory(deps, {
+        ...(parsed.service === undefined ? {} : { service: parsed.service }),
+        ...(parsed.environment === undefined ? {} : { environment: parsed.environment }),
+        offset: 0,
+        limit: parsed.limit ?? DEFAULT_HISTORY_LIMIT,
+      });
     case "stats":
-      return `\`/deploy ${parsed.kind}\` is not available in this version of Slipway. \`/deploy help\` lists what is.`;
+      return answerStats(deps, parsed);
+    case "record":
+      return answerRecord(deps, parsed.deploymentId);
     case "deploy": {
       const which = serviceOf(deps, parsed.service, `/deploy ${parsed.environment} ${parsed.version} <service>`);
       if (!which.ok) return which.message;

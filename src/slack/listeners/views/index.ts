@@ -5,12 +5,14 @@ import { VIEW_IDS } from "../../action-ids.js";
 import type { ListenerDeps } from "../deps.js";
 import { vote } from "../vote.js";
 import { register as registerDeployForm } from "./deploy-form.js";
+import { register as registerReviewForm } from "./review-form.js";
 
 const metadata = z.object({ deploymentId: z.string().max(64), channel: z.string().max(64) });
 
 /** The reject dialog's submission (the reason is required; the vote is then cast like a click) and the deploy form's. */
 export function register(app: App, deps: ListenerDeps): void {
   registerDeployForm(app, deps);
+  registerReviewForm(app, deps);
   app.view<ViewSubmitAction>(VIEW_IDS.rejectReason, async ({ ack, body, view, client }) => {
     const reason = plainWords(view.state.values.reason?.reason?.value ?? "");
     if (reason === "") {

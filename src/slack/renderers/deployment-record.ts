@@ -1,0 +1,241 @@
+import { formatMilliseconds, formatPercent } from "../../domain/analysis.js";
+import type { Change } from "../../domain/changes.js";
+import type { Deployment } from "../../domain/deployment.js";
+import {
+  type DeploymentRecord,
+  type IncidentSummary,
+  type PerformanceImpact,
+  recordOf,
+  type TimelineEntry,
+} from "../../domain/deployment-record.js";
+import { slackTime } from "../../domain/policy.js";
+import { REVIEW_QUESTIONS } from "../../domain/review.js";
+import { labelFromName, testLine } from "../../domain/test-counts.js";
+import {
+  context,
+  escapeExceptMentions,
+  escapeMrkdwn,
+  fitMessage,
+  type SlackMessage,
+  section,
+  title,
+} from "./blocks.js";
+import { renderSummary, who } from "./deployment-message.js";
+import { permalink } from "./watch.js";
+
+/*
+ * The deployment record in the seed's template: as markdown for
+ * `/deploy record` (the template's layout line for line), and as the
+ * closing reply of the thread (the summary, then the same sections). Both
+ * come from one list of sections, so they always say the same.
+ */
+
+/** Where the record's incident record was posted, to link it. */
+export interface RecordLinks {
+  readonly incident?: string;
+}
+
+interface RecordSection {
+  readonly title: string;
+  readonly lines: readonly string[];
+}
+
+/** "2026-12-06 23:40 UTC" */
+export function utcMinute(at: number): string {
+  return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function durationWords(ms: number): string {
+  if (ms < 60_000) {
+    const s = Math.round(ms / 1000);
+    return `${s} second${s === 1 ? "" : "s"}`;
+  }
+  const m = Math.round(ms / 60_000);
+  return `${m} minute${m === 1 ? "" : "s"}`;
+}
+
+const KIND_WORD: Readonly<Record<Change["kind"], string>> = {
+  feature: "Feature",
+  fix: "Fix",
+  other: "Enhancement",
+};
+
+function changeLine(c: Change): string {
+  const ids = c.ids.length > 0 ? ` (${c.ids.map(escapeMrkdwn).join(", ")})` : "";
+  return `${KIND_WORD[c.kind]}: ${escapeMrkdwn(c.subject)}${ids}`;
+}
+
+function relative(observed: number, baseline: number): string {
+  if (baseline === 0) return "";
+  const change = Math.round(((observed - baseline) / baseline) * 100);
+  return ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change)}%)`;
+}
+
+function performanceWords(p: PerformanceImpact | undefined): string {
+  if (p === undefined) return "Not measured (no analysis against a baseline)";
+  const parts = [
+    p.p95Ms
+      ? `p95 ${formatMilliseconds(p.p95Ms.observed)} vs baseline ${formatMilliseconds(p.p95Ms.baseline)}${relative(p.p95Ms.observed, p.p95Ms.baseline)}`
+      : undefined,
+    p.errorRate
+      ? `error rate ${formatPercent(p.errorRate.observed)} vs baseline ${formatPercent(p.errorRate.baseline)}`
+      : undefined,
+  ].filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? parts.join("; ") : "Not measured (the last analysis had no baseline figures)";
+}
+
+function deployerWords(r: DeploymentRecord): string {
+  const approved = r.approvers.length > 0 ? ` (approved by ${r.approvers.map((u) => `<@${u}>`).join(", ")})` : "";
+  return `${who(r.requestedBy)}${approved}`;
+}
+
+function lessons(r: DeploymentRecord): string[] {
+  if (r.review) {
+    const answered = REVIEW_QUESTIONS.flatMap(({ key, lesson }) => {
+      const answer = r.review?.answers[key];
+      return answer ? [`${lesson}: ${escapeMrkdwn(answer)}`] : [];
+    });
+    return [...answered, `(review by ${who(r.review.by)}, ${utcMinute(r.review.at)})`];
+  }
+  return r.reviewWanted
+    ? ["Post-deployment review not written yet: Write review in the deployment's thread"]
+    : ["None recorded"];
+}
+
+function sections(r: DeploymentRecord, links: RecordLinks): RecordSection[] {
+  const incident = r.incident
+    ? `Incident: ${r.incident.automatic ? "automatic rollback" : "rolled back"} (${escapeExceptMentions(r.incident.summary)})${
+        links.incident ? ` — <${links.incident}|incident record>` : ""
+      }`
+    : undefined;
+  return [
+    {
+      title: "Changes Included",
+      lines: r.changes.length > 0 ? r.changes.map(changeLine) : ["None listed"],
+    },
+    {
+      title: "Test Results",
+      lines: r.tests.length > 0 ? r.tests.map((t) => escapeMrkdwn(testLine(t))) : ["No test reports"],
+    },
+    {
+      title: "Deployment Metrics",
+      lines: [
+        `Downtime: ${durationWords(r.downtimeMs)}`,
+        `Rollback Required: ${r.rollbackRequired ? "Yes" : "No"}`,
+        `Issues Found: ${r.issues.length > 0 ? escapeExceptMentions(r.issues.join("; ")) : "None"}`,
+        `Performance Impact: ${performanceWords(r.performance)}`,
+        ...(incident ? [incident] : []),
+      ],
+    },
+    { title: "Lessons Learned", lines: lessons(r) },
+  ];
+}
+
+function headLines(r: DeploymentRecord): string[] {
+  return [
+    `Date: ${utcMinute(r.startedAt ?? r.requestedAt)}`,
+    `Environment: ${labelFromName(r.environment)}`,
+    `Deployer: ${deployerWords(r)}`,
+    `Duration: ${durationWords(r.durationMs)}`,
+  ];
+}
+
+/** The record in the seed's "Deployment Record Template" layout, as markdown. */
+export function recordMarkdown(r: DeploymentRecord, links: RecordLinks = {}): string {
+  return [
+    `## Deployment: ${escapeMrkdwn(r.version)}`,
+    ...headLines(r),
+    ...sections(r, links).flatMap((s) => ["", `### ${s.title}`, ...s.lines.map((line) => `- ${line}`)]),
+  ].join("\n");
+}
+
+/** Lines of text cut into pieces that each fit a section. */
+function chunks(lines: readonly string[], max = 2_900): string[] {
+  const out: string[] = [];
+  let current = "";
+  for (const line of lines) {
+    const next = current === "" ? line : `${current}\n${line}`;
+    if (next.length > max && current !== "") {
+      out.push(current);
+      current = line;
+    } else current = next;
+  }
+  if (current !== "") out.push(current);
+  return out;
+}
+
+/** `/deploy record <id>`: the markdown, in as many sections as it needs. */
+export function renderRecordAnswer(r: DeploymentRecord, links: RecordLinks = {}): SlackMessage {
+  const markdown = recordMarkdown(r, links);
+  return fitMessage({
+    text: `Deployment record of ${r.id}: ${r.service} ${r.version} → ${r.environment}`,
+    blocks: [
+      ...chunks(markdown.split("\n")).map((text) => section(text)),
+      context(`\`${r.id}\` · ${escapeMrkdwn(r.service)} · ${r.state.replace("_", " ")}`),
+    ],
+  });
+}
+
+/** The thread's closing reply: how the deployment ended, then its record. */
+export function renderClosingRecord(d: Deployment, now: number, links: RecordLinks = {}): SlackMessage {
+  const r = recordOf(d);
+  const summary = renderSummary(d, now);
+  const head = `*Deployment record*\n${headLines(r).join("\n")}`;
+  return fitMessage({
+    text: summary.text,
+    blocks: [
+      ...summary.blocks,
+      section(head),
+      ...sections(r, links).map((s) => section(`*${s.title}*\n${s.lines.map((line) => `• ${line}`).join("\n")}`)),
+      context(`\`/deploy record ${d.id}\` gives this record as markdown`),
+    ],
+  });
+}
+
+function entryWords(e: TimelineEntry): string {
+  switch (e.kind) {
+    case "first-bad-sample":
+      return `First bad sample: ${escapeMrkdwn(e.detail)}`;
+    case "stage-failed":
+      return `Stage ${escapeMrkdwn(e.stage)} failed: ${escapeMrkdwn(e.detail)}`;
+    case "rollback-started":
+      return `Rollback started by ${who(e.by)}: ${escapeExceptMentions(e.detail)}`;
+    case "traffic-on-stable":
+      return e.at === undefined
+        ? "Traffic back on the stable version: not yet"
+        : `Traffic back on the stable version${e.version ? ` ${escapeMrkdwn(e.version)}` : ""}`;
+    case "validation":
+      if (e.total === undefined) return "Post-rollback validation: not yet";
+      return e.failed && e.failed.length > 0
+        ? `Post-rollback validation failed: ${escapeMrkdwn(e.failed.join(", "))}`
+        : `Post-rollback validation passed (${e.total}/${e.total})`;
+    case "acknowledged":
+      if (e.by) return `Acknowledged by <@${e.by}>`;
+      return e.asked ? "Acknowledgement: not yet" : "Acknowledgement: none asked (a person rolled it back)";
+    default: {
+      const unreachable: never = e;
+      return unreachable;
+    }
+  }
+}
+
+/** The incident record, in the incident alert's thread: what tripped and its timeline, edited as it grows. */
+export function renderIncidentRecord(
+  d: Deployment,
+  incident: IncidentSummary,
+  rootTs: string | undefined,
+): SlackMessage {
+  const lines = incident.timeline.map((e) => `• ${e.at === undefined ? "—" : slackTime(e.at)} ${entryWords(e)}`);
+  return fitMessage({
+    text: `Incident record: ${title(d)}`,
+    blocks: [
+      section(
+        `📝 *Incident record* — ${escapeMrkdwn(title(d))}\n*What happened:* ${escapeExceptMentions(incident.summary)}`,
+      ),
+      section(`*Timeline*\n${lines.join("\n")}`),
+      context(
+        `\`${d.id}\`${rootTs ? ` · <${permalink(d.channel, rootTs)}|deployment thread>` : ""} · linked from its deployment record`,
+      ),
+    ],
+  });
+}

@@ -1,0 +1,283 @@
+import { describe, expect, it } from "vitest";
+import type { Verdict } from "../../../src/domain/analysis.js";
+import type { Change } from "../../../src/domain/changes.js";
+import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
+import { incidentOf, recordOf } from "../../../src/domain/deployment-record.js";
+import { beginRollback } from "../../../src/engine/rollback.js";
+import { blockTextLength, LIMITS, type SlackMessage } from "../../../src/slack/renderers/blocks.js";
+import {
+  recordMarkdown,
+  renderClosingRecord,
+  renderIncidentRecord,
+  renderRecordAnswer,
+} from "../../../src/slack/renderers/deployment-record.js";
+import { blockProblems } from "../../../src/standin/block-limits.js";
+import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+
+const T0 = Date.UTC(2026, 11, 7, 9, 30, 0);
+const MIN = 60_000;
+
+function base(environment = "production"): Deployment {
+  return newDeployment(
+    {
+      id: "d-7k3m9x2q",
+      service: "web",
+      environment,
+      version: "v1.2.0",
+      strategy: "canary",
+      hotfix: false,
+      requestedBy: "U0ENGINEER",
+      source: "slack",
+      steps: [{ name: "unit-tests" }, { name: "deploy", action: "deploy" }, { name: "smoke" }],
+      channel: "C0DEPLOYS",
+      incidentChannel: "C0INCIDENT",
+      waitLimitMs: 4 * 3_600_000,
+    },
+    T0,
+  );
+}
+
+const CHANGES: Change[] = [
+  { sha: "a1", subject: "Checkout in one step", author: "Ann", kind: "feature", ids: ["TASK-12"] },
+  { sha: "b2", subject: "Crash on <empty> cart", author: "Bo", kind: "fix", ids: ["DEF-104"] },
+  { sha: "c3", subject: "Faster search", author: "Cy", kind: "other", ids: [] },
+];
+
+/** Ran its three stages in 5 minutes, approved by two, with a unit-test report of 1,234 tests. */
+function succeeded(): Deployment {
+  let d = moveTo(base(), "running", T0 + MIN);
+  d = {
+    ...d,
+    changes: CHANGES,
+    approval: {
+      needed: 2,
+      allowSelfApproval: false,
+      approvers: "approvers",
+      requestedAt: T0,
+      votes: [
+        { userId: "U0LEAD01", decision: "approve", at: T0 + 30_000 },
+        { userId: "U0LEAD02", decision: "approve", at: T0 + 40_000 },
+      ],
+    },
+  };
+  d = updateStage(
+    d,
+    0,
+    {
+      status: "succeeded",
+      startedAt: T0 + MIN,
+      finishedAt: T0 + 2 * MIN,
+      tests: { label: "Unit Tests", passed: 1234, failed: 0, skipped: 0 },
+    },
+    T0 + 2 * MIN,
+  );
+  d = updateStage(d, 1, { status: "succeeded", startedAt: T0 + 2 * MIN, finishedAt: T0 + 4 * MIN }, T0 + 4 * MIN);
+  d = updateStage(d, 2, { status: "succeeded", startedAt: T0 + 4 * MIN, finishedAt: T0 + 6 * MIN }, T0 + 6 * MIN);
+  return moveTo(d, "succeeded", T0 + 6 * MIN);
+}
+
+const FAILING: Verdict = {
+  outcome: "fail",
+  checks: [
+    {
+      name: "errorRate",
+      status: "fail",
+      observed: 21,
+      baseline: 0.4,
+      threshold: 5.4,
+      unit: "%",
+      text: "error rate 21% vs baseline 0.4%",
+    },
+    { name: "latency", status: "pass", observed: 150, baseline: 120, threshold: 240, unit: "ms", text: "p95 150ms" },
+    {
+      name: "health",
+      status: "fail",
+      observed: 0,
+      baseline: undefined,
+      threshold: 1,
+      unit: "check",
+      text: "health failing",
+    },
+  ],
+  canary: { version: "v1.2.0", at: T0 + 5 * MIN, windowSeconds: 60 },
+  baseline: { version: "v1.1.9", at: T0 + 5 * MIN, windowSeconds: 60 },
+  summary: "error rate 21% vs baseline 0.4% (limit 5.4%)",
+  missing: [],
+};
+
+/** An automatic rollback: bad sample at +5m, traffic back at +5m20s, validated at +6m, acknowledged at +7m. */
+function rolledBack(): Deployment {
+  let d = moveTo({ ...base(), previousVersion: "v1.1.9" }, "running", T0 + MIN);
+  d = updateStage(d, 0, { status: "succeeded", startedAt: T0 + MIN, finishedAt: T0 + 2 * MIN }, T0 + 2 * MIN);
+  d = updateStage(d, 1, { status: "succeeded", startedAt: T0 + 2 * MIN, finishedAt: T0 + 3 * MIN }, T0 + 3 * MIN);
+  d = { ...d, analyses: [{ stageIndex: 2, at: T0 + 5 * MIN, verdict: FAILING, rounds: 1 }] };
+  d = {
+    ...beginRollback(d, `automatic rollback: ${FAILING.summary}`, "slipway", T0 + 5 * MIN),
+    incident: {
+      at: T0 + 5 * MIN,
+      summary: FAILING.summary,
+      trafficRestoredMs: 20_000,
+      acknowledgedBy: "U0SRE001",
+      acknowledgedAt: T0 + 7 * MIN,
+    },
+  };
+  d = {
+    ...d,
+    rollback: {
+      reason: `automatic rollback: ${FAILING.summary}`,
+      by: "slipway",
+      startedAt: T0 + 5 * MIN,
+      finishedAt: T0 + 6 * MIN,
+      actions: [
+        { name: "traffic-to-stable", ok: true, output: "", at: T0 + 5 * MIN + 20_000 },
+        { name: "rollback", ok: true, output: "", at: T0 + 5 * MIN + 40_000 },
+      ],
+      checklist: [
+        {
+          id: "previous-version-running",
+          title: "Previous version running",
+          section: "validation",
+          required: true,
+          status: "passed",
+          evidence: "ok",
+        },
+        {
+          id: "users-can-access",
+          title: "Users can access system",
+          section: "validation",
+          required: true,
+          status: "passed",
+          evidence: "ok",
+        },
+      ],
+    },
+  };
+  return moveTo(d, "rolled_back", T0 + 6 * MIN);
+}
+
+function expectWithinSlackLimits(message: SlackMessage): void {
+  expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
+  expect(message.text.length).toBeGreaterThan(0);
+  const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
+  expect(total).toBeLessThanOrEqual(LIMITS.totalText);
+  const blocks = (JSON.parse(JSON.stringify(message.blocks)) as unknown[]).filter((b): b is JsonObject =>
+    isJsonObject(b),
+  );
+  expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
+}
+
+describe("the deployment record as markdown", () => {
+  it("follows the seed's template line for line", () => {
+    expect(recordMarkdown(recordOf(succeeded()))).toBe(
+      [
+        "## Deployment: v1.2.0",
+        "Date: 2026-12-07 09:31 UTC",
+        "Environment: Production",
+        "Deployer: <@U0ENGINEER> (approved by <@U0LEAD01>, <@U0LEAD02>)",
+        "Duration: 5 minutes",
+        "",
+        "### Changes Included",
+        "- Feature: Checkout in one step (TASK-12)",
+        "- Fix: Crash on &lt;empty&gt; cart (DEF-104)",
+        "- Enhancement: Faster search",
+        "",
+        "### Test Results",
+        "- Unit Tests: PASS (1,234 tests)",
+        "",
+        "### Deployment Metrics",
+        "- Downtime: 0 seconds",
+        "- Rollback Required: No",
+        "- Issues Found: None",
+        "- Performance Impact: Not measured (no analysis against a baseline)",
+        "",
+        "### Lessons Learned",
+        "- None recorded",
+      ].join("\n"),
+    );
+  });
+
+  it("a rollback: downtime from the failed health check to traffic on stable, the impact against baseline, the review wanted, the incident linked", () => {
+    const markdown = recordMarkdown(recordOf(rolledBack()), { incident: "https://slack.com/archives/C0INCIDENT/p1" });
+    expect(markdown).toContain("- Downtime: 20 seconds");
+    expect(markdown).toContain("- Rollback Required: Yes");
+    expect(markdown).toContain("- Issues Found: automatic rollback: error rate 21% vs baseline 0.4% (limit 5.4%)");
+    expect(markdown).toContain(
+      "- Performance Impact: p95 150ms vs baseline 120ms (+25%); error rate 21% vs baseline 0.4%",
+    );
+    expect(markdown).toContain("<https://slack.com/archives/C0INCIDENT/p1|incident record>");
+    expect(markdown).toContain("- Post-deployment review not written yet");
+    expect(markdown).toContain("- None listed");
+    expect(markdown).toContain("- No test reports");
+  });
+
+  it("shows the review's answers under Lessons Learned", () => {
+    const d = {
+      ...rolledBack(),
+      review: {
+        by: "U0SRE001",
+        at: T0 + 60 * MIN,
+        answers: { wentWell: "Rollback took 20s", improve: "Canary at 1% first" },
+      },
+    };
+    const markdown = recordMarkdown(recordOf(d));
+    expect(markdown).toContain(
+      "### Lessons Learned\n- What went well: Rollback took 20s\n- How we can improve: Canary at 1% first\n- (review by <@U0SRE001>, 2026-12-07 10:30 UTC)",
+    );
+  });
+});
+
+describe("the record in Slack", () => {
+  it("closes the thread with the summary and the record's sections, within Slack's limits", () => {
+    const d = succeeded();
+    const message = renderClosingRecord(d, T0 + 60 * MIN);
+    expectWithinSlackLimits(message);
+    const texts = message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : []));
+    expect(texts[0]).toMatch(/^✅ \*Deployment succeeded\*: web v1\.2\.0 → production/);
+    expect(texts).toContain("*Test Results*\n• Unit Tests: PASS (1,234 tests)");
+    expect(texts.some((t) => t.startsWith("*Changes Included*\n• Feature: Checkout in one step (TASK-12)"))).toBe(true);
+  });
+
+  it("stays within Slack's limits with hundreds of commits and long answers", () => {
+    const many: Change[] = Array.from({ length: 400 }, (_, i) => ({
+      sha: `s${i}`,
+      subject: `Change number ${i} with a fairly long subject line that goes on`.repeat(2),
+      author: "Ann",
+      kind: i % 2 ? "fix" : "feature",
+      ids: [`DEF-${i}`],
+    }));
+    const d = {
+      ...succeeded(),
+      changes: many,
+      review: { by: "U1", at: T0, answers: { wentWell: "x".repeat(1000), surprises: "y".repeat(1000) } },
+    };
+    expectWithinSlackLimits(renderClosingRecord(d, T0));
+    const answer = renderRecordAnswer(recordOf(d));
+    expectWithinSlackLimits(answer);
+    expect(answer.blocks.length).toBeGreaterThan(2);
+  });
+
+  it("the incident record lists its timeline in order", () => {
+    const d = rolledBack();
+    const incident = incidentOf(d);
+    expect(incident?.timeline.map((e) => e.kind)).toEqual([
+      "first-bad-sample",
+      "rollback-started",
+      "traffic-on-stable",
+      "validation",
+      "acknowledged",
+    ]);
+    if (!incident) return;
+    const message = renderIncidentRecord(d, incident, "1700000000.000100");
+    expectWithinSlackLimits(message);
+    const text = message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : [])).join("\n");
+    expect(text).toContain("First bad sample: error rate 21%");
+    expect(text).toContain("Rollback started by Slipway");
+    expect(text).toContain("Traffic back on the stable version v1.1.9");
+    expect(text).toContain("Post-rollback validation passed (2/2)");
+    expect(text).toContain("Acknowledged by <@U0SRE001>");
+  });
+
+  it("makes no incident record outside production", () => {
+    expect(incidentOf({ ...rolledBack(), environment: "staging" })).toBeUndefined();
+  });
+});
