@@ -237,6 +237,9 @@ export function recordOf(d: Deployment): DeploymentRecord {
 export function doraSampleOf(r: DeploymentRecord): DoraSample {
   return {
     id: r.id,
+    version: r.version,
+    ...(r.rollbackOf === undefined ? {} : { rollbackOf: r.rollbackOf }),
+    requestedAt: r.requestedAt,
     state: r.state,
     hotfix: r.hotfix,
     restore: r.rollbackOf !== undefined,

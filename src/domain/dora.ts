@@ -10,14 +10,16 @@
  * - Lead time for changes: median, over changes that succeeded, of the time
  *   from the first commit of the change (from git, when the repository is
  *   known) or else from the request, to success.
- * - Change failure rate: changes that failed, were rolled back, or needed a
- *   hotfix (the next change to the environment was a --hotfix), over all
- *   changes.
+ * - Change failure rate: changes that failed, were rolled back (by Slipway,
+ *   or by a /rollback away from their version before the next change), or
+ *   needed a hotfix (the next change to the environment was a --hotfix),
+ *   over all changes.
  * - Time to restore: median, over those failures, of the time from when it
- *   went wrong (the first bad sample, else the end of the failed deployment)
- *   to service restored: the end of its rollback when it was rolled back,
- *   else the next deployment to succeed in the environment (a fix, a hotfix
- *   or a /rollback). Failures not restored yet are counted apart.
+ *   went wrong (the first bad sample, else the end of the failed deployment;
+ *   for a /rollback, when it was asked for) to service restored: the end of
+ *   its rollback when it was rolled back, else the next deployment to succeed
+ *   in the environment (a fix, a hotfix or a /rollback). Failures not
+ *   restored yet are counted apart.
  * - Duration: median and 90th percentile (nearest rank) of how long changes
  *   ran, from their first stage to their end.
  *
@@ -39,6 +41,10 @@ export type Trend = "better" | "worse" | "same";
 /** What the keys need to know of one deployment record. */
 export interface DoraSample {
   readonly id: string;
+  readonly version?: string;
+  /** For a /rollback: the version it took the environment back from. */
+  readonly rollbackOf?: string;
+  readonly requestedAt?: number;
   readonly state: string;
   readonly hotfix: boolean;
   /** A deployment made by /rollback: a restore, not a change. */
@@ -135,14 +141,29 @@ function failuresOf(all: readonly DoraSample[]): Failure[] {
   const failures: Failure[] = [];
   all.forEach((s, index) => {
     if (!isChange(s)) return;
-    const nextChange = all.slice(index + 1).find(isChange);
-    const neededHotfix = !wentBad(s) && s.state === "succeeded" && nextChange?.hotfix === true;
-    if (!wentBad(s) && !neededHotfix) return;
-    const at = wentBad(s) ? (s.wentWrongAt ?? s.finishedAt) : s.finishedAt;
-    const restoredAt =
-      s.state === "rolled_back"
-        ? s.finishedAt
-        : all.slice(index + 1).find((later) => later.state === "succeeded" && later.finishedAt >= at)?.finishedAt;
+    const later = all.slice(index + 1);
+    const nextChangeAt = later.findIndex(isChange);
+    const beforeNextChange = nextChangeAt === -1 ? later : later.slice(0, nextChangeAt);
+    const takenBack =
+      s.state === "succeeded" && s.version !== undefined
+        ? beforeNextChange.find((r) => r.restore && r.rollbackOf === s.version)
+        : undefined;
+    const neededHotfix = s.state === "succeeded" && !takenBack && later[nextChangeAt]?.hotfix === true;
+    let at: number;
+    let restoredAt: number | undefined;
+    if (wentBad(s)) {
+      at = s.wentWrongAt ?? s.finishedAt;
+      restoredAt =
+        s.state === "rolled_back"
+          ? s.finishedAt
+          : later.find((r) => r.state === "succeeded" && r.finishedAt >= at)?.finishedAt;
+    } else if (takenBack) {
+      at = takenBack.requestedAt ?? takenBack.finishedAt;
+      restoredAt = takenBack.state === "succeeded" ? takenBack.finishedAt : undefined;
+    } else if (neededHotfix) {
+      at = s.finishedAt;
+      restoredAt = later.find((r) => r.state === "succeeded" && r.finishedAt > at)?.finishedAt;
+    } else return;
     failures.push({ sample: s, at, ...(restoredAt === undefined ? {} : { restoredAt }) });
   });
   return failures;

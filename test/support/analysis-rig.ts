@@ -287,11 +287,15 @@ export class AnalysisRig {
     return this.scene.chat.replyOf(id, [/📈/, ...patterns], timeoutMs);
   }
 
-  /** The alert about the deployment in the incident channel, once it matches. */
+  /** The alert about the deployment in the incident channel (not a reply in its thread), once it matches. */
   incidentAlert(id: string, matching: RegExp = /./, timeoutMs = 30_000): Promise<StoredMessage> {
     const slack = this.scene.slack;
     return slack.waitForMessage(
-      (m) => m.channel === INCIDENTS && slack.textOf(m).includes(id) && matching.test(slack.textOf(m)),
+      (m) =>
+        m.channel === INCIDENTS &&
+        m.threadTs === undefined &&
+        slack.textOf(m).includes(id) &&
+        matching.test(slack.textOf(m)),
       { timeoutMs },
     );
   }

@@ -156,6 +156,27 @@ describe("DORA keys on a hand-computed fixture", () => {
   });
 });
 
+describe("a change taken back by /rollback", () => {
+  it("counts as rolled back, restored when the /rollback succeeded", () => {
+    const samples: DoraSample[] = [
+      { ...sample("a", "succeeded", at(40, 10)), version: "v1.0.0" },
+      { ...sample("b", "succeeded", at(41, 10)), version: "v1.1.0" },
+      {
+        ...sample("r", "succeeded", at(41, 12), { restore: true }),
+        version: "v1.0.0",
+        rollbackOf: "v1.1.0",
+        requestedAt: at(41, 11, 50),
+      },
+      // A later /rollback away from v1.0.0 comes after another change: it does not count against a.
+      { ...sample("c", "succeeded", at(42, 10)), version: "v1.2.0" },
+      { ...sample("r2", "succeeded", at(43, 10), { restore: true }), version: "v1.1.0", rollbackOf: "v1.0.0" },
+    ];
+    const s = doraStats({ service: "api", environment: "production", samples, days: 30 }, NOW);
+    expect(s.current).toMatchObject({ changes: 3, successes: 3, failures: 1, unrestored: 0 });
+    expect(s.current.timeToRestoreMs).toBe(10 * MINUTE);
+  });
+});
+
 describe("levels by the DORA 2023 thresholds", () => {
   it("deployment frequency", () => {
     expect(frequencyLevel(3)).toBe("elite");
