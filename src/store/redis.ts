@@ -9,8 +9,12 @@ import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
  * they fail at once, so a Slack command can say so inside Slack's 3 s
  * instead of hanging.
  *
- * Behind Sentinels the client asks them where the master is, listens for
- * their `+switch-master` and reconnects to the new master by itself; a
+ * Behind Sentinels the client asks them where the master is and, when its
+ * connection to the master drops (a dead master, or one Sentinel demotes),
+ * asks them again and reconnects to the new master by itself. ioredis's
+ * optional `failoverDetector` is left off: its extra Sentinel connections
+ * were seen closing a reconnect that was still asking where the master is,
+ * leaving the client with "Connection is closed". A
  * connection that still reaches the old master after it came back as a
  * replica (a READONLY reply) reconnects and resends. On a Redis Cluster it
  * is a cluster client: it learns the slot map from the nodes given and
@@ -39,7 +43,6 @@ export function connectRedis(url: string, kind: "worker" | "producer"): RedisCli
         db: target.db,
         ...(target.username ? { username: target.username } : {}),
         ...(target.password ? { password: target.password } : {}),
-        failoverDetector: true,
         sentinelRetryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       });
     case "cluster": {
