@@ -25,7 +25,8 @@ COPY --from=build /app/dist ./dist
 # The playground's page (slipway demo), served as files.
 COPY src/playground/web ./src/playground/web
 COPY manifests ./manifests
-COPY examples ./examples
+# The example stages write their test reports under examples/.reports, so the image's user owns them.
+COPY --chown=node:node examples ./examples
 USER node
 EXPOSE 3000
 # /healthz answers while the process serves; the image has no curl, node does the probe.

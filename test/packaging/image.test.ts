@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -84,19 +84,30 @@ async function assemble(dockerfile: Stage[], into: string): Promise<Image> {
         case "EXPOSE":
           break;
         case "COPY": {
-          const from = /^--from=(\S+)\s+/.exec(args);
-          const paths = args.slice(from?.[0].length ?? 0).split(/\s+/);
+          const words = args.split(/\s+/);
+          const flags = new Map(
+            words.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=") as [string, string]),
+          );
+          for (const flag of flags.keys()) {
+            if (flag !== "from" && flag !== "chown") throw new Error(`this test does not know COPY --${flag}`);
+          }
+          const from = flags.get("from");
+          const chown = flags.get("chown");
+          const paths = words.filter((w) => !w.startsWith("--"));
           const destArg = paths.pop() ?? "";
           const dest = join(dir, destArg);
           // As in Docker: several sources, or a destination ending in "/", copy into that directory.
           const intoDir = paths.length > 1 || destArg.endsWith("/");
-          const sourceStage = from ? stages.get(from[1] ?? "") : undefined;
-          if (from && !sourceStage) throw new Error(`COPY --from=${from[1]}: no such stage before ${stage.name}`);
+          const sourceStage = from === undefined ? undefined : stages.get(from);
+          if (from !== undefined && !sourceStage)
+            throw new Error(`COPY --from=${from}: no such stage before ${stage.name}`);
           for (const source of paths) {
             // A stage's absolute paths are under its WORKDIR, which is its directory here; others are in the context.
             const src = sourceStage ? join(sourceStage.dir, relative(sourceStage.workdir, source)) : join(ROOT, source);
             const target = intoDir ? join(dest, basename(source)) : dest;
             await cp(src, target, { recursive: true });
+            // The image's user owns what is copied --chown=node:node; without root here, the files are ours anyway.
+            if (chown !== undefined && asRoot) await chownTree(target, chown);
           }
           break;
         }
@@ -136,6 +147,13 @@ const asRoot = process.getuid?.() === 0;
 /** What a deployment of the image sets beside the Slack tokens: the example's push webhook secret. */
 const SECRETS = { EXAMPLE_WEBHOOK_SECRET: "image-webhook-secret" };
 const runAs = asRoot ? NODE_USER : {};
+
+async function chownTree(path: string, owner: string): Promise<void> {
+  if (owner !== "node:node") throw new Error(`this test knows only --chown=node:node, not ${owner}`);
+  await chown(path, NODE_USER.uid, NODE_USER.gid);
+  if (!(await stat(path)).isDirectory()) return;
+  for (const entry of await readdir(path)) await chownTree(join(path, entry), owner);
+}
 
 async function openUp(dir: string): Promise<void> {
   await chmod(dir, 0o755);

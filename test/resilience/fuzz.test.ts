@@ -239,7 +239,10 @@ describe("fuzzing Slipway's Slack receiver with signed hostile input", () => {
     const pipeline = fleet.queue("pipeline");
     const notify = fleet.queue("notify");
     const states = ["active", "waiting", "delayed", "completed", "failed", "prioritized", "waiting-children"] as const;
-    const pipelineJobs = (await pipeline.getJobs([...states], 0, 1_000)).filter((j) => j.name !== "watchdog");
+    const pipelineJobs = (await pipeline.getJobs([...states], 0, 1_000)).filter(
+      // The watchdog and the manifests' own schedules are queued by Slipway at start, not by any request.
+      (j) => j.name !== "watchdog" && j.name !== "scheduled",
+    );
     const notifyJobs = await notify.getJobs([...states], 0, 1_000);
     await pipeline.close();
     await notify.close();

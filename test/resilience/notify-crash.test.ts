@@ -93,6 +93,10 @@ describe("SIGKILL of the worker rendering a deployment's end", () => {
       slack.messages(channel).filter((m) => m.threadTs === undefined && slack.textOf(m).includes(id));
     expect(mentioning(CHANNEL)).toHaveLength(1);
     expect(mentioning(INCIDENTS)).toHaveLength(1);
+    // The summary is a reply of its own, posted after the root's edit: wait for it before counting.
+    await slack.waitForMessage((m) => m.threadTs === root.ts && /Deployment failed/.test(slack.textOf(m)), {
+      timeoutMs: SETTLE_MS,
+    });
     const summaries = slack.thread(CHANNEL, root.ts).filter((m) => /Deployment failed/.test(slack.textOf(m)));
     expect(summaries).toHaveLength(1);
 

@@ -40,6 +40,8 @@ function normalize(text: string): string {
   return text
     .replace(/\bd-[a-z0-9]{8}\b/g, "d-<id>")
     .replace(/<!date\^\d+\^[^>]*>/g, "<date>")
+    .replace(/\b\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\b/g, "<date>")
+    .replace(/\bDuration: \d+ (?:seconds?|minutes?|hours?)\b/g, "Duration: <duration>")
     .replace(/\b\d+(?:ms|s|m \d{2}s|h \d{2}m|d \d{2}h)\b/g, "<duration>");
 }
 
