@@ -4,6 +4,7 @@ import type { Change } from "./changes.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { PushedCommit } from "./git-push.js";
+import type { HotfixPath } from "./hotfix-path.js";
 import type { Vote } from "./policy.js";
 import type { Review, ReviewPolicy } from "./review.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
@@ -111,6 +112,8 @@ export interface Deployment {
   readonly expiresAt: number;
   /** Set when `--hotfix` started it outside a deployment window or during a freeze. */
   readonly bypass?: "window" | "freeze";
+  /** Set on both deployments of a hotfix path (see hotfix-path.ts): which runs first, which waits for it. */
+  readonly hotfixPath?: HotfixPath;
   /** The last version that succeeded in this environment before this one: where a rollback returns. */
   readonly previousVersion?: string;
   /** Set on a deployment made by /rollback: the version it takes the environment back from. */
@@ -190,6 +193,7 @@ export interface NewDeployment {
   waitLimitMs: number;
   bypass?: "window" | "freeze";
   reviewPolicy?: ReviewPolicy;
+  hotfixPath?: HotfixPath;
 }
 
 export function newDeployment(input: NewDeployment, now: number): Deployment {
@@ -206,6 +210,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     createdAt: now,
     expiresAt: now + input.waitLimitMs,
     ...(input.bypass ? { bypass: input.bypass } : {}),
+    ...(input.hotfixPath ? { hotfixPath: input.hotfixPath } : {}),
     rev: 0,
     state: "requested",
     updatedAt: now,

@@ -4,8 +4,9 @@
  * staging, soak 24 h). What a version did in the required environment is two
  * facts per version: when it last passed there, and when it last went wrong
  * there (failed, or was rolled back from). Trouble after the last pass
- * refuses it until it passes again. A hotfix needs the pass but not the soak:
- * the hotfix path runs the required environment first with its own short soak.
+ * refuses it until it passes again. A hotfix needs the pass but not the soak;
+ * a hotfix for a version that never passed takes the hotfix path: the
+ * required environment first, with its own short soak, then this one.
  */
 export interface PromotionRule {
   /** The environment the version must have succeeded in first. */
@@ -24,6 +25,8 @@ export interface VersionHistory {
 
 export type PromotionDecision =
   | { readonly ok: true; readonly why: "no-rule" | "soaked" | "hotfix" }
+  /** A hotfix for a version that never passed the required environment: it goes there first (hotfix-path.ts). */
+  | { readonly ok: true; readonly why: "hotfix-path"; readonly rule: PromotionRule }
   | { readonly ok: false; readonly code: "never-passed"; readonly rule: PromotionRule }
   | {
       readonly ok: false;
@@ -42,7 +45,11 @@ export type PromotionDecision =
 
 export type PromotionRefusal = Extract<PromotionDecision, { ok: false }>;
 
-/** Whether `history` (the version's in the required environment) lets it go on at `now`; a hotfix skips the soak. */
+/**
+ * Whether `history` (the version's in the required environment) lets it go on
+ * at `now`; a hotfix skips the soak, or takes the hotfix path when the version
+ * never passed there.
+ */
 export function promotionDecision(
   rule: PromotionRule | undefined,
   history: VersionHistory,
@@ -54,7 +61,9 @@ export function promotionDecision(
   if (trouble !== undefined && (passedAt === undefined || trouble.at >= passedAt)) {
     return { ok: false, code: "troubled", rule, at: trouble.at, how: trouble.how };
   }
-  if (passedAt === undefined) return { ok: false, code: "never-passed", rule };
+  if (passedAt === undefined) {
+    return hotfix ? { ok: true, why: "hotfix-path", rule } : { ok: false, code: "never-passed", rule };
+  }
   if (hotfix) return { ok: true, why: "hotfix" };
   const readyAt = passedAt + rule.soakMs;
   if (now < readyAt) return { ok: false, code: "too-early", rule, passedAt, readyAt };

@@ -38,7 +38,7 @@ async function lockedBecause(deps: GateDeps, d: Deployment): Promise<string | un
   return lock ? `${d.service} ${d.environment} is locked by <@${lock.owner}> (${lock.reason})` : undefined;
 }
 
-export async function enqueueCheck(deps: PipelineDeps, d: Deployment): Promise<void> {
+export async function enqueueCheck(deps: PipelineDeps, d: Pick<Deployment, "id" | "rev">): Promise<void> {
   await enqueue(deps.queues, "check", { deploymentId: d.id }, { id: JOB_IDS.check(d.id, d.rev) });
 }
 

@@ -34,6 +34,8 @@ export const JOBS = {
     scheduled: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),
     /** Remind the thread, once, of a post-deployment review nobody has written. */
     remindReview: deploymentRef,
+    /** Start (or stop) the deployment of a hotfix path that waits for the first one, which has ended. */
+    handOff: deploymentRef,
   },
   notify: {
     /** Bring the deployment's Slack messages up to date with the store. */
@@ -101,6 +103,8 @@ export const JOB_IDS = {
   resync: (deploymentId: string) => `resync.${deploymentId}`,
   /** The one reminder of a deployment's post-deployment review. */
   remindReview: (deploymentId: string) => `remind-review.${deploymentId}`,
+  /** One hand-off per waiting deployment of a hotfix path: its first leg ends once. */
+  handOff: (deploymentId: string) => `hand-off.${deploymentId}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
   /** One job scheduler per scheduled environment (see `SCHEDULE_ID_PREFIX`). */

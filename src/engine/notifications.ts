@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import type { Deployment } from "../domain/deployment.js";
 import { recordOf } from "../domain/deployment-record.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { isFirstLeg } from "../domain/hotfix-path.js";
 import { DEFAULT_REMIND_AFTER_MS } from "../domain/review.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 
@@ -17,6 +18,8 @@ export const SYNC_COALESCE_MS = 150;
  * Given the pipeline queue, it also queues the one reminder of a
  * post-deployment review once a deployment that asks for one has ended: a
  * delayed job, the same job id however often the ended deployment changes.
+ * Likewise, once the first deployment of a hotfix path has ended, the
+ * hand-off of the one waiting for it (engine/hotfix-path.ts).
  */
 export class Notifications {
   constructor(
@@ -35,7 +38,13 @@ export class Notifications {
         attempts: 10,
       },
     );
-    await this.remindLater(deployment);
+    await Promise.all([this.remindLater(deployment), this.handOffLater(deployment)]);
+  }
+
+  private async handOffLater(d: Deployment): Promise<void> {
+    if (!this.pipeline || !d.hotfixPath || !isFirstLeg(d) || !isFinal(d.state)) return;
+    const waiting = d.hotfixPath.last.id;
+    await enqueue({ pipeline: this.pipeline }, "handOff", { deploymentId: waiting }, { id: JOB_IDS.handOff(waiting) });
   }
 
   private async remindLater(d: Deployment): Promise<void> {

@@ -4,6 +4,7 @@ import type { RedisClient } from "../store/redis.js";
 import { runAbort } from "./controls.js";
 import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
+import { runHandOff } from "./hotfix-path.js";
 import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
@@ -81,6 +82,11 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "remindReview": {
           const data = parseJobData(JOBS.pipeline.remindReview, job.data, "pipeline/remindReview");
           await remindReview(deps, data.deploymentId);
+          return;
+        }
+        case "handOff": {
+          const data = parseJobData(JOBS.pipeline.handOff, job.data, "pipeline/handOff");
+          await runHandOff(deps, data.deploymentId);
           return;
         }
         default:

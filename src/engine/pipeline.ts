@@ -257,7 +257,7 @@ async function finish(
   reason?: string,
 ): Promise<void> {
   const service = deps.catalog.service(deployment.service);
-  const watchFor = state === "succeeded" && service ? monitoringMs(service, deployment.environment) : 0;
+  const watchFor = state === "succeeded" && service ? monitoringMs(service, deployment) : 0;
   const done = await deps.store.save(
     watchFor > 0
       ? { ...moveTo(deployment, "monitoring", deps.now()), monitorUntil: deps.now() + watchFor, holdUntil: undefined }

@@ -1,4 +1,4 @@
-import { type PromotionRefusal, promotionDecision } from "../domain/promotion.js";
+import { type PromotionDecision, type PromotionRefusal, promotionDecision } from "../domain/promotion.js";
 import { fetchRemote, resolveVersion } from "../git/repository.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
@@ -25,19 +25,28 @@ export async function unknownVersion(service: LoadedService, version: string): P
 }
 
 /**
- * Why the promotion gate refuses `version` in `environment`, or undefined
- * when it may go: checked when a deployment is asked for, and again when a
- * queued or scheduled one starts (the version may have failed meanwhile).
+ * What the promotion gate says of `version` in `environment`: checked when a
+ * deployment is asked for, and again when a queued or scheduled one starts
+ * (the version may have failed meanwhile).
  */
+export async function promotionGate(
+  deps: { readonly store: DeploymentStore; readonly now: () => number },
+  service: LoadedService,
+  request: { readonly environment: string; readonly version: string; readonly hotfix: boolean },
+): Promise<PromotionDecision> {
+  const requires = service.manifest.environments[request.environment]?.requires;
+  if (!requires) return { ok: true, why: "no-rule" };
+  const rule = { environment: requires.environment, soakMs: requires.soak ?? 0 };
+  const history = await deps.store.versionHistory(service.manifest.service, rule.environment, request.version);
+  return promotionDecision(rule, history, deps.now(), request.hotfix);
+}
+
+/** Why the promotion gate refuses `version` in `environment`, or undefined when it may go. */
 export async function promotionRefusal(
   deps: { readonly store: DeploymentStore; readonly now: () => number },
   service: LoadedService,
   request: { readonly environment: string; readonly version: string; readonly hotfix: boolean },
 ): Promise<PromotionRefusal | undefined> {
-  const requires = service.manifest.environments[request.environment]?.requires;
-  if (!requires) return undefined;
-  const rule = { environment: requires.environment, soakMs: requires.soak ?? 0 };
-  const history = await deps.store.versionHistory(service.manifest.service, rule.environment, request.version);
-  const decision = promotionDecision(rule, history, deps.now(), request.hotfix);
+  const decision = await promotionGate(deps, service, request);
   return decision.ok ? undefined : decision;
 }

@@ -17,8 +17,9 @@ import type { Lock, LockStore } from "../store/locks.js";
 import type { TargetAction } from "../targets/target.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import { enqueueCheck } from "./gates.js";
+import { createFirstLeg, dispatchHotfixPath, type FirstLegPlan, firstLegRefusal } from "./hotfix-path.js";
 import type { Notifications } from "./notifications.js";
-import { promotionRefusal, unknownVersion } from "./promotion-gate.js";
+import { promotionGate, unknownVersion } from "./promotion-gate.js";
 import type { Queues } from "./queues.js";
 
 /*
@@ -122,6 +123,8 @@ export function planDeployment(
   catalog: Catalog,
   request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "flag" | "rollbackOf"> & {
     readonly hotfix?: boolean;
+    /** The first deployment of a hotfix path: its "after" stages run once, after the last deployment. */
+    readonly firstLeg?: boolean;
   },
 ) {
   const service = catalog.service(request.service);
@@ -145,7 +148,9 @@ export function planDeployment(
     const problem: PlanProblem = { kind: "strategy_unsupported", service: request.service, strategy, needs };
     return { ok: false as const, problem };
   }
-  const stages = request.rollbackOf ? environment.stages.filter((s) => s.action === "deploy") : environment.stages;
+  const stages = request.rollbackOf
+    ? environment.stages.filter((s) => s.action === "deploy")
+    : environment.stages.filter((s) => !request.firstLeg || s.hotfix !== "after");
   const options = strategyOptions(request.environment, environment, service.metrics?.config.intervalMs);
   const flag = request.flag
     ? {
@@ -246,7 +251,7 @@ function refusalInWords(request: DeploymentRequest, outcome: RequestOutcome): st
  */
 async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void> {
   try {
-    await enqueueCheck(deps, deployment);
+    await (deployment.hotfixPath ? dispatchHotfixPath(deps, deployment) : enqueueCheck(deps, deployment));
   } catch (error) {
     // Best effort: whatever broke the queuing (Redis, most likely) may stop these too.
     const failed = await deps.store
@@ -278,12 +283,21 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
     return { code: "window", reason: window.reason };
   }
 
-  const refusal = request.rollbackOf ? undefined : await promotionRefusal(deps, service, request);
-  if (refusal) return { code: "promotion", version: request.version, refusal, at: deps.now() };
+  const promotion = request.rollbackOf ? undefined : await promotionGate(deps, service, request);
+  if (promotion && !promotion.ok)
+    return { code: "promotion", version: request.version, refusal: promotion, at: deps.now() };
+  const firstLeg =
+    promotion?.why === "hotfix-path" ? firstLegPlan(deps, request, promotion.rule.environment) : undefined;
+  if (firstLeg) {
+    if (!firstLeg.ok) return { code: "invalid", problem: firstLeg.problem };
+    const refused = await firstLegRefusal(deps, { actor, via: input.via, service: request.service }, firstLeg);
+    if (refused) return refused;
+  }
 
+  const id = deps.newId();
   const deployment = newDeployment(
     {
-      id: deps.newId(),
+      id,
       service: request.service,
       environment: request.environment,
       version: request.version,
@@ -301,12 +315,40 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),
+      ...(firstLeg?.ok
+        ? {
+            hotfixPath: {
+              first: { id: deps.newId(), environment: firstLeg.environmentName },
+              last: { id, environment: request.environment },
+            },
+          }
+        : {}),
     },
     deps.now(),
   );
   const created = await deps.store.create(deployment);
-  if (!created.ok) {
-    return { code: "busy", holderId: created.heldBy, holder: await deps.store.get(created.heldBy) };
+  const holder = created.ok && firstLeg?.ok ? await createFirstLeg(deps, deployment, firstLeg) : created;
+  if (!holder.ok) {
+    return { code: "busy", holderId: holder.heldBy, holder: await deps.store.get(holder.heldBy) };
   }
   return { code: "started", deployment };
+}
+
+/** The first leg of a hotfix path: the required environment's plan, fast-tracked, its "after" stages left to the end. */
+function firstLegPlan(
+  deps: RequestDeps,
+  request: DeploymentRequest,
+  environment: string,
+): ({ readonly ok: true } & FirstLegPlan) | { readonly ok: false; readonly problem: PlanProblem } {
+  const plan = planDeployment(deps.catalog, { ...request, environment, firstLeg: true });
+  if (!plan.ok) return plan;
+  return {
+    ok: true,
+    environmentName: environment,
+    environment: plan.environment,
+    strategy: plan.strategy,
+    steps: plan.steps,
+    channel: plan.channel,
+    ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
+  };
 }

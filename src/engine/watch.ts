@@ -1,5 +1,6 @@
 import { analyse, analysisInterval, type HealthObservation, keepHistory } from "../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
+import { isFirstLeg } from "../domain/hotfix-path.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
@@ -45,10 +46,15 @@ function watchedIndex(d: Deployment): number | undefined {
   return next === -1 ? d.stages.length : next;
 }
 
-/** How long the monitoring window after 100% lasts for this environment; 0 without metrics. */
-export function monitoringMs(service: LoadedService, environment: string): number {
-  if (!service.metrics) return 0;
-  const config = service.manifest.environments[environment]?.monitoring;
+/**
+ * How long the monitoring window after 100% lasts for this deployment; 0
+ * without metrics, and 0 for the first deployment of a hotfix path, whose
+ * soak (analysed as a hold) is its watch: the deployment waiting for it goes
+ * on once it ends.
+ */
+export function monitoringMs(service: LoadedService, d: Pick<Deployment, "id" | "environment" | "hotfixPath">): number {
+  if (!service.metrics || isFirstLeg(d)) return 0;
+  const config = service.manifest.environments[d.environment]?.monitoring;
   return (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
 }
 

@@ -1,8 +1,10 @@
 import { nextStageIndex } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { waitsForFirstLeg } from "../domain/hotfix-path.js";
 import { formatDuration } from "../domain/progress.js";
 import type { Logger } from "../logger.js";
 import { enqueueCheck } from "./gates.js";
+import { runHandOff } from "./hotfix-path.js";
 import { JOB_IDS, upsertSchedule } from "./jobs.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -53,6 +55,9 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
     if (!service) continue;
     switch (d.state) {
       case "requested":
+        // The waiting deployment of a hotfix path moves only by its hand-off, which is safe to run again.
+        if (quiet) await (waitsForFirstLeg(d) ? runHandOff(deps, d.id) : enqueueCheck(deps, d));
+        break;
       case "checking":
         if (quiet) await enqueueCheck(deps, d);
         break;

@@ -22,6 +22,7 @@ import {
 } from "./blocks.js";
 import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
+import { hotfixPathLine } from "./hotfix-path.js";
 import { dashboardLines } from "./watch.js";
 
 export const STATE_EMOJI: Record<DeploymentState, string> = {
@@ -68,6 +69,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
   const lines = [
     `*Status:* ${status}${d.paused ? ` — ⏸️ paused by ${who(d.paused.by)}` : ""}`,
     d.push ? pushLine(d.push) : undefined,
+    hotfixPathLine(d),
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weightLine(d, weight),

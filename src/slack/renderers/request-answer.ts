@@ -5,6 +5,7 @@ import type { PromotionRefusal } from "../../domain/promotion.js";
 import type { PlanProblem, RequestOutcome } from "../../engine/request-deployment.js";
 import type { RollbackAnswer } from "../../engine/rollback-request.js";
 import { requester } from "./blocks.js";
+import { hotfixPathStarted } from "./hotfix-path.js";
 
 /** Why a request cannot be planned, for the person who asked. */
 export function planProblemText(problem: PlanProblem): string {
@@ -44,7 +45,7 @@ export function renderRequestAnswer(
     case "locked": {
       const { lock } = outcome;
       const until = lock.expiresAt === undefined ? "until someone unlocks it" : `until ${slackTime(lock.expiresAt)}`;
-      return `${service} ${environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${environment} ${service}\` if you may.`;
+      return `${lock.service} ${lock.environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${lock.environment} ${lock.service}\` if you may.`;
     }
     case "window":
       return `Not now: ${outcome.reason}.`;
@@ -95,6 +96,8 @@ export function promotionRefusalText(
 }
 
 function startedText(d: Deployment): string {
+  const path = hotfixPathStarted(d);
+  if (path) return path;
   const bypass = d.bypass ? ` ⚠️ Hotfix: the deployment ${d.bypass} was bypassed, and the audit log says so.` : "";
   return `Queued \`${d.id}\`: ${d.service} ${d.version} → ${d.environment} (${d.strategy}, ${d.stages.length} steps). Follow it in <#${d.channel}>.${bypass}`;
 }

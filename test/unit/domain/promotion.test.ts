@@ -9,7 +9,7 @@ const RULE = { environment: "staging", soakMs: 24 * HOUR };
 describe("promotionDecision", () => {
   it.each<[string, VersionHistory, boolean, string]>([
     ["never in staging", {}, false, "never-passed"],
-    ["never in staging, hotfix", {}, true, "never-passed"],
+    ["never in staging, hotfix: staging first", {}, true, "hotfix-path"],
     ["too early", { passedAt: NOW - 3 * HOUR }, false, "too-early"],
     [
       "rolled back after passing",
@@ -19,6 +19,7 @@ describe("promotionDecision", () => {
     ],
     ["failed since", { passedAt: NOW - 30 * HOUR, trouble: { at: NOW - 2 * HOUR, how: "failed" } }, false, "troubled"],
     ["failed and never passed", { trouble: { at: NOW - 2 * HOUR, how: "failed" } }, false, "troubled"],
+    ["failed and never passed, hotfix", { trouble: { at: NOW - 2 * HOUR, how: "failed" } }, true, "troubled"],
     [
       "rolled back, hotfix",
       { passedAt: NOW - 30 * HOUR, trouble: { at: NOW - HOUR, how: "rolled_back" } },
@@ -36,6 +37,10 @@ describe("promotionDecision", () => {
   ])("%s", (_, history, hotfix, expected) => {
     const decision = promotionDecision(RULE, history, NOW, hotfix);
     expect(decision.ok ? decision.why : decision.code).toBe(expected);
+  });
+
+  it("sends a hotfix that never passed staging through staging first, naming the rule", () => {
+    expect(promotionDecision(RULE, {}, NOW, true)).toEqual({ ok: true, why: "hotfix-path", rule: RULE });
   });
 
   it("lets anything through where no rule is set", () => {
