@@ -16,6 +16,8 @@ export type ChangeKind = (typeof CHANGE_KINDS)[number];
 export interface RawCommit {
   readonly sha: string;
   readonly author: string;
+  /** When it was authored, epoch milliseconds. */
+  readonly at: number;
   readonly subject: string;
   readonly body: string;
 }
@@ -106,4 +108,53 @@ export function trimChanges(changes: readonly Change[], budget: ChangeBudget): T
     if (kept.length > 0) groups.push({ kind: group.kind, changes: kept });
   }
   return { groups, omitted, total: changes.length };
+}
+
+/** At most this many changes are kept with a deployment (and its record); the rest are counted by kind. */
+export const KEPT_CHANGES = 100;
+
+/**
+ * What a deployment brings: the commits between the version live in its
+ * environment and the new one, worked out once when the deployment starts
+ * and kept with it, so that every message and the record say the same and
+ * no renderer runs git.
+ */
+export interface WhatChanged {
+  /** The version live before, where the commits start; undefined when nothing was live (the version's latest commits). */
+  readonly since?: string;
+  /** How many commits the range holds. */
+  readonly total: number;
+  /** The changes kept, at most KEPT_CHANGES: features first, then fixes, then the rest. */
+  readonly changes: readonly Change[];
+  /** By kind, the changes of the range that were not kept. */
+  readonly notKept: Readonly<Record<ChangeKind, number>>;
+  /** When the earliest commit after `since` was authored: where the change's lead time starts. */
+  readonly firstCommitAt?: number;
+  /** Why the commits could not be listed (git failed), in git's words. */
+  readonly problem?: string;
+}
+
+/** The changes of `commits` (git's order, newest first), going from `since` to the new version. */
+export function whatChanged(commits: readonly RawCommit[], since: string | undefined): WhatChanged {
+  const all = commits.map(describeCommit);
+  const kept = trimChanges(all, { maxChanges: KEPT_CHANGES, maxChars: Number.POSITIVE_INFINITY, length: () => 0 });
+  const first = commits.reduce<number | undefined>(
+    (min, c) => (min === undefined || c.at < min ? c.at : min),
+    undefined,
+  );
+  return {
+    ...(since === undefined ? {} : { since }),
+    total: all.length,
+    changes: kept.groups.flatMap((g) => g.changes),
+    notKept: kept.omitted,
+    ...(since === undefined || first === undefined ? {} : { firstCommitAt: first }),
+  };
+}
+
+/** The kept changes cut to `budget`; `omitted` counts those left out here and those never kept. */
+export function fitWhatChanged(what: WhatChanged, budget: ChangeBudget): TrimmedChanges {
+  const trimmed = trimChanges(what.changes, budget);
+  const omitted = { ...trimmed.omitted };
+  for (const kind of CHANGE_KINDS) omitted[kind] += what.notKept[kind];
+  return { groups: trimmed.groups, omitted, total: what.total };
 }

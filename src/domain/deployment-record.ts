@@ -10,7 +10,7 @@
  * back on the stable version (or, without a way back, to the end).
  * Performance impact comes from the last analysis made against a baseline.
  */
-import type { Change } from "./changes.js";
+import type { WhatChanged } from "./changes.js";
 import { type Deployment, ran } from "./deployment.js";
 import type { DeploymentState } from "./deployment-state.js";
 import type { DoraSample } from "./dora.js";
@@ -59,7 +59,8 @@ export interface DeploymentRecord {
   readonly ran: boolean;
   readonly leadTimeFrom: number;
   readonly leadTimeSource: "git" | "request";
-  readonly changes: readonly Change[];
+  /** The commits it brought, when the repository is known. */
+  readonly whatChanged?: WhatChanged;
   readonly tests: readonly TestCounts[];
   readonly downtimeMs: number;
   readonly rollbackRequired: boolean;
@@ -201,6 +202,7 @@ export function recordOf(d: Deployment): DeploymentRecord {
   const incident = incidentOf(d);
   const performance = performanceOf(d);
   const wrong = wentWrongAt(d, finishedAt);
+  const firstCommitAt = d.whatChanged?.firstCommitAt;
   return {
     id: d.id,
     service: d.service,
@@ -217,9 +219,9 @@ export function recordOf(d: Deployment): DeploymentRecord {
     finishedAt,
     durationMs: startedAt === undefined ? 0 : finishedAt - startedAt,
     ran: didRun,
-    leadTimeFrom: d.leadTimeFrom ?? d.createdAt,
-    leadTimeSource: d.leadTimeFrom === undefined ? "request" : "git",
-    changes: d.changes ?? [],
+    leadTimeFrom: firstCommitAt ?? d.createdAt,
+    leadTimeSource: firstCommitAt === undefined ? "request" : "git",
+    ...(d.whatChanged ? { whatChanged: d.whatChanged } : {}),
     tests: testsOf(d),
     downtimeMs: downtimeOf(d, finishedAt),
     rollbackRequired: d.rollback !== undefined || d.rollbackOf !== undefined,

@@ -1,6 +1,6 @@
 import type { ActorKind } from "./actor.js";
 import type { Snapshot, Verdict } from "./analysis.js";
-import type { Change } from "./changes.js";
+import type { WhatChanged } from "./changes.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { PushedCommit } from "./git-push.js";
@@ -144,10 +144,13 @@ export interface Deployment {
   incident?: IncidentRecord;
   /** Feature flag: each change asked for from the root message's buttons after the flag step. */
   flagChanges?: FlagChange[];
-  /** The commits this deployment carries, for the record's "Changes Included"; empty when the repository is not known. */
-  changes?: Change[];
-  /** When the first of those commits was made: where its lead time starts (else at the request). */
-  leadTimeFrom?: number;
+  /**
+   * The commits between the version live before and this one, when the
+   * manifest names the repository: found once when the deployment starts,
+   * shown by the approval card, the thread and the record, and the start of
+   * its lead time.
+   */
+  whatChanged?: WhatChanged;
   /** Whether and when the thread asks for the post-deployment review, fixed when the deployment was requested. */
   readonly reviewPolicy?: ReviewPolicy;
   /** The post-deployment review's answers. */

@@ -19,6 +19,7 @@ import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { update } from "./update-deployment.js";
+import { findWhatChanged } from "./what-changed.js";
 
 /*
  * The gates between a request and its first stage: the checklist, then the
@@ -73,7 +74,11 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
     await deps.notifications.changed(d);
     return;
   }
-  if (d.state === "requested") d = await deps.store.save(moveTo(d, "checking", deps.now()));
+  if (d.state === "requested") {
+    // What the deployment brings is found once, before its first word in Slack, and kept with it.
+    const whatChanged = await findWhatChanged(service, d, signal, log);
+    d = await deps.store.save({ ...moveTo(d, "checking", deps.now()), ...(whatChanged ? { whatChanged } : {}) });
+  }
   if (d.checklist === undefined) {
     // The first word in Slack and the limit on waiting for people start here, off the request path
     // (a re-run after a crash repeats both, safely).

@@ -97,7 +97,7 @@ export async function commitsBetween(
       "log",
       "--no-merges",
       ...limit,
-      `--format=%H${FIELD}%an${FIELD}%s${FIELD}%b${RECORD}`,
+      `--format=%H${FIELD}%an${FIELD}%at${FIELD}%s${FIELD}%b${RECORD}`,
       "--end-of-options",
       range,
       "--",
@@ -109,8 +109,8 @@ export async function commitsBetween(
     .map((record) => record.replace(/^\n/, ""))
     .filter((record) => record.length > 0)
     .map((record) => {
-      const [sha = "", author = "", subject = "", body = ""] = record.split(FIELD);
-      return { sha, author, subject, body: body.trim() };
+      const [sha = "", author = "", seconds = "0", subject = "", body = ""] = record.split(FIELD);
+      return { sha, author, at: Number(seconds) * 1000, subject, body: body.trim() };
     });
 }
 

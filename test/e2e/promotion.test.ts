@@ -12,6 +12,7 @@ import { SlipwayScene } from "../support/slipway-scene.js";
  */
 
 const DEPLOYER = "U0DEPLOY01";
+const APPROVER = "U0APPROV01";
 const SOAK_SECONDS = 6;
 
 function manifest(service: string, channel: string, git: GitFixture, environments: string): string {
@@ -37,13 +38,15 @@ describe("promotion across environments", () => {
   const repos: Record<string, GitFixture> = {};
 
   beforeAll(async () => {
-    for (const name of ["tagged", "promoted", "soaking", "unknown"]) repos[name] = await gitFixture();
+    for (const name of ["tagged", "promoted", "soaking", "unknown", "changes"]) repos[name] = await gitFixture();
     const repo = (name: string) => repos[name] as GitFixture;
     await repo("tagged").commit("feat: search");
     await repo("tagged").tag("v1.3.0");
     await repo("promoted").commit("fix: timeout (DEF-3)");
     await repo("promoted").tag("v1.2.0");
     await repo("soaking").tag("v1.2.0");
+    await repo("changes").commit("feat: first page (TASK-1)");
+    await repo("changes").tag("v1.0.0");
     scene = await SlipwayScene.start({
       label: "promotion",
       manifests: {
@@ -78,6 +81,15 @@ ${countingStage("deploy")}`,
 ${countingStage("deploy")}  production:
     approval: { required: false }
     requires: { environment: staging, soak: 24h }
+    stages:
+${countingStage("deploy")}`,
+        ),
+        "changes.yaml": manifest(
+          "changes",
+          "C0CHANGE01",
+          repo("changes"),
+          `  production:
+    approval: { count: 1 }
     stages:
 ${countingStage("deploy")}`,
         ),
@@ -141,6 +153,53 @@ ${countingStage("deploy")}`,
     expect(early).toMatch(
       /^v1\.2\.0 passed staging \d+(ms|s) ago; production needs 1d 00h of staging — from .+, or `--hotfix` for an urgent fix\.$/,
     );
+  });
+
+  it("the approval card, the thread's first reply and the record list the commits since the live version, grouped, with ids and authors", async () => {
+    const git = repos.changes as GitFixture;
+    const { chat, slack } = scene;
+    const deployApproved = async (version: string) => {
+      const id = await scene.deploy(DEPLOYER, "C0CHANGE01", `production ${version} changes`);
+      const card = await chat.approvalCardOf(id, /Approval needed/);
+      await chat.clickApprove(card, APPROVER);
+      await scene.ended(id, "succeeded");
+      return { id, card: slack.textOf(card) };
+    };
+    const first = await deployApproved("v1.0.0");
+    // Nothing was live: the card lists the version's latest commits and says so.
+    expect(first.card).toContain(
+      "*What changed:* the latest 2 commits by 1 author of v1.0.0 (no earlier version live to compare with)\n*Features*\n• first page (TASK-1) — Test Runner\n*Enhancements and other changes*\n• start — Test Runner",
+    );
+
+    await git.commit("feat(search): search by name (TASK-41)", "Ada Lovelace");
+    await git.commit("fix: empty results crash\n\nFixes DEF-7 reported in TASK-40", "Grace Hopper");
+    await git.commit("chore: bump deps");
+    await git.tag("v1.1.0");
+    const grouped = [
+      "*Features*\n• search by name (TASK-41) — Ada Lovelace",
+      "*Fixes*\n• empty results crash (DEF-7, TASK-40) — Grace Hopper",
+      "*Enhancements and other changes*\n• bump deps — Test Runner",
+    ].join("\n");
+    const second = await deployApproved("v1.1.0");
+    expect(second.card).toContain(`*What changed:* 3 commits by 3 authors since v1.0.0\n${grouped}`);
+    const replies = await chat.repliesOf(second.id);
+    expect(slack.textOf(replies[0] ?? { text: "" })).toBe(
+      `📦 *What changed:* 3 commits by 3 authors since v1.0.0\n${grouped}`,
+    );
+    const record = slack.textOf(await chat.replyOf(second.id, [/\*Deployment record\*/, /Changes Included/]));
+    expect(record).toContain(
+      [
+        "*Changes Included*",
+        "• Feature: search by name (TASK-41) — Ada Lovelace",
+        "• Fix: empty results crash (DEF-7, TASK-40) — Grace Hopper",
+        "• Enhancement: bump deps — Test Runner",
+      ].join("\n"),
+    );
+    const markdown = await chat.command(DEPLOYER, "C0CHANGE01", "/deploy", `record ${second.id}`);
+    expect(markdown).toContain("### Changes Included\n- Feature: search by name (TASK-41) — Ada Lovelace\n");
+    // The second release's lead time starts at its first commit after v1.0.0; the first one's at its request.
+    const stats = await chat.command(DEPLOYER, "C0CHANGE01", "/deploy", "stats changes production");
+    expect(stats).toContain("(1 of 2 from git, the rest from the request)");
   });
 
   it("a version git does not know is refused before anything is recorded or run", async () => {

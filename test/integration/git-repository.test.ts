@@ -48,7 +48,10 @@ describe("git repository", () => {
     await git.tag("v1.1.0");
     const repo = { path: git.slipwayClone, remote: git.remote };
     await fetchRemote(repo);
-    const changes = (await commitsBetween(repo, "v1.0.0", "v1.1.0")).map(describeCommit);
+    const commits = await commitsBetween(repo, "v1.0.0", "v1.1.0");
+    // Author times, to the second: where a release's lead time starts.
+    expect(commits.every((c) => c.at % 1000 === 0 && c.at > Date.now() - 600_000 && c.at <= Date.now())).toBe(true);
+    const changes = commits.map(describeCommit);
     expect(changes.map((c) => [c.kind, c.subject, c.author, c.ids])).toEqual([
       ["other", "bump deps", "Test Runner", []],
       ["fix", "empty results crash (DEF-7)", "Grace Hopper", ["DEF-7"]],

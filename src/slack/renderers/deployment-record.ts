@@ -1,5 +1,4 @@
 import { formatMilliseconds, formatPercent } from "../../domain/analysis.js";
-import type { Change } from "../../domain/changes.js";
 import type { Deployment } from "../../domain/deployment.js";
 import {
   type DeploymentRecord,
@@ -20,6 +19,7 @@ import {
   section,
   title,
 } from "./blocks.js";
+import { type ChangesRoom, recordChangeLines } from "./changes.js";
 import { renderSummary, who } from "./deployment-message.js";
 import { permalink } from "./watch.js";
 
@@ -54,15 +54,16 @@ function durationWords(ms: number): string {
   return `${m} minute${m === 1 ? "" : "s"}`;
 }
 
-const KIND_WORD: Readonly<Record<Change["kind"], string>> = {
-  feature: "Feature",
-  fix: "Fix",
-  other: "Enhancement",
-};
+/** Room for "Changes Included": the markdown answer has several sections, the thread's record one. */
+const MARKDOWN_ROOM: ChangesRoom = { maxChanges: 60, maxChars: 4_000 };
+const THREAD_ROOM: ChangesRoom = { maxChanges: 25, maxChars: 2_400 };
 
-function changeLine(c: Change): string {
-  const ids = c.ids.length > 0 ? ` (${c.ids.map(escapeMrkdwn).join(", ")})` : "";
-  return `${KIND_WORD[c.kind]}: ${escapeMrkdwn(c.subject)}${ids}`;
+function changesIncluded(r: DeploymentRecord, room: ChangesRoom): string[] {
+  const what = r.whatChanged;
+  if (what === undefined) return ["None listed"];
+  if (what.problem !== undefined) return [`Not listed: ${escapeMrkdwn(what.problem)}`];
+  if (what.total === 0) return [`No commits${what.since !== undefined ? ` since ${escapeMrkdwn(what.since)}` : ""}`];
+  return recordChangeLines(what, room);
 }
 
 function relative(observed: number, baseline: number): string {
@@ -102,7 +103,7 @@ function lessons(r: DeploymentRecord): string[] {
     : ["None recorded"];
 }
 
-function sections(r: DeploymentRecord, links: RecordLinks): RecordSection[] {
+function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): RecordSection[] {
   const incident = r.incident
     ? `Incident: ${r.incident.automatic ? "automatic rollback" : "rolled back"} (${escapeExceptMentions(r.incident.summary)})${
         links.incident ? ` — <${links.incident}|incident record>` : ""
@@ -111,7 +112,7 @@ function sections(r: DeploymentRecord, links: RecordLinks): RecordSection[] {
   return [
     {
       title: "Changes Included",
-      lines: r.changes.length > 0 ? r.changes.map(changeLine) : ["None listed"],
+      lines: changesIncluded(r, room),
     },
     {
       title: "Test Results",
@@ -145,7 +146,7 @@ export function recordMarkdown(r: DeploymentRecord, links: RecordLinks = {}): st
   return [
     `## Deployment: ${escapeMrkdwn(r.version)}`,
     ...headLines(r),
-    ...sections(r, links).flatMap((s) => ["", `### ${s.title}`, ...s.lines.map((line) => `- ${line}`)]),
+    ...sections(r, links, MARKDOWN_ROOM).flatMap((s) => ["", `### ${s.title}`, ...s.lines.map((line) => `- ${line}`)]),
   ].join("\n");
 }
 
@@ -186,7 +187,9 @@ export function renderClosingRecord(d: Deployment, now: number, links: RecordLin
     blocks: [
       ...summary.blocks,
       section(head),
-      ...sections(r, links).map((s) => section(`*${s.title}*\n${s.lines.map((line) => `• ${line}`).join("\n")}`)),
+      ...sections(r, links, THREAD_ROOM).map((s) =>
+        section(`*${s.title}*\n${s.lines.map((line) => `• ${line}`).join("\n")}`),
+      ),
       context(`\`/deploy record ${d.id}\` gives this record as markdown`),
     ],
   });

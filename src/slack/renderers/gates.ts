@@ -17,6 +17,7 @@ import {
   section,
   title,
 } from "./blocks.js";
+import { type ChangesRoom, whatChangedText } from "./changes.js";
 import { sectionBlocks } from "./checklist-items.js";
 
 /** Slack allows at most 10 options in one checkboxes element. */
@@ -61,6 +62,17 @@ export function renderChecklist(d: Deployment): SlackMessage {
   return fitMessage({ text: `Checklist for ${title(d)}: ${summary}`, blocks });
 }
 
+/** Room for the card's list of changes: it shares the card with the rest of the go/no-go material. */
+const CARD_CHANGES: ChangesRoom = { maxChanges: 12, maxChars: 1_500 };
+
+/**
+ * What the approvers decide on besides the request itself (the seed's
+ * pre-production review): what changed.
+ */
+function goNoGoBlocks(d: Deployment): Block[] {
+  return d.whatChanged ? [section(whatChangedText(d.whatChanged, d.version, CARD_CHANGES))] : [];
+}
+
 /**
  * The approval card: what is asked, who asked, the checklist's verdict, who
  * may approve and by when, every vote so far, and Approve / Reject while the
@@ -103,6 +115,7 @@ export function renderApprovalCard(d: Deployment): SlackMessage {
         ...votes,
       ].join("\n"),
     ),
+    ...goNoGoBlocks(d),
   ];
   if (open) {
     blocks.push(

@@ -2,6 +2,7 @@ import type { Deployment } from "../../domain/deployment.js";
 import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
+import { renderWhatChanged } from "./changes.js";
 import { renderRollbackValidation } from "./checklist-items.js";
 import { renderRootMessage, renderStageReply } from "./deployment-message.js";
 import { renderClosingRecord, renderIncidentRecord } from "./deployment-record.js";
@@ -30,6 +31,10 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   const messages: ThreadMessage[] = [
     { name: "root", live: true, inThread: false, render: () => renderRootMessage(d, now) },
   ];
+  const what = d.whatChanged;
+  if (what) {
+    messages.push({ name: "changes", live: false, inThread: true, render: () => renderWhatChanged(d, what) });
+  }
   if (d.checklist && d.checklist.length > 0) {
     messages.push({ name: "checklist", live: true, inThread: true, render: () => renderChecklist(d) });
   }

@@ -1,8 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { type Change, describeCommit, groupChanges, trimChanges } from "../../../src/domain/changes.js";
+import {
+  type Change,
+  describeCommit,
+  fitWhatChanged,
+  groupChanges,
+  KEPT_CHANGES,
+  type RawCommit,
+  trimChanges,
+  whatChanged,
+} from "../../../src/domain/changes.js";
+
+const T0 = Date.UTC(2026, 11, 1, 9, 0, 0);
+
+function raw(subject: string, body = "", author = "Ada", at = T0): RawCommit {
+  return { sha: `${subject.length}`.padStart(40, "0"), author, at, subject, body };
+}
 
 function commit(subject: string, body = "", author = "Ada"): Change {
-  return describeCommit({ sha: `${subject.length}`.padStart(40, "0"), author, subject, body });
+  return describeCommit(raw(subject, body, author));
 }
 
 describe("describeCommit", () => {
@@ -31,7 +46,13 @@ describe("describeCommit", () => {
   });
 
   it("keeps the author and sha", () => {
-    const change = describeCommit({ sha: "a".repeat(40), author: "Grace Hopper", subject: "feat: x", body: "" });
+    const change = describeCommit({
+      sha: "a".repeat(40),
+      author: "Grace Hopper",
+      at: T0,
+      subject: "feat: x",
+      body: "",
+    });
     expect(change).toMatchObject({ sha: "a".repeat(40), author: "Grace Hopper" });
   });
 });
@@ -85,5 +106,52 @@ describe("trimChanges", () => {
     const used = trimmed.groups.flatMap((g) => g.changes).reduce((sum, c) => sum + length(c), 0);
     expect(used).toBeLessThanOrEqual(2_800);
     expect(trimmed.groups.flatMap((g) => g.changes).length + trimmed.omitted.feature).toBe(2_000);
+  });
+});
+
+describe("whatChanged", () => {
+  it("keeps the changes features first, counts by kind what it did not keep, and dates the first commit", () => {
+    const commits = [
+      ...Array.from({ length: 80 }, (_, i) => raw(`chore: tidy ${i}`, "", "Bo", T0 + (i + 100) * 1000)),
+      ...Array.from({ length: 30 }, (_, i) => raw(`fix: bug ${i} (DEF-${i})`, "", "Cy", T0 + (i + 10) * 1000)),
+      ...Array.from({ length: 10 }, (_, i) => raw(`feat: thing ${i}`, "TASK-1", "Ada", T0 + i * 1000)),
+    ];
+    const what = whatChanged(commits, "v1.1.0");
+    expect(what.since).toBe("v1.1.0");
+    expect(what.total).toBe(120);
+    expect(what.changes).toHaveLength(KEPT_CHANGES);
+    expect(what.changes.slice(0, 10).every((c) => c.kind === "feature")).toBe(true);
+    expect(what.notKept).toEqual({ feature: 0, fix: 0, other: 20 });
+    expect(what.firstCommitAt).toBe(T0);
+  });
+
+  it("gives no lead-time start without a version live before (the list is then only the latest commits)", () => {
+    const what = whatChanged([raw("feat: a")], undefined);
+    expect(what.since).toBeUndefined();
+    expect(what.firstCommitAt).toBeUndefined();
+    expect(whatChanged([], "v1.0.0")).toEqual({
+      since: "v1.0.0",
+      total: 0,
+      changes: [],
+      notKept: { feature: 0, fix: 0, other: 0 },
+    });
+  });
+
+  it("fitting a budget counts both the changes cut now and those never kept", () => {
+    const commits = [
+      ...Array.from({ length: 120 }, (_, i) => raw(`chore: tidy ${i}`)),
+      ...Array.from({ length: 5 }, (_, i) => raw(`feat: thing ${i}`)),
+    ];
+    const fitted = fitWhatChanged(whatChanged(commits, "v1.0.0"), {
+      maxChanges: 8,
+      maxChars: 10_000,
+      length: (c) => c.subject.length,
+    });
+    expect(fitted.groups.map((g) => [g.kind, g.changes.length])).toEqual([
+      ["feature", 5],
+      ["other", 3],
+    ]);
+    expect(fitted.omitted).toEqual({ feature: 0, fix: 0, other: 117 });
+    expect(fitted.total).toBe(125);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Verdict } from "../../../src/domain/analysis.js";
-import type { Change } from "../../../src/domain/changes.js";
+import { type WhatChanged, whatChanged } from "../../../src/domain/changes.js";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
 import { incidentOf, recordOf } from "../../../src/domain/deployment-record.js";
 import { beginRollback } from "../../../src/engine/rollback.js";
@@ -37,18 +37,22 @@ function base(environment = "production"): Deployment {
   );
 }
 
-const CHANGES: Change[] = [
-  { sha: "a1", subject: "Checkout in one step", author: "Ann", kind: "feature", ids: ["TASK-12"] },
-  { sha: "b2", subject: "Crash on <empty> cart", author: "Bo", kind: "fix", ids: ["DEF-104"] },
-  { sha: "c3", subject: "Faster search", author: "Cy", kind: "other", ids: [] },
-];
+/** Three commits since v1.1.9, the first made a day before the deployment. */
+const CHANGES: WhatChanged = whatChanged(
+  [
+    { sha: "c3", subject: "perf: faster search", author: "Cy", at: T0 - 3_600_000, body: "" },
+    { sha: "b2", subject: "fix: crash on <empty> cart", author: "Bo", at: T0 - 7_200_000, body: "Fixes DEF-104" },
+    { sha: "a1", subject: "feat: checkout in one step", author: "Ann", at: T0 - 86_400_000, body: "TASK-12" },
+  ],
+  "v1.1.9",
+);
 
 /** Ran its three stages in 5 minutes, approved by two, with a unit-test report of 1,234 tests. */
 function succeeded(): Deployment {
   let d = moveTo(base(), "running", T0 + MIN);
   d = {
     ...d,
-    changes: CHANGES,
+    whatChanged: CHANGES,
     approval: {
       needed: 2,
       allowSelfApproval: false,
@@ -166,6 +170,14 @@ function expectWithinSlackLimits(message: SlackMessage): void {
   expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
 }
 
+describe("the record's lead time", () => {
+  it("starts at the first commit after the version live before when git listed the changes, else at the request", () => {
+    expect(recordOf(succeeded())).toMatchObject({ leadTimeFrom: T0 - 86_400_000, leadTimeSource: "git" });
+    const { whatChanged: _listed, ...unlisted } = succeeded();
+    expect(recordOf(unlisted)).toMatchObject({ leadTimeFrom: T0, leadTimeSource: "request" });
+  });
+});
+
 describe("the deployment record as markdown", () => {
   it("follows the seed's template line for line", () => {
     expect(recordMarkdown(recordOf(succeeded()))).toBe(
@@ -177,9 +189,9 @@ describe("the deployment record as markdown", () => {
         "Duration: 5 minutes",
         "",
         "### Changes Included",
-        "- Feature: Checkout in one step (TASK-12)",
-        "- Fix: Crash on &lt;empty&gt; cart (DEF-104)",
-        "- Enhancement: Faster search",
+        "- Feature: checkout in one step (TASK-12) — Ann",
+        "- Fix: crash on &lt;empty&gt; cart (DEF-104) — Bo",
+        "- Enhancement: faster search — Cy",
         "",
         "### Test Results",
         "- Unit Tests: PASS (1,234 tests)",
@@ -234,23 +246,36 @@ describe("the record in Slack", () => {
     const texts = message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : []));
     expect(texts[0]).toMatch(/^✅ \*Deployment succeeded\*: web v1\.2\.0 → production/);
     expect(texts).toContain("*Test Results*\n• Unit Tests: PASS (1,234 tests)");
-    expect(texts.some((t) => t.startsWith("*Changes Included*\n• Feature: Checkout in one step (TASK-12)"))).toBe(true);
+    expect(texts.some((t) => t.startsWith("*Changes Included*\n• Feature: checkout in one step (TASK-12) — Ann"))).toBe(
+      true,
+    );
   });
 
   it("stays within Slack's limits with hundreds of commits and long answers", () => {
-    const many: Change[] = Array.from({ length: 400 }, (_, i) => ({
-      sha: `s${i}`,
-      subject: `Change number ${i} with a fairly long subject line that goes on`.repeat(2),
-      author: "Ann",
-      kind: i % 2 ? "fix" : "feature",
-      ids: [`DEF-${i}`],
-    }));
+    const many = whatChanged(
+      Array.from({ length: 400 }, (_, i) => ({
+        sha: `s${i}`,
+        subject: `${i % 2 ? "fix" : "feat"}: ${`change number ${i} with a fairly long subject line that goes on`.repeat(2)}`,
+        author: "Ann",
+        at: T0,
+        body: `DEF-${i}`,
+      })),
+      "v1.1.9",
+    );
     const d = {
       ...succeeded(),
-      changes: many,
+      whatChanged: many,
       review: { by: "U1", at: T0, answers: { wentWell: "x".repeat(1000), surprises: "y".repeat(1000) } },
     };
-    expectWithinSlackLimits(renderClosingRecord(d, T0));
+    const closing = renderClosingRecord(d, T0);
+    expectWithinSlackLimits(closing);
+    const changes = closing.blocks.flatMap((b) =>
+      b.type === "section" && b.text.text.startsWith("*Changes Included*") ? [b.text.text] : [],
+    )[0];
+    expect(changes).toMatch(/\n• …and \d+ more \((\d+ features, )?\d+ fixes\)$/);
+    const listed = (changes?.match(/\n• (Feature|Fix): /g) ?? []).length;
+    const more = Number(/…and (\d+) more/.exec(changes ?? "")?.[1]);
+    expect(listed + more).toBe(400);
     const answer = renderRecordAnswer(recordOf(d));
     expectWithinSlackLimits(answer);
     expect(answer.blocks.length).toBeGreaterThan(2);
