@@ -5,6 +5,7 @@ import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { PushedCommit } from "./git-push.js";
 import type { HotfixPath } from "./hotfix-path.js";
+import type { FailurePolicy } from "./on-failure.js";
 import type { Vote } from "./policy.js";
 import type { Review, ReviewPolicy } from "./review.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
@@ -153,6 +154,8 @@ export interface Deployment {
   whatChanged?: WhatChanged;
   /** Whether and when the thread asks for the post-deployment review, fixed when the deployment was requested. */
   readonly reviewPolicy?: ReviewPolicy;
+  /** The environment's onFailure and what its way back lacks, fixed when requested; absent means `stop`. */
+  readonly failurePolicy?: FailurePolicy;
   /** The post-deployment review's answers. */
   review?: Review;
   /** When the one reminder to write the review was posted. */
@@ -197,6 +200,7 @@ export interface NewDeployment {
   bypass?: "window" | "freeze";
   reviewPolicy?: ReviewPolicy;
   hotfixPath?: HotfixPath;
+  failurePolicy?: FailurePolicy;
 }
 
 export function newDeployment(input: NewDeployment, now: number): Deployment {
@@ -224,6 +228,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),
     ...(input.reviewPolicy ? { reviewPolicy: input.reviewPolicy } : {}),
+    ...(input.failurePolicy ? { failurePolicy: input.failurePolicy } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ export interface FlagState {
 }
 
 /** The deployment's flag, once it has a flag step; undefined for other strategies. */
-export function flagState(d: Deployment): FlagState | undefined {
+export function flagState(d: Pick<Deployment, "stages" | "flagChanges">): FlagState | undefined {
   const stage = d.stages.find((s) => s.step.action === "setFlag" && s.step.flag !== undefined);
   if (!stage?.step.flag) return undefined;
   const changes = d.flagChanges ?? [];

@@ -1,4 +1,4 @@
-import { type Deployment, moveTo, nextStageIndex, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, nextStageIndex, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
@@ -6,7 +6,7 @@ import type { AuditVia } from "../store/audit-log.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { beginRollback, completeRollback } from "./rollback.js";
+import { beginRollback, completeRollback, endBadly } from "./rollback.js";
 import { update } from "./update-deployment.js";
 
 /*
@@ -108,9 +108,7 @@ export async function applyControl(
       case "abort":
         if (!touchedTraffic(current) && current.stages.every((s) => s.status !== "running")) {
           return {
-            next: moveTo(current, "cancelled", now, {
-              failureReason: `aborted by <@${userId}> before anything was deployed`,
-            }),
+            next: endBadly(current, "cancelled", `aborted by <@${userId}> before anything was deployed`, now),
             result: { ok: true, message: `Cancelled \`${current.id}\`; nothing had been deployed.` },
           };
         }
@@ -190,7 +188,7 @@ export async function runAbort(
     const now = deps.now();
     return touchedTraffic(current)
       ? { next: beginRollback(current, `aborted by <@${by}>`, by, now), result: undefined }
-      : { next: moveTo(current, "cancelled", now, { failureReason: `aborted by <@${by}>` }), result: undefined };
+      : { next: endBadly(current, "cancelled", `aborted by <@${by}>`, now), result: undefined };
   });
   if (!saved) return;
   await deps.notifications.changed(saved);

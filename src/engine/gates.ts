@@ -18,6 +18,7 @@ import type { LockStore } from "../store/locks.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { endBadly } from "./rollback.js";
 import { update } from "./update-deployment.js";
 import { findWhatChanged } from "./what-changed.js";
 
@@ -133,7 +134,7 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
     const policy = environment.approval;
     if (locked) {
       return {
-        next: moveTo(current, "cancelled", now, { failureReason: `${locked}; deploy again once it is unlocked` }),
+        next: endBadly(current, "cancelled", `${locked}; deploy again once it is unlocked`, now),
         result: undefined,
       };
     }
@@ -166,12 +167,14 @@ export async function expireIfWaiting(deps: GateDeps, deploymentId: string): Pro
   const { saved } = await update(deps, deploymentId, (current) =>
     (current.state === "checking" || current.state === "awaiting_approval") && deps.now() >= current.expiresAt
       ? {
-          next: moveTo(current, "expired", deps.now(), {
-            failureReason:
-              current.state === "checking"
-                ? "the checklist was not completed in time"
-                : "not enough approvals before the approval expired",
-          }),
+          next: endBadly(
+            current,
+            "expired",
+            current.state === "checking"
+              ? "the checklist was not completed in time"
+              : "not enough approvals before the approval expired",
+            deps.now(),
+          ),
           result: undefined,
         }
       : { refused: undefined },
@@ -224,7 +227,7 @@ export async function recordVote(
     }
     if (now >= current.expiresAt) {
       return {
-        next: moveTo(current, "expired", now, { failureReason: "not enough approvals before the approval expired" }),
+        next: endBadly(current, "expired", "not enough approvals before the approval expired", now),
         result: {
           ok: false,
           message: `Not counted: the approval of \`${current.id}\` expired at ${slackTime(current.expiresAt)}; deploy again to ask anew.`,
@@ -303,7 +306,7 @@ export async function tickItem(
     if (current.state !== "checking") return { refused: { ok: false, message: notWaiting(current, "tick") } };
     if (now >= current.expiresAt) {
       return {
-        next: moveTo(current, "expired", now, { failureReason: "the checklist was not completed in time" }),
+        next: endBadly(current, "expired", "the checklist was not completed in time", now),
         result: {
           ok: false,
           message: `Not ticked: the checklist of \`${current.id}\` expired at ${slackTime(current.expiresAt)}.`,

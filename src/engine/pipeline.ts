@@ -9,7 +9,7 @@ import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { failOrRollBack } from "./rollback.js";
+import { endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 import { analysisIntervalMs, monitoringMs } from "./watch.js";
@@ -171,7 +171,7 @@ export async function advance(
       },
       now(),
     );
-    if (!result.ok) return failOrRollBack(finished, `stage ${stageRun.name} ${failureWords(result)}`, now());
+    if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
     // A Promote while this step ran skipped what came after it: go on at once instead of holding.
     const promoted = current.stages[due + 1]?.status === "skipped";
     const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
@@ -286,15 +286,15 @@ function failureWords(result: {
 }
 
 /**
- * Ends a deployment whose pipeline job has used up every retry: failed, or
- * the way back when the new version serves traffic.
+ * Ends a deployment whose pipeline job has used up every retry: failed, the
+ * way back or a pause, as its environment's onFailure says.
  */
 export async function failAfterRetries(deps: PipelineDeps, deploymentId: string, error: unknown): Promise<void> {
   const reason = `the pipeline could not continue: ${coerceError(error).message}`;
   const { saved } = await update(deps, deploymentId, (current) =>
     isFinal(current.state) || current.state === "rolling_back"
       ? { refused: undefined }
-      : { next: failOrRollBack(current, reason, deps.now()), result: undefined },
+      : { next: endBadly(current, "failed", reason, deps.now()), result: undefined },
   );
   if (!saved) return;
   await deps.notifications.changed(saved);

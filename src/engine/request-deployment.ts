@@ -9,6 +9,7 @@ import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import type { Strategy } from "../domain/strategy.js";
 import { type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
+import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditVia } from "../store/audit-log.js";
@@ -311,6 +312,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       reviewPolicy: plan.environment.review,
+      failurePolicy: failurePolicyOf(service.manifest, request.environment),
       ...(previousVersion ? { previousVersion } : {}),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),

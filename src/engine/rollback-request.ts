@@ -1,5 +1,5 @@
 import type { Actor } from "../domain/actor.js";
-import { type Deployment, moveTo, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import { authorizeActor } from "./authorize.js";
@@ -11,7 +11,7 @@ import {
   type RequestOutcome,
   requestDeployment,
 } from "./request-deployment.js";
-import { beginRollback } from "./rollback.js";
+import { beginRollback, endBadly } from "./rollback.js";
 import { update } from "./update-deployment.js";
 
 export interface RollbackInput {
@@ -97,7 +97,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
       const now = deps.now();
       if (!touchedTraffic(current)) {
         return {
-          next: moveTo(current, "cancelled", now, { failureReason: `${why} before anything was deployed` }),
+          next: endBadly(current, "cancelled", `${why} before anything was deployed`, now),
           result: {
             ok: true,
             message: `Cancelled \`${current.id}\`; nothing of ${current.version} had been deployed.`,

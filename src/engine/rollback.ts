@@ -1,7 +1,8 @@
 import { evaluateItems } from "../checks/evaluate-item.js";
 import { gate, itemsFor } from "../domain/checklist.js";
-import { type Deployment, moveTo, newVersionServes, type RollbackRecord } from "../domain/deployment.js";
+import { type Deployment, moveTo, type RollbackRecord } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { failureRoute } from "../domain/failure-route.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { TargetAction } from "../targets/target.js";
@@ -108,18 +109,52 @@ export async function completeRollback(
 }
 
 /**
- * A deployment that cannot go on. While the new version serves traffic it
- * takes the way back, as an automatic rollback does (traffic to stable, the
+ * A deployment that cannot go on — a step that failed, a pipeline that
+ * could not continue, a cancel, an expiry — goes the way its environment's
+ * `onFailure` says (see domain/failure-route.ts): it ends in `end`; or it
+ * takes the way back as an automatic rollback does (traffic to stable, the
  * rollback action, the post-rollback checklist), with an incident saying
- * why; otherwise it ends failed. Then `completeRollback` (through the abort
- * job) finishes what this starts.
+ * why, which `completeRollback` (through the abort job) finishes; or it
+ * pauses for a person, the root message and the incident alert saying what
+ * is live where. Every such end goes through here, so none of them can leave
+ * the new version serving traffic unsaid.
  */
-export function failOrRollBack(current: Deployment, reason: string, now: number): Deployment {
-  if (!newVersionServes(current)) return moveTo(current, "failed", now, { failureReason: reason });
-  return {
-    ...beginRollback(current, `automatic rollback: ${reason}`, "slipway", now),
-    incident: { at: now, summary: reason },
-  };
+export function endBadly(
+  current: Deployment,
+  end: "failed" | "cancelled" | "expired",
+  reason: string,
+  now: number,
+): Deployment {
+  const route = failureRoute(current);
+  switch (route.route) {
+    case "end":
+      return moveTo(current, end, now, {
+        failureReason: route.noEarlierVersion
+          ? `${reason}; nothing succeeded in ${current.environment} before, so there is no earlier version to roll back to`
+          : reason,
+      });
+    case "way-back":
+      return {
+        ...beginRollback(current, `automatic rollback: ${reason}`, "slipway", now),
+        incident: { at: now, summary: reason },
+      };
+    case "pause":
+      return {
+        ...current,
+        holdUntil: undefined,
+        paused: { by: "slipway", at: now, reason: `${reason}, and ${current.environment} pauses on failure` },
+        stuck: {
+          at: now,
+          what: `${reason}; ${route.live}`,
+          suggestion: "Resume runs the failed step again; Abort or Roll back takes the way back",
+        },
+        updatedAt: now,
+      };
+    default: {
+      const unreachable: never = route;
+      return unreachable;
+    }
+  }
 }
 
 /** Starts the way back: marks the deployment rolling back with who and why. */

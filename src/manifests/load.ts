@@ -20,6 +20,11 @@ export interface LoadedManifest {
   manifest: ServiceManifest;
 }
 
+/** The manifest's file as messages name it: its directory's name and its own, e.g. `services/web.yaml`. */
+export function shownFile(loaded: Pick<LoadedManifest, "dir" | "file">): string {
+  return path.join(path.basename(loaded.dir), path.basename(loaded.file));
+}
+
 export interface ManifestSet {
   /** Valid manifests by service name. */
   services: Map<string, LoadedManifest>;

@@ -20,6 +20,7 @@ import { COMPARISONS, SECTIONS, TASK_FAIL_MODES } from "../domain/checklist.js";
 import { parseDuration } from "../domain/duration.js";
 import { FLAG_NAME } from "../domain/feature-flag.js";
 import { branchNameProblem, REPOSITORY_NAME } from "../domain/git-push.js";
+import { DEFAULT_ON_FAILURE, ON_FAILURE, type OnFailure } from "../domain/on-failure.js";
 import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
 import { DEFAULT_REMIND_AFTER_MS, PRODUCTION, REVIEW_WHEN, type ReviewPolicy } from "../domain/review.js";
 import { cronProblem } from "../domain/schedule.js";
@@ -630,6 +631,13 @@ export const environmentSchema = z.strictObject({
   /** The promotion gate: a version deploys here only after succeeding (and soaking) there. */
   requires: requiresSchema.optional(),
   review: reviewSchema.optional(),
+  /** What a deployment that cannot go on does: roll back by itself, pause, or stop (see domain/on-failure.ts). Default stop. */
+  onFailure: z
+    .enum(ON_FAILURE, {
+      error: (issue) =>
+        `${typeof issue.input === "string" ? `'${issue.input}'` : describeValue(issue.input)} is not a rollback policy: write rollback (Slipway rolls back by itself to the last good version), stop (the deployment ends failed and offers Roll back) or pause (it pauses and says what is live where)${typeof issue.input === "string" ? suggestion(issue.input, ON_FAILURE) : ""}`,
+    })
+    .optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -687,6 +695,15 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
         path: ["environments", environment, "strategy"],
         input: config.strategy,
         message: `the ${String(config.strategy)} strategy needs the target's ${needs} action; add target.actions.${needs} or choose another strategy`,
+      });
+    }
+    if (declared !== undefined && config.onFailure === "rollback" && !declared.has("rollback")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["environments", environment, "onFailure"],
+        input: config.onFailure,
+        message:
+          "onFailure: rollback needs the target's rollback action to return to the last good version; add target.actions.rollback, or write stop or pause",
       });
     }
   }
@@ -1025,8 +1042,10 @@ export interface ApprovalPolicy {
 /** Who may do each action in an environment, with `anyone` filled in where the manifest is silent. */
 export type PermissionsConfig = Readonly<Record<Action, RoleList>>;
 
-export type EnvironmentConfig = Omit<ParsedEnvironment, "approval" | "permissions" | "review"> & {
+export type EnvironmentConfig = Omit<ParsedEnvironment, "approval" | "permissions" | "review" | "onFailure"> & {
   readonly approval: ApprovalPolicy;
+  /** What a deployment that cannot go on does, default filled in. */
+  readonly onFailure: OnFailure;
   /** When the post-deployment review is asked for, with its defaults filled in. */
   readonly review: ReviewPolicy;
   readonly permissions: PermissionsConfig;
@@ -1045,11 +1064,12 @@ function durationOrDefault(text: string): number {
 
 /** Fills in the defaults that depend on the environment's name or on other keys. */
 export function resolveEnvironment(name: string, environment: ParsedEnvironment): EnvironmentConfig {
-  const { approval, permissions, review, ...rest } = environment;
+  const { approval, permissions, review, onFailure, ...rest } = environment;
   const approve = approval?.approvers ?? permissions?.approve ?? ANYONE;
   const expiresAfter = approval?.expiresAfter ?? DEFAULT_APPROVAL_EXPIRY;
   return {
     ...rest,
+    onFailure: onFailure ?? DEFAULT_ON_FAILURE,
     review: {
       after: review?.after ?? (name === PRODUCTION ? "trouble" : "never"),
       remindAfterMs: review?.remindAfter ?? DEFAULT_REMIND_AFTER_MS,

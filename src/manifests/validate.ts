@@ -1,5 +1,6 @@
 import { formatManifestError } from "./format-errors.js";
 import { loadManifests } from "./load.js";
+import { rollbackWarnings } from "./rollback-readiness.js";
 import { unsetWebhookSecrets } from "./webhook-secrets.js";
 
 /** Where `validateCommand` writes; `process.stdout` or a test's collector. */
@@ -9,8 +10,10 @@ export interface TextSink {
 
 /**
  * `slipway validate [dir]`: prints one line per manifest error, or a one-line
- * summary of the valid services. Resolves to the process exit code: 0 when
- * every manifest is valid, 1 otherwise. `env` is where the webhook secrets
+ * summary of the valid services after one line per warning (an environment
+ * that requires approval without a prepared and tested rollback). Resolves
+ * to the process exit code: 0 when every manifest is valid, warnings or not,
+ * 1 otherwise. `env` is where the webhook secrets
  * the manifests name must be set.
  */
 export async function validateCommand(
@@ -29,6 +32,7 @@ export async function validateCommand(
     );
     return 1;
   }
+  for (const warning of rollbackWarnings(services.values())) out.write(`⚠ ${formatManifestError(warning)}\n`);
   const names = [...services.keys()].sort();
   out.write(`✓ ${names.length} ${names.length === 1 ? "service" : "services"} valid: ${names.join(", ")}\n`);
   return 0;

@@ -1,6 +1,5 @@
-import path from "node:path";
 import type { ManifestError } from "./format-errors.js";
-import type { LoadedManifest } from "./load.js";
+import { type LoadedManifest, shownFile } from "./load.js";
 
 /**
  * Each push trigger whose webhook secret variable is not set in `env`, as a
@@ -17,7 +16,7 @@ export function unsetWebhookSecrets(
       const push = config.push;
       if (push === undefined || env[push.secretEnv]) continue;
       errors.push({
-        file: path.join(path.basename(loaded.dir), path.basename(loaded.file)),
+        file: shownFile(loaded),
         path: `environments.${environment}.push.secretEnv`,
         message: `${push.secretEnv} is not set; set it to the secret of ${push.repository}'s webhook (Settings → Webhooks → Secret), or Slipway refuses its pushes`,
       });

@@ -1,5 +1,6 @@
 import { gate } from "../../domain/checklist.js";
 import type { Deployment } from "../../domain/deployment.js";
+import type { RollbackGap } from "../../domain/on-failure.js";
 import { slackTime, tally } from "../../domain/policy.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
@@ -73,6 +74,21 @@ function goNoGoBlocks(d: Deployment): Block[] {
   return d.whatChanged ? [section(whatChangedText(d.whatChanged, d.version, CARD_CHANGES))] : [];
 }
 
+const GAP_WORDS: Readonly<Record<RollbackGap, string>> = {
+  "rollback-action": "the target has no rollback action, so Slipway cannot roll this version back by itself",
+  "verify-rollback-stage": "no stage checks that the rollback works before this version is deployed",
+};
+
+/** The card's warning when the environment's way back is not prepared and tested; undefined when it is. */
+function rollbackUnprepared(d: Deployment): string | undefined {
+  const gaps = d.failurePolicy?.gaps ?? [];
+  if (gaps.length === 0) return undefined;
+  const after = gaps.includes("rollback-action")
+    ? "If this version fails, undoing it is up to you."
+    : "If this version fails, its rollback runs untested.";
+  return `⚠️ *Rollback not prepared and tested:* ${gaps.map((gap) => GAP_WORDS[gap]).join("; ")}. ${after}`;
+}
+
 /**
  * The approval card: what is asked, who asked, the checklist's verdict, who
  * may approve and by when, every vote so far, and Approve / Reject while the
@@ -117,6 +133,8 @@ export function renderApprovalCard(d: Deployment): SlackMessage {
     ),
     ...goNoGoBlocks(d),
   ];
+  const unprepared = rollbackUnprepared(d);
+  if (unprepared) blocks.push(section(unprepared));
   if (open) {
     blocks.push(
       actions("approval", [
