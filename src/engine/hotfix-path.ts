@@ -4,6 +4,7 @@ import { handOff, waitsForFirstLeg } from "../domain/hotfix-path.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Strategy } from "../domain/strategy.js";
 import { windowStatus } from "../domain/windows.js";
+import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import type { EnvironmentConfig } from "../manifests/schema.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { Lock, LockStore } from "../store/locks.js";
@@ -94,6 +95,7 @@ export async function createFirstLeg(
       ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       reviewPolicy: plan.environment.review,
+      failurePolicy: failurePolicyOf(deps.catalog.require(waiting.service).manifest, plan.environmentName),
       ...(previousVersion ? { previousVersion } : {}),
       hotfixPath: path,
     },
