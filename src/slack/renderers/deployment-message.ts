@@ -1,4 +1,11 @@
-import { type Deployment, durationMs, liveWeight, progressPercent, type StageRun } from "../../domain/deployment.js";
+import {
+  type Deployment,
+  durationMs,
+  liveWeight,
+  progressPercent,
+  type StageRun,
+  touchedTraffic,
+} from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import type { PushedCommit } from "../../domain/git-push.js";
 import { slackTime } from "../../domain/policy.js";
@@ -134,9 +141,13 @@ function rollbackProgress(d: Deployment): string {
   return ` (${actions.map((a) => `${a.ok ? "✅" : "❌"} ${escapeMrkdwn(a.name)}`).join(", ")})`;
 }
 
-/** Pause / Resume, Promote and Abort while a rollout can still be steered. */
+/**
+ * Pause / Resume, Promote and Abort while a rollout can still be steered;
+ * Roll back once it succeeded, or once it failed after changing something
+ * (an environment whose onFailure is stop leaves that rollback to a person).
+ */
 function controls(d: Deployment): Block[] {
-  if (d.state === "succeeded") {
+  if (d.state === "succeeded" || (d.state === "failed" && touchedTraffic(d))) {
     return [
       actions("controls", [
         button("Roll back", ACTION_IDS.rollBack, d.id, "danger", {

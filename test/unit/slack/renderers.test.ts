@@ -573,6 +573,12 @@ describe("renderIncident", () => {
     expect(actionIds(message)).toEqual([ACTION_IDS.openThread]);
   });
 
+  it("the root message of a failed deployment offers Roll back too, once it changed something", () => {
+    const steps = STAGES.map((name) => (name === "deploy" ? { name, action: "deploy" as const } : { name }));
+    expect(actionIds(renderRootMessage(failedAtDeploy({ steps }), T0))).toEqual([ACTION_IDS.rollBack]);
+    expect(actionIds(renderRootMessage(failedAtDeploy(), T0))).toEqual([]);
+  });
+
   it("offers Roll back on a stuck deployment, but not once it is being rolled back or was", () => {
     const stuck = { ...fourOfFive(), stuck: { at: T0, what: "step announce has run for 20m", suggestion: "Abort" } };
     expect(actionIds(renderIncident(stuck, undefined))).toEqual([ACTION_IDS.rollBack]);
