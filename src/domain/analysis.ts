@@ -21,6 +21,12 @@
  */
 import { formatDuration } from "./progress.js";
 
+/** A deployment's last analysis against a baseline, as its record and the go/no-go material show it. */
+export interface PerformanceImpact {
+  readonly errorRate?: { readonly observed: number; readonly baseline: number };
+  readonly p95Ms?: { readonly observed: number; readonly baseline: number };
+}
+
 /* Measurements ------------------------------------------------------------- */
 
 /**

@@ -10,10 +10,12 @@
  * back on the stable version (or, without a way back, to the end).
  * Performance impact comes from the last analysis made against a baseline.
  */
+import type { PerformanceImpact } from "./analysis.js";
 import type { WhatChanged } from "./changes.js";
 import { type Deployment, ran } from "./deployment.js";
 import type { DeploymentState } from "./deployment-state.js";
 import type { DoraSample } from "./dora.js";
+import type { Proof } from "./pre-production.js";
 import { PRODUCTION, type Review, type ReviewWhen, reviewWanted } from "./review.js";
 import type { Strategy } from "./strategy.js";
 import type { TestCounts } from "./test-counts.js";
@@ -32,11 +34,6 @@ export interface IncidentSummary {
   readonly automatic: boolean;
   readonly summary: string;
   readonly timeline: readonly TimelineEntry[];
-}
-
-export interface PerformanceImpact {
-  readonly errorRate?: { readonly observed: number; readonly baseline: number };
-  readonly p95Ms?: { readonly observed: number; readonly baseline: number };
 }
 
 export interface DeploymentRecord {
@@ -251,5 +248,19 @@ export function doraSampleOf(r: DeploymentRecord): DoraSample {
     leadTimeSource: r.leadTimeSource,
     durationMs: r.durationMs,
     ...(r.wentWrongAt === undefined ? {} : { wentWrongAt: r.wentWrongAt }),
+  };
+}
+
+/** What the approval card shows of the record of the version's run where it was proven. */
+export function proofOf(r: DeploymentRecord): Proof {
+  return {
+    deploymentId: r.id,
+    channel: r.channel,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    tests: r.tests,
+    ...(r.performance ? { performance: r.performance } : {}),
+    downtimeMs: r.downtimeMs,
+    issues: r.issues,
   };
 }

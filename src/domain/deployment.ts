@@ -7,6 +7,7 @@ import type { PushedCommit } from "./git-push.js";
 import type { HotfixPath } from "./hotfix-path.js";
 import type { FailurePolicy } from "./on-failure.js";
 import type { Vote } from "./policy.js";
+import type { PreProductionReview } from "./pre-production.js";
 import type { Review, ReviewPolicy } from "./review.js";
 import { currentWeight, exposure, type Step } from "./stage-plan.js";
 import type { Strategy } from "./strategy.js";
@@ -171,6 +172,8 @@ export interface Deployment {
   /** Pre-deployment checklist results, in the environment's order. */
   checklist?: ItemResult[];
   approval?: ApprovalState;
+  /** The go/no-go material of the approval card, found when the approval was asked for. */
+  preProduction?: PreProductionReview;
   /** Why the deployment ended badly, in words for people. */
   failureReason?: string;
   /** The Slack channel whose root message and thread follow this deployment. */

@@ -18,6 +18,7 @@ import type { LockStore } from "../store/locks.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { findPreProductionReview } from "./pre-production-review.js";
 import { endBadly } from "./rollback.js";
 import { update } from "./update-deployment.js";
 import { findWhatChanged } from "./what-changed.js";
@@ -121,6 +122,8 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
     verdict.state === "passed" && (!environment.approval.required || d.rollbackOf)
       ? await lockedBecause(deps, d)
       : undefined;
+  const asksApproval = verdict.state === "passed" && environment.approval.required && !d.rollbackOf;
+  const review = asksApproval ? await findPreProductionReview(deps, service, d) : undefined;
   const { saved } = await update(deps, d.id, (current) => {
     if (current.state !== "checking") return { refused: undefined };
     const now = deps.now();
@@ -146,6 +149,7 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
     return {
       next: {
         ...moveTo(current, "awaiting_approval", now),
+        ...(review ? { preProduction: review } : {}),
         approval: {
           needed: policy.count,
           allowSelfApproval: policy.allowSelfApproval,

@@ -1,5 +1,5 @@
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
-import { recordOf } from "../domain/deployment-record.js";
+import { type DeploymentRecord, recordOf } from "../domain/deployment-record.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
@@ -316,6 +316,18 @@ export class DeploymentStore {
       ...(passed ? { passedAt: Number(passed) } : {}),
       ...(trouble && (how === "failed" || how === "rolled_back") ? { trouble: { at: Number(troubleAt), how } } : {}),
     };
+  }
+
+  /** The record of the deployment that last passed `version` here, while it is kept. */
+  async passedRecord(service: string, environment: string, version: string): Promise<DeploymentRecord | undefined> {
+    const passedAt = await this.redis.hget(this.k.passed(service, environment), version);
+    if (passedAt === null) return undefined;
+    // A record's score is when it ended, and so is the version's pass.
+    const ids = await this.redis.zrangebyscore(this.k.records(service, environment), passedAt, passedAt);
+    const docs = await Promise.all(ids.map((id) => this.redis.get(this.k.record(service, id))));
+    return docs
+      .flatMap((doc) => (doc === null ? [] : [JSON.parse(doc) as DeploymentRecord]))
+      .find((r) => r.version === version && r.state === "succeeded");
   }
 
   /** Most recent deployments first. */

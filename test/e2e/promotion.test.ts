@@ -3,6 +3,7 @@ import { deploymentIdIn } from "../support/chat-ops.js";
 import { eventually } from "../support/eventually.js";
 import { type GitFixture, gitFixture } from "../support/git-repo.js";
 import { countingStage } from "../support/manifest-fixture.js";
+import { ROOT } from "../support/slipway-process.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
 
 /*
@@ -15,7 +16,14 @@ const DEPLOYER = "U0DEPLOY01";
 const APPROVER = "U0APPROV01";
 const SOAK_SECONDS = 6;
 
-function manifest(service: string, channel: string, git: GitFixture, environments: string): string {
+/** `more`: YAML put before `environments:` (a checklist); `actions`: target actions beside deploy. */
+function manifest(
+  service: string,
+  channel: string,
+  git: GitFixture,
+  environments: string,
+  more = { topLevel: "", actions: "" },
+): string {
   return `service: ${service}
 channels:
   deploy: ${channel}
@@ -29,7 +37,7 @@ target:
     COUNT_FILE: ${service}.stages
   actions:
     deploy: [node, -e, "0"]
-environments:
+${more.actions}${more.topLevel}environments:
 ${environments}`;
 }
 
@@ -88,10 +96,23 @@ ${countingStage("deploy")}`,
           "changes",
           "C0CHANGE01",
           repo("changes"),
-          `  production:
+          `  staging:
+    stages:
+      - name: unit-tests
+        run: [node, ${ROOT}/examples/stages/run-tests.mjs, unit]
+        report: { file: "reports/{deployment}-unit.xml" }
+${countingStage("deploy")}  production:
     approval: { count: 1 }
+    requires: { environment: staging }
     stages:
 ${countingStage("deploy")}`,
+          {
+            actions: `    rollback: [node, -e, "0"]\n`,
+            topLevel: `checklist:
+  - { id: deps-scanned, title: Dependencies scanned, section: security, check: { kind: command, run: [node, -e, "console.log('0 known vulnerabilities')"] } }
+  - { id: users-can-access, title: Users can access system, section: validation, check: { kind: command, run: [node, -e, "0"] } }
+`,
+          },
         ),
         "unknown.yaml": manifest(
           "unknown",
@@ -155,15 +176,17 @@ ${countingStage("deploy")}`,
     );
   });
 
-  it("the approval card, the thread's first reply and the record list the commits since the live version, grouped, with ids and authors", async () => {
+  it("the production approval card carries the go/no-go material (staging's tests, security, the way back) and the commits since the live version, grouped, with ids and authors; the thread and the record list them too", async () => {
     const git = repos.changes as GitFixture;
     const { chat, slack } = scene;
     const deployApproved = async (version: string) => {
+      const staged = await scene.deploy(DEPLOYER, "C0CHANGE01", `staging ${version} changes`);
+      await scene.ended(staged, "succeeded");
       const id = await scene.deploy(DEPLOYER, "C0CHANGE01", `production ${version} changes`);
       const card = await chat.approvalCardOf(id, /Approval needed/);
       await chat.clickApprove(card, APPROVER);
       await scene.ended(id, "succeeded");
-      return { id, card: slack.textOf(card) };
+      return { id, staged, card: slack.textOf(card) };
     };
     const first = await deployApproved("v1.0.0");
     // Nothing was live: the card lists the version's latest commits and says so.
@@ -182,6 +205,18 @@ ${countingStage("deploy")}`,
     ].join("\n");
     const second = await deployApproved("v1.1.0");
     expect(second.card).toContain(`*What changed:* 3 commits by 3 authors since v1.0.0\n${grouped}`);
+    // The rest of the go/no-go material: staging's real test counts for the same version, the security
+    // items, the way back.
+    expect(second.card).toContain(`🧭 *Pre-production review*\n*Proven in staging:* \`${second.staged}\` succeeded `);
+    expect(second.card).toContain(
+      "• Tests: Unit Tests: PASS (6 tests)\n• Performance: Not measured (no analysis against a baseline)\n• Downtime: 0 seconds · Issues: None",
+    );
+    expect(second.card).toContain(
+      "*Checklist:* 1/1 passed\n*Security:*\n• ✅ Dependencies scanned — exit 0: 0 known vulnerabilities",
+    );
+    expect(second.card).toContain(
+      "*Rollback plan:* back to v1.0.0: the target's rollback action, then 1 validation check (Users can access system)\n• Not verified before deploying (no verifyRollback stage)\n• No metrics to trigger it",
+    );
     const replies = await chat.repliesOf(second.id);
     expect(slack.textOf(replies[0] ?? { text: "" })).toBe(
       `📦 *What changed:* 3 commits by 3 authors since v1.0.0\n${grouped}`,

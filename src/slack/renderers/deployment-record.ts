@@ -1,9 +1,8 @@
-import { formatMilliseconds, formatPercent } from "../../domain/analysis.js";
+import { formatMilliseconds, formatPercent, type PerformanceImpact } from "../../domain/analysis.js";
 import type { Deployment } from "../../domain/deployment.js";
 import {
   type DeploymentRecord,
   type IncidentSummary,
-  type PerformanceImpact,
   recordOf,
   type TimelineEntry,
 } from "../../domain/deployment-record.js";
@@ -45,7 +44,7 @@ export function utcMinute(at: number): string {
   return `${new Date(at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-function durationWords(ms: number): string {
+export function durationWords(ms: number): string {
   if (ms < 60_000) {
     const s = Math.round(ms / 1000);
     return `${s} second${s === 1 ? "" : "s"}`;
@@ -72,7 +71,7 @@ function relative(observed: number, baseline: number): string {
   return ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change)}%)`;
 }
 
-function performanceWords(p: PerformanceImpact | undefined): string {
+export function performanceWords(p: PerformanceImpact | undefined): string {
   if (p === undefined) return "Not measured (no analysis against a baseline)";
   const parts = [
     p.p95Ms

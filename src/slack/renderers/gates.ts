@@ -18,8 +18,8 @@ import {
   section,
   title,
 } from "./blocks.js";
-import { type ChangesRoom, whatChangedText } from "./changes.js";
 import { sectionBlocks } from "./checklist-items.js";
+import { goNoGoBlocks } from "./pre-production-review.js";
 
 /** Slack allows at most 10 options in one checkboxes element. */
 const OPTIONS_PER_ELEMENT = 10;
@@ -61,17 +61,6 @@ export function renderChecklist(d: Deployment): SlackMessage {
     blocks.push(context("Tick an item once it is done; the deployment continues when every required item has passed."));
   }
   return fitMessage({ text: `Checklist for ${title(d)}: ${summary}`, blocks });
-}
-
-/** Room for the card's list of changes: it shares the card with the rest of the go/no-go material. */
-const CARD_CHANGES: ChangesRoom = { maxChanges: 12, maxChars: 1_500 };
-
-/**
- * What the approvers decide on besides the request itself (the seed's
- * pre-production review): what changed.
- */
-function goNoGoBlocks(d: Deployment): Block[] {
-  return d.whatChanged ? [section(whatChangedText(d.whatChanged, d.version, CARD_CHANGES))] : [];
 }
 
 const GAP_WORDS: Readonly<Record<RollbackGap, string>> = {
