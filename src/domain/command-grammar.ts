@@ -38,7 +38,7 @@ export { type DurationResult, parseDuration } from "./duration.js";
 
 export const DEPLOY_USAGE = {
   deploy:
-    "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--dry-run]",
+    "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--sensitive] [--dry-run]",
   status: "/deploy status [service] [environment]",
   help: "/deploy help",
   history: "/deploy history [service] [environment] [--limit 10]",
@@ -73,6 +73,8 @@ export interface DeployRequest {
   /** `--flag` / `--percent`: the feature flag to flip and how far; either implies the feature-flag strategy. */
   readonly flag?: FlagRequest;
   readonly hotfix: boolean;
+  /** `--sensitive`: a security-critical update (low-traffic window, a security approver, longer watch). */
+  readonly sensitive: boolean;
   readonly dryRun: boolean;
 }
 
@@ -131,6 +133,7 @@ const DEPLOY_FLAGS = [
   { name: "flag", takesValue: true, needs: "a feature flag's name, e.g. --flag=new-checkout" },
   { name: "percent", takesValue: true, needs: "a percentage from 0 to 100, e.g. --percent=25" },
   { name: "hotfix", takesValue: false },
+  { name: "sensitive", takesValue: false },
   { name: "dry-run", takesValue: false },
 ] as const;
 
@@ -233,6 +236,7 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
     ...(strategy === undefined ? {} : { strategy }),
     ...(flag === undefined ? {} : { flag }),
     hotfix: split.flags.has("hotfix"),
+    sensitive: split.flags.has("sensitive"),
     dryRun: split.flags.has("dry-run"),
   };
 }

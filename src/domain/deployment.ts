@@ -60,6 +60,8 @@ export interface ApprovalState {
   readonly allowSelfApproval: boolean;
   /** Who may approve, in words for the approval card. */
   readonly approvers: string;
+  /** A sensitive deployment's: who holds the security role, in words; one of them must approve too. */
+  readonly security?: string;
   readonly requestedAt: number;
   votes: Vote[];
 }
@@ -116,6 +118,8 @@ export interface Deployment {
   readonly bypass?: "window" | "freeze";
   /** Set on both deployments of a hotfix path (see hotfix-path.ts): which runs first, which waits for it. */
   readonly hotfixPath?: HotfixPath;
+  /** A sensitive deployment (see sensitive.ts): low-traffic window, a security approver, longer watch, heads-ups. */
+  readonly sensitive?: true;
   /** The last version that succeeded in this environment before this one: where a rollback returns. */
   readonly previousVersion?: string;
   /** Set on a deployment made by /rollback: the version it takes the environment back from. */
@@ -204,6 +208,7 @@ export interface NewDeployment {
   reviewPolicy?: ReviewPolicy;
   hotfixPath?: HotfixPath;
   failurePolicy?: FailurePolicy;
+  sensitive?: boolean;
 }
 
 export function newDeployment(input: NewDeployment, now: number): Deployment {
@@ -221,6 +226,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     expiresAt: now + input.waitLimitMs,
     ...(input.bypass ? { bypass: input.bypass } : {}),
     ...(input.hotfixPath ? { hotfixPath: input.hotfixPath } : {}),
+    ...(input.sensitive ? { sensitive: true as const } : {}),
     rev: 0,
     state: "requested",
     updatedAt: now,

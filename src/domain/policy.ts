@@ -194,6 +194,8 @@ export interface Vote {
   readonly at: number;
   /** Required for a rejection: what the requester should fix. */
   readonly reason?: string;
+  /** Whether the voter holds the security role: counted on a sensitive deployment. */
+  readonly security?: boolean;
 }
 
 /** The parts of an environment's approval policy that decide a vote. */
@@ -202,6 +204,8 @@ export interface VotePolicy {
   readonly count: number;
   /** Whether the person who requested the deployment may approve it. */
   readonly allowSelfApproval: boolean;
+  /** A sensitive deployment: one more approval than `count`, from someone holding the security role. */
+  readonly security?: boolean;
 }
 
 export type ApprovalOutcome = "pending" | "approved" | "rejected";
@@ -232,19 +236,31 @@ export interface Tally {
   outcome: ApprovalOutcome;
   approvals: number;
   needed: number;
+  /** On a sensitive deployment: whether someone holding the security role has approved. */
+  securityApproved?: boolean;
 }
 
-/** Any rejection rejects; otherwise `count` distinct approvers approve. */
+/**
+ * Any rejection rejects; otherwise `count` distinct approvers approve. A
+ * sensitive deployment needs a security approver in addition to the quorum:
+ * `count + 1` distinct approvers, at least one of them holding the security
+ * role (the quorum's own approvers need not).
+ */
 export function tally(votes: readonly Vote[], policy: VotePolicy): Tally {
   const approvers = new Set<string>();
   let rejected = false;
+  let securityApproved = false;
   for (const vote of votes) {
     if (vote.decision === "reject") rejected = true;
-    else approvers.add(vote.userId);
+    else {
+      approvers.add(vote.userId);
+      if (vote.security) securityApproved = true;
+    }
   }
-  const needed = policy.count;
-  const outcome: ApprovalOutcome = rejected ? "rejected" : approvers.size >= needed ? "approved" : "pending";
-  return { outcome, approvals: approvers.size, needed };
+  const needed = policy.count + (policy.security ? 1 : 0);
+  const complete = approvers.size >= needed && (!policy.security || securityApproved);
+  const outcome: ApprovalOutcome = rejected ? "rejected" : complete ? "approved" : "pending";
+  return { outcome, approvals: approvers.size, needed, ...(policy.security ? { securityApproved } : {}) };
 }
 
 /**

@@ -40,6 +40,8 @@ export interface Windows {
   readonly freezes?: readonly Freeze[];
   /** Whether a hotfix may deploy outside a window or during a freeze. Default false. */
   readonly hotfixBypass?: boolean;
+  /** When traffic is low: the only time a sensitive deployment may start. */
+  readonly lowTraffic?: readonly AllowWindow[];
 }
 
 export type WindowStatus =
@@ -401,4 +403,23 @@ export function windowStatus(
   else if (hotfix) parts.push("hotfixes do not bypass it here (windows.hotfixBypass is off in the manifest)");
   const reason = parts.join("; ");
   return nextOpen === undefined ? { open: false, reason } : { open: false, reason, nextOpen };
+}
+
+/**
+ * Whether a sensitive deployment may start at `now`: only inside one of the
+ * environment's low-traffic windows (freezes are `windowStatus`'s business).
+ * Closed, the reason names the windows and when the next one opens.
+ */
+export function lowTrafficStatus(windows: Windows | undefined, now: Date): WindowStatus {
+  const low = (windows?.lowTraffic ?? []).map(parseWindow).filter((window) => window !== undefined);
+  if (windows === undefined || low.length === 0) {
+    return { open: false, reason: "a sensitive deployment needs a low-traffic window, and none is set for it" };
+  }
+  const at = now.getTime();
+  if (isOpenAt(windows.timezone, low, at)) return { open: true };
+  const next = nextWindowStart(windows.timezone, low, at);
+  const described = describeWindows({ timezone: windows.timezone, allow: windows.lowTraffic ?? [] });
+  const when = next === undefined ? "" : `; the next opens ${formatLocal(windows.timezone, new Date(next), now)}`;
+  const reason = `a sensitive deployment runs only in the low-traffic window (${described})${when}`;
+  return next === undefined ? { open: false, reason } : { open: false, reason, nextOpen: new Date(next) };
 }

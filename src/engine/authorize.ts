@@ -5,6 +5,7 @@ import {
   authorize,
   authorizeSystem,
   groupsNeeded,
+  holdsAnyRole,
   type RoleList,
 } from "../domain/policy.js";
 import type { Catalog } from "../manifests/catalog.js";
@@ -43,6 +44,20 @@ export async function groupsFor(
   const needed = actor.kind === "slack" ? groupsNeeded(roles, roleNames) : [];
   if (needed.length === 0) return { ok: true, groups: new Set() };
   return deps.directory.groupsOf(actor.id, needed);
+}
+
+/** Whether a person in Slack holds one of the service's roles `roleNames` (directly or through a user group). */
+export async function holdsRole(
+  deps: Pick<AuthorizeDeps, "catalog" | "directory">,
+  actor: Actor,
+  service: string,
+  roleNames: readonly string[],
+): Promise<boolean> {
+  if (actor.kind !== "slack") return false;
+  const roles = deps.catalog.service(service)?.manifest.roles ?? {};
+  if (holdsAnyRole(roles, roleNames, actor.id, new Set())) return true;
+  const groups = await groupsFor(deps, actor, service, roleNames);
+  return groups.ok && holdsAnyRole(roles, roleNames, actor.id, groups.groups);
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   describeRoleNeed,
   slackTime,
 } from "../domain/policy.js";
+import { SECURITY_ROLE } from "../domain/sensitive.js";
+import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
@@ -33,6 +35,13 @@ import { findWhatChanged } from "./what-changed.js";
 export interface GateDeps extends PipelineDeps {
   readonly audit: AuditLog;
   readonly locks: LockStore;
+}
+
+/** Why a sensitive deployment may not start now although its gates passed: its low-traffic window has closed. */
+function outsideLowTraffic(deps: GateDeps, d: Deployment): string | undefined {
+  if (!d.sensitive) return undefined;
+  const status = lowTrafficStatus(deps.catalog.environment(d.service, d.environment)?.windows, new Date(deps.now()));
+  return status.open ? undefined : status.reason;
 }
 
 /** Why a deployment may not start now although its gates passed: a lock taken while it waited. */
@@ -118,11 +127,11 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   const environment = deps.catalog.environment(d.service, d.environment);
   const service = deps.catalog.service(d.service);
   if (!environment || !service) return;
+  // A sensitive deployment always waits for a security approver, whatever the environment's policy.
+  const approvalRequired = environment.approval.required || d.sensitive === true;
   const locked =
-    verdict.state === "passed" && (!environment.approval.required || d.rollbackOf)
-      ? await lockedBecause(deps, d)
-      : undefined;
-  const asksApproval = verdict.state === "passed" && environment.approval.required && !d.rollbackOf;
+    verdict.state === "passed" && (!approvalRequired || d.rollbackOf) ? await lockedBecause(deps, d) : undefined;
+  const asksApproval = verdict.state === "passed" && approvalRequired && !d.rollbackOf;
   const review = asksApproval ? await findPreProductionReview(deps, service, d) : undefined;
   const { saved } = await update(deps, d.id, (current) => {
     if (current.state !== "checking") return { refused: undefined };
@@ -141,7 +150,7 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
         result: undefined,
       };
     }
-    if (!policy.required || current.rollbackOf) return { next: moveTo(current, "running", now), result: undefined };
+    if (!approvalRequired || current.rollbackOf) return { next: moveTo(current, "running", now), result: undefined };
     const approvers =
       policy.approvers === ANYONE
         ? "anyone allowed to approve"
@@ -151,9 +160,10 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
         ...moveTo(current, "awaiting_approval", now),
         ...(review ? { preProduction: review } : {}),
         approval: {
-          needed: policy.count,
+          needed: policy.required ? policy.count : 0,
           allowSelfApproval: policy.allowSelfApproval,
           approvers,
+          ...(current.sensitive ? { security: describeRoleNeed(service.manifest.roles ?? {}, [SECURITY_ROLE]) } : {}),
           requestedAt: now,
           votes: [],
         },
@@ -219,12 +229,15 @@ export async function recordVote(
     decision: Decision;
     reason?: string;
     allowed: Authorization;
+    /** Whether the voter holds the security role (asked only for a sensitive deployment). */
+    security?: boolean;
     via: AuditVia;
   },
 ): Promise<GateAnswer> {
   const now = deps.now();
   const pending = await deps.store.require(input.deploymentId);
   const locked = await lockedBecause(deps, pending);
+  const closed = outsideLowTraffic(deps, pending);
   const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
     if (current.state !== "awaiting_approval" || !current.approval) {
       return { refused: { ok: false, message: notWaiting(current, "approve") } };
@@ -245,9 +258,14 @@ export async function recordVote(
         decision: input.decision,
         at: now,
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.security ? { security: true } : {}),
       },
       requestedBy: current.requestedBy,
-      policy: { count: current.approval.needed, allowSelfApproval: current.approval.allowSelfApproval },
+      policy: {
+        count: current.approval.needed,
+        allowSelfApproval: current.approval.allowSelfApproval,
+        security: current.approval.security !== undefined,
+      },
       allowed: input.allowed,
     });
     if (!vote.ok) return { refused: { ok: false, message: `Not counted: ${vote.reason}.` } };
@@ -256,6 +274,7 @@ export async function recordVote(
       case "approved":
         if (locked)
           return { refused: { ok: false, message: `Not counted: ${locked}; approve again once it is unlocked.` } };
+        if (closed) return { refused: { ok: false, message: `Not counted: ${closed}; approve again then.` } };
         return {
           next: moveTo(voted, "running", now),
           result: { ok: true, message: `Approved; \`${current.id}\` is starting.` },

@@ -4,10 +4,11 @@ import type { Deployment } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { PushedCommit } from "../domain/git-push.js";
 import type { PromotionRefusal } from "../domain/promotion.js";
+import { isSensitive, type SensitiveNeed, sensitiveNeeds } from "../domain/sensitive.js";
 import type { Step } from "../domain/stage-plan.js";
 import { DEFAULT_FLAG, planSteps } from "../domain/stage-plan.js";
 import type { Strategy } from "../domain/strategy.js";
-import { type WindowStatus, windowStatus } from "../domain/windows.js";
+import { lowTrafficStatus, type WindowStatus, windowStatus } from "../domain/windows.js";
 import type { Catalog } from "../manifests/catalog.js";
 import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";
@@ -52,6 +53,8 @@ export interface DeploymentRequest {
   /** A feature-flag release's flag and first percentage, over the manifest's `featureFlag`. */
   readonly flag?: FlagRequest;
   readonly hotfix: boolean;
+  /** `--sensitive`: treat it as sensitive even where the manifest does not mark it so. */
+  readonly sensitive?: boolean;
   /**
    * A /rollback to an earlier good version: it deploys that version at once
    * (all-at-once, no checklist, no approval, any time of day — the way back
@@ -85,6 +88,13 @@ export type PlanProblem =
       readonly service: string;
       readonly strategy: Strategy;
       readonly needs: TargetAction;
+    }
+  /** A sensitive deployment where the manifest lacks what one needs (the security role, …). */
+  | {
+      readonly kind: "sensitive_unprepared";
+      readonly service: string;
+      readonly environment: string;
+      readonly missing: readonly SensitiveNeed[];
     };
 
 /** What a deployment would do: the answer to a dry run. */
@@ -122,7 +132,7 @@ export interface RequestDeps extends AuthorizeDeps {
 /** What a deployment would do, without doing it; the problem when it cannot be done. */
 export function planDeployment(
   catalog: Catalog,
-  request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "flag" | "rollbackOf"> & {
+  request: Pick<DeploymentRequest, "service" | "environment" | "strategy" | "flag" | "rollbackOf" | "sensitive"> & {
     readonly hotfix?: boolean;
     /** The first deployment of a hotfix path: its "after" stages run once, after the last deployment. */
     readonly firstLeg?: boolean;
@@ -149,6 +159,24 @@ export function planDeployment(
     const problem: PlanProblem = { kind: "strategy_unsupported", service: request.service, strategy, needs };
     return { ok: false as const, problem };
   }
+  // The way back was prepared and tested: a rollback is never held to a sensitive deployment's rules.
+  const sensitive = !request.rollbackOf && isSensitive(service.manifest, environment, request.sensitive === true);
+  const missing = sensitive
+    ? sensitiveNeeds({
+        roles: service.manifest.roles,
+        ...(service.manifest.channels.incidents ? { incidentChannel: service.manifest.channels.incidents } : {}),
+        ...(environment.windows?.lowTraffic ? { lowTraffic: environment.windows.lowTraffic } : {}),
+      })
+    : [];
+  if (missing.length > 0) {
+    const problem: PlanProblem = {
+      kind: "sensitive_unprepared",
+      service: request.service,
+      environment: request.environment,
+      missing,
+    };
+    return { ok: false as const, problem };
+  }
   const stages = request.rollbackOf
     ? environment.stages.filter((s) => s.action === "deploy")
     : environment.stages.filter((s) => !request.firstLeg || s.hotfix !== "after");
@@ -165,6 +193,7 @@ export function planDeployment(
     channel: service.manifest.channels.deploy,
     incidentChannel: service.manifest.channels.incidents,
     strategy,
+    sensitive,
     steps: planSteps(stages, strategy, { ...options, ...(flag ? { flag } : {}) }, request.hotfix ?? false),
   };
 }
@@ -283,6 +312,8 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
   if (!window.open) {
     return { code: "window", reason: window.reason };
   }
+  const lowTraffic = plan.sensitive ? lowTrafficStatus(plan.environment.windows, new Date(deps.now())) : undefined;
+  if (lowTraffic && !lowTraffic.open) return { code: "window", reason: lowTraffic.reason };
 
   const promotion = request.rollbackOf ? undefined : await promotionGate(deps, service, request);
   if (promotion && !promotion.ok)
@@ -317,6 +348,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),
       ...(window.bypassed ? { bypass: window.bypassed } : {}),
+      ...(plan.sensitive ? { sensitive: true } : {}),
       ...(firstLeg?.ok
         ? {
             hotfixPath: {

@@ -1,6 +1,7 @@
 import { analyse, analysisInterval, type HealthObservation, keepHistory } from "../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
 import { isFirstLeg } from "../domain/hotfix-path.js";
+import { SENSITIVE_MONITORING_FACTOR } from "../domain/sensitive.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
@@ -50,12 +51,16 @@ function watchedIndex(d: Deployment): number | undefined {
  * How long the monitoring window after 100% lasts for this deployment; 0
  * without metrics, and 0 for the first deployment of a hotfix path, whose
  * soak (analysed as a hold) is its watch: the deployment waiting for it goes
- * on once it ends.
+ * on once it ends. A sensitive deployment is watched twice as long.
  */
-export function monitoringMs(service: LoadedService, d: Pick<Deployment, "id" | "environment" | "hotfixPath">): number {
+export function monitoringMs(
+  service: LoadedService,
+  d: Pick<Deployment, "id" | "environment" | "hotfixPath" | "sensitive">,
+): number {
   if (!service.metrics || isFirstLeg(d)) return 0;
   const config = service.manifest.environments[d.environment]?.monitoring;
-  return (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
+  const window = (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
+  return d.sensitive ? window * SENSITIVE_MONITORING_FACTOR : window;
 }
 
 /** The health check of one analysis round: its idempotency key names the round (the revision it analyses). */

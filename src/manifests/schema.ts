@@ -24,6 +24,7 @@ import { DEFAULT_ON_FAILURE, ON_FAILURE, type OnFailure } from "../domain/on-fai
 import { ACTIONS, type Action, ANYONE, isSystemActor, type RoleList } from "../domain/policy.js";
 import { DEFAULT_REMIND_AFTER_MS, PRODUCTION, REVIEW_WHEN, type ReviewPolicy } from "../domain/review.js";
 import { cronProblem } from "../domain/schedule.js";
+import { SECURITY_ROLE, sensitiveNeeds } from "../domain/sensitive.js";
 import { STAGE_TAGS } from "../domain/stage-plan.js";
 import { STRATEGIES, type Strategy } from "../domain/strategy.js";
 import { REPORT_FORMATS } from "../domain/test-counts.js";
@@ -498,6 +499,11 @@ export const windowsSchema = z.strictObject({
   freezes: z.array(freezeSchema).default([]),
   /** Whether a --hotfix deployment may start outside a window or during a freeze. Default false. */
   hotfixBypass: z.boolean().default(false),
+  /** When traffic is low, e.g. [{ days: [tue, wed, thu], from: "02:00", to: "05:00" }]: the only time a sensitive deployment starts. */
+  lowTraffic: z
+    .array(allowWindowSchema)
+    .min(1, { error: "list at least one low-traffic window, or leave lowTraffic out" })
+    .optional(),
 });
 
 /* Strategies ------------------------------------------------------------- */
@@ -638,6 +644,8 @@ export const environmentSchema = z.strictObject({
         `${typeof issue.input === "string" ? `'${issue.input}'` : describeValue(issue.input)} is not a rollback policy: write rollback (Slipway rolls back by itself to the last good version), stop (the deployment ends failed and offers Roll back) or pause (it pauses and says what is live where)${typeof issue.input === "string" ? suggestion(issue.input, ON_FAILURE) : ""}`,
     })
     .optional(),
+  /** Every deployment here is sensitive (as with --sensitive): low-traffic window, a security approver, longer watch, heads-ups. */
+  sensitive: z.boolean().optional(),
 });
 
 function declaredActions(target: unknown): Set<string> | undefined {
@@ -990,11 +998,51 @@ function checkPromotions(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   }
 }
 
+/** A service or environment marked sensitive needs the security role, the incident channel and low-traffic windows. */
+function checkSensitive(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(manifest) || !isMapping(manifest.environments)) return;
+  const told = new Set<string>();
+  for (const [environment, config] of Object.entries(manifest.environments)) {
+    if (!isMapping(config) || (manifest.sensitive !== true && config.sensitive !== true)) continue;
+    const marked =
+      manifest.sensitive === true ? "the service is marked sensitive" : `${environment} is marked sensitive`;
+    const windows = isMapping(config.windows) ? config.windows : undefined;
+    const needs = sensitiveNeeds({
+      roles: isMapping(manifest.roles) ? manifest.roles : {},
+      ...(isMapping(manifest.channels) && typeof manifest.channels.incidents === "string"
+        ? { incidentChannel: manifest.channels.incidents }
+        : {}),
+      ...(Array.isArray(windows?.lowTraffic) ? { lowTraffic: windows.lowTraffic } : {}),
+    });
+    for (const need of needs) {
+      if (need !== "low-traffic-window" && told.has(need)) continue;
+      told.add(need);
+      const [path, message] =
+        need === "security-role"
+          ? [
+              ["roles"],
+              `${marked}, so its deployments need an approver from the '${SECURITY_ROLE}' role: add roles: { ${SECURITY_ROLE}: { users: [U…] } }`,
+            ]
+          : need === "incident-channel"
+            ? [
+                ["channels", "incidents"],
+                `${marked}, so Slipway posts heads-ups to the incident channel: add channels.incidents: C…`,
+              ]
+            : [
+                ["environments", environment, "windows", "lowTraffic"],
+                `${marked}, so its deployments run only in a low-traffic window: add windows: { timezone: Europe/Berlin, lowTraffic: [{ days: [tue, wed, thu], from: "02:00", to: "05:00" }] }`,
+              ];
+      ctx.addIssue({ code: "custom", path, input: undefined, message });
+    }
+  }
+}
+
 function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   checkStagesAgainstTarget(manifest, ctx);
   checkPolicyReferences(manifest, ctx);
   checkTriggers(manifest, ctx);
   checkPromotions(manifest, ctx);
+  checkSensitive(manifest, ctx);
 }
 
 const parsedManifestSchema = z
@@ -1010,6 +1058,8 @@ const parsedManifestSchema = z
     /** Every checklist item of the service; environments pick from these. */
     checklist: z.array(checklistItemSchema).default([]),
     target: targetSchema,
+    /** Every deployment of the service is sensitive (as with --sensitive); see `environments.*.sensitive`. */
+    sensitive: z.boolean().optional(),
     /** The service's git repository: versions are resolved in it, changes listed from it, release candidates tagged in it. */
     repository: repositorySchema.optional(),
     /** Where canary analysis and post-deployment monitoring read metrics. Without it, holds are plain waits. */

@@ -5,14 +5,57 @@ import { type GitFixture, gitFixture } from "../support/git-repo.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
 
 /*
- * The hotfix path, end to end: one `slipway all` against the Slack stand-in,
+ * The hotfix path and sensitive deployments, end to end: one `slipway all` against the Slack stand-in,
  * each scenario with its own service and channel and a real git repository.
  * `/deploy production <v> --hotfix` for a version that never reached staging
  * runs staging first (with its soak), then production by itself, the
- * "after" stages last; a staging failure stops it before production.
+ * "after" stages last; a staging failure stops it before production. A
+ * sensitive deployment waits for a security approver on top of the quorum,
+ * runs only in its low-traffic window and gives the incident channel a
+ * heads-up when it starts and when it ends.
  */
 
 const DEPLOYER = "U0DEPLOY01";
+const APPROVER = "U0APPROV01";
+const SECURITY = "U0SECURE01";
+const INCIDENTS = "C0INCIDE01";
+
+/** A one-hour low-traffic window three hours from now (UTC), so a sensitive deployment is refused now. */
+function laterWindow(): string {
+  const hour = (new Date().getUTCHours() + 3) % 24;
+  const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
+  return `{ days: [mon, tue, wed, thu, fri, sat, sun], from: "${hh(hour)}", to: "${hh((hour + 1) % 24)}" }`;
+}
+
+/** Production sensitive (or not) behind a quorum of one from approvers; staging without a low-traffic window. */
+function sensitiveManifest(service: string, channel: string, lowTraffic: string, marked: boolean): string {
+  return `service: ${service}
+channels:
+  deploy: ${channel}
+  incidents: ${INCIDENTS}
+roles:
+  approvers: { users: [${APPROVER}] }
+  security: { users: [${SECURITY}] }
+target:
+  type: command
+  actions:
+    deploy: [node, -e, "0"]
+environments:
+  staging:
+    stages:
+      - name: deploy
+        action: deploy
+  production:
+    sensitive: ${marked}
+    approval: { count: 1, approvers: [approvers] }
+    windows:
+      timezone: UTC
+      lowTraffic: [${lowTraffic}]
+    stages:
+      - name: deploy
+        action: deploy
+`;
+}
 const SOAK_SECONDS = 2;
 
 const APPEND =
@@ -76,6 +119,13 @@ describe("the hotfix path", () => {
       manifests: {
         "mended.yaml": manifest("mended", "C0MENDED01", repo("mended"), false),
         "broken.yaml": manifest("broken", "C0BROKEN01", repo("broken"), true),
+        "guarded.yaml": sensitiveManifest(
+          "guarded",
+          "C0GUARDE01",
+          `{ days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00" }`,
+          true,
+        ),
+        "nightly.yaml": sensitiveManifest("nightly", "C0NIGHTL01", laterWindow(), false),
       },
     });
   });
@@ -128,5 +178,44 @@ describe("the hotfix path", () => {
     expect(await scene.chat.rootOf(staging, new RegExp(`production \`${production}\` will not run`))).toBeTruthy();
     expect(await scene.chat.rootOf(production, /the hotfix stopped before production/)).toBeTruthy();
     expect(await log("broken")).toEqual([]);
+  });
+
+  it("a sensitive deployment waits for a security approver besides the quorum, and gives the incident channel heads-ups", async () => {
+    const id = await scene.deploy(DEPLOYER, "C0GUARDE01", "production v2.0.1 guarded");
+    const card = await scene.chat.approvalCardOf(id, /Sensitive:.*still missing/);
+    expect(await scene.chat.clickApprove(card, APPROVER)).toContain("Approval counted (1 of 2)");
+    expect((await scene.deployment(id)).state).toBe("awaiting_approval");
+    expect(await scene.chat.clickApprove(card, SECURITY)).toContain("is starting");
+    const done = await scene.ended(id, "succeeded");
+    expect(done.approval?.votes.map((v) => [v.userId, v.security === true])).toEqual([
+      [APPROVER, false],
+      [SECURITY, true],
+    ]);
+    const headsUps = () =>
+      scene.slack
+        .messages()
+        .filter((m) => m.channel === INCIDENTS && scene.slack.textOf(m).includes(id))
+        .map((m) => scene.slack.textOf(m));
+    await scene.until(id, "to have both heads-ups in the incident channel", () => headsUps().length === 2);
+    expect(headsUps()[0]).toMatch(/Sensitive deployment starting.*Security team on standby/);
+    expect(headsUps()[1]).toMatch(/Sensitive deployment ended.*may stand down/);
+  });
+
+  it("a sensitive deployment outside its low-traffic window is refused with when it can go", async () => {
+    const answer = await scene.chat.command(DEPLOYER, "C0NIGHTL01", "/deploy", "production v2.0.1 nightly --sensitive");
+    expect(answer).toMatch(
+      /^Not now: a sensitive deployment runs only in the low-traffic window \(every day \d\d:00–\d\d:00 UTC\); the next opens .+\.$/,
+    );
+    const plain = await scene.deploy(DEPLOYER, "C0NIGHTL01", "production v2.0.1 nightly");
+    expect((await scene.deployment(plain)).sensitive).toBeUndefined();
+    const unprepared = await scene.chat.command(
+      DEPLOYER,
+      "C0NIGHTL01",
+      "/deploy",
+      "staging v2.0.1 nightly --sensitive",
+    );
+    expect(unprepared).toContain(
+      "a sensitive deployment of nightly to staging needs a low-traffic window (windows.lowTraffic)",
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { slackActor } from "../../domain/actor.js";
 import { isDeploymentId } from "../../domain/ids.js";
-import type { Decision } from "../../domain/policy.js";
-import { authorizeActor } from "../../engine/authorize.js";
+import type { Authorization, Decision } from "../../domain/policy.js";
+import { SECURITY_ROLE } from "../../domain/sensitive.js";
+import { authorizeActor, holdsRole } from "../../engine/authorize.js";
 import { type GateAnswer, recordVote } from "../../engine/gates.js";
 import type { AuditVia } from "../../store/audit-log.js";
 import type { ListenerDeps } from "./deps.js";
@@ -17,15 +18,20 @@ export async function vote(
   const d = await deps.store.get(input.deploymentId);
   if (!d)
     return { ok: false, message: `There is no deployment \`${input.deploymentId}\`; \`/deploy status\` lists them.` };
-  const allowed = await authorizeActor(deps, {
-    action: "approve",
-    attempted: input.decision,
-    actor: slackActor(input.userId),
-    service: d.service,
-    environment: d.environment,
-    via: input.via,
-    deploymentId: d.id,
-  });
+  // On a sensitive deployment the security role approves too, whoever else the environment lets approve.
+  const security =
+    d.sensitive === true && (await holdsRole(deps, slackActor(input.userId), d.service, [SECURITY_ROLE]));
+  const allowed: Authorization = security
+    ? { allowed: true }
+    : await authorizeActor(deps, {
+        action: "approve",
+        attempted: input.decision,
+        actor: slackActor(input.userId),
+        service: d.service,
+        environment: d.environment,
+        via: input.via,
+        deploymentId: d.id,
+      });
   if (!allowed.allowed) return { ok: false, message: `Not counted: ${allowed.reason}.` };
-  return recordVote(deps, { ...input, allowed });
+  return recordVote(deps, { ...input, allowed, security });
 }

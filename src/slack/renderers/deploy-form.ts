@@ -18,6 +18,7 @@ export const FORM_FIELDS = {
 /** Every input's action id; the block id tells the fields apart. */
 export const FORM_INPUT = "value";
 export const HOTFIX_OPTION = "hotfix";
+export const SENSITIVE_OPTION = "sensitive";
 /** Slack's limit on a static select's options. */
 const MAX_OPTIONS = 100;
 
@@ -95,8 +96,13 @@ export function renderDeployForm(input: {
           options: [
             {
               text: plain("Hotfix"),
-              description: plain("Fast-track: skip what the manifest says, short soak, intensive monitoring"),
+              description: plain("Fast-track: staging first with a short soak, intensive monitoring"),
               value: HOTFIX_OPTION,
+            },
+            {
+              text: plain("Sensitive"),
+              description: plain("Security-critical: low-traffic window, a security approver, longer watch"),
+              value: SENSITIVE_OPTION,
             },
           ],
         },

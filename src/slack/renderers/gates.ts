@@ -86,9 +86,10 @@ function rollbackUnprepared(d: Deployment): string | undefined {
 export function renderApprovalCard(d: Deployment): SlackMessage {
   const approval = d.approval;
   if (!approval) return { text: `${title(d)} needs no approval`, blocks: [] };
-  const { outcome, approvals, needed } = tally(approval.votes, {
+  const { outcome, approvals, needed, securityApproved } = tally(approval.votes, {
     count: approval.needed,
     allowSelfApproval: approval.allowSelfApproval,
+    security: approval.security !== undefined,
   });
   const items = d.checklist ?? [];
   const checklist = items.length
@@ -117,6 +118,13 @@ export function renderApprovalCard(d: Deployment): SlackMessage {
         `Needs ${needed} approval${needed === 1 ? "" : "s"} (${approvals} so far) from ${escapeExceptMentions(approval.approvers)}${
           approval.allowSelfApproval ? "" : "; the requester cannot approve"
         } · expires ${slackTime(d.expiresAt)}`,
+        ...(approval.security
+          ? [
+              `🔒 *Sensitive:* one approval must also come from ${escapeExceptMentions(approval.security)} — ${
+                securityApproved ? "given" : "still missing"
+              }; it runs only in the low-traffic window, with the security team on standby`,
+            ]
+          : []),
         ...votes,
       ].join("\n"),
     ),

@@ -2,10 +2,18 @@ import type { Deployment } from "../../domain/deployment.js";
 import { slackDateTime, slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import type { PromotionRefusal } from "../../domain/promotion.js";
+import { SECURITY_ROLE, type SensitiveNeed } from "../../domain/sensitive.js";
 import type { PlanProblem, RequestOutcome } from "../../engine/request-deployment.js";
 import type { RollbackAnswer } from "../../engine/rollback-request.js";
 import { requester } from "./blocks.js";
 import { hotfixPathStarted } from "./hotfix-path.js";
+
+/** What a manifest must add before a sensitive deployment can run. */
+const SENSITIVE_NEEDS: Readonly<Record<SensitiveNeed, string>> = {
+  "security-role": `a '${SECURITY_ROLE}' role (roles.${SECURITY_ROLE}) whose members approve it`,
+  "incident-channel": "an incident channel (channels.incidents) for the security team's heads-ups",
+  "low-traffic-window": "a low-traffic window (windows.lowTraffic) to run in",
+};
 
 /** Why a request cannot be planned, for the person who asked. */
 export function planProblemText(problem: PlanProblem): string {
@@ -16,6 +24,8 @@ export function planProblemText(problem: PlanProblem): string {
       return `${problem.service} has no environment '${problem.environment}'; it deploys to: ${problem.known.join(", ")}`;
     case "strategy_unsupported":
       return `the ${problem.strategy} strategy needs the target's ${problem.needs} action, which ${problem.service} does not declare; choose another strategy, or add target.actions.${problem.needs} to its manifest`;
+    case "sensitive_unprepared":
+      return `a sensitive deployment of ${problem.service} to ${problem.environment} needs ${problem.missing.map((need) => SENSITIVE_NEEDS[need]).join(", and ")}; add it to the manifest (\`slipway validate\` shows how), or deploy without --sensitive`;
     default: {
       const unreachable: never = problem;
       return unreachable;

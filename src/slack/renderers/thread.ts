@@ -9,6 +9,7 @@ import { renderClosingRecord, renderIncidentRecord } from "./deployment-record.j
 import { renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
 import { renderReviewReminder, renderReviewRequest } from "./review.js";
+import { renderSensitiveHeadsUp, sensitiveStarted } from "./sensitive-heads-up.js";
 import { permalink, renderAnalysis, renderIncident } from "./watch.js";
 
 /** One message of a deployment's thread, as it should read now. */
@@ -77,6 +78,25 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
         channel: incidentChannel,
         threadOf: "incident",
         render: (rootTs) => renderIncidentRecord(d, incident, rootTs),
+      });
+    }
+  }
+  if (d.incidentChannel && sensitiveStarted(d)) {
+    const channel = d.incidentChannel;
+    messages.push({
+      name: "sensitive-start",
+      live: false,
+      inThread: false,
+      channel,
+      render: (rootTs) => renderSensitiveHeadsUp(d, "start", rootTs),
+    });
+    if (isFinal(d.state)) {
+      messages.push({
+        name: "sensitive-end",
+        live: false,
+        inThread: false,
+        channel,
+        render: (rootTs) => renderSensitiveHeadsUp(d, "end", rootTs),
       });
     }
   }

@@ -24,9 +24,11 @@ const deploy = (
     strategy: string;
     flag: { name?: string; percent?: number };
     hotfix: boolean;
+    sensitive: boolean;
     dryRun: boolean;
   }> = {},
-): DeployCommand => ({ kind: "deploy", environment, version, hotfix: false, dryRun: false, ...more }) as DeployCommand;
+): DeployCommand =>
+  ({ kind: "deploy", environment, version, hotfix: false, sensitive: false, dryRun: false, ...more }) as DeployCommand;
 
 const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3";
 
@@ -50,6 +52,8 @@ const rows: readonly Row[] = [
   ["production v1.2.0 --strategy=Rolling", deploy("production", "v1.2.0", { strategy: "rolling" })],
   ["--hotfix production v1.2.0 api", deploy("production", "v1.2.0", { service: "api", hotfix: true })],
   ["production v1.2.0 --dry-run --hotfix", deploy("production", "v1.2.0", { hotfix: true, dryRun: true })],
+  ["production v1.2.0 api --sensitive", deploy("production", "v1.2.0", { service: "api", sensitive: true })],
+  ["--sensitive production v1.2.1 --hotfix", deploy("production", "v1.2.1", { hotfix: true, sensitive: true })],
   ["production v1.2.0 \u2014dry-run", deploy("production", "v1.2.0", { dryRun: true })],
   ["development\nv1.2.0\napi", deploy("development", "v1.2.0", { service: "api" })],
   ["production\u00a0v1.2.0", deploy("production", "v1.2.0")],
@@ -104,13 +108,17 @@ const rows: readonly Row[] = [
     "production v1.2.0 --dryrun",
     {
       refused: [
-        "unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --flag, --percent, --hotfix and --dry-run",
+        "unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive and --dry-run",
       ],
     },
   ],
   [
     "production v1.2.0 -rf",
-    { refused: ["unknown flag '-rf'; /deploy accepts --strategy, --flag, --percent, --hotfix and --dry-run"] },
+    {
+      refused: [
+        "unknown flag '-rf'; /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive and --dry-run",
+      ],
+    },
   ],
   ["production v1.2.0 --force", { refused: ["unknown flag '--force';"] }],
   [

@@ -7,6 +7,7 @@ import {
   castVote,
   groupsNeeded,
   isExpired,
+  tally,
   type Vote,
 } from "../../../src/domain/policy.js";
 import { parseManifest, type ServiceManifest } from "../../../src/manifests/schema.js";
@@ -340,6 +341,41 @@ describe("castVote", () => {
     const votes = [approve("U1", T0), approve("U2", T0 + 1)];
     const extra = castVote({ votes, vote: approve("U3", T0 + 2), requestedBy, policy, allowed: true });
     expect(extra).toEqual({ ok: false, reason: "this deployment is already approved; nothing changed" });
+  });
+});
+
+describe("tally of a sensitive deployment", () => {
+  const approve = (userId: string, security = false): Vote => ({
+    userId,
+    decision: "approve",
+    at: T0,
+    ...(security ? { security } : {}),
+  });
+  const sensitive = { count: 1, allowSelfApproval: false, security: true };
+
+  it.each<[string, Vote[], string, number]>([
+    ["a normal approver alone is not enough", [approve("U1")], "pending", 2],
+    ["two normal approvers are not enough", [approve("U1"), approve("U2")], "pending", 2],
+    ["a security approver alone is not the quorum too", [approve("S1", true)], "pending", 2],
+    ["the quorum and a security approver", [approve("U1"), approve("S1", true)], "approved", 2],
+  ])("%s", (_, votes, outcome, needed) => {
+    expect(tally(votes, sensitive)).toMatchObject({ outcome, needed });
+  });
+
+  it("needs only the security approver where the environment asks for no approval", () => {
+    expect(tally([approve("S1", true)], { ...sensitive, count: 0 })).toMatchObject({
+      outcome: "approved",
+      needed: 1,
+      securityApproved: true,
+    });
+  });
+
+  it("is unchanged for a deployment that is not sensitive", () => {
+    expect(tally([approve("U1")], { count: 1, allowSelfApproval: false })).toEqual({
+      outcome: "approved",
+      approvals: 1,
+      needed: 1,
+    });
   });
 });
 

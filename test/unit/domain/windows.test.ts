@@ -3,6 +3,7 @@ import {
   describeDays,
   describeWindows,
   localToInstant,
+  lowTrafficStatus,
   parseClock,
   parseLocalDateTime,
   type Windows,
@@ -266,5 +267,30 @@ describe("window helpers", () => {
     expect(localToInstant("Europe/Berlin", local(25, 2, 30, 10))).toBe(Date.parse("2026-10-25T00:30:00Z"));
     expect(localToInstant("America/New_York", local(8, 2, 15))).toBe(Date.parse("2026-03-08T07:00:00Z"));
     expect(localToInstant("Asia/Kolkata", local(1, 9, 0))).toBe(Date.parse("2026-03-01T03:30:00Z"));
+  });
+});
+
+describe("lowTrafficStatus", () => {
+  const nights: Windows = {
+    timezone: "Europe/Berlin",
+    lowTraffic: [{ days: ["tue", "wed", "thu"], from: "02:00", to: "05:00" }],
+  };
+
+  it("is open inside a low-traffic window, whatever the deployment windows say", () => {
+    expect(lowTrafficStatus(nights, at("2026-02-03T01:30:00Z"))).toEqual({ open: true }); // Tue 02:30 CET
+  });
+
+  it("is closed outside it, naming the windows and when the next opens", () => {
+    const later = closed(lowTrafficStatus(nights, at("2026-02-03T10:00:00Z"))); // Tue 11:00 CET
+    expect(later.reason).toBe(
+      "a sensitive deployment runs only in the low-traffic window (Tue–Thu 02:00–05:00 Europe/Berlin); the next opens Wed 02:00 CET",
+    );
+    expect(later.nextOpen).toEqual(at("2026-02-04T01:00:00Z"));
+  });
+
+  it("is closed without a low-traffic window", () => {
+    expect(closed(lowTrafficStatus({ timezone: "UTC" }, at("2026-02-03T01:30:00Z"))).reason).toContain(
+      "needs a low-traffic window",
+    );
   });
 });

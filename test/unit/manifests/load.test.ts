@@ -115,7 +115,7 @@ describe("loadManifests", () => {
     await dir.write("web.yaml", webManifest().replace("strategy: blue-green", "strategy: blue-green\n    stagse: []"));
 
     expect(await errorLines()).toEqual([
-      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages, checklist, approval, permissions, windows, canary, blueGreen, rolling, featureFlag, hotfix, monitoring, push, schedule, requires, review, onFailure) — did you mean 'stages'?",
+      "services/web.yaml: environments.production: unknown key 'stagse' (allowed: strategy, stages, checklist, approval, permissions, windows, canary, blueGreen, rolling, featureFlag, hotfix, monitoring, push, schedule, requires, review, onFailure, sensitive) — did you mean 'stages'?",
     ]);
   });
 

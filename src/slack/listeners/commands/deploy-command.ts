@@ -130,6 +130,7 @@ async function answer(
         ...(parsed.strategy ? { strategy: parsed.strategy } : {}),
         ...(parsed.flag ? { flag: parsed.flag } : {}),
         hotfix: parsed.hotfix,
+        sensitive: parsed.sensitive,
       };
       return deployFromSlack(deps, {
         actor: slackActor(command.user_id),

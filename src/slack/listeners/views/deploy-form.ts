@@ -7,7 +7,7 @@ import type { DeploymentRequest } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
 import type { Catalog } from "../../../manifests/catalog.js";
 import { VIEW_IDS } from "../../action-ids.js";
-import { FORM_FIELDS, FORM_INPUT, HOTFIX_OPTION } from "../../renderers/deploy-form.js";
+import { FORM_FIELDS, FORM_INPUT, HOTFIX_OPTION, SENSITIVE_OPTION } from "../../renderers/deploy-form.js";
 import { deployFromSlack } from "../commands/deploy-command.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
@@ -55,6 +55,7 @@ export function readDeployForm(values: Values, catalog: Catalog): FormResult {
       version: versionText,
       ...(strategy ? { strategy } : {}),
       hotfix: ticked.some((option) => option.value === HOTFIX_OPTION),
+      sensitive: ticked.some((option) => option.value === SENSITIVE_OPTION),
     },
   };
 }
