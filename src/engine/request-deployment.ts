@@ -89,6 +89,8 @@ export type PlanProblem =
       readonly strategy: Strategy;
       readonly needs: TargetAction;
     }
+  /** A --hotfix where the environment's manifest says `hotfix: { allowed: false }`. */
+  | { readonly kind: "hotfix_not_allowed"; readonly service: string; readonly environment: string }
   /** A sensitive deployment where the manifest lacks what one needs (the security role, …). */
   | {
       readonly kind: "sensitive_unprepared";
@@ -150,6 +152,14 @@ export function planDeployment(
       service: request.service,
       environment: request.environment,
       known: Object.keys(service.manifest.environments),
+    };
+    return { ok: false as const, problem };
+  }
+  if (request.hotfix && environment.hotfix?.allowed === false) {
+    const problem: PlanProblem = {
+      kind: "hotfix_not_allowed",
+      service: request.service,
+      environment: request.environment,
     };
     return { ok: false as const, problem };
   }

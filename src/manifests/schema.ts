@@ -551,6 +551,8 @@ export const featureFlagSchema = z.strictObject({
 });
 
 export const hotfixSchema = z.strictObject({
+  /** Whether a --hotfix may deploy here at all. Default true. */
+  allowed: z.boolean().optional(),
   /** How long a hotfix soaks after deploying here before going on. Default 5m in staging, none elsewhere. */
   soak: durationMs.optional(),
   /** Intensive monitoring: how often a hotfix is analysed. Default a third of metrics.interval. */

@@ -27,7 +27,7 @@ function laterWindow(): string {
   return `{ days: [mon, tue, wed, thu, fri, sat, sun], from: "${hh(hour)}", to: "${hh((hour + 1) % 24)}" }`;
 }
 
-/** Production sensitive (or not) behind a quorum of one from approvers; staging without a low-traffic window. */
+/** Production sensitive (or not) behind a quorum of one from approvers; staging without a low-traffic window or hotfixes. */
 function sensitiveManifest(service: string, channel: string, lowTraffic: string, marked: boolean): string {
   return `service: ${service}
 channels:
@@ -42,6 +42,7 @@ target:
     deploy: [node, -e, "0"]
 environments:
   staging:
+    hotfix: { allowed: false }
     stages:
       - name: deploy
         action: deploy
@@ -216,6 +217,13 @@ describe("the hotfix path", () => {
     );
     expect(unprepared).toContain(
       "a sensitive deployment of nightly to staging needs a low-traffic window (windows.lowTraffic)",
+    );
+  });
+
+  it("a --hotfix where the manifest allows none is refused, saying how to deploy instead", async () => {
+    const answer = await scene.chat.command(DEPLOYER, "C0NIGHTL01", "/deploy", "staging v2.0.2 nightly --hotfix");
+    expect(answer).toBe(
+      "staging of nightly takes no hotfixes (hotfix.allowed is false in its manifest); deploy without --hotfix, through the usual path",
     );
   });
 });

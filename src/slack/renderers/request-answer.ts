@@ -24,6 +24,8 @@ export function planProblemText(problem: PlanProblem): string {
       return `${problem.service} has no environment '${problem.environment}'; it deploys to: ${problem.known.join(", ")}`;
     case "strategy_unsupported":
       return `the ${problem.strategy} strategy needs the target's ${problem.needs} action, which ${problem.service} does not declare; choose another strategy, or add target.actions.${problem.needs} to its manifest`;
+    case "hotfix_not_allowed":
+      return `${problem.environment} of ${problem.service} takes no hotfixes (hotfix.allowed is false in its manifest); deploy without --hotfix, through the usual path`;
     case "sensitive_unprepared":
       return `a sensitive deployment of ${problem.service} to ${problem.environment} needs ${problem.missing.map((need) => SENSITIVE_NEEDS[need]).join(", and ")}; add it to the manifest (\`slipway validate\` shows how), or deploy without --sensitive`;
     default: {

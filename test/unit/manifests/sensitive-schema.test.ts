@@ -27,7 +27,7 @@ target:
   actions: { deploy: [node, deploy.mjs] }
 environments:
   staging:
-    hotfix: { soak: 2m, interval: 10s }
+    hotfix: { allowed: true, soak: 2m, interval: 10s }
     stages: [{ name: deploy, action: deploy }, { name: full-suite, run: [node, suite.mjs], hotfix: after }]
   production:
     sensitive: true
@@ -40,7 +40,7 @@ environments:
     expect(result.manifest.environments.production?.windows?.lowTraffic).toEqual([
       { days: ["tue", "wed", "thu"], from: "02:00", to: "05:00" },
     ]);
-    expect(result.manifest.environments.staging?.hotfix).toEqual({ soak: 120_000, interval: 10_000 });
+    expect(result.manifest.environments.staging?.hotfix).toEqual({ allowed: true, soak: 120_000, interval: 10_000 });
   });
 
   it("says what a sensitive environment lacks and how to add it", () => {
