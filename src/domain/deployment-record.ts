@@ -26,7 +26,14 @@ export type TimelineEntry =
   | { readonly kind: "stage-failed"; readonly at: number; readonly stage: string; readonly detail: string }
   | { readonly kind: "rollback-started"; readonly at: number; readonly by: string; readonly detail: string }
   | { readonly kind: "traffic-on-stable"; readonly at?: number; readonly version?: string }
-  | { readonly kind: "validation"; readonly at?: number; readonly total?: number; readonly failed?: readonly string[] }
+  | {
+      readonly kind: "validation";
+      readonly at?: number;
+      readonly total?: number;
+      readonly failed?: readonly string[];
+      /** A /rollback redeploys the earlier version and runs no post-rollback checklist. */
+      readonly notRun?: boolean;
+    }
   | { readonly kind: "acknowledged"; readonly at?: number; readonly by?: string; readonly asked: boolean };
 
 /** An incident of a production deployment that was rolled back: what tripped, and what happened when. */
@@ -138,9 +145,27 @@ function performanceOf(d: Deployment): PerformanceImpact | undefined {
   return { ...(errorRate ? { errorRate } : {}), ...(p95Ms ? { p95Ms } : {}) };
 }
 
-/** The incident of a production deployment that was rolled back (by a tripped trigger, an abort or Roll back). */
+/** The incident of a /rollback (or Roll back) that redeploys an earlier version: who asked, and when it was back. */
+function manualRollbackIncident(d: Deployment, from: string): IncidentSummary {
+  const deploy = d.stages.find((s) => s.step.action === "deploy");
+  const backAt = deploy?.status === "succeeded" ? deploy.finishedAt : undefined;
+  return {
+    automatic: false,
+    summary: `${from} rolled back to ${d.version} by ${d.source === "slack" ? `<@${d.requestedBy}>` : d.requestedBy}`,
+    timeline: [
+      { kind: "rollback-started", at: d.createdAt, by: d.requestedBy, detail: `back from ${from} to ${d.version}` },
+      { kind: "traffic-on-stable", ...(backAt === undefined ? {} : { at: backAt }), version: d.version },
+      { kind: "validation", notRun: true },
+      { kind: "acknowledged", asked: false },
+    ],
+  };
+}
+
+/** The incident of a production deployment that was rolled back (by a tripped trigger, an abort, /rollback or Roll back). */
 export function incidentOf(d: Deployment): IncidentSummary | undefined {
-  if (d.environment !== PRODUCTION || (!d.incident && !d.rollback)) return undefined;
+  if (d.environment !== PRODUCTION) return undefined;
+  if (d.rollbackOf !== undefined) return manualRollbackIncident(d, d.rollbackOf);
+  if (!d.incident && !d.rollback) return undefined;
   const rollback = d.rollback;
   const failedStage = d.stages.find((s) => s.status === "failed" && s.finishedAt !== undefined);
   const restoredAt = trafficRestoredAt(d);

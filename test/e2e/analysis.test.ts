@@ -423,7 +423,7 @@ describe("canary analysis with the scrape source, through the router", () => {
     expect(await versionsServing(rig.stack.url, 12)).toEqual({ [GOOD]: 12 });
   }, 120_000);
 
-  it("rolls back a version answering 20% errors and alerts the incident channel", async () => {
+  it("rolls back a version answering 20% errors, alerts the incident channel, and keeps the incident record with its timeline in the alert's thread", async () => {
     rig = await AnalysisRig.start({ label: "e2e-analysis-scrape-bad", source: "scrape" });
     await rig.ensureGood(GOOD);
     const { d } = await rolledBack(rig, BAD, GOOD);
@@ -432,6 +432,30 @@ describe("canary analysis with the scrape source, through the router", () => {
     expect(observed).toBeGreaterThan(threshold);
     const alert = await incidentAlert(rig, d, GOOD);
     expect(rig.scene.slack.textOf(alert)).toContain(check.text);
+
+    // The incident record, in the alert's thread: the timeline from the first bad sample to the validation,
+    // completed by the acknowledgement; the deployment's record links it.
+    const incidentRecord = (pattern: RegExp) =>
+      rig?.scene.slack.waitForMessage(
+        (m) => m.channel === INCIDENTS && m.threadTs === alert.ts && pattern.test(rig?.scene.slack.textOf(m) ?? ""),
+      );
+    const timeline = rig.scene.slack.textOf((await incidentRecord(/Post-rollback validation passed/)) ?? { text: "" });
+    expect(timeline).toContain(`📝 *Incident record* — ${SERVICE} ${BAD} → ${ENVIRONMENT}`);
+    expect(timeline).toContain(`*What happened:* ${d.incident?.summary}`);
+    expect(timeline).toMatch(
+      new RegExp(
+        [
+          "• <!date[^>]+> First bad sample: rollback triggered: error rate [^\\n]+",
+          "• <!date[^>]+> Rollback started by Slipway: automatic rollback: rollback triggered: [^\\n]+",
+          `• <!date[^>]+> Traffic back on the stable version ${GOOD.replaceAll(".", "\\.")}`,
+          "• <!date[^>]+> Post-rollback validation passed \\(5/5\\)",
+          "• — Acknowledgement: not yet",
+        ].join("\n"),
+      ),
+    );
+    await rig.clickAlert(alert, ONCALL, ACTION_IDS.acknowledge);
+    await incidentRecord(new RegExp(`• <!date[^>]+> Acknowledged by <@${ONCALL}>`));
+    await rig.scene.chat.replyOf(d.id, [/\*Deployment record\*/, /Incident: automatic rollback .*\|incident record>/]);
 
     // The post-rollback validation, item by item with its evidence, and whether it passed, in the root and summary.
     expect(d.rollback?.checklist?.map((i) => `${i.id} ${i.status}`)).toEqual([

@@ -134,6 +134,36 @@ describe("deployment records, history, stats and the review", () => {
     const rollback = await command("/rollback", `production ${SERVICE}`);
     ids.rollback = deploymentIdIn(rollback);
     await scene.ended(ids.rollback, "succeeded");
+    // A /rollback in production is an incident: an alert in the incident channel, the incident record with
+    // its timeline in the alert's thread, and the rollback's deployment record links it.
+    const rollbackId = ids.rollback;
+    const alert = await scene.slack.waitForMessage(
+      (m) => m.channel === INCIDENTS && m.threadTs === undefined && text(m).includes(rollbackId),
+    );
+    expect(text(alert)).toContain(`*Why:* <@${DEPLOYER}> rolled production back from v1.1.1 to v1.0.0 (done)`);
+    const incidentRecord = await scene.slack.waitForMessage(
+      (m) =>
+        m.channel === INCIDENTS &&
+        m.threadTs === alert.ts &&
+        /Traffic back on the stable version v1\.0\.0/.test(text(m)),
+    );
+    expect(text(incidentRecord)).toMatch(
+      new RegExp(
+        [
+          `📝 \\*Incident record\\* — ${SERVICE} v1\\.0\\.0 → production`,
+          `\\*What happened:\\* v1\\.1\\.1 rolled back to v1\\.0\\.0 by <@${DEPLOYER}>`,
+          "\\*Timeline\\*",
+          `• <!date[^>]+> Rollback started by <@${DEPLOYER}>: back from v1\\.1\\.1 to v1\\.0\\.0`,
+          "• <!date[^>]+> Traffic back on the stable version v1\\.0\\.0",
+          "• — Post-rollback validation: none run \\(a /rollback redeploys the earlier version\\)",
+          "• — Acknowledgement: none asked \\(a person rolled it back\\)",
+        ].join("\n"),
+      ),
+    );
+    await recordReply(
+      rollbackId,
+      /Incident: rolled back \(v1\.1\.1 rolled back to v1\.0\.0 by <@U0DEPLOY01>\) — <[^|>]+\|incident record>/,
+    );
     // Nobody reviews the rollback: the one reminder comes after the manifest's 2s.
     await scene.chat.replyOf(ids.rollback, [/Reminder:.*post-deployment review/]);
 

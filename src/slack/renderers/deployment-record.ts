@@ -207,6 +207,7 @@ function entryWords(e: TimelineEntry): string {
         ? "Traffic back on the stable version: not yet"
         : `Traffic back on the stable version${e.version ? ` ${escapeMrkdwn(e.version)}` : ""}`;
     case "validation":
+      if (e.notRun) return "Post-rollback validation: none run (a /rollback redeploys the earlier version)";
       if (e.total === undefined) return "Post-rollback validation: not yet";
       return e.failed && e.failed.length > 0
         ? `Post-rollback validation failed: ${escapeMrkdwn(e.failed.join(", "))}`

@@ -58,10 +58,15 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   if (d.rollback?.checklist) {
     messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });
   }
-  const alerting =
-    d.incident !== undefined || d.stuck !== undefined || d.state === "failed" || d.state === "rolled_back";
-  const incidentChannel = alerting ? d.incidentChannel : undefined;
   const incident = incidentOf(d);
+  // A /rollback in production is an incident too: it alerts, and its record lives in the alert's thread.
+  const alerting =
+    d.incident !== undefined ||
+    d.stuck !== undefined ||
+    d.state === "failed" ||
+    d.state === "rolled_back" ||
+    (d.rollbackOf !== undefined && incident !== undefined);
+  const incidentChannel = alerting ? d.incidentChannel : undefined;
   if (incidentChannel) {
     messages.push({
       name: "incident",

@@ -101,7 +101,14 @@ export function permalink(channel: string, ts: string): string {
 /** Whether the alert offers Roll back: a failed deployment that changed something, or a stuck one, nobody is taking back. */
 function offersRollBack(d: Deployment): boolean {
   if (d.state === "failed") return touchedTraffic(d);
-  return !isFinal(d.state) && d.state !== "rolling_back" && d.abort === undefined;
+  // A /rollback under way is the way back already.
+  return !isFinal(d.state) && d.state !== "rolling_back" && d.abort === undefined && d.rollbackOf === undefined;
+}
+
+/** Why a /rollback (or Roll back) deployment alerts: who took the environment back, from what, to what. */
+function manualRollbackWords(d: Deployment & { rollbackOf: string }): string {
+  const how = d.state === "succeeded" ? "done" : isFinal(d.state) ? d.state.replace("_", " ") : "under way";
+  return `*Why:* ${requester(d)} rolled ${escapeMrkdwn(d.environment)} back from ${escapeMrkdwn(d.rollbackOf)} to ${escapeMrkdwn(d.version)} (${how})`;
 }
 
 /**
@@ -113,7 +120,11 @@ function offersRollBack(d: Deployment): boolean {
 export function renderIncident(d: Deployment, rootTs: string | undefined): SlackMessage {
   const incident = d.incident;
   const automatic = incident !== undefined;
-  const what = automatic ? `automatic rollback of ${title(d)}` : `${title(d)} ${d.state.replace("_", " ")}`;
+  const what = automatic
+    ? `automatic rollback of ${title(d)}`
+    : d.rollbackOf !== undefined
+      ? `rollback of ${d.service} ${d.rollbackOf} → ${d.environment}`
+      : `${title(d)} ${d.state.replace("_", " ")}`;
   const done = d.rollback
     ? [
         ...d.rollback.actions.map((a) => `${a.ok ? "✅" : "❌"} ${escapeMrkdwn(a.name)}`),
@@ -128,7 +139,9 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
       ? `*What tripped:* ${escapeMrkdwn(incident.summary)}`
       : d.stuck && !d.failureReason
         ? `*Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.`
-        : `*Why:* ${escapeExceptMentions(d.failureReason ?? "unknown")}`,
+        : d.rollbackOf !== undefined && !d.failureReason
+          ? manualRollbackWords({ ...d, rollbackOf: d.rollbackOf })
+          : `*Why:* ${escapeExceptMentions(d.failureReason ?? d.rollback?.reason ?? "unknown")}`,
     done.length ? `*What Slipway did:* ${done.join(" · ")}` : undefined,
     incident?.trafficRestoredMs !== undefined
       ? `*Traffic back on stable in:* ${formatDuration(incident.trafficRestoredMs)}`

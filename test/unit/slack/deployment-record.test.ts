@@ -11,6 +11,7 @@ import {
   renderIncidentRecord,
   renderRecordAnswer,
 } from "../../../src/slack/renderers/deployment-record.js";
+import { threadMessages } from "../../../src/slack/renderers/thread.js";
 import { blockProblems } from "../../../src/standin/block-limits.js";
 import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
 
@@ -300,6 +301,61 @@ describe("the record in Slack", () => {
     expect(text).toContain("Traffic back on the stable version v1.1.9");
     expect(text).toContain("Post-rollback validation passed (2/2)");
     expect(text).toContain("Acknowledged by <@U0SRE001>");
+  });
+
+  it("a /rollback in production has an incident record too: who took it back, when the earlier version was live again", () => {
+    let d = moveTo(
+      newDeployment(
+        {
+          id: "d-rollback1",
+          service: "web",
+          environment: "production",
+          version: "v1.1.9",
+          strategy: "all-at-once",
+          hotfix: false,
+          requestedBy: "U0ONCALL1",
+          source: "slack",
+          steps: [{ name: "deploy", action: "deploy" }],
+          channel: "C0DEPLOYS",
+          incidentChannel: "C0INCIDENT",
+          waitLimitMs: 3_600_000,
+          rollbackOf: "v1.2.0",
+        },
+        T0,
+      ),
+      "running",
+      T0,
+    );
+    d = updateStage(d, 0, { status: "succeeded", startedAt: T0, finishedAt: T0 + 30_000 }, T0 + 30_000);
+    d = moveTo(d, "succeeded", T0 + 30_000);
+    const incident = incidentOf(d);
+    expect(incident).toMatchObject({ automatic: false, summary: "v1.2.0 rolled back to v1.1.9 by <@U0ONCALL1>" });
+    expect(incident?.timeline.map((e) => [e.kind, e.at])).toEqual([
+      ["rollback-started", T0],
+      ["traffic-on-stable", T0 + 30_000],
+      ["validation", undefined],
+      ["acknowledged", undefined],
+    ]);
+    if (!incident) return;
+    const text = renderIncidentRecord(d, incident, undefined)
+      .blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : []))
+      .join("\n");
+    expect(text).toContain("Rollback started by <@U0ONCALL1>: back from v1.2.0 to v1.1.9");
+    expect(text).toContain("Traffic back on the stable version v1.1.9");
+    expect(text).toContain("Post-rollback validation: none run (a /rollback redeploys the earlier version)");
+    expect(text).toContain("Acknowledgement: none asked (a person rolled it back)");
+    // The thread's messages: the alert in the incident channel, the incident record in its thread.
+    const messages = threadMessages(d, T0 + 60_000);
+    expect(messages.filter((m) => m.channel === "C0INCIDENT").map((m) => [m.name, m.threadOf])).toEqual([
+      ["incident", undefined],
+      ["incident-record", "incident"],
+    ]);
+    const alert = messages.find((m) => m.name === "incident")?.render("1700000000.000100");
+    expect(alert?.text).toBe("Incident: rollback of web v1.2.0 → production");
+    expect(JSON.stringify(alert?.blocks)).toContain(
+      "*Why:* <@U0ONCALL1> rolled production back from v1.2.0 to v1.1.9 (done)",
+    );
+    expect(JSON.stringify(alert?.blocks)).not.toContain("roll_back");
   });
 
   it("makes no incident record outside production", () => {
