@@ -1,12 +1,23 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseDocument } from "yaml";
 import { writeRehearsal } from "./demo/rehearsal.js";
 import { type DemoStand, redisAnswers, startStand } from "./demo/stand.js";
-import { playStory, STORY, type StoryStack, startStoryStack, storyManifest } from "./demo/story.js";
+import {
+  PLAY_THE_STORY,
+  playStory,
+  STORY,
+  type StoryStack,
+  type StoryStage,
+  startStoryStack,
+  storyManifest,
+} from "./demo/story.js";
 import { type Outcome, walkDeployment } from "./demo/walk.js";
 import { DEMO_USER, type DemoWorkspace, demoWorkspace } from "./demo/workspace.js";
+import { coerceError } from "./errors.js";
 import { type LoadedManifest, loadManifests } from "./manifests/load.js";
 import { validateCommand } from "./manifests/validate.js";
 import { startPlayground } from "./playground/server.js";
@@ -125,7 +136,11 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
     say("or point REDIS_URL at a running server, then run `npm run demo` again.");
     return 1;
   }
-  const story = options.mode === "story" ? await startStoryStack() : undefined;
+  // The story's stack runs for the story and for the example playground, whose "Play the story" button plays it.
+  const story =
+    options.mode === "story" || (options.mode === "playground" && options.manifests === undefined)
+      ? await startStoryStack()
+      : undefined;
   if (story) {
     process.env.SLIPWAY_EXAMPLE_ROUTER = story.admin;
     process.env.SLIPWAY_EXAMPLE_STATE = story.stateDir;
@@ -137,12 +152,28 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
   }
 }
 
-async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStack | undefined): Promise<number> {
-  let source = options.manifests ?? EXAMPLE_MANIFESTS;
-  if (story) {
-    source = await mkdtemp(join(tmpdir(), "slipway-story-manifests-"));
-    await writeFile(join(source, `${STORY.service}.yaml`), storyManifest(story.admin));
+/**
+ * The story's manifest beside the examples (the example playground) or alone
+ * (the story in the terminal), in a folder of the run's own. The example
+ * manifest's working directory is made absolute, since it is read from there.
+ */
+async function storyManifests(story: StoryStack, withExamples: boolean): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "slipway-story-manifests-"));
+  await writeFile(join(dir, `${STORY.service}.yaml`), storyManifest(story.admin));
+  if (withExamples) {
+    for (const { file, workdir } of (await loadManifests(EXAMPLE_MANIFESTS)).services.values()) {
+      const doc = parseDocument(await readFile(file, "utf8"));
+      doc.setIn(["target", "workdir"], workdir);
+      await writeFile(join(dir, basename(file)), doc.toString());
+    }
   }
+  return dir;
+}
+
+async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStack | undefined): Promise<number> {
+  const source = story
+    ? await storyManifests(story, options.mode === "playground")
+    : (options.manifests ?? EXAMPLE_MANIFESTS);
   // Errors are shown exactly as `slipway validate` shows them.
   if (options.manifests !== undefined) {
     let report = "";
@@ -158,10 +189,12 @@ async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStac
     await writeRehearsal(services.values(), manifestsDir);
   }
   const workspace = demoWorkspace(services.values());
+  const webhookSecret = randomBytes(16).toString("hex");
   const stand = await startStand({
     redisUrl,
     manifestsDir,
     workspace,
+    env: story ? { [STORY.secretEnv]: webhookSecret } : {},
     onLog: (line) => {
       if (options.mode === "playground") return;
       if (line.msg === "stage output" && typeof line.line === "string" && line.line.startsWith("dry run:")) {
@@ -169,7 +202,22 @@ async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStac
       }
     },
   });
-  if (options.mode === "playground") return servePlayground(stand, workspace, options.port);
+  const storyStage = (tell: (line: string) => void) => ({
+    slack: stand.slack,
+    slipwayUrl: `http://127.0.0.1:${stand.slipway.port}`,
+    webhookSecret,
+    names: workspace.users,
+    say: tell,
+    timeoutMs: STEP_TIMEOUT_MS,
+  });
+  if (options.mode === "playground") {
+    return servePlayground(
+      stand,
+      workspace,
+      options.port,
+      story ? () => playStory(storyStage(() => undefined)) : undefined,
+    );
+  }
   const deployChannels = new Set([...services.values()].map((s) => s.manifest.channels.deploy));
   stand.slack.on("call", (call) => {
     const line = describeCall(stand.slack, call, deployChannels);
@@ -182,7 +230,7 @@ async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStac
   say(`Slipway's JSON logs: ${stand.logFile}`);
   try {
     return options.mode === "story"
-      ? await tellStory(stand, workspace.users)
+      ? await tellStory(storyStage(say))
       : await walkManifests(stand, services.values(), workspace.users, options.version);
   } finally {
     await stand.close();
@@ -190,8 +238,28 @@ async function demoWith(options: DemoOptions, redisUrl: string, story: StoryStac
 }
 
 /** Serves the playground until SIGINT or SIGTERM; prints its one URL and opens nothing. */
-async function servePlayground(stand: DemoStand, workspace: DemoWorkspace, port: number): Promise<number> {
-  const playground = await startPlayground({ slack: stand.slack, workspace, port });
+async function servePlayground(
+  stand: DemoStand,
+  workspace: DemoWorkspace,
+  port: number,
+  story: (() => Promise<unknown>) | undefined,
+): Promise<number> {
+  let playing: Promise<unknown> | undefined;
+  const plays = story
+    ? {
+        // One story at a time: a second click while it plays is told so, not played twice.
+        [PLAY_THE_STORY]: () => {
+          if (playing) return "the story is already playing; watch #storefront-deploys";
+          playing = story()
+            .catch((error: unknown) => say(`the story stopped: ${coerceError(error).message}`))
+            .finally(() => {
+              playing = undefined;
+            });
+          return undefined;
+        },
+      }
+    : undefined;
+  const playground = await startPlayground({ slack: stand.slack, workspace, port, ...(plays ? { plays } : {}) });
   say(`Slipway playground: ${playground.url}`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -240,18 +308,14 @@ async function walkManifests(
 }
 
 /** The story in the terminal; exit 0 when it ended as it should. */
-async function tellStory(stand: DemoStand, names: Readonly<Record<string, string>>): Promise<number> {
+async function tellStory(stage: StoryStage): Promise<number> {
   const started = Date.now();
-  const end = await playStory(stand.slack, names, say, STEP_TIMEOUT_MS);
+  const end = await playStory(stage);
   say("");
   for (const [what, outcome] of Object.entries(end.outcomes)) say(`${what}: ${outcome}`);
   say(`incident alerts: ${end.incidentAlerts}`);
   say(`the story took ${Math.round((Date.now() - started) / 1000)}s`);
-  const expected =
-    end.outcomes[`development ${STORY.good}`] === "succeeded" &&
-    end.outcomes[`staging ${STORY.good}`] === "succeeded" &&
-    end.outcomes[`production ${STORY.good}`] === "succeeded" &&
-    end.outcomes[`production ${STORY.bad}`] === "rolled back" &&
-    end.incidentAlerts === 1;
+  const outcomes = Object.values(end.outcomes);
+  const expected = outcomes.join(",") === "succeeded,succeeded,succeeded,rolled back" && end.incidentAlerts === 1;
   return expected ? 0 : 1;
 }

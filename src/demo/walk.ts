@@ -58,14 +58,27 @@ function openCard(message: StoredMessage): boolean {
 /** Types `/deploy <command>` as the requester and sees the deployment through; resolves with how it ended. */
 export async function walkDeployment(options: WalkOptions): Promise<{ id?: string; outcome: Outcome }> {
   const { slack, say } = options;
-  const chat = new ChatOps(slack);
-  const name = (id: string) => `@${options.names[id] ?? id}`;
-  say(`$ /deploy ${options.command}        (typed by ${name(options.requester)})`);
-  const answer = await chat.command(options.requester, options.channel, "/deploy", options.command);
+  say(`$ /deploy ${options.command}        (typed by ${nameOf(options, options.requester)})`);
+  const answer = await new ChatOps(slack).command(options.requester, options.channel, "/deploy", options.command);
   // As Slack shows it: its &lt; &gt; &amp; escapes decoded.
   say(`  ephemeral answer: ${answer.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&")}`);
   if (!/`d-[a-z0-9]+`/.test(answer)) return { outcome: "refused" };
   const id = deploymentIdIn(answer);
+  return { id, outcome: await seeThrough(options, id) };
+}
+
+function nameOf(options: Pick<WalkOptions, "names">, id: string): string {
+  return `@${options.names[id] ?? id}`;
+}
+
+/**
+ * Sees a deployment through, however it was started (a command, a push, a
+ * schedule): ticks its manual checklist items as the requester and has the
+ * people approve its card until it ends; resolves with how it ended.
+ */
+export async function seeThrough(options: Omit<WalkOptions, "command">, id: string): Promise<Outcome> {
+  const { slack, say } = options;
+  const chat = new ChatOps(slack);
   const root = await chat.rootOf(id, /./, options.timeoutMs);
   const seen = new Set<string>();
   const approvers = options.people.filter((p) => p !== options.requester);
@@ -81,7 +94,7 @@ export async function walkDeployment(options: WalkOptions): Promise<{ id?: strin
     );
     seen.add(seenKey(next));
     const ended = ENDED.exec(slack.textOf(next));
-    if (ended) return { id, outcome: (ended[1] ?? "failed").toLowerCase() as Outcome };
+    if (ended) return (ended[1] ?? "failed").toLowerCase() as Outcome;
     const values = unticked(next);
     if (values.length > 0) {
       say(`  ☑ ticks the manual checklist items: ${values.join(", ")}`);
@@ -91,9 +104,9 @@ export async function walkDeployment(options: WalkOptions): Promise<{ id?: strin
     const approver = approvers.shift();
     if (!approver) {
       say("  nobody in the manifests is left to approve it; the deployment waits for approval");
-      return { id, outcome: "expired" };
+      return "expired";
     }
-    say(`  ✔ ${name(approver)} clicks Approve: ${await chat.clickApprove(next, approver)}`);
+    say(`  ✔ ${nameOf(options, approver)} clicks Approve: ${await chat.clickApprove(next, approver)}`);
     // Counted approvals redraw the card; one Slipway refused leaves it as it was, for the next person.
     await slack
       .waitForMessage((m) => m.ts === next.ts && slack.textOf(m) !== slack.textOf(next), {

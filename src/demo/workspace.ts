@@ -33,7 +33,8 @@ export function demoWorkspace(services: Iterable<LoadedManifest>): DemoWorkspace
     for (const [role, members] of Object.entries(manifest.roles ?? {})) {
       members.users.forEach((id, index) => {
         users[id] ??= id === DEMO_USER.id ? DEMO_USER.name : `${role}-${index + 1}`;
-        rolesOf[id] = [...(rolesOf[id] ?? []), role];
+        // The same role name in two manifests is one entry for the user picker.
+        rolesOf[id] = [...new Set([...(rolesOf[id] ?? []), role])];
       });
     }
   }

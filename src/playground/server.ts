@@ -30,8 +30,8 @@ const MAX_BODY = 64 * 1024;
 export interface PlaygroundOptions {
   readonly slack: FakeSlack;
   readonly workspace: DemoWorkspace;
-  /** Extra buttons on the page: name → what it starts (the story). */
-  readonly plays?: Readonly<Record<string, () => Promise<unknown>>>;
+  /** Extra buttons on the page: name → what it starts (the story); a string answer says why it did not start. */
+  readonly plays?: Readonly<Record<string, () => string | undefined>>;
   /** @default 0: any free port */
   readonly port?: number;
 }
@@ -42,6 +42,8 @@ export interface Playground {
 }
 
 class BadRequest extends Error {}
+/** The request was understood but cannot be done now (a play already playing). */
+class Conflict extends Error {}
 
 function text(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "") throw new BadRequest(`${what} must be a non-empty string`);
@@ -155,7 +157,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
       const name = text(input.name, "name");
       const play = options.plays?.[name];
       if (!play) throw new BadRequest(`no play named '${name}'`);
-      void play();
+      const refused = play();
+      if (refused !== undefined) throw new Conflict(refused);
       return { status: 202, body: null };
     },
   };
@@ -196,7 +199,13 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
         },
         (thrown: unknown) => {
           const error = coerceError(thrown);
-          send(res, thrown instanceof BadRequest || thrown instanceof SyntaxError ? 400 : 500, {
+          const status =
+            thrown instanceof Conflict
+              ? 409
+              : thrown instanceof BadRequest || thrown instanceof SyntaxError
+                ? 400
+                : 500;
+          send(res, status, {
             error: error.message,
           });
         },

@@ -9,9 +9,10 @@ const execFileAsync = promisify(execFile);
 
 /*
  * `slipway demo --story` in the terminal: the sample service behind its
- * router under load goes through development and staging, waits for its
- * checklist and approval in production, rolls out as a canary, and a bad
- * version then rolls back by itself with one alert in the incident channel.
+ * router under load is deployed to development by a signed push, to staging
+ * by its schedule, waits for its checklist and approval in production, rolls
+ * out as a canary, and a bad version then rolls back by itself with one
+ * alert in the incident channel.
  */
 it("slipway demo --story ends with development, staging and production succeeded, the bad version rolled back and one incident alert", async () => {
   const { stdout } = await execFileAsync(process.execPath, [join(ROOT, "dist", "main.js"), "demo", "--story"], {
@@ -21,10 +22,13 @@ it("slipway demo --story ends with development, staging and production succeeded
   }).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
     throw new Error(`slipway demo --story exited with ${error.code}:\n${error.stdout}\n${error.stderr}`);
   });
-  const summary = stdout.slice(stdout.lastIndexOf("development v1.2.0:"));
+  const summary = stdout.slice(stdout.lastIndexOf("\ndevelopment develop-") + 1);
   expect(summary).toMatch(
-    /^development v1\.2\.0: succeeded\nstaging v1\.2\.0: succeeded\nproduction v1\.2\.0: succeeded\nproduction v1\.3\.0-bad: rolled back\nincident alerts: 1\nthe story took \d+s\n/,
+    /^development (develop-[0-9a-f]{7}): succeeded\nstaging \1: succeeded\nproduction \1: succeeded\nproduction v1\.3\.0-bad: rolled back\nincident alerts: 1\nthe story took \d+s\n/,
   );
+  // The push came in through the webhook, and staging's schedule took the commit.
+  expect(stdout).toMatch(/git push origin develop +\(GitHub → POST \/hooks\/git: 202 /);
+  expect(stdout).toMatch(/staging's schedule takes develop-[0-9a-f]{7}/);
   // What happened on the way: the checklist ticked, the approval given, the canary, the trigger.
   expect(stdout).toMatch(/ticks the manual checklist items: d-[a-z0-9]+:release-notes/);
   expect(stdout).toMatch(/clicks Approve: Approved/);

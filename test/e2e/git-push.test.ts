@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliver } from "../../src/hooks/deliver-push.js";
 import { AuditLog } from "../../src/store/audit-log.js";
-import { deliver } from "../support/git-deliveries.js";
 import { pingExample, pushExample, withHeadCommit } from "../support/github-payloads.js";
 import { countingStage } from "../support/manifest-fixture.js";
 import { SlipwayScene } from "../support/slipway-scene.js";

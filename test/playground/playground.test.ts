@@ -71,10 +71,16 @@ environments:
       - { name: health, action: healthCheck }
 `;
 
-async function startPlayground(
-  dir: string,
-): Promise<{ url: string; child: ChildProcessByStdio<null, Readable, Readable> }> {
-  const child = spawn(process.execPath, [join(ROOT, "dist", "main.js"), "demo", "--manifests", dir, "--playground"], {
+type PlaygroundProcess = {
+  url: string;
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Everything it printed, stdout and stderr. */
+  output: string[];
+};
+
+/** `slipway demo` with these arguments, once it printed the playground's URL. */
+async function startPlayground(args: readonly string[]): Promise<PlaygroundProcess> {
+  const child = spawn(process.execPath, [join(ROOT, "dist", "main.js"), "demo", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", REDIS_URL },
     stdio: ["ignore", "pipe", "pipe"],
@@ -91,43 +97,60 @@ async function startPlayground(
   });
   // The playground prints its one URL and nothing else.
   expect(output).toEqual([`Slipway playground: ${url}`]);
-  return { url, child };
+  return { url, child, output };
+}
+
+/** Stops the playground with SIGTERM; it must still be running then, and stop cleanly. */
+async function stopPlayground(playground: PlaygroundProcess | undefined): Promise<void> {
+  if (!playground) return;
+  const { child, output } = playground;
+  expect(child.exitCode, `the playground stopped by itself:\n${output.join("\n")}`).toBeNull();
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  expect(await exited, output.join("\n")).toBe(0);
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}, STEP_MS);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A page on the playground at `url`, once its script has drawn the workspace. */
+async function openPage(url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(STEP_MS);
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready]");
+  return page;
 }
 
 describe("the playground in Chromium", () => {
-  let browser: Browser;
   let page: Page;
-  let playground: Awaited<ReturnType<typeof startPlayground>>;
+  let playground: PlaygroundProcess | undefined;
 
   beforeAll(async () => {
-    await mkdir(SHOTS, { recursive: true });
-    playground = await startPlayground(await manifestDir({ "shop.yaml": SHOP }));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(STEP_MS);
-    await page.goto(playground.url);
-    await page.waitForSelector("body[data-ready]");
+    playground = await startPlayground(["--manifests", await manifestDir({ "shop.yaml": SHOP }), "--playground"]);
+    page = await openPage(playground.url);
   }, 3 * STEP_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    if (playground) {
-      const exited = new Promise((resolve) => playground.child.once("exit", resolve));
-      playground.child.kill("SIGTERM");
-      await exited;
-    }
-  }, STEP_MS);
+  afterAll(() => stopPlayground(playground), STEP_MS);
 
   const actAs = (userId: string) => page.selectOption("[data-testid=user-picker]", userId);
   const root = (id: string) => page.locator("#pane [data-testid=message]", { hasText: id });
@@ -225,5 +248,54 @@ describe("the playground in Chromium", () => {
       await modal.waitFor({ state: "hidden" });
     },
     STEP_MS,
+  );
+});
+
+describe("npm run demo: the example playground and its story", () => {
+  let page: Page;
+  let playground: PlaygroundProcess | undefined;
+
+  beforeAll(async () => {
+    playground = await startPlayground([]);
+    page = await openPage(playground.url);
+  }, 3 * STEP_MS);
+
+  afterAll(() => stopPlayground(playground), STEP_MS);
+
+  it(
+    "plays the story from its button: push, schedule, approval, canary, and a bad version rolled back with an alert",
+    async () => {
+      expect(await page.locator("[data-testid=channels] button").allTextContents()).toEqual(
+        expect.arrayContaining(["# example-deploys", "# storefront-deploys", "# storefront-incidents"]),
+      );
+      const play = page.locator("[data-testid=play]", { hasText: "Play the story" });
+      await play.click();
+      // One story at a time: a second click is told so.
+      await play.click();
+      await page.locator("[data-testid=toast]", { hasText: "already playing" }).waitFor();
+
+      await page.click("[data-testid=channel-storefront-deploys]");
+      const rootOf = (text: RegExp) => page.locator("#pane [data-testid=message]", { hasText: text });
+      await rootOf(/develop-[0-9a-f]{7} → development/)
+        .getByText("Succeeded")
+        .waitFor({ timeout: 3 * STEP_MS });
+      await rootOf(/develop-[0-9a-f]{7} → staging/)
+        .getByText("Succeeded")
+        .waitFor({ timeout: 3 * STEP_MS });
+      await rootOf(/develop-[0-9a-f]{7} → production/)
+        .getByText("Succeeded")
+        .waitFor({ timeout: 3 * STEP_MS });
+      await rootOf(/v1\.3\.0-bad → production/)
+        .getByText("Rolled back")
+        .waitFor({ timeout: 3 * STEP_MS });
+      await page.screenshot({ path: join(SHOTS, "9-story.png") });
+
+      await page.click("[data-testid=channel-storefront-incidents]");
+      await page
+        .locator("#pane [data-testid=message]", { hasText: /automatic rollback of storefront v1\.3\.0-bad/ })
+        .waitFor();
+      expect(await page.locator("#pane [data-testid=message]").count()).toBe(1);
+    },
+    10 * STEP_MS,
   );
 });

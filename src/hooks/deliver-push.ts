@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { sign } from "@octokit/webhooks-methods";
 
 /*
- * GitHub's side of the push webhook, for tests: a delivery POSTed to
- * Slipway's `/hooks/git` with GitHub's headers, signed as GitHub signs it
- * (or not, or badly, as a test asks).
+ * GitHub's side of the push webhook: a delivery POSTed to Slipway's
+ * `/hooks/git` with GitHub's headers, signed as GitHub signs it (or not, or
+ * badly, as a test asks). The demo's story pushes with it, and the tests.
  */
 
 export interface DeliveryAnswer {
@@ -37,7 +37,7 @@ export async function deliver(
     method: "POST",
     headers: {
       "content-type": "application/json",
-      "user-agent": "GitHub-Hookshot/test",
+      "user-agent": "GitHub-Hookshot/slipway",
       "x-github-event": options.event,
       "x-github-delivery": delivery,
       "x-github-hook-id": "1",
