@@ -116,8 +116,9 @@ export async function completeRollback(
  * rollback action, the post-rollback checklist), with an incident saying
  * why, which `completeRollback` (through the abort job) finishes; or it
  * pauses for a person, the root message and the incident alert saying what
- * is live where. Every such end goes through here, so none of them can leave
- * the new version serving traffic unsaid.
+ * is live where. A failed step, a pipeline out of retries, an Abort or a
+ * /rollback that cancels, a lock that cancels and an expiry all end through
+ * here, so none of them can leave the new version serving traffic unsaid.
  */
 export function endBadly(
   current: Deployment,

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/domain/deployment.js";
@@ -37,6 +38,13 @@ import type { LogLine, SlipwayProcess } from "../support/slipway-process.js";
  * Then a canary whose last step fails for real after weight 50, with the
  * worker running its 50% step killed: it takes the way back, ends
  * `rolled_back` with traffic on stable, and its incident alert comes.
+ *
+ * Each run writes what it measured, from the processes' log timestamps, the
+ * records and the stand-in's message timestamps, to
+ * `<os.tmpdir()>/slipway-kill-workers/<time>-seed<seed>.json` and prints it
+ * as one `kill-workers measured: {…}` line: deployments succeeded / total,
+ * the longest time a killed worker's step waited to be taken over, and the
+ * longest delay of an incident alert after its failure.
  */
 
 const SERVICES = 12;
@@ -73,6 +81,21 @@ function brokenCanary(): string {
 
 type KillKind = "stages" | "traffic-step" | "hold";
 
+/** What one run measured, written when it ends (see the top of this file). */
+interface Measured {
+  seed: number;
+  lockMs: number;
+  /** Of the crash scenario's deployments (all good versions), how many succeeded. */
+  deployments?: { succeeded: number; total: number };
+  /** From each SIGKILL to the next attempt, by another worker, of a step the killed worker had in hand. */
+  takeoverMs: number[];
+  /** From the failed step's end (its record) to its incident alert's message (the stand-in's ts). */
+  alertDelayMs: number[];
+}
+
+/** Where each run's measurement goes. */
+const MEASURED_DIR = join(tmpdir(), "slipway-kill-workers");
+
 interface Kill {
   readonly kind: KillKind;
   readonly at: number;
@@ -105,6 +128,7 @@ describe("SIGKILL of workers mid-pipeline", () => {
   const seed = Number(process.env.SEED ?? Date.now() % 100_000);
   // Deterministic choices of victim and moment, so a failing run can be repeated with SEED.
   const random = seededRandom(seed);
+  const measured: Measured = { seed, lockMs: Number(LOCK_MS), takeoverMs: [], alertDelayMs: [] };
 
   beforeAll(async () => {
     redis = await PrivateRedis.start({ appendonly: true });
@@ -123,6 +147,15 @@ describe("SIGKILL of workers mid-pipeline", () => {
   }, START_DEADLINE_MS);
 
   afterAll(async () => {
+    const summary = {
+      ...measured,
+      longestTakeoverMs: measured.takeoverMs.length > 0 ? Math.max(...measured.takeoverMs) : null,
+      longestAlertDelayMs: measured.alertDelayMs.length > 0 ? Math.max(...measured.alertDelayMs) : null,
+    };
+    await mkdir(MEASURED_DIR, { recursive: true });
+    const file = join(MEASURED_DIR, `${new Date().toISOString().replaceAll(":", "-")}-seed${seed}.json`);
+    await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(`kill-workers measured: ${JSON.stringify(summary)} (written to ${file})`);
     const codes = (await fleet?.close()) ?? [];
     await redis?.stop();
     for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
@@ -243,6 +276,8 @@ describe("SIGKILL of workers mid-pipeline", () => {
     }
 
     const failed = finals.filter((d) => d.state !== "succeeded");
+    measured.deployments = { succeeded: finals.length - failed.length, total: finals.length };
+    measured.takeoverMs.push(...kills.flatMap((k) => (k.resumedAfterMs === undefined ? [] : [k.resumedAfterMs])));
     // Not asserted here (see crash-windows.test.ts): what the kills did to the Slack threads.
     const { slack } = fleet;
     const rootsOf = (id: string, channel: string) =>
@@ -321,6 +356,7 @@ describe("SIGKILL of workers mid-pipeline", () => {
     const victim = await eventually("a worker to start the 50% step", () => fleet.workers.find(runs50), 60_000, 10);
     const killedAt = await fleet.signal(victim, "SIGKILL");
     await fleet.addWorker();
+    const cutShort = unfinished(victim).filter((s) => s.deploymentId === id);
 
     const [d] = await fleet.allFinal([id], FINISH_MS);
     expect(d?.state).toBe("rolled_back");
@@ -345,6 +381,14 @@ describe("SIGKILL of workers mid-pipeline", () => {
     const failedAt = d?.stages.find((s) => s.name === "canary-100%")?.finishedAt ?? 0;
     const firstAlert = slack.messages(INCIDENTS).filter((m) => slack.textOf(m).includes(id));
     expect(firstAlert).toHaveLength(1);
+    measured.alertDelayMs.push(slackMs(firstAlert[0]?.ts ?? "0") - failedAt);
+    // The 50% step the kill cut short (if the victim had not recorded it yet), taken over by another worker.
+    for (const { stage, attempt } of cutShort) {
+      const next = fleet
+        .logs(isStageStart)
+        .find(({ line }) => line.deploymentId === id && line.stage === stage && Number(line.attempt) > attempt);
+      if (next) measured.takeoverMs.push(Date.parse(String(next.line.time)) - killedAt);
+    }
     console.log(
       JSON.stringify({
         wayBack: { killedAt, failedAt, alertPostedAfterFailureMs: slackMs(firstAlert[0]?.ts ?? "0") - failedAt },
