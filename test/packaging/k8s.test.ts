@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as k8sClient from "@kubernetes/client-node";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, type IContainer, type IPodSpec, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
@@ -11,21 +12,47 @@ import { ROOT } from "../support/slipway-process.js";
 /*
  * The Kubernetes files are checked against the Kubernetes API schemas
  * (kubernetes-models' validators, generated from the API's OpenAPI spec),
- * then for what Slipway needs of them: the probes on its own endpoints, the
+ * for fields the API does not know (which those validators let through but
+ * `kubectl apply`'s strict field validation refuses; the field lists are the
+ * official client's, @kubernetes/client-node), then for what Slipway needs of them: the probes on its own endpoints, the
  * Slack tokens from a Secret, Redis that keeps everything, and service
  * manifests that `slipway validate` accepts.
  */
 
 const K8S_DIR = join(ROOT, "manifests", "k8s");
 
-/** One schema per kind these files may use; anything else is an error of its own. */
+/** One schema per kind these files may use, and the official client's model of it; anything else is an error of its own. */
 const KINDS = {
-  "apps/v1 Deployment": Deployment,
-  "apps/v1 StatefulSet": StatefulSet,
-  "v1 Service": Service,
-  "v1 ConfigMap": ConfigMap,
-  "v1 Secret": Secret,
+  "apps/v1 Deployment": { model: Deployment, type: "V1Deployment" },
+  "apps/v1 StatefulSet": { model: StatefulSet, type: "V1StatefulSet" },
+  "v1 Service": { model: Service, type: "V1Service" },
+  "v1 ConfigMap": { model: ConfigMap, type: "V1ConfigMap" },
+  "v1 Secret": { model: Secret, type: "V1Secret" },
 } as const;
+
+type Attribute = { baseName: string; type: string };
+const clientModels = k8sClient as unknown as Record<string, { getAttributeTypeMap?: () => Attribute[] } | undefined>;
+
+/** Paths of the fields in `value` that the API's type `type` (as the official client names it) does not have. */
+function unknownFields(value: unknown, type: string, at: string): string[] {
+  const list = /^Array<(.+)>$/.exec(type)?.[1];
+  if (list !== undefined) {
+    return Array.isArray(value) ? value.flatMap((item, i) => unknownFields(item, list, `${at}[${i}]`)) : [];
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type)?.[1];
+  if (map !== undefined) {
+    return typeof value === "object" && value !== null
+      ? Object.entries(value).flatMap(([key, item]) => unknownFields(item, map, `${at}.${key}`))
+      : [];
+  }
+  const attributes = clientModels[type]?.getAttributeTypeMap?.();
+  if (!attributes || typeof value !== "object" || value === null) return [];
+  const fields = new Map(attributes.map((a) => [a.baseName, a.type]));
+  return Object.entries(value).flatMap(([key, item]) => {
+    const fieldType = fields.get(key);
+    return fieldType === undefined ? [`${at}.${key}`] : unknownFields(item, fieldType, `${at}.${key}`);
+  });
+}
 
 interface K8sObject {
   apiVersion: string;
@@ -67,9 +94,10 @@ describe("Kubernetes manifests", () => {
   it.each(objects.map(({ file, object }) => [`${file}: ${object.kind} ${object.metadata?.name}`, object]))(
     "%s is valid against the Kubernetes API schema",
     (_label, object) => {
-      const model = KINDS[`${object.apiVersion} ${object.kind}` as keyof typeof KINDS];
-      expect(model, `${object.apiVersion} ${object.kind} is not a kind these files are checked for`).toBeDefined();
-      expect(() => new model(object as never).validate()).not.toThrow();
+      const kind = KINDS[`${object.apiVersion} ${object.kind}` as keyof typeof KINDS];
+      expect(kind, `${object.apiVersion} ${object.kind} is not a kind these files are checked for`).toBeDefined();
+      expect(() => new kind.model(object as never).validate()).not.toThrow();
+      expect(unknownFields(object, kind.type, object.kind)).toEqual([]);
     },
   );
 
@@ -84,6 +112,15 @@ describe("Kubernetes manifests", () => {
     };
     delete nameless.spec.template.spec.containers[0]?.name;
     expect(() => new Deployment(nameless as never).validate()).toThrow(/must have required property name/);
+    // A misspelt field, which the schema validators let through and the API server's strict validation refuses.
+    const misspelt = structuredClone(find("Deployment", "slipway-app")) as unknown as {
+      spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+    };
+    const [container] = misspelt.spec.template.spec.containers;
+    if (container) container.livenessProbes = container.livenessProbe;
+    expect(unknownFields(misspelt, "V1Deployment", "Deployment")).toEqual([
+      "Deployment.spec.template.spec.containers[0].livenessProbes",
+    ]);
   });
 
   it.each([
