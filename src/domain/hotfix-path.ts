@@ -23,6 +23,8 @@ export interface HotfixPath {
   readonly first: DeploymentLink;
   /** Waits for the first, then runs on its own. */
   readonly last: DeploymentLink;
+  /** On the waiting deployment: when the hand-off started it (once; a repeat changes nothing). */
+  readonly handedOffAt?: number;
 }
 
 /** Whether `d` is the deployment of a hotfix path that waits for the first one. */

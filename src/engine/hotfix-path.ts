@@ -133,20 +133,25 @@ export async function runHandOff(deps: PipelineDeps, deploymentId: string): Prom
     case "wait":
       return;
     case "go": {
-      // Its time to wait on people (checklist, approval) starts now, not when the path was asked for.
-      const { saved } = await update(deps, deploymentId, (current) =>
-        current.state === "requested"
-          ? {
-              next: {
-                ...current,
-                expiresAt: deps.now() + (current.expiresAt - current.createdAt),
-                updatedAt: deps.now(),
-              },
-              result: undefined,
-            }
-          : { refused: undefined },
-      );
-      if (saved) await enqueueCheck(deps, saved);
+      // Handed off once: the first run marks it and restarts its time to wait on people (checklist,
+      // approval), which starts now, not when the path was asked for. A repeat (a retry after a crash, the
+      // watchdog) queues the same check job again, for the revision the hand-off was recorded at: a no-op.
+      const { saved, result } = await update<Deployment | undefined>(deps, deploymentId, (current) => {
+        if (current.state !== "requested" || !current.hotfixPath) return { refused: undefined };
+        if (current.hotfixPath.handedOffAt !== undefined) return { refused: current };
+        const now = deps.now();
+        return {
+          next: {
+            ...current,
+            hotfixPath: { ...current.hotfixPath, handedOffAt: now },
+            expiresAt: now + (current.expiresAt - current.createdAt),
+            updatedAt: now,
+          },
+          result: undefined,
+        };
+      });
+      const handedOff = saved ?? result;
+      if (handedOff) await Promise.all([enqueueCheck(deps, handedOff), deps.notifications.changed(handedOff)]);
       return;
     }
     case "stop": {

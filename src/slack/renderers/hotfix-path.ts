@@ -19,7 +19,7 @@ export function hotfixPathLine(d: Deployment): string | undefined {
       : `*Hotfix path:* stopped here — ${next} will not run, as this deployment did not pass`;
   }
   const before = `${first.environment} \`${first.id}\``;
-  return d.state === "requested" && d.checklist === undefined
+  return path.handedOffAt === undefined && d.state === "requested"
     ? `*Hotfix path:* waits for ${before} (fast-tracked, with its soak); starts by itself when that passes`
     : `*Hotfix path:* after ${before}`;
 }

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { moveTo } from "../../src/domain/deployment.js";
+import { NO_USER_GROUPS } from "../../src/engine/authorize.js";
+import { runHandOff } from "../../src/engine/hotfix-path.js";
+import { JOB_IDS } from "../../src/engine/jobs.js";
+import { Notifications } from "../../src/engine/notifications.js";
+import { createQueues, type Queues } from "../../src/engine/queues.js";
+import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
+import { runWatchdog } from "../../src/engine/watchdog.js";
+import { createLogger } from "../../src/logger.js";
+import { Catalog } from "../../src/manifests/catalog.js";
+import { loadManifests } from "../../src/manifests/load.js";
+import { AuditLog } from "../../src/store/audit-log.js";
+import { DeploymentStore } from "../../src/store/deployment-store.js";
+import { LockStore } from "../../src/store/locks.js";
+import { manifestDir } from "../support/manifest-fixture.js";
+import { testRedis } from "../support/redis.js";
+
+/*
+ * The hand-off of a hotfix path against real Redis and BullMQ queues, with
+ * no worker taking jobs: what each step queues is read off the queue. A
+ * repeated or concurrent hand-off, the watchdog's and the notifier's among
+ * them, starts the waiting production deployment exactly once.
+ */
+
+const MANIFEST = `service: web
+channels: { deploy: C0DEPLOYS }
+target:
+  type: command
+  actions: { deploy: [node, -e, "0"] }
+environments:
+  staging:
+    stages: [{ name: deploy, action: deploy }]
+  production:
+    approval: { required: false }
+    requires: { environment: staging, soak: 24h }
+    stages: [{ name: deploy, action: deploy }]
+`;
+
+describe("the hotfix path's hand-off", () => {
+  let ctx: Awaited<ReturnType<typeof testRedis>>;
+  let queues: Queues;
+  let deps: RequestDeps;
+  const START = Date.UTC(2026, 11, 7, 3, 0);
+  let clock = START;
+
+  beforeEach(async () => {
+    ctx = await testRedis("hand-off");
+    clock = START;
+    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST }));
+    expect(loaded.errors).toEqual([]);
+    queues = createQueues(ctx.redis, ctx.prefix);
+    let ids = 0;
+    deps = {
+      store: new DeploymentStore(ctx.redis, ctx.prefix),
+      catalog: new Catalog(loaded.services),
+      queues,
+      notifications: new Notifications(queues.notify, queues.pipeline),
+      audit: new AuditLog(ctx.redis, ctx.prefix),
+      locks: new LockStore(ctx.redis, ctx.prefix),
+      directory: NO_USER_GROUPS,
+      newId: () => {
+        ids += 1;
+        return `d-handoff${ids}`;
+      },
+      now: () => clock,
+    };
+  });
+
+  afterEach(async () => {
+    await queues.close();
+    await ctx.close();
+  });
+
+  async function jobIds(name: string): Promise<string[]> {
+    const jobs = await queues.pipeline.getJobs(["waiting", "delayed", "completed", "active"]);
+    return jobs.filter((job) => job.name === name).map((job) => job.id ?? "");
+  }
+
+  async function startPath() {
+    const outcome = await requestDeployment(deps, {
+      actor: { kind: "slack", id: "U1" },
+      via: "slash_command",
+      request: { service: "web", environment: "production", version: "v1.2.1", hotfix: true },
+    });
+    if (outcome.code !== "started" || !outcome.deployment.hotfixPath)
+      throw new Error(`no hotfix path: ${outcome.code}`);
+    return { production: outcome.deployment.id, staging: outcome.deployment.hotfixPath.first.id };
+  }
+
+  /** Ends the staging deployment as `state`, as its pipeline would, telling the notifier. */
+  async function endStaging(id: string, state: "succeeded" | "failed") {
+    const running = await deps.store.save(moveTo(await deps.store.require(id), "running", clock));
+    const ended = await deps.store.save(moveTo(running, state, clock));
+    await deps.notifications.changed(ended);
+    await deps.notifications.changed(ended);
+  }
+
+  it("starts production once, however often and from wherever the hand-off runs", async () => {
+    const { production, staging } = await startPath();
+    expect(await jobIds("check")).toEqual([JOB_IDS.check(staging, 0)]);
+
+    await runHandOff(deps, production);
+    expect((await deps.store.require(production)).hotfixPath?.handedOffAt).toBeUndefined();
+
+    await endStaging(staging, "succeeded");
+    expect(await jobIds("handOff")).toEqual([JOB_IDS.handOff(production)]);
+
+    clock += 5 * 60_000;
+    await Promise.all([runHandOff(deps, production), runHandOff(deps, production), runHandOff(deps, production)]);
+    clock += 10 * 60_000;
+    await runWatchdog(deps, createLogger("silent"));
+    await runHandOff(deps, production);
+
+    const started = await deps.store.require(production);
+    expect(started.state).toBe("requested");
+    expect(started.hotfixPath?.handedOffAt).toBe(clock - 10 * 60_000);
+    expect(started.expiresAt - (started.hotfixPath?.handedOffAt ?? 0)).toBe(4 * 3_600_000);
+    expect((await jobIds("check")).sort()).toEqual(
+      [JOB_IDS.check(staging, 0), JOB_IDS.check(production, started.rev)].sort(),
+    );
+  });
+
+  it("cancels production before anything ran when staging failed, once", async () => {
+    const { production, staging } = await startPath();
+    await endStaging(staging, "failed");
+    await Promise.all([runHandOff(deps, production), runHandOff(deps, production)]);
+    const stopped = await deps.store.require(production);
+    expect(stopped.state).toBe("cancelled");
+    expect(stopped.failureReason).toMatch(
+      /^the hotfix stopped before production: its staging deployment `d-handoff\d` ended failed/,
+    );
+    expect(stopped.rev).toBe(1);
+    expect(await jobIds("check")).toEqual([JOB_IDS.check(staging, 0)]);
+  });
+});
