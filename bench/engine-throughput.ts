@@ -17,6 +17,7 @@ import { DeploymentStore } from "../src/store/deployment-store.js";
 import { LockStore } from "../src/store/locks.js";
 import type { RedisClient } from "../src/store/redis.js";
 import { connectRedis, whenReady } from "../src/store/redis.js";
+import { Waitlist } from "../src/store/waitlist.js";
 import { InProcessTargetCatalog, noopTarget } from "./in-process-target.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
 import { forEachLimited } from "./stats.js";
@@ -159,6 +160,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     const deps: RequestDeps & GateDeps = {
       store,
       locks: new LockStore(redis.producer, keyPrefix),
+      waitlist: new Waitlist(redis.producer, keyPrefix),
       audit: new AuditLog(redis.producer, keyPrefix),
       catalog,
       queues,

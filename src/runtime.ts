@@ -28,6 +28,7 @@ import { keys } from "./store/keys.js";
 import { LockStore } from "./store/locks.js";
 import { RecordStore } from "./store/records.js";
 import { connectRedis, durabilityWarnings, replicasToWaitFor, whenReady } from "./store/redis.js";
+import { Waitlist } from "./store/waitlist.js";
 import { createTelemetry, registerDoraGauges } from "./telemetry.js";
 
 /**
@@ -105,6 +106,7 @@ export async function startSlipway(
     catalog,
     queues,
     notifications,
+    waitlist: new Waitlist(producer, config.keyPrefix),
     now,
     newId,
     directory: new Directory(slack, producer, config.keyPrefix),

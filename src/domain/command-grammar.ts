@@ -38,7 +38,7 @@ export { type DurationResult, parseDuration } from "./duration.js";
 
 export const DEPLOY_USAGE = {
   deploy:
-    "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--sensitive] [--dry-run]",
+    "/deploy <environment> <version> [service] [--strategy=canary] [--flag=name] [--percent=25] [--hotfix] [--sensitive] [--dry-run] [--queue]",
   status: "/deploy status [service] [environment]",
   help: "/deploy help",
   history: "/deploy history [service] [environment] [--limit 10]",
@@ -76,6 +76,8 @@ export interface DeployRequest {
   /** `--sensitive`: a security-critical update (low-traffic window, a security approver, longer watch). */
   readonly sensitive: boolean;
   readonly dryRun: boolean;
+  /** Wait behind the active deployment instead of being refused as busy. */
+  readonly queue: boolean;
 }
 
 export interface FlagRequest {
@@ -135,6 +137,7 @@ const DEPLOY_FLAGS = [
   { name: "hotfix", takesValue: false },
   { name: "sensitive", takesValue: false },
   { name: "dry-run", takesValue: false },
+  { name: "queue", takesValue: false },
 ] as const;
 
 /** Most deployments `/deploy history` shows per page. */
@@ -238,6 +241,7 @@ function parseDeploy(tokens: readonly string[], ctx: GrammarContext): DeployComm
     hotfix: split.flags.has("hotfix"),
     sensitive: split.flags.has("sensitive"),
     dryRun: split.flags.has("dry-run"),
+    queue: split.flags.has("queue"),
   };
 }
 
@@ -453,7 +457,7 @@ export function helpText(ctx: GrammarContext): string {
     "*Slipway commands*",
     `\`${DEPLOY_USAGE.deploy}\``,
     `  Deploy a version. The service may be left out when there is only one. Example: \`/deploy ${env} v1.2.0 ${service} --strategy=canary\``,
-    `  --strategy: ${STRATEGY_LIST}. --flag=name --percent=25: a feature-flag release flipping that flag that far (0: deploy dark). --hotfix: fast-track with intensive monitoring. --dry-run: plan and check only, change nothing.`,
+    `  --strategy: ${STRATEGY_LIST}. --flag=name --percent=25: a feature-flag release flipping that flag that far (0: deploy dark). --hotfix: fast-track with intensive monitoring. --dry-run: plan and check only, change nothing. --queue: when another deployment is under way there, wait in line behind it and start by itself.`,
     "`/deploy`",
     "  With no text, opens a form to pick service, environment, version and strategy.",
     `\`${DEPLOY_USAGE.status}\``,

@@ -36,6 +36,8 @@ export const JOBS = {
     remindReview: deploymentRef,
     /** Start (or stop) the deployment of a hotfix path that waits for the first one, which has ended. */
     handOff: deploymentRef,
+    /** Start the first waiting deployment of a service and environment that may start, if it is free. */
+    startWaiting: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),
   },
   notify: {
     /** Bring the deployment's Slack messages up to date with the store. */
@@ -50,6 +52,22 @@ export const JOBS = {
       code: z.enum(["locked", "window", "forbidden", "invalid", "unknown_version", "promotion"]),
       /** The lock's owner and reason, or the refusal's reason. */
       owner: z.string().optional(),
+      reason: z.string(),
+    }),
+    /** Tell a deploy channel that a waiting deployment will not start: a newer push replaced it, or its start was refused. */
+    waitingDropped: z.object({
+      channel: z.string().min(1),
+      service: z.string().min(1),
+      environment: z.string().min(1),
+      version: z.string().min(1),
+      /** The id it would have started as. */
+      deploymentId: z.string().min(1),
+      /** Who asked: a Slack user id, or the push or schedule actor. */
+      requester: z.object({ kind: z.enum(["slack", "push", "schedule"]), id: z.string(), name: z.string().optional() }),
+      code: z.enum(["replaced", "locked", "window", "forbidden", "invalid", "unknown_version", "promotion"]),
+      /** The lock's owner, for `locked`. */
+      owner: z.string().optional(),
+      /** The refusal's reason, or the version that replaced it. */
       reason: z.string(),
     }),
   },
@@ -105,6 +123,15 @@ export const JOB_IDS = {
   remindReview: (deploymentId: string) => `remind-review.${deploymentId}`,
   /** One hand-off per waiting deployment of a hotfix path: its first leg ends once. */
   handOff: (deploymentId: string) => `hand-off.${deploymentId}`,
+  /**
+   * One try at starting what waits in a service and environment per cause:
+   * the end of the deployment it waited behind (`after.<id>`), or a waiting
+   * deployment joining the line or reaching its window (its own id).
+   */
+  startWaiting: (service: string, environment: string, cause: string) =>
+    `start-waiting.${service}.${environment}.${cause}`,
+  /** One notice per waiting deployment that will not start. */
+  waitingDropped: (deploymentId: string) => `waiting-dropped.${deploymentId}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
   /** One job scheduler per scheduled environment (see `SCHEDULE_ID_PREFIX`). */

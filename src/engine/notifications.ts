@@ -15,11 +15,12 @@ export const SYNC_COALESCE_MS = 150;
  * deployment. One job per revision; the notifier makes each a no-op once
  * Slack shows that revision or a later one.
  *
- * Given the pipeline queue, it also queues the one reminder of a
- * post-deployment review once a deployment that asks for one has ended: a
- * delayed job, the same job id however often the ended deployment changes.
- * Likewise, once the first deployment of a hotfix path has ended, the
- * hand-off of the one waiting for it (engine/hotfix-path.ts).
+ * Given the pipeline queue, once a deployment has ended it also queues the
+ * start of whatever waits behind it, and the one reminder of a
+ * post-deployment review when it asks for one (a delayed job): the same job
+ * ids however often the ended deployment changes. Likewise, once the first
+ * deployment of a hotfix path has ended, the hand-off of the one waiting for
+ * it (engine/hotfix-path.ts).
  */
 export class Notifications {
   constructor(
@@ -38,13 +39,28 @@ export class Notifications {
         attempts: 10,
       },
     );
-    await Promise.all([this.remindLater(deployment), this.handOffLater(deployment)]);
+    await Promise.all([
+      this.remindLater(deployment),
+      this.handOffLater(deployment),
+      this.startWaitingAfter(deployment),
+    ]);
   }
 
   private async handOffLater(d: Deployment): Promise<void> {
     if (!this.pipeline || !d.hotfixPath || !isFirstLeg(d) || !isFinal(d.state)) return;
     const waiting = d.hotfixPath.last.id;
     await enqueue({ pipeline: this.pipeline }, "handOff", { deploymentId: waiting }, { id: JOB_IDS.handOff(waiting) });
+  }
+
+  /** Once a deployment has ended, what waits behind it in its service and environment may start. */
+  private async startWaitingAfter(d: Deployment): Promise<void> {
+    if (!this.pipeline || !isFinal(d.state)) return;
+    await enqueue(
+      { pipeline: this.pipeline },
+      "startWaiting",
+      { service: d.service, environment: d.environment },
+      { id: JOB_IDS.startWaiting(d.service, d.environment, `after.${d.id}`) },
+    );
   }
 
   private async remindLater(d: Deployment): Promise<void> {

@@ -10,6 +10,7 @@ import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
 import { remindReview } from "./records.js";
 import { runSchedule, type ScheduleDeps } from "./schedules.js";
+import { startNextWaiting } from "./waiting-deployments.js";
 import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
 
@@ -62,6 +63,13 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "scheduled": {
           const data = parseJobData(JOBS.pipeline.scheduled, job.data, "pipeline/scheduled");
           await runSchedule(deps, data, log.child({ jobId: job.id, ...data }));
+          return;
+        }
+        case "startWaiting": {
+          const data = parseJobData(JOBS.pipeline.startWaiting, job.data, "pipeline/startWaiting");
+          const jobLog = log.child({ jobId: job.id, ...data });
+          const outcome = await startNextWaiting(deps, data, jobLog);
+          jobLog.info({ outcome: outcome.code }, "waiting deployments looked at");
           return;
         }
         case "watchdog":

@@ -16,10 +16,12 @@ import { strategyOptions } from "../manifests/strategy-options.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Lock, LockStore } from "../store/locks.js";
+import type { WaitingDeployment, Waitlist } from "../store/waitlist.js";
 import type { TargetAction } from "../targets/target.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import { enqueueCheck } from "./gates.js";
 import { createFirstLeg, dispatchHotfixPath, type FirstLegPlan, firstLegRefusal } from "./hotfix-path.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import type { Notifications } from "./notifications.js";
 import { promotionGate, unknownVersion } from "./promotion-gate.js";
 import type { Queues } from "./queues.js";
@@ -39,7 +41,11 @@ import type { Queues } from "./queues.js";
  * for a rollback deployment), then checks that git knows the version (when
  * the manifest names the repository), applies the lock, the deployment
  * windows and freezes, the promotion gate and the one-active-deployment
- * rule, records the deployment and queues its checklist. It answers with a code and data, never words: the
+ * rule, records the deployment and queues its checklist. Asked to (`whenBusy`,
+ * `whenClosed`), it puts a request for a busy environment in the line
+ * behind the active deployment, or one outside the windows in the line for
+ * the next window's opening, instead of refusing it: waiting-deployments.ts
+ * starts them. It answers with a code and data, never words: the
  * caller renders them. Every outcome but an invalid request (unknown service
  * or environment, a strategy the target cannot do) and a dry run is written
  * to the audit log with the actor and its source.
@@ -72,6 +78,16 @@ export interface RequestInput {
   readonly request: DeploymentRequest;
   /** Plan and authorise only: answers `dry_run` with the plan, records nothing. */
   readonly dryRun?: boolean;
+  /**
+   * When another deployment is active there: `queue` waits behind it
+   * (`queued`); `queue_newest` too, taking out the pushes already waiting (a
+   * burst of pushes deploys only the newest). Left out, the answer is `busy`.
+   */
+  readonly whenBusy?: "queue" | "queue_newest";
+  /** Outside the deployment windows: `next_window` waits for the next one to open (`scheduled`). Left out, `window`. */
+  readonly whenClosed?: "next_window";
+  /** The id to start under: a waiting deployment's own (see waiting-deployments.ts). */
+  readonly deploymentId?: string;
 }
 
 /** Why a request names something that cannot be deployed. */
@@ -116,18 +132,30 @@ export type RequestOutcome =
   | { readonly code: "forbidden"; readonly reason: string }
   | { readonly code: "locked"; readonly lock: Lock }
   /** Outside the deployment windows or in a freeze; the reason says whether a --hotfix may go ahead. */
-  | { readonly code: "window"; readonly reason: string }
+  | { readonly code: "window"; readonly reason: string; readonly opensAt?: number }
   /** Git knows no tag or commit by the version's name in `repository` (the service's remote, or its clone). */
   | { readonly code: "unknown_version"; readonly version: string; readonly repository: string }
   /** The promotion gate: the version has not passed (or soaked in) the environment this one requires. */
   | { readonly code: "promotion"; readonly version: string; readonly refusal: PromotionRefusal; readonly at: number }
-  | { readonly code: "busy"; readonly holderId: string; readonly holder: Deployment | undefined };
+  | { readonly code: "busy"; readonly holderId: string; readonly holder: Deployment | undefined }
+  /** In line behind `behind` (1 is next); `replaced` are the waiting pushes a newer push took the place of. */
+  | {
+      readonly code: "queued";
+      readonly waiting: WaitingDeployment;
+      readonly behind: string;
+      readonly position: number;
+      readonly replaced: readonly WaitingDeployment[];
+    }
+  /** Waiting for the deployment window that opens at `waiting.notBefore`. */
+  | { readonly code: "scheduled"; readonly waiting: WaitingDeployment };
 
 export interface RequestDeps extends AuthorizeDeps {
   readonly store: DeploymentStore;
   readonly locks: LockStore;
   readonly queues: Queues;
   readonly notifications: Notifications;
+  /** Deployments waiting to start, queued or scheduled. */
+  readonly waitlist: Waitlist;
   readonly newId: () => string;
 }
 
@@ -236,17 +264,20 @@ export async function requestDeployment(deps: RequestDeps, input: RequestInput):
   }
   const outcome = await decide(deps, input, plan);
   const d = outcome.code === "started" ? outcome.deployment : undefined;
+  const waiting = outcome.code === "queued" || outcome.code === "scheduled" ? outcome.waiting : undefined;
   await Promise.all([
     d ? dispatch(deps, d) : undefined,
     deps.audit.record({
       at: deps.now(),
       actor: actor.id,
       source: actor.kind,
-      action: "deploy",
-      outcome: d ? "ok" : "refused",
+      action: outcome.code === "queued" ? "queue" : outcome.code === "scheduled" ? "schedule" : "deploy",
+      outcome: d || waiting ? "ok" : "refused",
       service: request.service,
       environment: request.environment,
-      ...(d ? { deploymentId: d.id } : {}),
+      ...(d ? { deploymentId: d.id } : waiting ? { deploymentId: waiting.id } : {}),
+      // A waiting deployment's refused start is audited under the id it waited as.
+      ...(d || waiting || input.deploymentId === undefined ? {} : { deploymentId: input.deploymentId }),
       detail: d
         ? `${request.version}${request.hotfix ? " hotfix" : ""}${d.bypass ? `, ${d.bypass} bypassed` : ""}`
         : `${request.version}: ${refusalInWords(request, outcome)}`,
@@ -273,6 +304,10 @@ function refusalInWords(request: DeploymentRequest, outcome: RequestOutcome): st
       return `promotion gate: ${outcome.refusal.code} in ${outcome.refusal.rule.environment}`;
     case "invalid":
       return outcome.problem.kind;
+    case "queued":
+      return `queued behind ${outcome.behind}${outcome.replaced.length > 0 ? `, replacing ${outcome.replaced.map((r) => r.request.version).join(", ")}` : ""}`;
+    case "scheduled":
+      return `scheduled for the window opening at ${new Date(outcome.waiting.notBefore ?? 0).toISOString()}`;
     case "started":
     case "dry_run":
       return outcome.code;
@@ -319,13 +354,23 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
   const window: WindowStatus = request.rollbackOf
     ? { open: true }
     : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
+  const gate = async () => (request.rollbackOf ? undefined : await promotionGate(deps, service, request));
   if (!window.open) {
-    return { code: "window", reason: window.reason };
+    if (input.whenClosed !== "next_window" || window.nextOpen === undefined) {
+      return {
+        code: "window",
+        reason: window.reason,
+        ...(window.nextOpen ? { opensAt: window.nextOpen.getTime() } : {}),
+      };
+    }
+    const gated = await gate();
+    if (gated && !gated.ok) return { code: "promotion", version: request.version, refusal: gated, at: deps.now() };
+    return wait(deps, input, plan, { notBefore: window.nextOpen.getTime() });
   }
   const lowTraffic = plan.sensitive ? lowTrafficStatus(plan.environment.windows, new Date(deps.now())) : undefined;
   if (lowTraffic && !lowTraffic.open) return { code: "window", reason: lowTraffic.reason };
 
-  const promotion = request.rollbackOf ? undefined : await promotionGate(deps, service, request);
+  const promotion = await gate();
   if (promotion && !promotion.ok)
     return { code: "promotion", version: request.version, refusal: promotion, at: deps.now() };
   const firstLeg =
@@ -336,7 +381,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
     if (refused) return refused;
   }
 
-  const id = deps.newId();
+  const id = input.deploymentId ?? deps.newId();
   const deployment = newDeployment(
     {
       id,
@@ -373,9 +418,76 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
   const created = await deps.store.create(deployment);
   const holder = created.ok && firstLeg?.ok ? await createFirstLeg(deps, deployment, firstLeg) : created;
   if (!holder.ok) {
+    // A hotfix path's first leg waits on another environment: it is refused busy, not queued here.
+    if (input.whenBusy && !firstLeg && holder.heldBy !== id) return wait(deps, input, plan, { behind: holder.heldBy });
     return { code: "busy", holderId: holder.heldBy, holder: await deps.store.get(holder.heldBy) };
   }
   return { code: "started", deployment };
+}
+
+/**
+ * Puts the request in the line of its service and environment, behind the
+ * active deployment or until the window opens, and asks for a start at once
+ * (the active one may have ended meanwhile) or at the opening.
+ */
+async function wait(
+  deps: RequestDeps,
+  input: RequestInput,
+  plan: Plan,
+  at: { readonly behind: string } | { readonly notBefore: number },
+): Promise<RequestOutcome> {
+  const { request, actor } = input;
+  const { service, environment } = request;
+  const now = deps.now();
+  const waiting: WaitingDeployment = {
+    id: deps.newId(),
+    request: {
+      service,
+      environment,
+      version: request.version,
+      ...(request.strategy ? { strategy: request.strategy } : {}),
+      ...(request.flag ? { flag: request.flag } : {}),
+      hotfix: request.hotfix,
+      ...(request.push ? { push: request.push } : {}),
+    },
+    actor,
+    via: input.via,
+    queuedAt: now,
+    ...at,
+  };
+  const { replaced } = await deps.waitlist.add(waiting, input.whenBusy === "queue_newest");
+  await Promise.all([
+    ...replaced.map((r) =>
+      enqueue(
+        deps.queues,
+        "waitingDropped",
+        {
+          channel: plan.channel,
+          service,
+          environment,
+          version: r.request.version,
+          deploymentId: r.id,
+          requester: r.actor,
+          code: "replaced",
+          reason: request.version,
+        },
+        { id: JOB_IDS.waitingDropped(r.id) },
+      ),
+    ),
+    enqueue(
+      deps.queues,
+      "startWaiting",
+      { service, environment },
+      {
+        id: JOB_IDS.startWaiting(service, environment, waiting.id),
+        ...("notBefore" in at ? { delay: at.notBefore - now } : {}),
+      },
+    ),
+  ]);
+  if ("notBefore" in at) return { code: "scheduled", waiting };
+  const line = await deps.waitlist.line(service, environment);
+  const position = line.findIndex((w) => w.id === waiting.id) + 1;
+  return { code: "queued", waiting, behind: at.behind, position, replaced };
 }
 
 /** The first leg of a hotfix path: the required environment's plan, fast-tracked, its "after" stages left to the end. */

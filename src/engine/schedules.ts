@@ -3,6 +3,7 @@ import type { Logger } from "../logger.js";
 import { keys } from "../store/keys.js";
 import type { RedisClient } from "../store/redis.js";
 import { enqueue, JOB_IDS, listSchedules, removeSchedule, SCHEDULE_ID_PREFIX, upsertSchedule } from "./jobs.js";
+import { refusalReason } from "./refusal-reason.js";
 import { type RequestDeps, requestDeployment } from "./request-deployment.js";
 
 /*
@@ -99,6 +100,8 @@ export async function runSchedule(
       return;
     case "busy":
     case "dry_run":
+    case "queued":
+    case "scheduled":
       // Another deployment holds the environment; the next run looks again.
       return;
     case "locked":
@@ -109,7 +112,7 @@ export async function runSchedule(
     case "promotion": {
       const channel = deps.catalog.service(service)?.manifest.channels.deploy;
       if (!channel) return;
-      const why = skipReason(outcome);
+      const why = refusalReason(outcome);
       const told = `${memory}:told:${newest}:${outcome.code}`;
       if ((await deps.redis.set(told, "1", "EX", TOLD_TTL_SECONDS, "NX")) === null) return;
       await enqueue(
@@ -120,32 +123,6 @@ export async function runSchedule(
       );
       return;
     }
-    default: {
-      const unreachable: never = outcome;
-      return unreachable;
-    }
-  }
-}
-
-type Refusal = Extract<
-  Awaited<ReturnType<typeof requestDeployment>>,
-  { code: "locked" | "window" | "forbidden" | "invalid" | "unknown_version" | "promotion" }
->;
-
-/** A refusal's data for the channel's notice: the lock's owner and reason, or the refusal's reason. */
-function skipReason(outcome: Refusal): { owner?: string; reason: string } {
-  switch (outcome.code) {
-    case "locked":
-      return { owner: outcome.lock.owner, reason: outcome.lock.reason };
-    case "invalid":
-      return { reason: outcome.problem.kind };
-    case "unknown_version":
-      return { reason: outcome.repository };
-    case "promotion":
-      return { reason: `${outcome.refusal.code} in ${outcome.refusal.rule.environment}` };
-    case "window":
-    case "forbidden":
-      return { reason: outcome.reason };
     default: {
       const unreachable: never = outcome;
       return unreachable;

@@ -15,7 +15,8 @@ import { checkSignature } from "./verify-signature.js";
  * environment that pushes deploy, and only once per `X-GitHub-Delivery`
  * (GitHub redelivers on timeouts, and people press Redeliver). A push of a
  * branch that deploys an environment asks the engine for that deployment,
- * as the `push` actor; everything else is answered with what was ignored and
+ * as the `push` actor (queued behind a deployment under way there, in place
+ * of any push still waiting: a burst deploys only its newest); everything else is answered with what was ignored and
  * why, which GitHub shows in the webhook's Recent Deliveries.
  */
 
@@ -185,13 +186,19 @@ async function act(
         hotfix: false,
         push: reading.push,
       },
+      // A burst of pushes while the environment is busy deploys only the newest once it is free.
+      whenBusy: "queue_newest",
     });
     deployments.push({
       service: route.service,
       environment: route.environment,
       version: reading.version,
       outcome: outcome.code,
-      ...(outcome.code === "started" ? { deploymentId: outcome.deployment.id } : {}),
+      ...(outcome.code === "started"
+        ? { deploymentId: outcome.deployment.id }
+        : outcome.code === "queued"
+          ? { deploymentId: outcome.waiting.id }
+          : {}),
     });
     deps.log.info(
       {

@@ -12,6 +12,12 @@ export const ACTION_IDS = {
   openThread: "slipway_open_thread",
   writeReview: "slipway_write_review",
   historyMore: "slipway_history_more",
+  /** Queue a request refused as busy, behind the deployment that holds the environment. */
+  queueIt: "slipway_queue_it",
+  /** Wait for the next deployment window with a request refused outside the windows. */
+  scheduleWindow: "slipway_schedule_window",
+  /** Take a queued or scheduled deployment out of its line. */
+  cancelWaiting: "slipway_cancel_waiting",
 } as const;
 
 /** Each percentage of the root message's flag buttons has its own id (Slack wants them unique in a block). */

@@ -12,6 +12,7 @@ import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
 import { renderScheduleSkipped } from "./renderers/schedule-notice.js";
 import { threadMessages } from "./renderers/thread.js";
+import { renderWaitingDropped } from "./renderers/waiting-line.js";
 import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js";
 
 /*
@@ -128,6 +129,22 @@ function tsBefore(a: string, b: string): boolean {
   const [bs = "", bf = ""] = b.split(".");
   if (as.length !== bs.length) return as.length < bs.length;
   return as !== bs ? as < bs : af.padEnd(6, "0") < bf.padEnd(6, "0");
+}
+
+/** A notice for a deploy channel, not tied to a deployment's messages: a skipped schedule, a waiting deployment dropped. */
+function channelNotice(job: Job): { channel: string; message: SlackMessage } | undefined {
+  switch (job.name) {
+    case "scheduleSkipped": {
+      const notice = parseJobData(JOBS.notify.scheduleSkipped, job.data, "notify/scheduleSkipped");
+      return { channel: notice.channel, message: renderScheduleSkipped(notice) };
+    }
+    case "waitingDropped": {
+      const notice = parseJobData(JOBS.notify.waitingDropped, job.data, "notify/waitingDropped");
+      return { channel: notice.channel, message: renderWaitingDropped(notice) };
+    }
+    default:
+      return undefined;
+  }
 }
 
 export function startNotifier(options: NotifierOptions): Worker {
@@ -264,14 +281,14 @@ export function startNotifier(options: NotifierOptions): Worker {
   const worker = new Worker(
     "notify",
     async (job: Job, token: string | undefined) => {
-      if (job.name === "scheduleSkipped") {
-        const notice = parseJobData(JOBS.notify.scheduleSkipped, job.data, "notify/scheduleSkipped");
+      const notice = channelNotice(job);
+      if (notice) {
         const waitMs = await pacer.take(`post:${notice.channel}`);
         if (waitMs > 0) {
           await job.moveToDelayed(Date.now() + waitMs, token);
           throw new DelayedError();
         }
-        await slack.chat.postMessage({ channel: notice.channel, ...renderScheduleSkipped(notice) });
+        await slack.chat.postMessage({ channel: notice.channel, ...notice.message });
         return;
       }
       if (job.name !== "sync") throw new UnrecoverableError(`queue notify has no job named '${job.name}'`);

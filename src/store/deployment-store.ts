@@ -35,6 +35,7 @@ import type { RedisClient } from "./redis.js";
  */
 
 const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return ARGV[2] end
 local holder = redis.call('GET', KEYS[2])
 if holder then return holder end
 redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1], 'state', ARGV[3])
@@ -156,7 +157,11 @@ export class DeploymentStore {
     this.unreplicated = unreplicated;
   }
 
-  /** Stores a new deployment unless another one is active for the same service and environment. */
+  /**
+   * Stores a new deployment unless another one is active for the same
+   * service and environment; a deployment whose id is already stored is
+   * never made again (answered as held by itself).
+   */
   async create(deployment: Deployment): Promise<CreateResult> {
     const { id, service } = deployment;
     await Promise.all([
@@ -173,7 +178,10 @@ export class DeploymentStore {
       deployment.state,
     )) as string | null;
     if (heldBy) {
-      await Promise.all([this.redis.del(this.k.home(id)), this.redis.zrem(this.k.deploymentIndex, id)]);
+      // Held by this very id: a second start of the same waiting deployment, whose record this is.
+      if (heldBy !== id) {
+        await Promise.all([this.redis.del(this.k.home(id)), this.redis.zrem(this.k.deploymentIndex, id)]);
+      }
       return { ok: false, heldBy };
     }
     this.remember(id, service);

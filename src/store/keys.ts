@@ -43,6 +43,12 @@ export function keys(prefix: string) {
     delivery: (id: string) => `{${prefix}:delivery:${id}}`,
     /** What a schedule started, and which refusals it has told. */
     scheduled: (name: string, environment: string) => `${service(name)}:scheduled:${environment}`,
+    /** Deployments waiting to start (queued or scheduled), ids by their place in line. */
+    waiting: (name: string, environment: string) => `${service(name)}:waiting:${environment}`,
+    /** The waiting deployments themselves (JSON), by id. */
+    waitingEntries: (name: string, environment: string) => `${service(name)}:waiting-entries:${environment}`,
+    /** The counter that gives each waiting deployment its place. */
+    waitingPlace: (name: string) => `${service(name)}:waiting-place`,
     pace: (bucket: string) => `{${prefix}:pace:${bucket}}`,
     /** BullMQ's prefix for one queue: its keys are `<prefix>:<queue>:…`. */
     queuePrefix: (queue: QueueName) => `{${prefix}:bull:${queue}}`,

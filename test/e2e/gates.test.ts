@@ -545,7 +545,7 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     const count = await deploymentCount();
     const answer = await deploy("busy", RELEASE_MEMBER, "v1.0.1");
     expect(answer).toBe(
-      `busy is already being deployed to production (\`${id}\`, ${winner.version} by <@${winner.user}>, awaiting approval). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished. Its thread: <${permalink(root.channel, root.ts)}|${id}>`,
+      `busy is already being deployed to production (\`${id}\`, ${winner.version} by <@${winner.user}>, awaiting approval). Follow it in its thread or with \`/deploy status\`; Queue it (or deploy with \`--queue\`) to start yours by itself when it has finished. Its thread: <${permalink(root.channel, root.ts)}|${id}>\n[Queue it]`,
     );
     expect(await deploymentCount()).toBe(count);
     expect(slack.messages(SERVICES.busy.channel).filter((m) => m.threadTs === undefined)).toHaveLength(1);

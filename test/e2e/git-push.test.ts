@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliver } from "../../src/hooks/deliver-push.js";
 import { AuditLog } from "../../src/store/audit-log.js";
+import { eventually } from "../support/eventually.js";
 import { pingExample, pushExample, withHeadCommit } from "../support/github-payloads.js";
 import { countingStage } from "../support/manifest-fixture.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
@@ -32,13 +33,35 @@ environments:
     stages:
 ${countingStage("deploy")}`;
 
+// A second service whose development waits for an approval, so a deployment holds it while pushes come.
+const BURST = { service: "burst", repository: "acme/burst", channel: "C0BURSTDE1" };
+const APPROVER = "U0BURSTAP1";
+
+const BURST_MANIFEST = `service: ${BURST.service}
+channels:
+  deploy: ${BURST.channel}
+roles:
+  approvers: { users: [${APPROVER}] }
+target:
+  type: command
+  env:
+    COUNT_FILE: burst.stages
+  actions:
+    deploy: [node, -e, "0"]
+environments:
+  development:
+    push: { repository: ${BURST.repository}, branch: develop, secretEnv: SHOP_WEBHOOK_SECRET }
+    approval: { approvers: [approvers], expiresAfter: 1h }
+    stages:
+${countingStage("deploy")}`;
+
 let scene: SlipwayScene;
 let url: string;
 
 beforeAll(async () => {
   scene = await SlipwayScene.start({
     label: "git-push",
-    manifests: { "shop.yaml": MANIFEST },
+    manifests: { "shop.yaml": MANIFEST, "burst.yaml": BURST_MANIFEST },
     env: { SHOP_WEBHOOK_SECRET: SECRET },
   });
   url = `http://127.0.0.1:${scene.slipway.port}`;
@@ -171,4 +194,72 @@ describe("POST /hooks/git", () => {
     expect(issue.status).toBe(202);
     expect(await deploymentCount()).toBe(before);
   });
+
+  it("leaves one queued deployment, the newest, after three quick pushes while development is busy", async () => {
+    const push = (n: number) =>
+      deliver(url, {
+        event: "push",
+        payload: withHeadCommit(
+          pushExample(BURST.repository, "develop"),
+          `${n}abcdef0${n}`.padEnd(40, "0"),
+          `Change number ${n}`,
+          "octocat",
+        ),
+        secret: SECRET,
+      });
+    const first = await push(1);
+    expect(first.deployments[0]).toMatchObject({ outcome: "started", version: "develop-1abcdef" });
+    const holder = first.deployments[0]?.deploymentId ?? "";
+
+    const burst = [await push(2), await push(3), await push(4)];
+    expect(burst.map((b) => b.deployments[0]?.outcome)).toEqual(["queued", "queued", "queued"]);
+    const [older, old, newest] = burst.map((b) => b.deployments[0]?.deploymentId ?? "");
+
+    const replaced = (m: { text?: string }) => (m.text ?? "").startsWith("⏭️ Queued deployment replaced");
+    await eventually("two replaced pushes told", async () =>
+      scene.slack.messages(BURST.channel).filter(replaced).length >= 2 ? true : new Error("not yet"),
+    );
+    const notices = scene.slack
+      .messages(BURST.channel)
+      .filter(replaced)
+      .map((m) => scene.slack.textOf(m));
+    expect(notices).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          `\`${older}\` burst develop-2abcdef → development, asked for by octocat: a newer push, develop-3abcdef, took its place`,
+        ),
+        expect.stringContaining(
+          `\`${old}\` burst develop-3abcdef → development, asked for by octocat: a newer push, develop-4abcdef, took its place`,
+        ),
+      ]),
+    );
+    expect(notices).toHaveLength(2);
+
+    await scene.chat.clickApprove(await scene.chat.approvalCardOf(holder), APPROVER);
+    await scene.ended(holder, "succeeded");
+    const next = await eventually(
+      "the newest push to start",
+      async () => (await scene.store.get(newest ?? "")) ?? new Error("not yet"),
+    );
+    expect(next).toMatchObject({
+      version: "develop-4abcdef",
+      source: "push",
+      requestedBy: "push",
+      requesterName: "octocat",
+    });
+    await scene.chat.clickApprove(await scene.chat.approvalCardOf(next.id), APPROVER);
+    await scene.ended(next.id, "succeeded");
+    expect(await scene.store.get(older ?? "")).toBeUndefined();
+    expect(await scene.store.get(old ?? "")).toBeUndefined();
+    const deployments = (await scene.store.recent(100)).filter((d) => d.service === BURST.service);
+    expect(deployments.map((d) => d.version).sort()).toEqual(["develop-1abcdef", "develop-4abcdef"]);
+
+    const audit = await new AuditLog(scene.redis, scene.prefix).recent(BURST.service, 20, "development");
+    expect(audit.find((e) => e.deploymentId === newest && e.action === "queue")).toMatchObject({
+      actor: "push",
+      source: "push",
+      via: "webhook",
+      outcome: "ok",
+    });
+  }, 120_000);
 });

@@ -18,6 +18,7 @@ import { renderRequestAnswer } from "../../src/slack/renderers/request-answer.js
 import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { LockStore } from "../../src/store/locks.js";
+import { Waitlist } from "../../src/store/waitlist.js";
 import { eventually } from "../support/eventually.js";
 import { countingStage, manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
@@ -113,7 +114,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
   });
 
   function requestDeps(newId: () => string) {
-    return { ...deps, newId, directory: NO_USER_GROUPS };
+    return { ...deps, newId, directory: NO_USER_GROUPS, waitlist: new Waitlist(ctx.redis, ctx.prefix) };
   }
 
   async function deploy(environment: string) {

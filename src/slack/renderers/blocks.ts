@@ -53,7 +53,7 @@ export type ActionElement = ButtonElement | CheckboxesElement;
 
 export type Block =
   | { type: "header"; text: TextObject }
-  | { type: "section"; text: TextObject; block_id?: string }
+  | { type: "section"; text: TextObject; block_id?: string; accessory?: ButtonElement }
   | { type: "context"; elements: TextObject[] }
   | { type: "divider" }
   | { type: "actions"; block_id?: string; elements: ActionElement[] };
@@ -90,8 +90,12 @@ export function header(text: string): Block {
   return { type: "header", text: { type: "plain_text", text: fitText(text, LIMITS.headerText), emoji: true } };
 }
 
-export function section(markdown: string): Block {
-  return { type: "section", text: { type: "mrkdwn", text: fitText(markdown, LIMITS.sectionText) } };
+export function section(markdown: string, accessory?: ButtonElement): Block {
+  return {
+    type: "section",
+    text: { type: "mrkdwn", text: fitText(markdown, LIMITS.sectionText) },
+    ...(accessory ? { accessory } : {}),
+  };
 }
 
 export function context(markdown: string): Block {

@@ -1,10 +1,12 @@
 import type { Deployment } from "../../domain/deployment.js";
 import { progressPercent } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
-import { slackTime } from "../../domain/policy.js";
 import type { Lock } from "../../store/locks.js";
+import type { WaitingDeployment } from "../../store/waitlist.js";
 import { type Block, context, escapeExceptMentions, escapeMrkdwn, header, requester, section } from "./blocks.js";
 import { STATE_EMOJI } from "./deployment-message.js";
+import { slackTime } from "./slack-time.js";
+import { waitingLineBlocks } from "./waiting-line.js";
 
 /** What one environment of a service runs, and what is happening to it. */
 export interface HomeEnvironment {
@@ -50,10 +52,16 @@ function environmentLine(env: HomeEnvironment): string {
 
 /**
  * The App Home tab: what is deployed where, per service and environment,
- * with the deployment under way (linked to its thread) and any lock.
+ * with the deployment under way (linked to its thread) and any lock, and
+ * the deployments waiting to start, each with its Cancel button.
  */
-export function renderHome(services: readonly HomeService[], now: number): HomeView {
-  const shown = services.slice(0, MAX_SERVICE_BLOCKS);
+export function renderHome(
+  services: readonly HomeService[],
+  now: number,
+  waiting: readonly WaitingDeployment[] = [],
+): HomeView {
+  const line = waiting.length > 0 ? waitingLineBlocks(waiting) : [];
+  const shown = services.slice(0, MAX_SERVICE_BLOCKS - line.length);
   const blocks: Block[] = [
     header("🚀 What is deployed where"),
     context(`As of ${slackTime(now)}. \`/deploy help\` lists the commands.`),
@@ -70,5 +78,6 @@ export function renderHome(services: readonly HomeService[], now: number): HomeV
   if (services.length > shown.length) {
     blocks.push(context(`…and ${services.length - shown.length} more services; \`/deploy status\` lists them all.`));
   }
+  blocks.push(...line);
   return { type: "home", blocks };
 }

@@ -1,12 +1,15 @@
 import type { Deployment } from "../../domain/deployment.js";
-import { slackDateTime, slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import type { PromotionRefusal } from "../../domain/promotion.js";
 import { SECURITY_ROLE, type SensitiveNeed } from "../../domain/sensitive.js";
 import type { PlanProblem, RequestOutcome } from "../../engine/request-deployment.js";
 import type { RollbackAnswer } from "../../engine/rollback-request.js";
-import { requester } from "./blocks.js";
+import { ACTION_IDS } from "../action-ids.js";
+import { encodeRequest } from "../waiting-buttons.js";
+import { actions, button, requester, type SlackMessage, section } from "./blocks.js";
 import { hotfixPathStarted } from "./hotfix-path.js";
+import { slackDateTime, slackTime } from "./slack-time.js";
+import { cancelButton, waitingAnswerText } from "./waiting-line.js";
 
 /** What a manifest must add before a sensitive deployment can run. */
 const SENSITIVE_NEEDS: Readonly<Record<SensitiveNeed, string>> = {
@@ -60,7 +63,7 @@ export function renderRequestAnswer(
       return `${lock.service} ${lock.environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${lock.environment} ${lock.service}\` if you may.`;
     }
     case "window":
-      return `Not now: ${outcome.reason}.`;
+      return `Not now: ${outcome.reason}.${outcome.opensAt === undefined ? "" : " Schedule it for the next window, and it starts by itself when the window opens."}`;
     case "unknown_version":
       return `${outcome.version} is not a tag or commit in ${outcome.repository}; Slipway deploys only versions git knows: push the tag (git push origin ${outcome.version}) and deploy again.`;
     case "promotion":
@@ -70,13 +73,46 @@ export function renderRequestAnswer(
       const who = holder
         ? `${holder.version} by ${requester(holder)}, ${holder.state.replace("_", " ")}`
         : "another deployment";
-      return `${service} is already being deployed to ${environment} (\`${outcome.holderId}\`, ${who}). Follow it in its thread or with \`/deploy status\`, and deploy again when it has finished.${threadLink}`;
+      return `${service} is already being deployed to ${environment} (\`${outcome.holderId}\`, ${who}). Follow it in its thread or with \`/deploy status\`; Queue it (or deploy with \`--queue\`) to start yours by itself when it has finished.${threadLink}`;
     }
+    case "queued":
+    case "scheduled":
+      return waitingAnswerText(outcome);
     default: {
       const unreachable: never = outcome;
       return unreachable;
     }
   }
+}
+
+/**
+ * The answer to a deployment request as a message: the words, and the
+ * button that does what they offer — Queue it for a busy environment,
+ * Schedule for the next window outside the windows, Cancel for one now
+ * waiting.
+ */
+export function renderRequestMessage(
+  request: Parameters<typeof encodeRequest>[0],
+  outcome: RequestOutcome,
+  threadLink = "",
+): SlackMessage {
+  const text = renderRequestAnswer(request, outcome, threadLink);
+  const offer = (() => {
+    switch (outcome.code) {
+      case "busy":
+        return button("Queue it", ACTION_IDS.queueIt, encodeRequest(request), "primary");
+      case "window":
+        return outcome.opensAt === undefined
+          ? undefined
+          : button("Schedule for the next window", ACTION_IDS.scheduleWindow, encodeRequest(request), "primary");
+      case "queued":
+      case "scheduled":
+        return cancelButton(outcome.waiting);
+      default:
+        return undefined;
+    }
+  })();
+  return { text, blocks: [section(text), ...(offer ? [actions("request_answer", [offer])] : [])] };
 }
 
 /**

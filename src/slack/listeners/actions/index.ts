@@ -12,10 +12,14 @@ import { requestFlagChange } from "../../../engine/flags.js";
 import { tickItem } from "../../../engine/gates.js";
 import { acknowledgeIncident } from "../../../engine/incidents.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
+import { cancelWaiting } from "../../../engine/waiting-deployments.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import { renderReviewForm } from "../../renderers/review.js";
+import { cancelAnswerText } from "../../renderers/waiting-line.js";
+import { decodeCancel, decodeRequest } from "../../waiting-buttons.js";
+import { deployFromSlack } from "../commands/deploy-command.js";
 import { answerHistory } from "../commands/record-commands.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
@@ -245,6 +249,36 @@ export async function handleHistoryMore(body: BlockAction, respond: RespondFn, d
   await respond({ response_type: "ephemeral", replace_original: false, text: page.text, blocks: page.blocks });
 }
 
+/**
+ * Queue it (on a busy refusal) and Schedule for the next window (on a
+ * refusal outside the windows): the request the button carries, asked for
+ * again by the person who clicked, waiting instead of refused.
+ */
+export async function handleWaitFor(
+  body: BlockAction,
+  respond: RespondFn,
+  deps: ListenerDeps,
+  how: "queue" | "next_window",
+): Promise<void> {
+  const request = decodeRequest(firstValue(body));
+  if (!request) return void (await tell(respond, MALFORMED));
+  const answer = await deployFromSlack(deps, {
+    actor: slackActor(body.user.id),
+    via: "button",
+    request,
+    ...(how === "queue" ? { whenBusy: "queue" as const } : { whenClosed: "next_window" as const }),
+  });
+  await respond({ response_type: "ephemeral", replace_original: false, text: answer.text, blocks: answer.blocks });
+}
+
+/** Cancel on a queued or scheduled deployment: the requester or the environment's deployers. */
+export async function handleCancelWaiting(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
+  const which = decodeCancel(firstValue(body));
+  if (!which) return void (await tell(respond, MALFORMED));
+  const outcome = await cancelWaiting(deps, { actor: slackActor(body.user.id), via: "button", ...which });
+  await tell(respond, cancelAnswerText(outcome));
+}
+
 type Handler = (body: BlockAction, respond: RespondFn, client: WebClient, deps: ListenerDeps) => Promise<void>;
 
 /** What each of Slipway's buttons does, by action id. */
@@ -256,6 +290,9 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   [ACTION_IDS.rollBack]: (body, respond, _client, deps) => handleRollBack(body, respond, deps),
   [ACTION_IDS.writeReview]: handleWriteReview,
   [ACTION_IDS.historyMore]: (body, respond, _client, deps) => handleHistoryMore(body, respond, deps),
+  [ACTION_IDS.queueIt]: (body, respond, _client, deps) => handleWaitFor(body, respond, deps, "queue"),
+  [ACTION_IDS.scheduleWindow]: (body, respond, _client, deps) => handleWaitFor(body, respond, deps, "next_window"),
+  [ACTION_IDS.cancelWaiting]: (body, respond, _client, deps) => handleCancelWaiting(body, respond, deps),
   // A link button: Slack opens the URL and still reports the click, which only needs acknowledging.
   [ACTION_IDS.openThread]: async () => undefined,
   ...Object.fromEntries(

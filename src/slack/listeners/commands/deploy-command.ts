@@ -6,12 +6,14 @@ import type { Deployment } from "../../../domain/deployment.js";
 import { plainWords } from "../../../domain/safe-text.js";
 import { lockEnvironment, unlockEnvironment } from "../../../engine/lock-environment.js";
 import { type DeploymentRequest, type RequestInput, requestDeployment } from "../../../engine/request-deployment.js";
+import { waitingDeployments } from "../../../engine/waiting-deployments.js";
 import { renderAuditLog } from "../../renderers/audit.js";
-import { escapeMrkdwn, type SlackMessage } from "../../renderers/blocks.js";
+import { escapeMrkdwn, fitMessage, type SlackMessage } from "../../renderers/blocks.js";
 import { renderDeployForm } from "../../renderers/deploy-form.js";
 import { renderStatusList } from "../../renderers/deployment-message.js";
 import { renderLockAnswer, renderUnlockAnswer } from "../../renderers/lock-answer.js";
-import { renderRequestAnswer } from "../../renderers/request-answer.js";
+import { renderRequestMessage } from "../../renderers/request-answer.js";
+import { waitingLineBlocks } from "../../renderers/waiting-line.js";
 import { permalink } from "../../renderers/watch.js";
 import type { ListenerDeps } from "../deps.js";
 import { answerHistory, answerRecord, answerStats, DEFAULT_HISTORY_LIMIT } from "./record-commands.js";
@@ -72,12 +74,25 @@ async function answer(
     case "invalid":
       return `${parsed.message}\nUsage: \`${escapeMrkdwn(parsed.usage)}\``;
     case "status": {
-      const recent = (await store.recent(STATUS_LIMIT * 4)).filter(
-        (d) =>
-          (parsed.service === undefined || d.service === parsed.service) &&
-          (parsed.environment === undefined || d.environment === parsed.environment),
+      const scope = {
+        ...(parsed.service === undefined ? {} : { service: parsed.service }),
+        ...(parsed.environment === undefined ? {} : { environment: parsed.environment }),
+      };
+      const [recent, waiting] = await Promise.all([store.recent(STATUS_LIMIT * 4), waitingDeployments(deps, scope)]);
+      const list = renderStatusList(
+        recent
+          .filter(
+            (d) =>
+              (parsed.service === undefined || d.service === parsed.service) &&
+              (parsed.environment === undefined || d.environment === parsed.environment),
+          )
+          .slice(0, STATUS_LIMIT),
+        now(),
       );
-      return renderStatusList(recent.slice(0, STATUS_LIMIT), now());
+      return fitMessage({
+        text: `${list.text}, ${waiting.length} waiting`,
+        blocks: [...list.blocks, ...waitingLineBlocks(waiting)],
+      });
     }
     case "audit": {
       const which = serviceOf(deps, parsed.service, "/deploy audit <service> [environment]");
@@ -137,6 +152,7 @@ async function answer(
         via: "slash_command",
         request,
         dryRun: parsed.dryRun,
+        ...(parsed.queue ? { whenBusy: "queue" as const } : {}),
       });
     }
     case "form":
@@ -151,8 +167,8 @@ async function answer(
   }
 }
 
-/** A deployment asked for from Slack (the command or the form): the engine decides, the answer is rendered. */
-export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): Promise<string> {
+/** A deployment asked for from Slack (the command, the form, a button): the engine decides, the answer is rendered. */
+export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): Promise<SlackMessage> {
   const outcome = await requestDeployment(deps, input);
   if (outcome.code === "started") {
     const d = outcome.deployment;
@@ -162,7 +178,7 @@ export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): 
     );
   }
   const link = outcome.code === "busy" && outcome.holder ? await threadLink(deps, outcome.holder) : "";
-  return renderRequestAnswer(input.request, outcome, link);
+  return renderRequestMessage(input.request, outcome, link);
 }
 
 /** `/deploy` alone: the form, in a modal, for the channel it was typed in. */

@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { waitingDeployments } from "../../../engine/waiting-deployments.js";
 import { coerceError } from "../../../errors.js";
 import { type HomeEnvironment, type HomeService, renderHome } from "../../renderers/home.js";
 import { permalink } from "../../renderers/watch.js";
@@ -40,7 +41,8 @@ export function register(app: App, deps: ListenerDeps): void {
   app.event("app_home_opened", async ({ event, client }) => {
     if (event.tab !== "home") return;
     try {
-      await client.views.publish({ user_id: event.user, view: renderHome(await whatIsWhere(deps), deps.now()) });
+      const [services, waiting] = await Promise.all([whatIsWhere(deps), waitingDeployments(deps)]);
+      await client.views.publish({ user_id: event.user, view: renderHome(services, deps.now(), waiting) });
     } catch (thrown) {
       deps.log.error({ err: coerceError(thrown), user: event.user }, "could not publish the Home tab");
     }

@@ -7,6 +7,7 @@ import type { DeploymentRequest } from "../../../engine/request-deployment.js";
 import { coerceError } from "../../../errors.js";
 import type { Catalog } from "../../../manifests/catalog.js";
 import { VIEW_IDS } from "../../action-ids.js";
+import type { SlackMessage } from "../../renderers/blocks.js";
 import { FORM_FIELDS, FORM_INPUT, HOTFIX_OPTION, SENSITIVE_OPTION } from "../../renderers/deploy-form.js";
 import { deployFromSlack } from "../commands/deploy-command.js";
 import { unavailableMessage } from "../commands/reply.js";
@@ -84,8 +85,9 @@ export function register(app: App, deps: ListenerDeps): void {
     }
     await ack();
     const user = body.user.id;
-    const tell = async (text: string) => {
-      await client.chat.postEphemeral({ channel, user, text }).catch((error: unknown) => {
+    const tell = async (message: string | SlackMessage) => {
+      const content = typeof message === "string" ? { text: message } : message;
+      await client.chat.postEphemeral({ channel, user, ...content }).catch((error: unknown) => {
         deps.log.warn({ err: error, user }, "could not tell the deployer the form's outcome");
       });
     };
