@@ -63,7 +63,7 @@ export function renderRequestAnswer(
       return `${lock.service} ${lock.environment} is locked by <@${lock.owner}> (${lock.reason}) ${until}. Ask them, or \`/deploy unlock ${lock.environment} ${lock.service}\` if you may.`;
     }
     case "window":
-      return `Not now: ${outcome.reason}.${outcome.opensAt === undefined ? "" : " Schedule it for the next window, and it starts by itself when the window opens."}`;
+      return `Not now: ${outcome.reason}.`;
     case "unknown_version":
       return `${outcome.version} is not a tag or commit in ${outcome.repository}; Slipway deploys only versions git knows: push the tag (git push origin ${outcome.version}) and deploy again.`;
     case "promotion":

@@ -28,7 +28,16 @@ const deploy = (
     dryRun: boolean;
   }> = {},
 ): DeployCommand =>
-  ({ kind: "deploy", environment, version, hotfix: false, sensitive: false, dryRun: false, ...more }) as DeployCommand;
+  ({
+    kind: "deploy",
+    environment,
+    version,
+    hotfix: false,
+    sensitive: false,
+    dryRun: false,
+    queue: false,
+    ...more,
+  }) as DeployCommand;
 
 const VERSION_CHARS = "use only letters, digits, '.', '-' and '+', e.g. v1.2.0, 1.2.0-rc1 or v2.0.0-beta.3";
 
@@ -54,6 +63,7 @@ const rows: readonly Row[] = [
   ["production v1.2.0 --dry-run --hotfix", deploy("production", "v1.2.0", { hotfix: true, dryRun: true })],
   ["production v1.2.0 api --sensitive", deploy("production", "v1.2.0", { service: "api", sensitive: true })],
   ["--sensitive production v1.2.1 --hotfix", deploy("production", "v1.2.1", { hotfix: true, sensitive: true })],
+  ["production v1.2.0 --queue", deploy("production", "v1.2.0", { queue: true })],
   ["production v1.2.0 \u2014dry-run", deploy("production", "v1.2.0", { dryRun: true })],
   ["development\nv1.2.0\napi", deploy("development", "v1.2.0", { service: "api" })],
   ["production\u00a0v1.2.0", deploy("production", "v1.2.0")],
@@ -108,7 +118,7 @@ const rows: readonly Row[] = [
     "production v1.2.0 --dryrun",
     {
       refused: [
-        "unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive and --dry-run",
+        "unknown flag '--dryrun'; did you mean --dry-run? /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive, --dry-run and --queue",
       ],
     },
   ],
@@ -116,7 +126,7 @@ const rows: readonly Row[] = [
     "production v1.2.0 -rf",
     {
       refused: [
-        "unknown flag '-rf'; /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive and --dry-run",
+        "unknown flag '-rf'; /deploy accepts --strategy, --flag, --percent, --hotfix, --sensitive, --dry-run and --queue",
       ],
     },
   ],
