@@ -26,6 +26,7 @@ const deploy = (
     hotfix: boolean;
     sensitive: boolean;
     dryRun: boolean;
+    queue: boolean;
   }> = {},
 ): DeployCommand =>
   ({
