@@ -13,6 +13,7 @@ import { loadManifests } from "../../src/manifests/load.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { LockStore } from "../../src/store/locks.js";
+import { Waitlist } from "../../src/store/waitlist.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
 
@@ -58,6 +59,7 @@ describe("the hotfix path's hand-off", () => {
       notifications: new Notifications(queues.notify, queues.pipeline),
       audit: new AuditLog(ctx.redis, ctx.prefix),
       locks: new LockStore(ctx.redis, ctx.prefix),
+      waitlist: new Waitlist(ctx.redis, ctx.prefix),
       directory: NO_USER_GROUPS,
       newId: () => {
         ids += 1;
