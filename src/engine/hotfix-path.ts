@@ -3,7 +3,7 @@ import { type Deployment, moveTo, newDeployment } from "../domain/deployment.js"
 import { handOff, waitsForFirstLeg } from "../domain/hotfix-path.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Strategy } from "../domain/strategy.js";
-import { windowStatus } from "../domain/windows.js";
+import { lowTrafficStatus, windowStatus } from "../domain/windows.js";
 import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import type { EnvironmentConfig } from "../manifests/schema.js";
 import type { AuditVia } from "../store/audit-log.js";
@@ -31,6 +31,8 @@ export interface FirstLegPlan {
   readonly steps: readonly Step[];
   readonly channel: string;
   readonly incidentChannel?: string;
+  /** Asked with --sensitive, or the environment is marked so: it runs by the sensitive rules too. */
+  readonly sensitive: boolean;
 }
 
 export type FirstLegRefusal =
@@ -58,9 +60,11 @@ export async function firstLegRefusal(
   if (!allowed.allowed) return { code: "forbidden", reason: allowed.reason };
   const lock = await deps.locks.get(input.service, plan.environmentName);
   if (lock) return { code: "locked", lock };
-  const window = windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: true });
-  if (!window.open) {
-    return { code: "window", reason: `${plan.environmentName}, where the hotfix goes first: ${window.reason}` };
+  const now = new Date(deps.now());
+  const window = windowStatus(plan.environment.windows, now, { hotfix: true });
+  const closed = window.open && plan.sensitive ? lowTrafficStatus(plan.environment.windows, now) : window;
+  if (!closed.open) {
+    return { code: "window", reason: `${plan.environmentName}, where the hotfix goes first: ${closed.reason}` };
   }
   return undefined;
 }
@@ -98,6 +102,7 @@ export async function createFirstLeg(
       failurePolicy: failurePolicyOf(deps.catalog.require(waiting.service).manifest, plan.environmentName),
       ...(previousVersion ? { previousVersion } : {}),
       hotfixPath: path,
+      sensitive: plan.sensitive,
     },
     deps.now(),
   );

@@ -506,5 +506,6 @@ function firstLegPlan(
     steps: plan.steps,
     channel: plan.channel,
     ...(plan.incidentChannel ? { incidentChannel: plan.incidentChannel } : {}),
+    sensitive: plan.sensitive,
   };
 }

@@ -38,6 +38,23 @@ environments:
     stages: [{ name: deploy, action: deploy }]
 `;
 
+/** Staging marked sensitive: the hotfix path's first leg runs by the sensitive rules. */
+const GUARDED = `service: guarded
+channels: { deploy: C0GUARDED, incidents: C0INCIDENT }
+roles: { security: { users: [U0SECURE01] } }
+target:
+  type: command
+  actions: { deploy: [node, -e, "0"] }
+environments:
+  staging:
+    sensitive: true
+    windows: { timezone: UTC, lowTraffic: [{ days: [tue], from: "02:00", to: "05:00" }] }
+    stages: [{ name: deploy, action: deploy }]
+  production:
+    requires: { environment: staging, soak: 24h }
+    stages: [{ name: deploy, action: deploy }]
+`;
+
 describe("the hotfix path's hand-off", () => {
   let ctx: Awaited<ReturnType<typeof testRedis>>;
   let queues: Queues;
@@ -48,7 +65,7 @@ describe("the hotfix path's hand-off", () => {
   beforeEach(async () => {
     ctx = await testRedis("hand-off");
     clock = START;
-    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST }));
+    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST, "guarded.yaml": GUARDED }));
     expect(loaded.errors).toEqual([]);
     queues = createQueues(ctx.redis, ctx.prefix);
     let ids = 0;
@@ -79,12 +96,16 @@ describe("the hotfix path's hand-off", () => {
     return jobs.filter((job) => job.name === name).map((job) => job.id ?? "");
   }
 
-  async function startPath() {
-    const outcome = await requestDeployment(deps, {
+  function askForHotfix(service = "web") {
+    return requestDeployment(deps, {
       actor: { kind: "slack", id: "U1" },
       via: "slash_command",
-      request: { service: "web", environment: "production", version: "v1.2.1", hotfix: true },
+      request: { service, environment: "production", version: "v1.2.1", hotfix: true },
     });
+  }
+
+  async function startPath() {
+    const outcome = await askForHotfix();
     if (outcome.code !== "started" || !outcome.deployment.hotfixPath)
       throw new Error(`no hotfix path: ${outcome.code}`);
     return { production: outcome.deployment.id, staging: outcome.deployment.hotfixPath.first.id };
@@ -134,5 +155,20 @@ describe("the hotfix path's hand-off", () => {
     );
     expect(stopped.rev).toBe(1);
     expect(await jobIds("check")).toEqual([JOB_IDS.check(staging, 0)]);
+  });
+
+  it("holds a sensitive first leg to its low-traffic window, and makes it sensitive", async () => {
+    const monday = await askForHotfix("guarded");
+    expect(monday).toMatchObject({
+      code: "window",
+      reason:
+        "staging, where the hotfix goes first: a sensitive deployment runs only in the low-traffic window (Tue 02:00–05:00 UTC); the next opens Tue 02:00 UTC",
+    });
+    expect(await deps.store.recent(10)).toEqual([]);
+    clock = START + 24 * 3_600_000;
+    const tuesday = await askForHotfix("guarded");
+    if (tuesday.code !== "started" || !tuesday.deployment.hotfixPath) throw new Error(`not started: ${tuesday.code}`);
+    const first = await deps.store.require(tuesday.deployment.hotfixPath.first.id);
+    expect([first.environment, first.sensitive, tuesday.deployment.sensitive]).toEqual(["staging", true, undefined]);
   });
 });
