@@ -185,6 +185,7 @@ describe("onFailure: what a failing deployment does, per environment", () => {
     expect(scene.slack.textOf(root)).toContain(`*Stuck:* stage canary-50% exited with code 3; ${where}.`);
     expect(scene.slack.textOf(root)).toContain("*Canary weight:* 10% of traffic on");
     const alert = await alertOf(id, /\*Stuck:\*/);
+    expect(scene.slack.textOf(alert)).toContain(`🚨 *checkout ${BAD} → qa paused*`);
     expect(scene.slack.textOf(alert)).toContain(`stage canary-50% exited with code 3; ${where}`);
     expect(buttonsOf(alert)).toContain(ACTION_IDS.rollBack);
 

@@ -124,7 +124,7 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
     ? `automatic rollback of ${title(d)}`
     : d.rollbackOf !== undefined
       ? `rollback of ${d.service} ${d.rollbackOf} → ${d.environment}`
-      : `${title(d)} ${d.state.replace("_", " ")}`;
+      : `${title(d)} ${d.paused && !isFinal(d.state) ? "paused" : d.state.replace("_", " ")}`;
   const done = d.rollback
     ? [
         ...d.rollback.actions.map((a) => `${a.ok ? "✅" : "❌"} ${escapeMrkdwn(a.name)}`),
