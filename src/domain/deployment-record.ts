@@ -12,6 +12,7 @@
  */
 import type { PerformanceImpact } from "./analysis.js";
 import type { WhatChanged } from "./changes.js";
+import type { ItemResult } from "./checklist.js";
 import { type Deployment, ran } from "./deployment.js";
 import type { DeploymentState } from "./deployment-state.js";
 import type { DoraSample } from "./dora.js";
@@ -31,8 +32,6 @@ export type TimelineEntry =
       readonly at?: number;
       readonly total?: number;
       readonly failed?: readonly string[];
-      /** A /rollback redeploys the earlier version and runs no post-rollback checklist. */
-      readonly notRun?: boolean;
     }
   | { readonly kind: "acknowledged"; readonly at?: number; readonly by?: string; readonly asked: boolean };
 
@@ -145,6 +144,17 @@ function performanceOf(d: Deployment): PerformanceImpact | undefined {
   return { ...(errorRate ? { errorRate } : {}), ...(p95Ms ? { p95Ms } : {}) };
 }
 
+/** The post-rollback validation's step of a timeline: its results once checked, at `at`. */
+function validationEntry(checklist: readonly ItemResult[] | undefined, at: number | undefined): TimelineEntry {
+  return {
+    kind: "validation",
+    ...(at === undefined || !checklist ? {} : { at }),
+    ...(checklist
+      ? { total: checklist.length, failed: checklist.filter((i) => i.status !== "passed").map((i) => i.title) }
+      : {}),
+  };
+}
+
 /** The incident of a /rollback (or Roll back) that redeploys an earlier version: who asked, and when it was back. */
 function manualRollbackIncident(d: Deployment, from: string): IncidentSummary {
   const deploy = d.stages.find((s) => s.step.action === "deploy");
@@ -155,7 +165,7 @@ function manualRollbackIncident(d: Deployment, from: string): IncidentSummary {
     timeline: [
       { kind: "rollback-started", at: d.createdAt, by: d.requestedBy, detail: `back from ${from} to ${d.version}` },
       { kind: "traffic-on-stable", ...(backAt === undefined ? {} : { at: backAt }), version: d.version },
-      { kind: "validation", notRun: true },
+      validationEntry(d.validation, d.validation === undefined ? undefined : (d.finishedAt ?? backAt)),
       { kind: "acknowledged", asked: false },
     ],
   };
@@ -188,13 +198,7 @@ export function incidentOf(d: Deployment): IncidentSummary | undefined {
     ...(restoredAt === undefined ? {} : { at: restoredAt }),
     ...(d.previousVersion ? { version: d.previousVersion } : {}),
   });
-  timeline.push({
-    kind: "validation",
-    ...(rollback?.finishedAt === undefined || !checklist ? {} : { at: rollback.finishedAt }),
-    ...(checklist
-      ? { total: checklist.length, failed: checklist.filter((i) => i.status !== "passed").map((i) => i.title) }
-      : {}),
-  });
+  timeline.push(validationEntry(checklist, rollback?.finishedAt));
   timeline.push({
     kind: "acknowledged",
     asked: d.incident !== undefined,

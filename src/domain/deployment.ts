@@ -146,6 +146,8 @@ export interface Deployment {
   analysisEpoch?: number;
   /** While monitoring after 100%: when the monitoring window ends. */
   monitorUntil?: number;
+  /** A /rollback deployment's post-rollback validation, checked once the earlier version is deployed again. */
+  validation?: ItemResult[];
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
   incident?: IncidentRecord;
   /** Feature flag: each change asked for from the root message's buttons after the flag step. */
@@ -330,4 +332,9 @@ export function progressPercent(deployment: Deployment): number {
 
 export function durationMs(deployment: Deployment, now: number): number {
   return (deployment.finishedAt ?? now) - deployment.createdAt;
+}
+
+/** The post-rollback validation's results: of the way back, or of a /rollback deployment; undefined before it ran. */
+export function postRollbackChecks(d: Pick<Deployment, "rollback" | "validation">): ItemResult[] | undefined {
+  return d.rollback?.checklist ?? d.validation;
 }

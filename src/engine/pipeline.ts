@@ -1,5 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { readStageReport } from "../checks/test-report.js";
+import { gate } from "../domain/checklist.js";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
@@ -9,7 +10,7 @@ import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { endBadly } from "./rollback.js";
+import { checkPostRollback, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 import { analysisIntervalMs, monitoringMs } from "./watch.js";
@@ -75,7 +76,7 @@ export async function advance(
       if (stageIndex < deployment.stages.length) await queueNext(deps, deployment, service);
       return;
     }
-    await finish(deps, deployment, "succeeded");
+    await finishSteps(deps, deployment, service, signal, log);
     return;
   }
   if (due !== stageIndex) {
@@ -183,7 +184,7 @@ export async function advance(
   if (!result.ok) return;
   if (deployment.abort) await enqueueAbort(deps.queues, deployment);
   else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
-    await finish(deps, deployment, "succeeded");
+    await finishSteps(deps, deployment, service, signal, log);
   } else await queueNext(deps, deployment, service);
 }
 
@@ -248,6 +249,51 @@ async function recordResult(
       if (!(error instanceof StaleWriteError)) throw error;
     }
   }
+}
+
+/**
+ * A /rollback deployment, once the earlier version is deployed again, checks
+ * the post-rollback validation (the seed's manual rollback: "verify
+ * rollback") once, and keeps the results with it. Undefined for any other
+ * deployment; null when someone else moved it on meanwhile.
+ */
+async function validateRollbackDeployment(
+  deps: PipelineDeps,
+  d: Deployment,
+  service: LoadedService,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Deployment | undefined | null> {
+  if (d.rollbackOf === undefined) return undefined;
+  if (d.validation !== undefined) return d;
+  const validation = await checkPostRollback(deps, service, d, d.version, signal, log);
+  const { saved } = await update(deps, d.id, (current) =>
+    current.state === "running" && current.validation === undefined
+      ? { next: { ...current, validation, updatedAt: deps.now() }, result: undefined }
+      : { refused: undefined },
+  );
+  return saved ?? null;
+}
+
+/** Every step done: a /rollback deployment validates the way back first; then the deployment ends (or monitors). */
+async function finishSteps(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  service: LoadedService | undefined,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const validated = service ? await validateRollbackDeployment(deps, deployment, service, signal, log) : undefined;
+  if (validated === null) return;
+  const failed = gate(validated?.validation ?? []).blocking;
+  await finish(
+    deps,
+    validated ?? deployment,
+    failed.length > 0 ? "failed" : "succeeded",
+    failed.length > 0
+      ? `rolled back, but post-rollback validation failed: ${failed.map((i) => i.title).join(", ")}`
+      : undefined,
+  );
 }
 
 async function finish(

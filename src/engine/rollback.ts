@@ -1,10 +1,11 @@
 import { evaluateItems } from "../checks/evaluate-item.js";
-import { gate, itemsFor } from "../domain/checklist.js";
+import { gate, type ItemResult, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo, type RollbackRecord } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { failureRoute } from "../domain/failure-route.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
+import type { LoadedService } from "../manifests/catalog.js";
 import type { TargetAction } from "../targets/target.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { runStep } from "./stage-runner.js";
@@ -22,6 +23,30 @@ const WAY_BACK: readonly { name: string; action: TargetAction; weight?: number }
   { name: "traffic-to-stable", action: "setTraffic", weight: 0 },
   { name: "rollback", action: "rollback" },
 ];
+
+/** The environment's post-rollback validation checklist, checked against `version` (the one live again). */
+export function checkPostRollback(
+  deps: Pick<PipelineDeps, "now">,
+  service: LoadedService,
+  d: Pick<Deployment, "id" | "service" | "environment">,
+  version: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<ItemResult[]> {
+  return evaluateItems(itemsFor(service.manifest, d.environment, "post-rollback"), {
+    workdir: service.workdir,
+    env: {
+      ...(service.manifest.target.env ?? {}),
+      SLIPWAY_SERVICE: d.service,
+      SLIPWAY_ENVIRONMENT: d.environment,
+      SLIPWAY_VERSION: version,
+      SLIPWAY_DEPLOYMENT_ID: d.id,
+    },
+    signal,
+    log,
+    now: deps.now,
+  });
+}
 
 /**
  * Rolls a deployment back from `rolling_back` to `rolled_back` (or `failed`
@@ -76,20 +101,7 @@ export async function completeRollback(
     if (isFinal(d.state)) return;
   }
 
-  const items = itemsFor(service.manifest, d.environment, "post-rollback");
-  const checklist = await evaluateItems(items, {
-    workdir: service.workdir,
-    env: {
-      ...(service.manifest.target.env ?? {}),
-      SLIPWAY_SERVICE: d.service,
-      SLIPWAY_ENVIRONMENT: d.environment,
-      SLIPWAY_VERSION: d.previousVersion ?? "",
-      SLIPWAY_DEPLOYMENT_ID: d.id,
-    },
-    signal,
-    log,
-    now: deps.now,
-  });
+  const checklist = await checkPostRollback(deps, service, d, d.previousVersion ?? "", signal, log);
   const verdict = gate(checklist);
   const { saved } = await update(deps, deploymentId, (current) => {
     if (current.state !== "rolling_back" || !current.rollback) return { refused: undefined };

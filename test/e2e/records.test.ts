@@ -24,6 +24,8 @@ const MANIFEST = `service: ${SERVICE}
 channels:
   deploy: ${CHANNEL}
   incidents: ${INCIDENTS}
+checklist:
+  - { id: users-can-access, title: Users can access system, section: validation, check: { kind: command, run: [node, -e, "console.log('200 OK')"] } }
 target:
   type: command
   workdir: "${ROOT}"
@@ -142,10 +144,7 @@ describe("deployment records, history, stats and the review", () => {
     );
     expect(text(alert)).toContain(`*Why:* <@${DEPLOYER}> rolled production back from v1.1.1 to v1.0.0 (done)`);
     const incidentRecord = await scene.slack.waitForMessage(
-      (m) =>
-        m.channel === INCIDENTS &&
-        m.threadTs === alert.ts &&
-        /Traffic back on the stable version v1\.0\.0/.test(text(m)),
+      (m) => m.channel === INCIDENTS && m.threadTs === alert.ts && /Post-rollback validation passed/.test(text(m)),
     );
     expect(text(incidentRecord)).toMatch(
       new RegExp(
@@ -155,7 +154,7 @@ describe("deployment records, history, stats and the review", () => {
           "\\*Timeline\\*",
           `• <!date[^>]+> Rollback started by <@${DEPLOYER}>: back from v1\\.1\\.1 to v1\\.0\\.0`,
           "• <!date[^>]+> Traffic back on the stable version v1\\.0\\.0",
-          "• — Post-rollback validation: none run \\(a /rollback redeploys the earlier version\\)",
+          "• <!date[^>]+> Post-rollback validation passed \\(1/1\\)",
           "• — Acknowledgement: none asked \\(a person rolled it back\\)",
         ].join("\n"),
       ),

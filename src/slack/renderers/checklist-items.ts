@@ -1,5 +1,5 @@
 import { gate, type ItemResult, SECTION_TITLES, type Section } from "../../domain/checklist.js";
-import type { Deployment } from "../../domain/deployment.js";
+import { type Deployment, postRollbackChecks } from "../../domain/deployment.js";
 import { slackTime } from "../../domain/policy.js";
 import { type Block, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
 
@@ -38,7 +38,7 @@ export function sectionBlocks(items: readonly ItemResult[]): Block[] {
 
 /** Whether the post-rollback validation passed, in a few words: `✅ passed (5/5)`; undefined before it ran. */
 export function validationOutcome(d: Deployment): string | undefined {
-  const items = d.rollback?.checklist;
+  const items = postRollbackChecks(d);
   if (items === undefined) return undefined;
   if (items.length === 0) return "➖ no validation items declared";
   const passed = items.filter((i) => i.status === "passed").length;
@@ -53,7 +53,7 @@ export function validationOutcome(d: Deployment): string | undefined {
  * the pre-deployment checklist shows its own, and whether validation passed.
  */
 export function renderRollbackValidation(d: Deployment): SlackMessage {
-  const items = d.rollback?.checklist ?? [];
+  const items = postRollbackChecks(d) ?? [];
   const outcome = validationOutcome(d) ?? "not run";
   return fitMessage({
     text: `Post-rollback validation of ${d.service} ${d.version}: ${outcome}`,

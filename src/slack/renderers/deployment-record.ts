@@ -207,8 +207,8 @@ function entryWords(e: TimelineEntry): string {
         ? "Traffic back on the stable version: not yet"
         : `Traffic back on the stable version${e.version ? ` ${escapeMrkdwn(e.version)}` : ""}`;
     case "validation":
-      if (e.notRun) return "Post-rollback validation: none run (a /rollback redeploys the earlier version)";
       if (e.total === undefined) return "Post-rollback validation: not yet";
+      if (e.total === 0) return "Post-rollback validation: no validation items declared";
       return e.failed && e.failed.length > 0
         ? `Post-rollback validation failed: ${escapeMrkdwn(e.failed.join(", "))}`
         : `Post-rollback validation passed (${e.total}/${e.total})`;

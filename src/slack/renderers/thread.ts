@@ -1,4 +1,4 @@
-import type { Deployment } from "../../domain/deployment.js";
+import { type Deployment, postRollbackChecks } from "../../domain/deployment.js";
 import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
@@ -55,7 +55,7 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
       render: () => renderAnalysis(d, record),
     });
   }
-  if (d.rollback?.checklist) {
+  if (postRollbackChecks(d)) {
     messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });
   }
   const incident = incidentOf(d);

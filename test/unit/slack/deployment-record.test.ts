@@ -327,13 +327,26 @@ describe("the record in Slack", () => {
       T0,
     );
     d = updateStage(d, 0, { status: "succeeded", startedAt: T0, finishedAt: T0 + 30_000 }, T0 + 30_000);
-    d = moveTo(d, "succeeded", T0 + 30_000);
+    d = {
+      ...d,
+      validation: [
+        {
+          id: "users-can-access",
+          title: "Users can access system",
+          section: "validation",
+          required: true,
+          status: "passed",
+          evidence: "200 OK",
+        },
+      ],
+    };
+    d = moveTo(d, "succeeded", T0 + 40_000);
     const incident = incidentOf(d);
     expect(incident).toMatchObject({ automatic: false, summary: "v1.2.0 rolled back to v1.1.9 by <@U0ONCALL1>" });
     expect(incident?.timeline.map((e) => [e.kind, e.at])).toEqual([
       ["rollback-started", T0],
       ["traffic-on-stable", T0 + 30_000],
-      ["validation", undefined],
+      ["validation", T0 + 40_000],
       ["acknowledged", undefined],
     ]);
     if (!incident) return;
@@ -342,10 +355,13 @@ describe("the record in Slack", () => {
       .join("\n");
     expect(text).toContain("Rollback started by <@U0ONCALL1>: back from v1.2.0 to v1.1.9");
     expect(text).toContain("Traffic back on the stable version v1.1.9");
-    expect(text).toContain("Post-rollback validation: none run (a /rollback redeploys the earlier version)");
+    expect(text).toContain("Post-rollback validation passed (1/1)");
     expect(text).toContain("Acknowledgement: none asked (a person rolled it back)");
     // The thread's messages: the alert in the incident channel, the incident record in its thread.
     const messages = threadMessages(d, T0 + 60_000);
+    expect(messages.find((m) => m.name === "validation")?.render().text).toBe(
+      "Post-rollback validation of web v1.1.9: ✅ passed (1/1)",
+    );
     expect(messages.filter((m) => m.channel === "C0INCIDENT").map((m) => [m.name, m.threadOf])).toEqual([
       ["incident", undefined],
       ["incident-record", "incident"],
