@@ -355,20 +355,21 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
     ? { open: true }
     : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
   const gate = async () => (request.rollbackOf ? undefined : await promotionGate(deps, service, request));
-  if (!window.open) {
-    if (input.whenClosed !== "next_window" || window.nextOpen === undefined) {
+  // A sensitive deployment also waits for the environment's low-traffic window.
+  const closed: WindowStatus =
+    window.open && plan.sensitive ? lowTrafficStatus(plan.environment.windows, new Date(deps.now())) : window;
+  if (!closed.open) {
+    if (input.whenClosed !== "next_window" || closed.nextOpen === undefined) {
       return {
         code: "window",
-        reason: window.reason,
-        ...(window.nextOpen ? { opensAt: window.nextOpen.getTime() } : {}),
+        reason: closed.reason,
+        ...(closed.nextOpen ? { opensAt: closed.nextOpen.getTime() } : {}),
       };
     }
     const gated = await gate();
     if (gated && !gated.ok) return { code: "promotion", version: request.version, refusal: gated, at: deps.now() };
-    return wait(deps, input, plan, { notBefore: window.nextOpen.getTime() });
+    return wait(deps, input, plan, { notBefore: closed.nextOpen.getTime() });
   }
-  const lowTraffic = plan.sensitive ? lowTrafficStatus(plan.environment.windows, new Date(deps.now())) : undefined;
-  if (lowTraffic && !lowTraffic.open) return { code: "window", reason: lowTraffic.reason };
 
   const promotion = await gate();
   if (promotion && !promotion.ok)
@@ -402,7 +403,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       ...(previousVersion ? { previousVersion } : {}),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),
-      ...(window.bypassed ? { bypass: window.bypassed } : {}),
+      ...(window.open && window.bypassed ? { bypass: window.bypassed } : {}),
       ...(plan.sensitive ? { sensitive: true } : {}),
       ...(firstLeg?.ok
         ? {

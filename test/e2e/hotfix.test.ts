@@ -205,7 +205,7 @@ describe("the hotfix path", () => {
   it("a sensitive deployment outside its low-traffic window is refused with when it can go", async () => {
     const answer = await scene.chat.command(DEPLOYER, "C0NIGHTL01", "/deploy", "production v2.0.1 nightly --sensitive");
     expect(answer).toMatch(
-      /^Not now: a sensitive deployment runs only in the low-traffic window \(every day \d\d:00–\d\d:00 UTC\); the next opens .+\.$/,
+      /^Not now: a sensitive deployment runs only in the low-traffic window \(every day \d\d:00–\d\d:00 UTC\); the next opens .+\.\n\[Schedule for the next window\]$/,
     );
     const plain = await scene.deploy(DEPLOYER, "C0NIGHTL01", "production v2.0.1 nightly");
     expect((await scene.deployment(plain)).sensitive).toBeUndefined();
