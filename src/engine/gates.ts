@@ -87,7 +87,7 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
   }
   if (d.state === "requested") {
     // What the deployment brings is found once, before its first word in Slack, and kept with it.
-    const whatChanged = await findWhatChanged(service, d, signal, log);
+    const whatChanged = await findWhatChanged(service.repository, d, signal, log);
     d = await deps.store.save({ ...moveTo(d, "checking", deps.now()), ...(whatChanged ? { whatChanged } : {}) });
   }
   if (d.checklist === undefined) {

@@ -1,9 +1,8 @@
 import { type WhatChanged, whatChanged } from "../domain/changes.js";
 import type { Deployment } from "../domain/deployment.js";
-import { commitsBetween, fetchRemote, resolveVersion } from "../git/repository.js";
+import { commitsBetween, fetchRemote, type RepositoryConfig, resolveVersion } from "../git/repository.js";
 import { GitError } from "../git/run-git.js";
 import type { Logger } from "../logger.js";
-import type { LoadedService } from "../manifests/catalog.js";
 
 /*
  * What a deployment brings, from the service's git repository: the commits
@@ -14,17 +13,16 @@ import type { LoadedService } from "../manifests/catalog.js";
  */
 
 /**
- * The commits `d` brings, or undefined when the manifest names no
- * repository (or for a /rollback, which brings nothing new). A git failure
+ * The commits `d` brings in `repo` (the service's), or undefined when the
+ * manifest names no repository (or for a /rollback, which brings nothing new). A git failure
  * is kept as the problem, in git's words, rather than failing the deployment.
  */
 export async function findWhatChanged(
-  service: LoadedService,
+  repo: RepositoryConfig | undefined,
   d: Pick<Deployment, "version" | "previousVersion" | "rollbackOf">,
   signal: AbortSignal,
   log: Logger,
 ): Promise<WhatChanged | undefined> {
-  const repo = service.repository;
   if (!repo || d.rollbackOf) return undefined;
   const options = { signal };
   try {
