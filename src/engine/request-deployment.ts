@@ -449,6 +449,7 @@ async function wait(
       ...(request.strategy ? { strategy: request.strategy } : {}),
       ...(request.flag ? { flag: request.flag } : {}),
       hotfix: request.hotfix,
+      ...(request.sensitive ? { sensitive: true } : {}),
       ...(request.push ? { push: request.push } : {}),
     },
     actor,

@@ -15,6 +15,7 @@ export const requestValue = z.object({
   st: z.enum(STRATEGIES).optional(),
   f: z.object({ n: z.string().max(200).optional(), p: z.number().int().min(0).max(100).optional() }).optional(),
   h: z.boolean(),
+  sn: z.boolean().optional(),
 });
 
 export const cancelValue = z.object({
@@ -30,6 +31,7 @@ export interface ButtonRequest {
   readonly strategy?: z.infer<typeof requestValue>["st"];
   readonly flag?: { readonly name?: string; readonly percent?: number };
   readonly hotfix: boolean;
+  readonly sensitive?: boolean;
 }
 
 export function encodeRequest(r: ButtonRequest): string {
@@ -46,6 +48,7 @@ export function encodeRequest(r: ButtonRequest): string {
     ...(r.strategy ? { st: r.strategy } : {}),
     ...(flag ? { f: flag } : {}),
     h: r.hotfix,
+    ...(r.sensitive ? { sn: true } : {}),
   } satisfies z.input<typeof requestValue>);
 }
 
@@ -53,7 +56,7 @@ export function encodeRequest(r: ButtonRequest): string {
 export function decodeRequest(value: string | undefined): ButtonRequest | undefined {
   const parsed = requestValue.safeParse(safeJson(value));
   if (!parsed.success) return undefined;
-  const { s, e, v, st, f, h } = parsed.data;
+  const { s, e, v, st, f, h, sn } = parsed.data;
   return {
     service: s,
     environment: e,
@@ -63,6 +66,7 @@ export function decodeRequest(value: string | undefined): ButtonRequest | undefi
       ? { flag: { ...(f.n === undefined ? {} : { name: f.n }), ...(f.p === undefined ? {} : { percent: f.p }) } }
       : {}),
     hotfix: h,
+    ...(sn ? { sensitive: true } : {}),
   };
 }
 

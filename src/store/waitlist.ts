@@ -28,6 +28,7 @@ export interface WaitingRequest {
   readonly strategy?: Strategy;
   readonly flag?: FlagRequest;
   readonly hotfix: boolean;
+  readonly sensitive?: boolean;
   readonly push?: PushedCommit;
 }
 
