@@ -1,8 +1,10 @@
+import { slackActor } from "../domain/actor.js";
 import { type Deployment, nextStageIndex, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
+import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -30,11 +32,23 @@ function remainingHold(d: Deployment, now: number): number {
 }
 
 export async function applyControl(
-  deps: GateDeps,
+  deps: GateDeps & AuthorizeDeps,
   input: { deploymentId: string; userId: string; control: Control; via: AuditVia },
 ): Promise<GateAnswer> {
-  const now = deps.now();
   const { control, userId } = input;
+  // Pause, Resume and Promote need the deploy permission; Abort the rollback one.
+  const asked = await deps.store.require(input.deploymentId);
+  const allowed = await authorizeActor(deps, {
+    action: control === "abort" ? "rollback" : "deploy",
+    attempted: control,
+    actor: slackActor(userId),
+    service: asked.service,
+    environment: asked.environment,
+    via: input.via,
+    deploymentId: asked.id,
+  });
+  if (!allowed.allowed) return { ok: false, message: `Not done: ${allowed.reason}.` };
+  const now = deps.now();
   const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
     if (isFinal(current.state)) {
       return {

@@ -1,7 +1,9 @@
+import { slackActor } from "../domain/actor.js";
 import type { Deployment, FlagChange } from "../domain/deployment.js";
 import { flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
+import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
 import type { GateAnswer, GateDeps } from "./gates.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { FencedOffError } from "./pipeline.js";
@@ -19,11 +21,21 @@ import { update } from "./update-deployment.js";
 
 /** Records a flag change and queues it; refused (with why) when the flag cannot move now. */
 export async function requestFlagChange(
-  deps: GateDeps,
+  deps: GateDeps & AuthorizeDeps,
   input: { deploymentId: string; userId: string; percent: number; via: AuditVia },
 ): Promise<GateAnswer> {
-  const now = deps.now();
   const before = await deps.store.require(input.deploymentId);
+  const allowed = await authorizeActor(deps, {
+    action: "deploy",
+    attempted: "flag",
+    actor: slackActor(input.userId),
+    service: before.service,
+    environment: before.environment,
+    via: input.via,
+    deploymentId: before.id,
+  });
+  if (!allowed.allowed) return { ok: false, message: `Flag not changed: ${allowed.reason}.` };
+  const now = deps.now();
   const live = await isLive(deps, before);
   const { saved, result } = await update<GateAnswer & { seq?: number }>(deps, input.deploymentId, (current) => {
     const refusal = flagChangeRefusal(current, input.percent, live);

@@ -1,4 +1,5 @@
 import { evaluateItems } from "../checks/evaluate-item.js";
+import { slackActor } from "../domain/actor.js";
 import type { ItemResult } from "../domain/checklist.js";
 import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo } from "../domain/deployment.js";
@@ -17,6 +18,7 @@ import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
+import { type AuthorizeDeps, groupsFor } from "./authorize.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -321,9 +323,19 @@ export async function recordVote(
 
 /** A person ticked a manual checklist item; the checklist is decided again without re-running its checks. */
 export async function tickItem(
-  deps: GateDeps,
-  input: { deploymentId: string; itemId: string; userId: string; userGroups: ReadonlySet<string> },
+  deps: GateDeps & AuthorizeDeps,
+  input: { deploymentId: string; itemId: string; userId: string },
 ): Promise<GateAnswer> {
+  // The user groups the item's `tickedBy` (or the environment's deployers) name, looked up before deciding.
+  const before = await deps.store.require(input.deploymentId);
+  const config = deps.catalog.service(before.service)?.manifest.checklist?.find((i) => i.id === input.itemId);
+  const roleNames =
+    config?.check.kind === "manual" && config.check.tickedBy
+      ? config.check.tickedBy
+      : (deps.catalog.environment(before.service, before.environment)?.permissions.deploy ?? "anyone");
+  const groups = await groupsFor(deps, slackActor(input.userId), before.service, roleNames);
+  if (!groups.ok) return { ok: false, message: groups.message };
+  const userGroups = groups.groups;
   const now = deps.now();
   const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
     if (current.state !== "checking") return { refused: { ok: false, message: notWaiting(current, "tick") } };
@@ -347,7 +359,7 @@ export async function tickItem(
     const environment = deps.catalog.environment(current.service, current.environment);
     const allowed = authorizeTick({
       userId: input.userId,
-      userGroups: input.userGroups,
+      userGroups,
       roles: service.manifest.roles ?? {},
       ...(config?.check.kind === "manual" && config.check.tickedBy ? { tickedBy: config.check.tickedBy } : {}),
       permissions: environment?.permissions ?? {},

@@ -200,7 +200,15 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
       const d = await store.require(id);
       return d.stages.find((s) => s.name === "canary-25%")?.status === "running";
     });
-    const answer = await applyControl(deps, { deploymentId: id, userId: "U1", control: "promote", via: "button" });
+    const answer = await applyControl(
+      requestDeps(() => "d-unused"),
+      {
+        deploymentId: id,
+        userId: "U1",
+        control: "promote",
+        via: "button",
+      },
+    );
     expect(answer.message).toMatch(/skipped canary-50%; going to 100%/);
     // The steps hold an hour each: only a deployment that skips the hold ends in time.
     const d = await eventually("the deployment to end", async () => {

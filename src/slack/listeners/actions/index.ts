@@ -5,13 +5,12 @@ import { slackActor } from "../../../domain/actor.js";
 import { MAX_HISTORY_LIMIT } from "../../../domain/command-grammar.js";
 import type { Deployment } from "../../../domain/deployment.js";
 import { isDeploymentId } from "../../../domain/ids.js";
-import type { Action } from "../../../domain/policy.js";
-import { authorizeActor, groupsFor } from "../../../engine/authorize.js";
 import { applyControl, CONTROLS, type Control } from "../../../engine/controls.js";
 import { requestFlagChange } from "../../../engine/flags.js";
 import { tickItem } from "../../../engine/gates.js";
 import { acknowledgeIncident } from "../../../engine/incidents.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
+import { mayVote, vote } from "../../../engine/votes.js";
 import { cancelWaiting } from "../../../engine/waiting-deployments.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
@@ -23,7 +22,6 @@ import { deployFromSlack } from "../commands/deploy-command.js";
 import { answerHistory } from "../commands/record-commands.js";
 import { unavailableMessage } from "../commands/reply.js";
 import type { ListenerDeps } from "../deps.js";
-import { vote } from "../vote.js";
 
 const MALFORMED =
   "That button is out of date or malformed, so nothing changed. Use the buttons on the latest message in the thread.";
@@ -38,16 +36,11 @@ function firstValue(body: BlockAction): string | undefined {
   return action && "value" in action && typeof action.value === "string" ? action.value : undefined;
 }
 
-/**
- * The deployment a button names, once the person who clicked may do `action`
- * on it (no check when `action` is undefined); undefined after telling them
- * why not.
- */
+/** The deployment a button names; undefined after telling the person who clicked why not. */
 async function clickedDeployment(
   body: BlockAction,
   respond: RespondFn,
   deps: ListenerDeps,
-  check?: { action: Action; attempted?: string; refused: string },
 ): Promise<Deployment | undefined> {
   const deploymentId = firstValue(body);
   if (!deploymentId || !isDeploymentId(deploymentId)) {
@@ -58,21 +51,6 @@ async function clickedDeployment(
   if (!d) {
     await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`);
     return undefined;
-  }
-  if (check) {
-    const allowed = await authorizeActor(deps, {
-      action: check.action,
-      ...(check.attempted ? { attempted: check.attempted } : {}),
-      actor: slackActor(body.user.id),
-      service: d.service,
-      environment: d.environment,
-      via: "button",
-      deploymentId,
-    });
-    if (!allowed.allowed) {
-      await tell(respond, `${check.refused}: ${allowed.reason}.`);
-      return undefined;
-    }
   }
   return d;
 }
@@ -91,12 +69,14 @@ export async function handleReject(
   client: WebClient,
   deps: ListenerDeps,
 ): Promise<void> {
-  const d = await clickedDeployment(body, respond, deps, {
-    action: "approve",
-    attempted: "reject",
-    refused: "Not counted",
+  const may = await mayVote(deps, {
+    deploymentId: firstValue(body) ?? "",
+    userId: body.user.id,
+    decision: "reject",
+    via: "button",
   });
-  if (!d) return;
+  if (!("deployment" in may)) return void (await tell(respond, may.message));
+  const d = may.deployment;
   const deploymentId = d.id;
   await client.views.open({
     trigger_id: body.trigger_id,
@@ -135,40 +115,24 @@ export async function handleTick(body: BlockAction, respond: RespondFn, deps: Li
       answers.push(MALFORMED);
       continue;
     }
-    const d = await deps.store.get(deploymentId);
-    if (!d) {
+    if (!(await deps.store.get(deploymentId))) {
       answers.push(`There is no deployment \`${deploymentId}\`; nothing changed.`);
       continue;
     }
-    const config = deps.catalog.service(d.service)?.manifest.checklist?.find((i) => i.id === itemId);
-    const environment = deps.catalog.environment(d.service, d.environment);
-    const roleNames =
-      config?.check.kind === "manual" && config.check.tickedBy
-        ? config.check.tickedBy
-        : (environment?.permissions.deploy ?? "anyone");
-    const groups = await groupsFor(deps, slackActor(body.user.id), d.service, roleNames);
-    if (!groups.ok) {
-      answers.push(groups.message);
-      continue;
-    }
-    const result = await tickItem(deps, { deploymentId, itemId, userId: body.user.id, userGroups: groups.groups });
+    const result = await tickItem(deps, { deploymentId, itemId, userId: body.user.id });
     if (!result.ok) answers.push(result.message);
   }
   if (answers.length > 0) await tell(respond, answers.join("\n"));
 }
 
-/** Pause, Resume and Promote need the deploy permission; Abort the rollback one. */
+/** Pause, Resume, Promote and Abort: the engine authorises and applies. */
 export async function handleControl(
   body: BlockAction,
   respond: RespondFn,
   control: Control,
   deps: ListenerDeps,
 ): Promise<void> {
-  const d = await clickedDeployment(body, respond, deps, {
-    action: control === "abort" ? "rollback" : "deploy",
-    attempted: control,
-    refused: "Not done",
-  });
+  const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
   const result = await applyControl(deps, { deploymentId: d.id, userId: body.user.id, control, via: "button" });
   await tell(respond, result.message);
@@ -203,11 +167,7 @@ export async function handleRollBack(body: BlockAction, respond: RespondFn, deps
 export async function handleSetFlag(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
   const percent = Number(FLAG_ACTION.exec(body.actions[0]?.action_id ?? "")?.[1]);
   if (!Number.isInteger(percent) || percent > 100) return void (await tell(respond, MALFORMED));
-  const d = await clickedDeployment(body, respond, deps, {
-    action: "deploy",
-    attempted: "flag",
-    refused: "Flag not changed",
-  });
+  const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
   const result = await requestFlagChange(deps, { deploymentId: d.id, userId: body.user.id, percent, via: "button" });
   await tell(respond, result.message);

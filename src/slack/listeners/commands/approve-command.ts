@@ -1,8 +1,8 @@
 import type { SlashCommand } from "@slack/bolt";
 import { parseApproveCommand } from "../../../domain/approve-rollback-grammar.js";
+import { vote } from "../../../engine/votes.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
 import type { ListenerDeps } from "../deps.js";
-import { vote } from "../vote.js";
 import { type Ack, answerCommand } from "./reply.js";
 
 /** `/approve <deployment-id>`: the Approve button, typed. */

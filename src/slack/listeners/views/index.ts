@@ -1,9 +1,9 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import { z } from "zod";
 import { plainWords } from "../../../domain/safe-text.js";
+import { vote } from "../../../engine/votes.js";
 import { VIEW_IDS } from "../../action-ids.js";
 import type { ListenerDeps } from "../deps.js";
-import { vote } from "../vote.js";
 import { register as registerDeployForm } from "./deploy-form.js";
 import { register as registerReviewForm } from "./review-form.js";
 
