@@ -215,7 +215,10 @@ ${countingStage("deploy")}`,
       "*Checklist:* 1/1 passed\n*Security:*\n• ✅ Dependencies scanned — exit 0: 0 known vulnerabilities",
     );
     expect(second.card).toContain(
-      "*Rollback plan:* back to v1.0.0: the target's rollback action, then 1 validation check (Users can access system)\n• Not verified before deploying (no verifyRollback stage)\n• No metrics to trigger it",
+      "*Rollback plan:* back to v1.0.0: the target's rollback action, then 1 validation check (Users can access system)\n• No metrics to trigger it",
+    );
+    expect(second.card).toContain(
+      "⚠️ *Rollback not prepared and tested:* no stage checks that the rollback works before this version is deployed",
     );
     const replies = await chat.repliesOf(second.id);
     expect(slack.textOf(replies[0] ?? { text: "" })).toBe(

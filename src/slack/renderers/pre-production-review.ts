@@ -85,13 +85,16 @@ export function rollbackPlanText(plan: RollbackPlan): string {
   const to = plan.toVersion ? `back to ${escapeMrkdwn(plan.toVersion)}` : "no earlier version to go back to";
   return [
     `*Rollback plan:* ${to}${steps.length > 0 ? `: ${steps.join(", then ")}` : ": no way back is configured"}`,
+    // Without one, the card's rollback-readiness warning says so.
     plan.verifiedBy.length > 0
       ? `• Verified before deploying by ${plan.verifiedBy.map((s) => `_${escapeMrkdwn(s)}_`).join(", ")}`
-      : "• Not verified before deploying (no verifyRollback stage)",
+      : undefined,
     plan.automatic
       ? "• Automatic when a metric trigger trips; `/rollback` or Roll back at any time"
       : "• No metrics to trigger it: `/rollback` or Roll back by hand",
-  ].join("\n");
+  ]
+    .filter((line): line is string => line !== undefined)
+    .join("\n");
 }
 
 /** The card's go/no-go blocks: what the approvers decide on besides the request itself. */
