@@ -151,7 +151,7 @@ ${countingStage("deploy")}`,
   it("production is refused before staging, and goes once the version has soaked there", async () => {
     const before = await scene.chat.command(DEPLOYER, "C0PROMOT01", "/deploy", "production v1.2.0 promoted");
     expect(before).toContain(
-      `v1.2.0 has not succeeded in staging; production needs ${SOAK_SECONDS}s of staging. Deploy it to staging first.`,
+      `v1.2.0 has not succeeded in staging; production needs ${SOAK_SECONDS}s of staging. Deploy it to staging first, or \`--hotfix\` for an urgent fix (staging first with its short soak, then production by itself).`,
     );
     const staged = await scene.deploy(DEPLOYER, "C0PROMOT01", "staging v1.2.0 promoted");
     await scene.ended(staged, "succeeded");

@@ -117,7 +117,8 @@ export function renderRequestMessage(
 
 /**
  * A promotion refusal in words: what is missing and when the version can go.
- * Only the soak is waived for a hotfix, so only a version still soaking hears of it.
+ * A hotfix waives the soak, and takes a version that never passed through the
+ * required environment first (the hotfix path); a troubled one it cannot fix.
  */
 export function promotionRefusalText(
   refusal: PromotionRefusal,
@@ -129,7 +130,7 @@ export function promotionRefusalText(
   const needs = `${environment} needs ${refusal.rule.soakMs > 0 ? `${formatDuration(refusal.rule.soakMs)} of ${required}` : `a success in ${required}`}`;
   switch (refusal.code) {
     case "never-passed":
-      return `${version} has not succeeded in ${required}; ${needs}. Deploy it to ${required} first.`;
+      return `${version} has not succeeded in ${required}; ${needs}. Deploy it to ${required} first, or \`--hotfix\` for an urgent fix (${required} first with its short soak, then ${environment} by itself).`;
     case "too-early":
       return `${version} passed ${required} ${formatDuration(now - refusal.passedAt)} ago; ${needs} — from ${slackDateTime(refusal.readyAt)}, or \`--hotfix\` for an urgent fix.`;
     case "troubled": {

@@ -68,7 +68,7 @@ describe("promotionRefusalText", () => {
     const decision = promotionDecision(RULE, {}, NOW, false);
     if (decision.ok) throw new Error("expected a refusal");
     expect(promotionRefusalText(decision, subject, NOW)).toMatch(
-      /^v1\.2\.0 has not succeeded in staging; production needs 1d 00h of staging\. Deploy it to staging first\.$/,
+      /^v1\.2\.0 has not succeeded in staging; production needs 1d 00h of staging\. Deploy it to staging first, or `--hotfix` for an urgent fix \(staging first with its short soak, then production by itself\)\.$/,
     );
   });
 
