@@ -27,7 +27,12 @@ export function requestDeps(
     locks: new LockStore(redis, prefix),
     waitlist: new Waitlist(redis, prefix),
     directory: NO_USER_GROUPS,
-    newId: options.newId ?? (() => `d-test${String((ids += 1)).padStart(4, "0")}`),
+    newId:
+      options.newId ??
+      (() => {
+        ids += 1;
+        return `d-test${String(ids).padStart(4, "0")}`;
+      }),
     now: options.now ?? Date.now,
   };
 }
