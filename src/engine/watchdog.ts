@@ -3,9 +3,10 @@ import { isFinal } from "../domain/deployment-state.js";
 import { waitsForFirstLeg } from "../domain/hotfix-path.js";
 import { formatDuration } from "../domain/progress.js";
 import type { Logger } from "../logger.js";
+import type { Waitlist } from "../store/waitlist.js";
 import { enqueueCheck } from "./gates.js";
 import { runHandOff } from "./hotfix-path.js";
-import { JOB_IDS, upsertSchedule } from "./jobs.js";
+import { enqueue, JOB_IDS, upsertSchedule } from "./jobs.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { update } from "./update-deployment.js";
@@ -35,8 +36,9 @@ export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
   await upsertSchedule(deps.queues, "watchdog", {}, { id: JOB_IDS.watchdog(), repeat: { every: WATCHDOG_EVERY_MS } });
 }
 
-export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void> {
+export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Waitlist }, log: Logger): Promise<void> {
   const now = deps.now();
+  await startForgottenLines(deps, now, log);
   const deployments = await deps.store.recent(SCAN);
   const rendered = await deps.store.renderedRevs(deployments.map((d) => d.id));
   for (const [i, d] of deployments.entries()) {
@@ -109,6 +111,33 @@ export async function runWatchdog(deps: PipelineDeps, log: Logger): Promise<void
       }
       default:
         break;
+    }
+  }
+}
+
+/**
+ * A waiting deployment that may start in a service and environment nothing
+ * holds: the start its predecessor's end should have queued was lost (a
+ * crash between the two). Asks for a start; at most one such job waits per
+ * service and environment, and starting is safe to repeat.
+ */
+async function startForgottenLines(
+  deps: PipelineDeps & { readonly waitlist: Waitlist },
+  now: number,
+  log: Logger,
+): Promise<void> {
+  for (const service of deps.catalog.serviceNames()) {
+    for (const environment of Object.keys(deps.catalog.service(service)?.manifest.environments ?? {})) {
+      const line = await deps.waitlist.line(service, environment);
+      if (!line.some((w) => (w.notBefore ?? 0) <= now)) continue;
+      if ((await deps.store.activeFor(service, environment)) !== undefined) continue;
+      log.warn({ service, environment, waiting: line.length }, "a waiting deployment may start; asking for its start");
+      await enqueue(
+        deps.queues,
+        "startWaiting",
+        { service, environment },
+        { onePending: JOB_IDS.startWaiting(service, environment, "watchdog") },
+      );
     }
   }
 }

@@ -6,6 +6,7 @@ import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
+import { Waitlist } from "../../src/store/waitlist.js";
 import { testRedis } from "../support/redis.js";
 
 /*
@@ -68,7 +69,13 @@ describe("watchdog re-syncs what Slack shows behind the record", () => {
     await store.markRendered("d-shown001", shown - 2);
     expect(await store.renderedRevs(["d-behind01", "d-shown001", "d-never001"])).toEqual([behind - 1, shown, -1]);
 
-    const deps = { store, catalog: new Catalog(new Map()), queues, notifications: new Notifications(queues.notify) };
+    const deps = {
+      store,
+      catalog: new Catalog(new Map()),
+      queues,
+      notifications: new Notifications(queues.notify),
+      waitlist: new Waitlist(ctx.redis, ctx.prefix),
+    };
     const log = createLogger("silent");
     // Too soon after the change: its own sync may still be on its way.
     await runWatchdog({ ...deps, now: () => T0 + 5_000 }, log);
