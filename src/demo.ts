@@ -155,7 +155,8 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
 /**
  * The story's manifest beside the examples (the example playground) or alone
  * (the story in the terminal), in a folder of the run's own. The example
- * manifest's working directory is made absolute, since it is read from there.
+ * manifest's working directory is made absolute, since it is read from there,
+ * and its metrics section is left out (nothing serves it here).
  */
 async function storyManifests(story: StoryStack, withExamples: boolean): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "slipway-story-manifests-"));
@@ -164,6 +165,8 @@ async function storyManifests(story: StoryStack, withExamples: boolean): Promise
     for (const { file, workdir } of (await loadManifests(EXAMPLE_MANIFESTS)).services.values()) {
       const doc = parseDocument(await readFile(file, "utf8"));
       doc.setIn(["target", "workdir"], workdir);
+      // Its metrics come from a Prometheus the playground does not run: here the story's service is the measured one.
+      doc.deleteIn(["metrics"]);
       await writeFile(join(dir, basename(file)), doc.toString());
     }
   }

@@ -1,6 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULT_TRIGGERS } from "../../../src/domain/analysis.js";
+import { analyse, DEFAULT_TRIGGERS } from "../../../src/domain/analysis.js";
 import { metricsConfigSchema } from "../../../src/metrics/config.js";
 import { createMetricSource } from "../../../src/metrics/create-source.js";
 import { DEFAULT_QUERIES, PrometheusSource } from "../../../src/metrics/prometheus-source.js";
@@ -244,5 +245,76 @@ metrics:
     expect(createMetricSource(prometheus)).toBeInstanceOf(PrometheusSource);
     const scrape = metricsConfigSchema.parse({ source: "scrape", scrape: { targets: { stable: "http://s/metrics" } } });
     expect(createMetricSource(scrape)).toBeInstanceOf(ScrapeSource);
+  });
+});
+
+describe("the example service's metrics", () => {
+  const file = (path: string) => readFile(new URL(`../../../${path}`, import.meta.url), "utf8");
+
+  it("declares p50, p99 and active users shown, and a conversion rate that may roll back; the ConfigMap's copy is the same", async () => {
+    const shipped = section(await file("manifests/services/example.yaml"));
+    const configMap = parse(await file("manifests/k8s/configmap.yaml")) as { data: Record<string, string> };
+    expect(section(configMap.data["example.yaml"] ?? "")).toEqual(shipped);
+    const config = metricsConfigSchema.parse(shipped);
+    expect(config.triggers.latencyMaxMs).toBe(200);
+    expect(
+      config.custom.map(({ name, unit, worse, limit, vsBaseline, rollback }) => ({
+        name,
+        unit,
+        worse,
+        limit,
+        vsBaseline,
+        rollback,
+      })),
+    ).toEqual([
+      { name: "p50", unit: "seconds", worse: "higher", limit: undefined, vsBaseline: undefined, rollback: false },
+      { name: "p99", unit: "seconds", worse: "higher", limit: 0.5, vsBaseline: 100, rollback: false },
+      {
+        name: "active-users",
+        unit: "number",
+        worse: "lower",
+        limit: undefined,
+        vsBaseline: undefined,
+        rollback: false,
+      },
+      { name: "conversion-rate", unit: "ratio", worse: "lower", limit: 0.1, vsBaseline: 50, rollback: true },
+    ]);
+    for (const metric of config.custom) expect(metric.query).toContain('version="{{version}}"');
+  });
+
+  it("is inconclusive, never a pass, when the conversion rate has no data, and fails on a conversion that falls", () => {
+    const config = metricsConfigSchema.parse({
+      source: "prometheus",
+      url: "http://p:9090",
+      custom: [{ name: "conversion-rate", query: "c", unit: "ratio", worse: "lower", limit: 0.1, vsBaseline: 50 }],
+    });
+    const reading = (version: string, custom: Record<string, number>) => ({
+      version,
+      at: 0,
+      windowSeconds: 60,
+      requests: 600,
+      requestRate: 10,
+      errorRate: 0,
+      p95Seconds: 0.02,
+      cpu: 0.1,
+      memory: 0.3,
+      custom,
+    });
+    const judge = (canary: Record<string, number>) =>
+      analyse({
+        canary: reading("v1.3.0", canary),
+        baseline: reading("v1.2.0", { "conversion-rate": 0.3 }),
+        health: { healthy: true },
+        triggers: config.triggers,
+        minRequests: config.minRequests,
+        custom: config.custom,
+      });
+    expect(judge({ "conversion-rate": 0.28 }).outcome).toBe("pass");
+    const missing = judge({});
+    expect(missing.outcome).toBe("inconclusive");
+    expect(missing.summary).toContain("conversion rate of v1.3.0 missing, so it cannot be judged");
+    const fallen = judge({ "conversion-rate": 0.05 });
+    expect(fallen.outcome).toBe("fail");
+    expect(fallen.summary).toContain("conversion rate 5%");
   });
 });
