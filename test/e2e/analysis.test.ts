@@ -585,6 +585,58 @@ describe("the seed's other triggers with the scrape source: health, memory, sust
   }, 120_000);
 });
 
+/* Business metrics ----------------------------------------------------------- */
+
+describe("the service's own metrics with the scrape source: p50, p99, active users and conversion rate", () => {
+  // The example's metrics.custom: p50, p99 and active users are shown only, the conversion rate (conversions per
+  // visit) rolls back when it is less than half the stable version's.
+  const shared = sharedRig({
+    label: "e2e-analysis-business",
+    source: "scrape",
+    holdSeconds: 12,
+    businessMetrics: true,
+  });
+  let rig: AnalysisRig;
+  beforeEach(() => {
+    rig = shared();
+  });
+
+  it("rolls back a version whose conversion rate falls, with observed value, limit and rule in the thread and the alert", async () => {
+    await rig.ensureGood(GOOD);
+    const { id, d } = await rolledBack(rig, "v1.6.0-noconvert", GOOD);
+    const failing = (d.analyses ?? []).filter((a) => a.verdict.outcome === "fail").at(-1)?.verdict;
+    const check = failing?.checks.find((c) => c.metric === "conversion-rate");
+    if (!failing || !check) throw new Error(`${id} has no failed conversion-rate check: ${JSON.stringify(d.analyses)}`);
+    expect(check.status).toBe("fail");
+    // 1 visit in 20 converts on the canary, 3 in 10 on the stable version: the limit is half the baseline's.
+    const { observed, baseline, threshold } = numbers(check);
+    expect(observed).toBeLessThan(threshold);
+    expect(baseline).toBeGreaterThan(20);
+    expect(threshold).toBeCloseTo(baseline / 2, 6);
+    expect(check.text).toBe(
+      `conversion rate ${formatPercent(observed)} vs baseline ${formatPercent(baseline)} (limit: ≥ ${formatPercent(threshold)}, baseline − 50%)`,
+    );
+    // Only the conversion rate tripped; the others are shown beside it, the shown-only ones saying so.
+    expect(failing.checks.filter((c) => c.status === "fail").map((c) => c.metric ?? c.name)).toEqual([
+      "conversion-rate",
+    ]);
+    expect(
+      failing.checks.filter((c) => c.advisory).map((c) => [c.metric, c.text.endsWith(" — dashboard only")]),
+    ).toEqual([
+      ["p50", true],
+      ["p99", true],
+      ["active-users", true],
+    ]);
+    expect(d.incident?.summary).toContain(check.text);
+    const alert = await incidentAlert(rig, d, GOOD);
+    expect(rig.scene.slack.textOf(alert)).toContain(check.text);
+    const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/🚨 \*fail\*/]));
+    expect(reply).toContain(`❌ ${check.text}`);
+    expect(reply).toMatch(/p99 latency \d+(\.\d+)?ms/);
+    expect(reply).toMatch(/active users \d+/);
+  }, 90_000);
+});
+
 /* Blue-green and rolling --------------------------------------------------- */
 
 describe("analysis after a blue-green switch and each rolling step, with the scrape source", () => {
