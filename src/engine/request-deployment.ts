@@ -121,8 +121,10 @@ export interface DeploymentPlan {
   readonly environment: string;
   readonly strategy: Strategy;
   readonly steps: readonly Step[];
-  /** Approvals it would wait for; 0 when none. */
+  /** Approvals it would wait for (a sensitive deployment's security approver included); 0 when none. */
   readonly approvals: number;
+  /** A hotfix path's first deployment, run before this one: its environment and steps. */
+  readonly firstLeg?: { readonly environment: string; readonly steps: readonly Step[] };
 }
 
 export type RequestOutcome =
@@ -250,6 +252,14 @@ export async function requestDeployment(deps: RequestDeps, input: RequestInput):
   });
   if (!allowed.allowed) return { code: "forbidden", reason: allowed.reason };
   if (input.dryRun) {
+    const promotion =
+      request.hotfix && !request.rollbackOf
+        ? await promotionGate(deps, deps.catalog.require(request.service), request)
+        : undefined;
+    const first =
+      promotion?.ok && promotion.why === "hotfix-path"
+        ? firstLegPlan(deps, request, promotion.rule.environment)
+        : undefined;
     return {
       code: "dry_run",
       version: request.version,
@@ -258,7 +268,9 @@ export async function requestDeployment(deps: RequestDeps, input: RequestInput):
         environment: request.environment,
         strategy: plan.strategy,
         steps: plan.steps,
-        approvals: plan.environment.approval.required ? plan.environment.approval.count : 0,
+        approvals:
+          (plan.environment.approval.required ? plan.environment.approval.count : 0) + (plan.sensitive ? 1 : 0),
+        ...(first?.ok ? { firstLeg: { environment: first.environmentName, steps: first.steps } } : {}),
       },
     };
   }

@@ -137,7 +137,16 @@ describe("the hotfix path", () => {
     expect(code).toBe(0);
   });
 
-  it("runs staging first with its soak, then production by itself, the after stages last; each links the other", async () => {
+  it("runs staging first with its soak, then production by itself, the after stages last; each links the other (a dry run says so)", async () => {
+    const dry = await scene.chat.command(
+      DEPLOYER,
+      "C0MENDED01",
+      "/deploy",
+      "production v1.2.1 mended --hotfix --dry-run",
+    );
+    expect(dry).toBe(
+      "Dry run: mended v1.2.1 → staging first (hotfix path) would run: deploy → hotfix-soak → smoke-tests; then production (all-at-once) would run: deploy → smoke-tests → full-suite. Nothing was queued.",
+    );
     const production = await scene.deploy(DEPLOYER, "C0MENDED01", "production v1.2.1 mended --hotfix");
     const waiting = await scene.deployment(production);
     const staging = waiting.hotfixPath?.first.id ?? "";

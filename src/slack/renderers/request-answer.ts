@@ -51,7 +51,11 @@ export function renderRequestAnswer(
     case "dry_run": {
       const { plan } = outcome;
       const approvals = plan.approvals > 0 ? `, after ${plan.approvals} approval(s)` : "";
-      return `Dry run: ${service} ${outcome.version} → ${environment} (${plan.strategy}) would run: ${plan.steps.map((step) => step.name).join(" → ")}${approvals}. Nothing was queued.`;
+      const steps = (list: readonly { readonly name: string }[]) => list.map((step) => step.name).join(" → ");
+      const first = plan.firstLeg
+        ? `${plan.firstLeg.environment} first (hotfix path) would run: ${steps(plan.firstLeg.steps)}; then `
+        : "";
+      return `Dry run: ${service} ${outcome.version} → ${first}${environment} (${plan.strategy}) would run: ${steps(plan.steps)}${approvals}. Nothing was queued.`;
     }
     case "invalid":
       return planProblemText(outcome.problem);
