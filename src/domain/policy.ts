@@ -7,6 +7,8 @@
  * mrkdwn, naming who could do it instead.
  */
 
+import { utcClock } from "./progress.js";
+
 export const ACTIONS = ["deploy", "approve", "rollback", "lock"] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -263,23 +265,6 @@ export function tally(votes: readonly Vote[], policy: VotePolicy): Tally {
   return { outcome, approvals: approvers.size, needed, ...(policy.security ? { securityApproved } : {}) };
 }
 
-/**
- * A Slack date token that each reader sees in their own time zone, with a
- * UTC fallback for clients that cannot render it: "14:02 UTC".
- */
-export function slackTime(at: number): string {
-  const date = new Date(at);
-  const hh = String(date.getUTCHours()).padStart(2, "0");
-  const mm = String(date.getUTCMinutes()).padStart(2, "0");
-  return `<!date^${Math.floor(at / 1000)}^{time}|${hh}:${mm} UTC>`;
-}
-
-/** A date and time in the reader's time zone ("Tomorrow at 14:05"), UTC for clients that cannot show it. */
-export function slackDateTime(at: number): string {
-  const fallback = new Date(at).toISOString().slice(0, 16).replace("T", " ");
-  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} at {time}|${fallback} UTC>`;
-}
-
 function pastTense(decision: Decision): string {
   return decision === "approve" ? "approved" : "rejected";
 }
@@ -311,7 +296,7 @@ export function castVote(input: CastVoteInput): CastVoteResult {
     const change = previous.decision === vote.decision ? "" : "; a vote cannot be changed";
     return {
       ok: false,
-      reason: `you already ${pastTense(previous.decision)} at ${slackTime(previous.at)}${change}`,
+      reason: `you already ${pastTense(previous.decision)} at ${utcClock(previous.at)}${change}`,
     };
   }
 

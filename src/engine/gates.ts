@@ -11,8 +11,8 @@ import {
   castVote,
   type Decision,
   describeRoleNeed,
-  slackTime,
 } from "../domain/policy.js";
+import { utcClock } from "../domain/progress.js";
 import { SECURITY_ROLE } from "../domain/sensitive.js";
 import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
@@ -249,7 +249,7 @@ export async function recordVote(
         next: endBadly(current, "expired", "not enough approvals before the approval expired", now),
         result: {
           ok: false,
-          message: `Not counted: the approval of \`${current.id}\` expired at ${slackTime(current.expiresAt)}; deploy again to ask anew.`,
+          message: `Not counted: the approval of \`${current.id}\` expired at ${utcClock(current.expiresAt)}; deploy again to ask anew.`,
         },
       };
     }
@@ -344,7 +344,7 @@ export async function tickItem(
         next: endBadly(current, "expired", "the checklist was not completed in time", now),
         result: {
           ok: false,
-          message: `Not ticked: the checklist of \`${current.id}\` expired at ${slackTime(current.expiresAt)}.`,
+          message: `Not ticked: the checklist of \`${current.id}\` expired at ${utcClock(current.expiresAt)}.`,
         },
       };
     }

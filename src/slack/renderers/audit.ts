@@ -1,6 +1,6 @@
-import { slackTime } from "../../domain/policy.js";
 import type { AuditEntry } from "../../store/audit-log.js";
 import { escapeExceptMentions, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { slackTime } from "./slack-time.js";
 
 /** `/deploy audit`: the newest entries first, one line each. */
 export function renderAuditLog(

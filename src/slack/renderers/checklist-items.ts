@@ -1,7 +1,7 @@
 import { gate, type ItemResult, SECTION_TITLES, type Section } from "../../domain/checklist.js";
 import { type Deployment, postRollbackChecks } from "../../domain/deployment.js";
-import { slackTime } from "../../domain/policy.js";
 import { type Block, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { slackTime } from "./slack-time.js";
 
 /*
  * Checklist results as the thread shows them: each item with its mark and

@@ -8,7 +8,6 @@ import {
 } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import type { PushedCommit } from "../../domain/git-push.js";
-import { slackTime } from "../../domain/policy.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
@@ -30,6 +29,7 @@ import {
 import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
+import { slackTime } from "./slack-time.js";
 import { dashboardLines } from "./watch.js";
 
 export const STATE_EMOJI: Record<DeploymentState, string> = {

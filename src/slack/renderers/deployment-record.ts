@@ -6,7 +6,6 @@ import {
   recordOf,
   type TimelineEntry,
 } from "../../domain/deployment-record.js";
-import { slackTime } from "../../domain/policy.js";
 import { REVIEW_QUESTIONS } from "../../domain/review.js";
 import { labelFromName, testLine } from "../../domain/test-counts.js";
 import {
@@ -20,6 +19,7 @@ import {
 } from "./blocks.js";
 import { type ChangesRoom, recordChangeLines } from "./changes.js";
 import { renderSummary, who } from "./deployment-message.js";
+import { slackTime } from "./slack-time.js";
 import { permalink } from "./watch.js";
 
 /*

@@ -1,6 +1,5 @@
 import type { Deployment, FlagChange } from "../../domain/deployment.js";
 import { FLAG_PERCENTS, flagState } from "../../domain/feature-flag.js";
-import { slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import { flagActionId } from "../action-ids.js";
 import {
@@ -13,6 +12,7 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { slackTime } from "./slack-time.js";
 
 /** The root message's line about the flag: where it stands, and where it is going. */
 export function flagLine(d: Deployment): string | undefined {

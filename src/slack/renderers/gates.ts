@@ -1,7 +1,7 @@
 import { gate } from "../../domain/checklist.js";
 import type { Deployment } from "../../domain/deployment.js";
 import type { RollbackGap } from "../../domain/on-failure.js";
-import { slackTime, tally } from "../../domain/policy.js";
+import { tally } from "../../domain/policy.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
   actions,
@@ -20,6 +20,7 @@ import {
 } from "./blocks.js";
 import { sectionBlocks } from "./checklist-items.js";
 import { goNoGoBlocks } from "./pre-production-review.js";
+import { slackTime } from "./slack-time.js";
 
 /** Slack allows at most 10 options in one checkboxes element. */
 const OPTIONS_PER_ELEMENT = 10;

@@ -1,6 +1,6 @@
-import { slackTime } from "../../domain/policy.js";
 import type { LockOutcome, UnlockOutcome } from "../../engine/lock-environment.js";
 import { planProblemText } from "./request-answer.js";
+import { slackTime } from "./slack-time.js";
 
 /** The answer to `/deploy lock`. */
 export function renderLockAnswer(service: string, environment: string, outcome: LockOutcome): string {

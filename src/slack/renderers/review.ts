@@ -1,9 +1,9 @@
 import type { Deployment } from "../../domain/deployment.js";
-import { slackTime } from "../../domain/policy.js";
 import { REVIEW_QUESTIONS } from "../../domain/review.js";
 import { ACTION_IDS, VIEW_IDS } from "../action-ids.js";
 import { actions, button, context, escapeMrkdwn, fitMessage, type SlackMessage, section, title } from "./blocks.js";
 import type { InputBlock } from "./deploy-form.js";
+import { slackTime } from "./slack-time.js";
 
 /*
  * The post-deployment review in the thread: the seed's five questions with a

@@ -1,7 +1,7 @@
 import type { Deployment } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
-import { slackTime } from "../../domain/policy.js";
 import { type Block, context, escapeMrkdwn, fitMessage, type SlackMessage, section, title } from "./blocks.js";
+import { slackTime } from "./slack-time.js";
 import { permalink } from "./watch.js";
 
 /** Whether a sensitive deployment has started running: its heads-up goes out then, not while it waits for approval. */

@@ -1,7 +1,6 @@
 import { type Check, dashboardSummary, formatObserved, type Verdict } from "../../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, touchedTraffic } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
-import { slackTime } from "../../domain/policy.js";
 import { formatDuration } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
@@ -17,6 +16,7 @@ import {
   section,
   title,
 } from "./blocks.js";
+import { slackTime } from "./slack-time.js";
 
 const OUTCOME_MARK: Record<Verdict["outcome"], string> = { pass: "✅", fail: "🚨", inconclusive: "❔" };
 const CHECK_MARK: Record<Check["status"], string> = { pass: "✅", fail: "❌", inconclusive: "❔", skipped: "➖" };
