@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/domain/deployment.js";
+import { listSchedules, SCHEDULE_ID_PREFIX } from "../../src/engine/jobs.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { eventually } from "../support/eventually.js";
 import { countingStage } from "../support/manifest-fixture.js";
+import { REDIS_URL } from "../support/redis.js";
+import { SlipwayFleet } from "../support/slipway-fleet.js";
 import type { LogLine } from "../support/slipway-process.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
 
@@ -132,4 +135,28 @@ describe("scheduled deployments", () => {
     expect(staged).toMatchObject({ version: "v2.0.0", source: "schedule" });
     await scene.ended(staged.id, "succeeded");
   });
+});
+
+describe("worker processes starting together", () => {
+  it("make one job scheduler per scheduled environment", async () => {
+    const fleet = await SlipwayFleet.start({
+      label: "schedules-fleet",
+      manifests: { "nightly.yaml": manifest(NIGHTLY.service, NIGHTLY.channel) },
+      redisUrl: REDIS_URL,
+      workers: 0,
+      role: "app",
+    });
+    const queue = fleet.queue("pipeline");
+    try {
+      const workers = await Promise.all([fleet.addWorker(), fleet.addWorker(), fleet.addWorker()]);
+      expect(workers).toHaveLength(3);
+      expect(await listSchedules(queue, SCHEDULE_ID_PREFIX)).toEqual([
+        { id: `${SCHEDULE_ID_PREFIX}nightly.staging`, pattern: "*/2 * * * * *", tz: "Europe/Berlin" },
+      ]);
+    } finally {
+      await queue.close();
+      const codes = await fleet.close();
+      expect(codes.map((c) => c.code)).toEqual([0, 0, 0, 0]);
+    }
+  }, 120_000);
 });
