@@ -8,7 +8,7 @@ import { STRATEGIES } from "../domain/strategy.js";
  * Short keys keep a long version or flag name within the limit.
  */
 
-export const requestValue = z.object({
+const requestValue = z.object({
   s: z.string().min(1).max(63),
   e: z.string().min(1).max(31),
   v: z.string().min(1).max(200),
@@ -18,7 +18,7 @@ export const requestValue = z.object({
   sn: z.boolean().optional(),
 });
 
-export const cancelValue = z.object({
+const cancelValue = z.object({
   s: z.string().min(1).max(63),
   e: z.string().min(1).max(31),
   id: z.string().min(1).max(64),

@@ -15,7 +15,7 @@ import { slackDateTime } from "./slack-time.js";
  */
 
 /** How many waiting deployments a status message or the Home tab lists. */
-export const MAX_WAITING_SHOWN = 20;
+const MAX_WAITING_SHOWN = 20;
 
 /** Who asked for a waiting deployment: a mention, or the push's or schedule's name. */
 function askedBy(w: WaitingDeployment): string {
