@@ -1,4 +1,4 @@
-import { type PromotionDecision, type PromotionRefusal, promotionDecision } from "../domain/promotion.js";
+import { type PromotionDecision, promotionDecision } from "../domain/promotion.js";
 import { fetchRemote, resolveVersion } from "../git/repository.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
@@ -39,14 +39,4 @@ export async function promotionGate(
   const rule = { environment: requires.environment, soakMs: requires.soak ?? 0 };
   const history = await deps.store.versionHistory(service.manifest.service, rule.environment, request.version);
   return promotionDecision(rule, history, deps.now(), request.hotfix);
-}
-
-/** Why the promotion gate refuses `version` in `environment`, or undefined when it may go. */
-export async function promotionRefusal(
-  deps: { readonly store: DeploymentStore; readonly now: () => number },
-  service: LoadedService,
-  request: { readonly environment: string; readonly version: string; readonly hotfix: boolean },
-): Promise<PromotionRefusal | undefined> {
-  const decision = await promotionGate(deps, service, request);
-  return decision.ok ? undefined : decision;
 }

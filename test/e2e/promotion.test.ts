@@ -220,6 +220,10 @@ ${countingStage("deploy")}`,
     expect(second.card).toContain(
       "⚠️ *Rollback not prepared and tested:* no stage checks that the rollback works before this version is deployed",
     );
+    // The root message says what the release brings in one line; its first reply lists it.
+    expect(slack.textOf(await chat.rootOf(second.id))).toContain(
+      "*Changes:* 3 commits by 3 authors since v1.0.0 — listed in the thread",
+    );
     const replies = await chat.repliesOf(second.id);
     expect(slack.textOf(replies[0] ?? { text: "" })).toBe(
       `📦 *What changed:* 3 commits by 3 authors since v1.0.0\n${grouped}`,

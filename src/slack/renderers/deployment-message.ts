@@ -26,6 +26,7 @@ import {
   section,
   title,
 } from "./blocks.js";
+import { rangeWords } from "./changes.js";
 import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
@@ -77,6 +78,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     `*Status:* ${status}${d.paused ? ` — ⏸️ paused by ${who(d.paused.by)}` : ""}`,
     d.push ? pushLine(d.push) : undefined,
     hotfixPathLine(d),
+    changesLine(d),
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weightLine(d, weight),
@@ -109,6 +111,14 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     ),
   ];
   return fitMessage({ text: `${title(d)}: ${describeState(d.state)} (${percent}%)`, blocks });
+}
+
+/** What the release brings, in one line; the commits themselves are in the thread's first reply. */
+function changesLine(d: Deployment): string | undefined {
+  const what = d.whatChanged;
+  if (!what) return undefined;
+  if (what.problem !== undefined) return "*Changes:* could not be listed from git (the thread says why)";
+  return `*Changes:* ${rangeWords(what, d.version)} — listed in the thread`;
 }
 
 /** Where traffic really is: once the way back has taken it to stable, the new version's old weight is not shown. */
