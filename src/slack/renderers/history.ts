@@ -6,12 +6,7 @@ import type { RecordPage } from "../../store/records.js";
 import { ACTION_IDS } from "../action-ids.js";
 import { actions, button, context, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
 import { STATE_EMOJI, who } from "./deployment-message.js";
-import { utcMinute } from "./deployment-record.js";
-
-/** A date and time each reader sees in their own time zone; the UTC text where Slack cannot. */
-export function slackDateTime(at: number): string {
-  return `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${utcMinute(at)}>`;
-}
+import { slackDateTime } from "./slack-time.js";
 
 /** What the More button carries: the query and where the next page starts. */
 export interface HistoryCursor {
