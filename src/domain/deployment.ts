@@ -146,6 +146,8 @@ export interface Deployment {
   analysisEpoch?: number;
   /** While monitoring after 100%: when the monitoring window ends. */
   monitorUntil?: number;
+  /** While monitoring with an extended window: when the immediate window ends and the extended one begins. */
+  immediateUntil?: number;
   /** A /rollback deployment's post-rollback validation, checked once the earlier version is deployed again. */
   validation?: ItemResult[];
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */

@@ -13,7 +13,7 @@ import type { PipelineDeps } from "./pipeline-deps.js";
 import { checkPostRollback, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
-import { analysisIntervalMs, monitoringMs } from "./watch.js";
+import { analysisIntervalMs, monitoringWindows } from "./watch.js";
 
 /*
  * The pipeline moves one deployment forward one stage per job. The truth
@@ -303,14 +303,19 @@ async function finish(
   reason?: string,
 ): Promise<void> {
   const service = deps.catalog.service(deployment.service);
-  const watchFor = state === "succeeded" && service ? monitoringMs(service, deployment) : 0;
+  const windows = state === "succeeded" && service ? monitoringWindows(service, deployment, deps.now()) : undefined;
   const done = await deps.store.save(
-    watchFor > 0
-      ? { ...moveTo(deployment, "monitoring", deps.now()), monitorUntil: deps.now() + watchFor, holdUntil: undefined }
+    windows
+      ? {
+          ...moveTo(deployment, "monitoring", deps.now()),
+          monitorUntil: windows.monitorUntil,
+          ...(windows.immediateUntil < windows.monitorUntil ? { immediateUntil: windows.immediateUntil } : {}),
+          holdUntil: undefined,
+        }
       : moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
   );
   await deps.notifications.changed(done);
-  const intervalMs = watchFor > 0 && service ? analysisIntervalMs(service, done) : undefined;
+  const intervalMs = windows && service ? analysisIntervalMs(service, done) : undefined;
   if (intervalMs !== undefined) await enqueueAnalysis(deps, done, -1, intervalMs);
 }
 

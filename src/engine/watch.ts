@@ -1,6 +1,21 @@
-import { analyse, analysisInterval, type HealthObservation, keepHistory } from "../domain/analysis.js";
+import {
+  analyse,
+  analysisInterval,
+  type HealthObservation,
+  keepHistory,
+  type RollbackTriggers,
+} from "../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
 import { isFirstLeg } from "../domain/hotfix-path.js";
+import {
+  DEFAULT_EXTENDED_MS,
+  DEFAULT_IMMEDIATE_MS,
+  EXTENDED_INTERVAL_FACTOR,
+  judgedIn,
+  type MonitoringSchedule,
+  monitoringSchedule,
+  monitoringWindowAt,
+} from "../domain/monitoring-windows.js";
 import { SENSITIVE_MONITORING_FACTOR } from "../domain/sensitive.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
@@ -23,9 +38,6 @@ import { update } from "./update-deployment.js";
  * when the hold is over.
  */
 
-/** Post-deployment monitoring after 100% when the manifest says nothing: the seed's immediate 15 minutes. */
-const DEFAULT_IMMEDIATE_MS = 15 * 60_000;
-
 /** How often a deployment is analysed; undefined when its service has no metrics. */
 export function analysisIntervalMs(
   service: LoadedService,
@@ -47,20 +59,54 @@ function watchedIndex(d: Deployment): number | undefined {
   return next === -1 ? d.stages.length : next;
 }
 
+/** The extended window judges its metrics (and the traffic they need), not the seed's technical triggers. */
+const EXTENDED_TRIGGERS: RollbackTriggers = {
+  errorRateIncrease: false,
+  latencyFactor: false,
+  healthCheck: false,
+  memoryPercent: false,
+  cpuPercent: false,
+  cpuSustainedMs: 0,
+};
+
+/** The monitoring windows after 100% of a service's environment, as its manifest sets them. */
+interface MonitoringPlan {
+  readonly immediateMs: number;
+  readonly extendedMs: number;
+  readonly extendedIntervalMs: number;
+  /** The custom metrics the extended window judges (and the immediate one leaves to it). */
+  readonly extendedMetrics: readonly string[];
+}
+
+function monitoringPlan(service: LoadedService, environment: string): MonitoringPlan {
+  const config = service.manifest.environments[environment]?.monitoring;
+  const extended = typeof config?.extended === "number" ? { for: config.extended } : config?.extended;
+  const interval = service.metrics?.config.intervalMs ?? 0;
+  return {
+    immediateMs: config?.immediate ?? DEFAULT_IMMEDIATE_MS,
+    extendedMs: extended === undefined ? 0 : (extended.for ?? DEFAULT_EXTENDED_MS),
+    extendedIntervalMs: extended?.interval ?? interval * EXTENDED_INTERVAL_FACTOR,
+    extendedMetrics: extended?.metrics ?? (service.metrics?.config.custom ?? []).map((metric) => metric.name),
+  };
+}
+
 /**
- * How long the monitoring window after 100% lasts for this deployment; 0
- * without metrics, and 0 for the first deployment of a hotfix path, whose
- * soak (analysed as a hold) is its watch: the deployment waiting for it goes
- * on once it ends. A sensitive deployment is watched twice as long.
+ * The monitoring windows after 100% for a deployment that starts monitoring
+ * at `now`; undefined without metrics, and for the first deployment of a
+ * hotfix path, whose soak (analysed as a hold) is its watch: the deployment
+ * waiting for it goes on once it ends. A sensitive deployment is watched
+ * twice as long.
  */
-export function monitoringMs(
+export function monitoringWindows(
   service: LoadedService,
   d: Pick<Deployment, "id" | "environment" | "hotfixPath" | "sensitive">,
-): number {
-  if (!service.metrics || isFirstLeg(d)) return 0;
-  const config = service.manifest.environments[d.environment]?.monitoring;
-  const window = (config?.immediate ?? DEFAULT_IMMEDIATE_MS) + (config?.extended ?? 0);
-  return d.sensitive ? window * SENSITIVE_MONITORING_FACTOR : window;
+  now: number,
+): MonitoringSchedule | undefined {
+  if (!service.metrics || isFirstLeg(d)) return undefined;
+  const plan = monitoringPlan(service, d.environment);
+  const factor = d.sensitive ? SENSITIVE_MONITORING_FACTOR : 1;
+  const schedule = monitoringSchedule(now, plan.immediateMs, plan.extendedMs, factor);
+  return schedule.monitorUntil > now ? schedule : undefined;
 }
 
 /** The health check of one analysis round: its idempotency key names the round (the revision it analyses). */
@@ -108,6 +154,13 @@ export async function runAnalysis(
   }
   // While the stable version still serves part of the traffic it is the baseline; afterwards, absolute limits.
   const baseline = d.state === "running" && d.previousVersion && exposure(d.strategy, d.stages).stable;
+  // After promotion with an extended window, each window judges its own metrics (see monitoring-windows.ts).
+  const window =
+    d.state === "monitoring" && d.immediateUntil !== undefined ? monitoringWindowAt(d, deps.now()) : undefined;
+  const plan = window ? monitoringPlan(service, d.environment) : undefined;
+  const extended = window?.window === "extended";
+  const triggers = extended ? EXTENDED_TRIGGERS : metrics.config.triggers;
+  const custom = metrics.config.custom.filter((metric) => judgedIn(window?.window, metric.name, plan?.extendedMetrics));
   const [measured, health] = await Promise.all([
     metrics.source.snapshot(
       {
@@ -118,17 +171,17 @@ export async function runAnalysis(
       },
       signal,
     ),
-    healthOf(service, d, stageIndex, signal, log),
+    extended ? undefined : healthOf(service, d, stageIndex, signal, log),
   ]);
   const verdict = analyse({
     canary: measured.canary,
     baseline: measured.baseline,
     history: d.canaryHistory ?? [],
-    triggers: metrics.config.triggers,
+    triggers,
     minRequests: metrics.config.minRequests,
     ...(health ? { health } : {}),
     missing: measured.missing,
-    custom: metrics.config.custom,
+    custom,
   });
   const now = deps.now();
   log.info({ stageIndex, outcome: verdict.outcome, summary: verdict.summary }, "analysis");
@@ -174,7 +227,10 @@ export async function runAnalysis(
       }
       case "pass":
         if (current.state === "monitoring" && now >= (current.monitorUntil ?? 0)) {
-          return { next: moveTo({ ...analysed, monitorUntil: undefined }, "succeeded", now), result: undefined };
+          return {
+            next: moveTo({ ...analysed, monitorUntil: undefined, immediateUntil: undefined }, "succeeded", now),
+            result: undefined,
+          };
         }
         return { next: analysed, result: undefined };
       default: {
@@ -190,10 +246,13 @@ export async function runAnalysis(
     return;
   }
   if (saved.paused || (saved.state !== "running" && saved.state !== "monitoring")) return;
-  const until = saved.state === "monitoring" ? (saved.monitorUntil ?? now) : (saved.holdUntil ?? now);
-  if (saved.state === "running" && now >= until) {
+  if (saved.state === "running" && now >= (saved.holdUntil ?? now)) {
     await enqueueAdvance(deps.queues, saved.id, stageIndex, { tag: `analysed${saved.rev}` });
     return;
   }
-  await enqueueAnalysis(deps, saved, stageIndex, Math.min(intervalMs, Math.max(0, until - now)));
+  // The next round: at the interval of the window running then, and never later than the end of this one.
+  const current = saved.state === "monitoring" ? monitoringWindowAt(saved, now) : undefined;
+  const until = current ? current.endsAt : (saved.holdUntil ?? now);
+  const every = current?.window === "extended" && plan ? plan.extendedIntervalMs : intervalMs;
+  await enqueueAnalysis(deps, saved, stageIndex, Math.min(every, Math.max(0, until - now)));
 }

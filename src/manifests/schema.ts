@@ -559,12 +559,35 @@ export const hotfixSchema = z.strictObject({
   interval: durationMs.optional(),
 });
 
+const extendedFor = durationMs.refine((ms) => ms > 0 && ms <= 24 * 3_600_000, {
+  error: "extended monitoring lasts more than 0 and at most 24h, e.g. 1h",
+});
+
 export const monitoringSchema = z.strictObject({
   /** The seed's immediate validation after 100%: analysed at the metrics interval. Default 15m when metrics are set. */
   immediate: durationMs.optional(),
-  /** Extended monitoring after that, up to 24h. Default none. */
-  extended: durationMs
-    .refine((ms) => ms <= 24 * 3_600_000, { error: "extended monitoring lasts at most 24h" })
+  /**
+   * Extended monitoring after that: a length (e.g. 1h), or { for: 1h, interval: 5m, metrics: [conversion-rate] }
+   * with its own interval (default 4× metrics.interval) and the custom metrics it judges (default all of them,
+   * which the immediate window then leaves to it). Default none.
+   */
+  extended: z
+    .union(
+      [
+        extendedFor,
+        z.strictObject({
+          for: extendedFor.optional(),
+          interval: durationMs.optional(),
+          metrics: z.array(z.string().min(1)).min(1).optional(),
+        }),
+      ],
+      {
+        error: (issue) =>
+          issue.code === "invalid_union"
+            ? "write a length such as 1h, or { for: 1h, interval: 5m, metrics: [conversion-rate] }"
+            : undefined,
+      },
+    )
     .optional(),
 });
 
@@ -1045,6 +1068,33 @@ function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   checkTriggers(manifest, ctx);
   checkPromotions(manifest, ctx);
   checkSensitive(manifest, ctx);
+  checkMonitoringMetrics(manifest, ctx);
+}
+
+/** The extended window's metrics must be custom metrics the service declares. */
+function checkMonitoringMetrics(manifest: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(manifest) || !isMapping(manifest.environments)) return;
+  const metrics = isMapping(manifest.metrics) ? manifest.metrics : undefined;
+  const declared = (Array.isArray(metrics?.custom) ? metrics.custom : []).flatMap((m) =>
+    isMapping(m) && typeof m.name === "string" ? [m.name] : [],
+  );
+  for (const [environment, config] of Object.entries(manifest.environments)) {
+    const monitoring = isMapping(config) && isMapping(config.monitoring) ? config.monitoring : undefined;
+    const extended = isMapping(monitoring?.extended) ? monitoring.extended : undefined;
+    if (!Array.isArray(extended?.metrics)) continue;
+    extended.metrics.forEach((name, index) => {
+      if (typeof name !== "string" || declared.includes(name)) return;
+      ctx.addIssue({
+        code: "custom",
+        path: ["environments", environment, "monitoring", "extended", "metrics", index],
+        input: name,
+        message:
+          declared.length === 0
+            ? `'${name}' is not a metric of this service: declare it in metrics.custom first`
+            : `'${name}' is not a metric of this service; metrics.custom declares ${declared.join(", ")}`,
+      });
+    });
+  }
 }
 
 const parsedManifestSchema = z

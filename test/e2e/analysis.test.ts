@@ -68,12 +68,17 @@ function numbers(check: Check): { observed: number; baseline: number; threshold:
   return { observed, baseline, threshold };
 }
 
-function buttonsOf(message: StoredMessage): { action_id?: string; url?: string; value?: string }[] {
+type Button = { action_id?: string; url?: string; value?: string; text?: { text?: string } };
+
+function buttonsOf(message: StoredMessage): Button[] {
   return message.blocks.flatMap((block) =>
-    block.type === "actions" && Array.isArray(block.elements)
-      ? (block.elements as { action_id?: string; url?: string; value?: string }[])
-      : [],
+    block.type === "actions" && Array.isArray(block.elements) ? (block.elements as Button[]) : [],
   );
+}
+
+/** The root's Roll back button while monitoring (the abort control, which rolls back a live version). */
+function rollBackButton(root: StoredMessage) {
+  return buttonsOf(root).find((b) => b.action_id === ACTION_IDS.abort && b.text?.text === "Roll back");
 }
 
 /** The first router snapshot with `version` in the stable pool: when it was promoted, if ever. */
@@ -587,41 +592,51 @@ describe("the seed's other triggers with the scrape source: health, memory, sust
 
 /* Business metrics ----------------------------------------------------------- */
 
-describe("the service's own metrics with the scrape source: p50, p99, active users and conversion rate", () => {
+describe("the service's own metrics with the scrape source, and the two monitoring windows", () => {
   // The example's metrics.custom: p50, p99 and active users are shown only, the conversion rate (conversions per
-  // visit) rolls back when it is less than half the stable version's.
+  // visit) rolls back below 10% or half the stable version's. After 100% the immediate window (4s, every 2s)
+  // leaves active users and conversion rate to the extended window (8s, every 4s).
+  const EXTENDED_INTERVAL_MS = 4_000;
   const shared = sharedRig({
     label: "e2e-analysis-business",
     source: "scrape",
     holdSeconds: 12,
     businessMetrics: true,
+    extended: { seconds: 8, intervalSeconds: EXTENDED_INTERVAL_MS / 1000 },
   });
   let rig: AnalysisRig;
   beforeEach(() => {
     rig = shared();
   });
 
-  it("rolls back a version whose conversion rate falls, with observed value, limit and rule in the thread and the alert", async () => {
+  /** The conversion-rate check of the deployment's latest failed analysis, and that verdict. */
+  function conversionFailure(d: Deployment) {
+    const record = (d.analyses ?? []).filter((a) => a.verdict.outcome === "fail").at(-1);
+    const check = record?.verdict.checks.find((c) => c.metric === "conversion-rate");
+    if (!record || !check)
+      throw new Error(`${d.id} has no failed conversion-rate check: ${JSON.stringify(d.analyses)}`);
+    expect(check.status).toBe("fail");
+    expect(record.verdict.checks.filter((c) => c.status === "fail").map((c) => c.metric ?? c.name)).toEqual([
+      "conversion-rate",
+    ]);
+    return { record, check };
+  }
+
+  it("rolls back a canary whose conversion rate falls, with observed value, limit and rule in the thread and the alert", async () => {
     await rig.ensureGood(GOOD);
     const { id, d } = await rolledBack(rig, "v1.6.0-noconvert", GOOD);
-    const failing = (d.analyses ?? []).filter((a) => a.verdict.outcome === "fail").at(-1)?.verdict;
-    const check = failing?.checks.find((c) => c.metric === "conversion-rate");
-    if (!failing || !check) throw new Error(`${id} has no failed conversion-rate check: ${JSON.stringify(d.analyses)}`);
-    expect(check.status).toBe("fail");
-    // 1 visit in 20 converts on the canary, 3 in 10 on the stable version: the limit is half the baseline's.
+    const { record, check } = conversionFailure(d);
+    // 1 visit in 20 converts on the canary, 3 in 10 on the stable version.
     const { observed, baseline, threshold } = numbers(check);
     expect(observed).toBeLessThan(threshold);
     expect(baseline).toBeGreaterThan(20);
-    expect(threshold).toBeCloseTo(baseline / 2, 6);
+    expect(threshold).toBe(10);
     expect(check.text).toBe(
-      `conversion rate ${formatPercent(observed)} vs baseline ${formatPercent(baseline)} (limit: ≥ ${formatPercent(threshold)}, baseline − 50%)`,
+      `conversion rate ${formatPercent(observed)} vs baseline ${formatPercent(baseline)} (limit: ≥ 10%)`,
     );
-    // Only the conversion rate tripped; the others are shown beside it, the shown-only ones saying so.
-    expect(failing.checks.filter((c) => c.status === "fail").map((c) => c.metric ?? c.name)).toEqual([
-      "conversion-rate",
-    ]);
+    // The shown-only metrics are beside it, saying so.
     expect(
-      failing.checks.filter((c) => c.advisory).map((c) => [c.metric, c.text.endsWith(" — dashboard only")]),
+      record.verdict.checks.filter((c) => c.advisory).map((c) => [c.metric, c.text.endsWith(" — dashboard only")]),
     ).toEqual([
       ["p50", true],
       ["p99", true],
@@ -634,6 +649,52 @@ describe("the service's own metrics with the scrape source: p50, p99, active use
     expect(reply).toContain(`❌ ${check.text}`);
     expect(reply).toMatch(/p99 latency \d+(\.\d+)?ms/);
     expect(reply).toMatch(/active users \d+/);
+  }, 90_000);
+
+  it("watches a good version through both windows: the root says which runs and until when, Roll back offered in both", async () => {
+    await rig.ensureGood(GOOD);
+    const id = await rig.deploy("v1.6.1", "--strategy=all-at-once");
+    const rollBackOffered = (m: StoredMessage) => rollBackButton(m) !== undefined;
+    const immediate = await rig.scene.chat.rootOf(id, /Monitoring:\* immediate window until .+, then extended until /);
+    expect(rollBackOffered(immediate)).toBe(true);
+    const extended = await rig.scene.chat.rootOf(id, /Monitoring:\* extended window until /, 20_000);
+    expect(rollBackOffered(extended)).toBe(true);
+    const d = await rig.scene.ended(id, "succeeded", 30_000);
+    // Immediate rounds every 2s, then extended ones every 4s (the last ones cut short by the window's end).
+    const delays = await rig.analysisDelays(id, -1);
+    expect(delays.filter((delay) => delay === rig.intervalMs).length, JSON.stringify(delays)).toBeGreaterThan(0);
+    expect(delays.filter((delay) => delay === EXTENDED_INTERVAL_MS).length, JSON.stringify(delays)).toBeGreaterThan(0);
+    expect(delays.every((delay) => delay <= EXTENDED_INTERVAL_MS)).toBe(true);
+    expect(d.incident).toBeUndefined();
+  }, 90_000);
+
+  it("rolls back in the extended window a version whose conversion rate falls, which the immediate window left to it", async () => {
+    await rig.ensureGood(GOOD);
+    const version = "v1.6.2-noconvert";
+    const id = await rig.deploy(version, "--strategy=all-at-once");
+    const immediate = await rig.scene.chat.rootOf(id, /Monitoring:\* immediate window until /);
+    expect(rollBackButton(immediate)).toBeDefined();
+    const d = await rig.scene.ended(id, "rolled_back", 45_000);
+    expect(d.rollback?.by).toBe("slipway");
+    const { record, check } = conversionFailure(d);
+    // Tripped after 100%, once the extended window had begun, judging its own metrics only.
+    expect(record.stageIndex).toBe(-1);
+    expect(d.immediateUntil).toBeDefined();
+    expect(record.at).toBeGreaterThanOrEqual(d.immediateUntil ?? Number.POSITIVE_INFINITY);
+    expect(record.verdict.checks.map((c) => c.metric ?? c.name)).toEqual([
+      "traffic",
+      "active-users",
+      "conversion-rate",
+    ]);
+    const { observed } = check;
+    expect(observed).toBeLessThan(10);
+    expect(check.text).toBe(`conversion rate ${formatPercent(observed ?? 0)} (limit: ≥ 10%)`);
+    expect(d.incident?.summary).toContain(check.text);
+    const alert = await rig.incidentAlert(id, new RegExp(`back on ${GOOD.replaceAll(".", "\\.")}`));
+    expect(rig.scene.slack.textOf(alert)).toContain(check.text);
+    const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/🚨 \*fail\*/]));
+    expect(reply).toContain(`❌ ${check.text}`);
+    await rig.watch.waitFor(`${GOOD} back`, (s) => s.stable.every((v) => v === GOOD));
   }, 90_000);
 });
 

@@ -56,6 +56,8 @@ export interface RigOptions {
   readonly triggers?: string;
   /** Whether metrics.custom declares p50, p99, active users and conversion rate (scrape source). Default false. */
   readonly businessMetrics?: boolean;
+  /** monitoring.extended: its length and interval, seconds, judging active users and conversion rate. Default none. */
+  readonly extended?: { readonly seconds: number; readonly intervalSeconds: number };
   /** Whether the pipeline has a health-check stage before the canary. Default true. */
   readonly healthStage?: boolean;
 }
@@ -87,7 +89,13 @@ const BUSINESS_METRICS = `
     - { name: p50, title: p50 latency, scrape: "quantile(0.5, http_request_duration_seconds)", unit: seconds, worse: higher, rollback: false }
     - { name: p99, title: p99 latency, scrape: "quantile(0.99, http_request_duration_seconds)", unit: seconds, worse: higher, rollback: false }
     - { name: active-users, title: active users, scrape: value(active_users), worse: lower, rollback: false }
-    - { name: conversion-rate, title: conversion rate, scrape: "ratio(checkout_conversions_total, checkout_visits_total)", unit: ratio, worse: lower, vsBaseline: 50 }`;
+    - { name: conversion-rate, title: conversion rate, scrape: "ratio(checkout_conversions_total, checkout_visits_total)", unit: ratio, worse: lower, limit: 0.1, vsBaseline: 50 }`;
+
+function extendedWindow({ extended }: RigOptions): string {
+  return extended
+    ? `, extended: { for: ${extended.seconds}s, interval: ${extended.intervalSeconds}s, metrics: [active-users, conversion-rate] }`
+    : "";
+}
 
 function storefrontManifest(options: RigOptions, prometheusUrl: string | undefined, routerAdmin: string): string {
   const hold = options.holdSeconds ?? 6;
@@ -121,7 +129,7 @@ ${metricsSection(options, prometheusUrl, routerAdmin)}environments:
         - { weight: 50, hold: ${hold}s }
     blueGreen: { keepBlueFor: ${hold}s }
     rolling: { instances: 3 }
-    monitoring: { immediate: ${options.monitorSeconds ?? 4}s }
+    monitoring: { immediate: ${options.monitorSeconds ?? 4}s${extendedWindow(options)} }
     stages:
       - { name: deploy, action: deploy }
 ${options.healthStage === false ? "" : "      - { name: health-check, action: healthCheck }\n"}`;

@@ -8,6 +8,7 @@ import {
 } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import type { PushedCommit } from "../../domain/git-push.js";
+import { monitoringWindowAt } from "../../domain/monitoring-windows.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
@@ -64,6 +65,16 @@ function stageLine(stage: StageRun): string {
   return `${STAGE_MARK[stage.status]} ${escapeMrkdwn(stage.name)}${took}`;
 }
 
+/** While monitoring: which window runs and when it ends (the extended one after the immediate one, if any). */
+function monitoringLine(d: Deployment, now: number): string | undefined {
+  if (d.state !== "monitoring" || d.monitorUntil === undefined) return undefined;
+  if (d.immediateUntil === undefined) return `*Monitoring until:* ${slackTime(d.monitorUntil)}`;
+  const window = monitoringWindowAt(d, now);
+  return window?.window === "extended"
+    ? `*Monitoring:* extended window until ${slackTime(d.monitorUntil)}`
+    : `*Monitoring:* immediate window until ${slackTime(d.immediateUntil)}, then extended until ${slackTime(d.monitorUntil)}`;
+}
+
 /**
  * The root message: the deployment's live dashboard, edited in place as it
  * moves. It shows nothing that changes with the clock alone, so an edit is
@@ -85,9 +96,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     flagLine(d),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
-    d.state === "monitoring" && d.monitorUntil !== undefined
-      ? `*Monitoring until:* ${slackTime(d.monitorUntil)}`
-      : undefined,
+    monitoringLine(d, now),
     d.stuck ? `⚠️ *Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
@@ -152,8 +161,8 @@ function rollbackProgress(d: Deployment): string {
 }
 
 /**
- * Pause / Resume, Promote and Abort while a rollout can still be steered;
- * Roll back once it succeeded, or once it failed after changing something
+ * Pause / Resume, Promote and Abort while a rollout can still be steered
+ * (Abort reads Roll back while monitoring after 100%); Roll back once it succeeded, or once it failed after changing something
  * (an environment whose onFailure is stop leaves that rollback to a person).
  */
 function controls(d: Deployment): Block[] {
@@ -174,11 +183,18 @@ function controls(d: Deployment): Block[] {
     actions("controls", [
       d.paused ? button("Resume", ACTION_IDS.resume, d.id, "primary") : button("Pause", ACTION_IDS.pause, d.id),
       ...(promotable ? [button("Promote", ACTION_IDS.promote, d.id)] : []),
-      button("Abort", ACTION_IDS.abort, d.id, "danger", {
-        title: "Abort this deployment?",
-        text: `Traffic goes back to the stable version and ${escapeMrkdwn(d.version)} is rolled back.`,
-        yes: "Abort",
-      }),
+      // Live at 100% and watched (either monitoring window), stopping it is rolling it back: say so.
+      d.state === "monitoring"
+        ? button("Roll back", ACTION_IDS.abort, d.id, "danger", {
+            title: "Roll back?",
+            text: `${escapeMrkdwn(d.version)} is rolled back: ${d.environment} goes back to the stable version.`,
+            yes: "Roll back",
+          })
+        : button("Abort", ACTION_IDS.abort, d.id, "danger", {
+            title: "Abort this deployment?",
+            text: `Traffic goes back to the stable version and ${escapeMrkdwn(d.version)} is rolled back.`,
+            yes: "Abort",
+          }),
     ]),
   ];
 }

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { monitoringMs } from "../../../src/engine/watch.js";
+import { monitoringWindows } from "../../../src/engine/watch.js";
 import { Catalog } from "../../../src/manifests/catalog.js";
 import { loadManifests } from "../../../src/manifests/load.js";
 import { type ManifestDir, makeManifestDir } from "../manifests/helpers.js";
 
 const MINUTE = 60_000;
+const T = Date.UTC(2026, 11, 7, 10);
 const PATH = { first: { id: "d-stage1", environment: "staging" }, last: { id: "d-prod1", environment: "production" } };
 
 describe("how long a deployment is watched after it is live", () => {
@@ -39,28 +40,76 @@ environments:
   afterEach(() => dir.remove());
 
   it.each([
-    ["a deployment: immediate plus extended", { id: "d-prod1", environment: "production" }, 75 * MINUTE],
     [
-      "a sensitive one: twice as long",
+      "a deployment: immediate, then extended",
+      { id: "d-prod1", environment: "production" },
+      { immediateUntil: T + 15 * MINUTE, monitorUntil: T + 75 * MINUTE },
+    ],
+    [
+      "a sensitive one: both twice as long",
       { id: "d-prod1", environment: "production", sensitive: true as const },
-      150 * MINUTE,
+      { immediateUntil: T + 30 * MINUTE, monitorUntil: T + 150 * MINUTE },
     ],
     [
       "the waiting deployment of a hotfix path: as usual",
       { id: "d-prod1", environment: "production", hotfixPath: PATH },
-      75 * MINUTE,
+      { immediateUntil: T + 15 * MINUTE, monitorUntil: T + 75 * MINUTE },
     ],
     [
       "the first of a hotfix path: its soak was its watch",
       { id: "d-stage1", environment: "staging", hotfixPath: PATH },
-      0,
+      undefined,
     ],
     [
-      "an environment saying nothing: the seed's immediate 15 minutes",
+      "an environment saying nothing: the seed's immediate 15 minutes, no extended window",
       { id: "d-stage2", environment: "staging" },
-      15 * MINUTE,
+      { immediateUntil: T + 15 * MINUTE, monitorUntil: T + 15 * MINUTE },
     ],
   ])("%s", (_, d, expected) => {
-    expect(monitoringMs(catalog.require("web"), d)).toBe(expected);
+    expect(monitoringWindows(catalog.require("web"), d, T)).toEqual(expected);
+  });
+});
+
+describe("monitoring.extended in a manifest", () => {
+  let dir: ManifestDir;
+  beforeEach(async () => {
+    dir = await makeManifestDir();
+  });
+  afterEach(() => dir.remove());
+
+  async function errorsOf(extended: string): Promise<string[]> {
+    await dir.write(
+      "web.yaml",
+      `service: web
+channels: { deploy: C0DEPLOYS }
+target:
+  type: command
+  actions: { deploy: [node, deploy.mjs] }
+metrics:
+  source: prometheus
+  url: "http://127.0.0.1:9090"
+  custom: [{ name: conversion-rate, query: "c", unit: ratio, worse: lower, limit: 0.1 }]
+environments:
+  production:
+    monitoring: { immediate: 15m, extended: ${extended} }
+    stages: [{ name: deploy, action: deploy }]
+`,
+    );
+    const loaded = await loadManifests(dir.dir);
+    return loaded.errors.map((error) => JSON.stringify(error));
+  }
+
+  it("takes a length, or its own length, interval and metrics", async () => {
+    expect(await errorsOf("2h")).toEqual([]);
+    expect(await errorsOf("{ for: 24h, interval: 5m, metrics: [conversion-rate] }")).toEqual([]);
+    expect(await errorsOf("{ interval: 5m }")).toEqual([]);
+  });
+
+  it("refuses more than 24h, an unknown metric and an unknown key, saying what is allowed", async () => {
+    expect((await errorsOf("25h")).join()).toContain("extended monitoring lasts more than 0 and at most 24h, e.g. 1h");
+    expect((await errorsOf("{ for: 1h, metrics: [revenue] }")).join()).toContain(
+      "'revenue' is not a metric of this service; metrics.custom declares conversion-rate",
+    );
+    expect((await errorsOf("{ every: 5m }")).join()).toContain("unknown key 'every' (allowed: for, interval, metrics)");
   });
 });

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { judgedIn, monitoringSchedule, monitoringWindowAt } from "../../../src/domain/monitoring-windows.js";
+
+const MINUTE = 60_000;
+const T = Date.UTC(2026, 11, 7, 10);
+
+describe("the two monitoring windows' schedule", () => {
+  it("runs the immediate window first, then the extended one until monitoring ends", () => {
+    const schedule = monitoringSchedule(T, 15 * MINUTE, 60 * MINUTE);
+    expect(schedule).toEqual({ immediateUntil: T + 15 * MINUTE, monitorUntil: T + 75 * MINUTE });
+    expect(monitoringWindowAt(schedule, T)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
+    expect(monitoringWindowAt(schedule, T + 15 * MINUTE - 1)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
+    expect(monitoringWindowAt(schedule, T + 15 * MINUTE)).toEqual({ window: "extended", endsAt: T + 75 * MINUTE });
+    expect(monitoringWindowAt(schedule, T + 80 * MINUTE)).toEqual({ window: "extended", endsAt: T + 75 * MINUTE });
+  });
+
+  it("lengthens both windows by the factor of a sensitive deployment", () => {
+    expect(monitoringSchedule(T, 15 * MINUTE, 60 * MINUTE, 2)).toEqual({
+      immediateUntil: T + 30 * MINUTE,
+      monitorUntil: T + 150 * MINUTE,
+    });
+  });
+
+  it("has only the immediate window when there is no extended one, and none outside monitoring", () => {
+    const schedule = monitoringSchedule(T, 15 * MINUTE, 0);
+    expect(monitoringWindowAt(schedule, T + 20 * MINUTE)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
+    expect(monitoringWindowAt({ monitorUntil: T + MINUTE }, T)).toEqual({ window: "immediate", endsAt: T + MINUTE });
+    expect(monitoringWindowAt({}, T)).toBeUndefined();
+  });
+
+  it("leaves the extended window's metrics to it; the immediate window judges the rest; a canary step judges all", () => {
+    const extended = ["conversion-rate"];
+    expect(judgedIn("extended", "conversion-rate", extended)).toBe(true);
+    expect(judgedIn("extended", "p99", extended)).toBe(false);
+    expect(judgedIn("immediate", "conversion-rate", extended)).toBe(false);
+    expect(judgedIn("immediate", "p99", extended)).toBe(true);
+    expect(judgedIn(undefined, "conversion-rate", extended)).toBe(true);
+    expect(judgedIn("immediate", "conversion-rate", undefined)).toBe(true);
+  });
+});
