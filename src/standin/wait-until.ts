@@ -65,5 +65,7 @@ export function waitUntil<T>(
         ),
       timeoutMs,
     );
+    // A wait alone does not keep the process alive: once the stand-in and Slipway are closed, nothing can answer it.
+    timer.unref();
   });
 }
