@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMap, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
 import { writeRehearsal } from "./demo/rehearsal.js";
 import { type DemoStand, redisAnswers, startStand } from "./demo/stand.js";
 import {
@@ -155,23 +155,15 @@ export async function runDemo(argv: readonly string[] = []): Promise<number> {
 /**
  * The story's manifest beside the examples (the example playground) or alone
  * (the story in the terminal), in a folder of the run's own. The example
- * manifest's working directory is made absolute, since it is read from there,
- * and its metrics section is left out (nothing serves it here).
+ * manifest's working directory is made absolute, since it is read from there.
  */
 async function storyManifests(story: StoryStack, withExamples: boolean): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "slipway-story-manifests-"));
   await writeFile(join(dir, `${STORY.service}.yaml`), storyManifest(story.admin));
   if (withExamples) {
-    for (const { file, workdir, manifest } of (await loadManifests(EXAMPLE_MANIFESTS)).services.values()) {
+    for (const { file, workdir } of (await loadManifests(EXAMPLE_MANIFESTS)).services.values()) {
       const doc = parseDocument(await readFile(file, "utf8"));
       doc.setIn(["target", "workdir"], workdir);
-      // Its metrics come from a Prometheus the playground does not run: here the story's service is the measured one.
-      // With them go the extended monitoring windows' lists of the service's own metrics.
-      doc.deleteIn(["metrics"]);
-      for (const environment of Object.keys(manifest.environments)) {
-        const extended = ["environments", environment, "monitoring", "extended"];
-        if (isMap(doc.getIn(extended))) doc.deleteIn([...extended, "metrics"]);
-      }
       await writeFile(join(dir, basename(file)), doc.toString());
     }
   }
