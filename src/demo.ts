@@ -106,18 +106,25 @@ function say(line = ""): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** Slack's date tokens (`<!date^…|14:02 UTC>`) as a terminal shows them: their fallback text. */
+function plainDates(text: string): string {
+  return text.replace(/<!date\^[^|>]*\|([^>]*)>/g, "$1");
+}
+
 /** One line per Slack call the stand-in received, so the reader sees the thread being built. */
 function describeCall(slack: FakeSlack, call: ApiCall, deployChannels: ReadonlySet<string>): string | undefined {
-  const firstLine = slack
-    .textOf({ text: String(call.args.text ?? ""), blocks: (call.args.blocks ?? []) as never[], attachments: [] })
-    .split("\n")
-    .find((l) => l.trim() !== "");
+  const text = slack.textOf({
+    text: String(call.args.text ?? ""),
+    blocks: (call.args.blocks ?? []) as never[],
+    attachments: [],
+  });
+  const firstLine = plainDates(text.split("\n").find((l) => l.trim() !== "") ?? "");
   switch (call.method) {
     case "chat.postMessage":
       if (!deployChannels.has(String(call.args.channel))) return `  🚨 alert in the incident channel: ${firstLine}`;
       return call.args.thread_ts ? `  ↳ thread reply: ${firstLine}` : `  ● root message posted: ${firstLine}`;
     case "chat.update":
-      return `  ✎ root message edited: ${String(call.args.text ?? firstLine)}`;
+      return `  ✎ root message edited: ${plainDates(String(call.args.text ?? firstLine))}`;
     default:
       return undefined;
   }

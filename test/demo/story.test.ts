@@ -34,4 +34,7 @@ it("slipway demo --story ends with development, staging and production succeeded
   expect(stdout).toMatch(/clicks Approve: Approved/);
   expect(stdout).toMatch(/Canary weight:|canary-25%/);
   expect(stdout).toMatch(/alert in the incident channel: .*storefront v1\.3\.0-bad/);
+  // Times read as a terminal shows them, not as Slack's date tokens.
+  expect(stdout).toMatch(/\(analysis 1, \d\d:\d\d UTC\)/);
+  expect(stdout).not.toContain("<!date^");
 }, 420_000);
