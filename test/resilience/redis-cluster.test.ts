@@ -45,7 +45,7 @@ describe("Slipway on a 3-master Redis Cluster", () => {
 
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
-    const { manifests } = mixedManifests(SERVICES, WITH_PRODUCTION, { holds: ["1s", "5s"] });
+    const { manifests } = mixedManifests(SERVICES, WITH_PRODUCTION, { holds: ["1s", "30s"] });
     fleet = await SlipwayFleet.start({
       label: "cluster",
       manifests,
@@ -98,6 +98,9 @@ describe("Slipway on a 3-master Redis Cluster", () => {
     // The last service's canary is aborted while it holds between traffic steps.
     const canaryIndex = plan.findIndex((p) => p.service === services.at(-1) && p.environment === "staging");
     aborted = ids[canaryIndex] ?? "";
+    // Its root may come a lock period late, when the killed worker held the notify job that posts it;
+    // the canary's second hold (30 s) outlasts that, so it is still holding when Abort is clicked.
+    await fleet.chat.rootOf(aborted, /./, FINISH_MS);
     await eventually(
       `canary ${aborted} to hold between its traffic steps`,
       async () => {
@@ -109,8 +112,6 @@ describe("Slipway on a 3-master Redis Cluster", () => {
       FINISH_MS,
       20,
     );
-    // Its root may come a lock period late, when the killed worker held the notify job that posts it.
-    await fleet.chat.rootOf(aborted, /./, FINISH_MS);
     const abortAnswer = await fleet.chat.clickControl(aborted, DEPLOYER, ACTION_IDS.abort);
 
     finals = await fleet.allFinal(ids, FINISH_MS);

@@ -114,8 +114,11 @@ export class SlipwayProcess {
     return [...this.output, ...this.logs.slice(-30).map((l) => JSON.stringify(l))].join("\n");
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. Resolves with the exit code. */
-  async stop(graceMs = 10_000): Promise<number | null> {
+  /**
+   * SIGTERM, then SIGKILL if it has not exited within `graceMs`. Resolves with the exit code.
+   * The grace is wide: on a busy machine a clean shutdown (workers closing their queues) has taken over 10 s.
+   */
+  async stop(graceMs = 30_000): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     this.child.kill("SIGTERM");
     const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
