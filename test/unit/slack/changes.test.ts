@@ -1,37 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { type RawCommit, whatChanged } from "../../../src/domain/changes.js";
-import { type Deployment, moveTo, newDeployment } from "../../../src/domain/deployment.js";
-import { blockTextLength, LIMITS, type SlackMessage } from "../../../src/slack/renderers/blocks.js";
+import type { SlackMessage } from "../../../src/slack/renderers/blocks.js";
 import { renderWhatChanged } from "../../../src/slack/renderers/changes.js";
 import { renderApprovalCard } from "../../../src/slack/renderers/gates.js";
-import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+import {
+  awaitingApproval,
+  expectNothingCut,
+  expectWithinSlackLimits,
+  sectionTexts,
+} from "../../support/slack-message.js";
 
 const T0 = Date.UTC(2026, 11, 7, 9, 30, 0);
-
-function awaitingApproval(): Deployment {
-  const d = newDeployment(
-    {
-      id: "d-7k3m9x2q",
-      service: "web",
-      environment: "production",
-      version: "v1.2.0",
-      strategy: "canary",
-      hotfix: false,
-      requestedBy: "U0ENGINEER",
-      source: "slack",
-      steps: [{ name: "deploy", action: "deploy" }],
-      channel: "C0DEPLOYS",
-      waitLimitMs: 4 * 3_600_000,
-      previousVersion: "v1.1.0",
-    },
-    T0,
-  );
-  return {
-    ...moveTo(moveTo(d, "checking", T0), "awaiting_approval", T0),
-    approval: { needed: 1, allowSelfApproval: false, approvers: "anyone", requestedAt: T0, votes: [] },
-  };
-}
 
 function commits(n: number, subject: (i: number) => string): RawCommit[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -44,20 +23,12 @@ function commits(n: number, subject: (i: number) => string): RawCommit[] {
 }
 
 function texts(message: SlackMessage): string {
-  return message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : [])).join("\n");
+  return sectionTexts(message).join("\n");
 }
 
-function expectWithinSlackLimits(message: SlackMessage): void {
-  expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
-  const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
-  expect(total).toBeLessThanOrEqual(LIMITS.totalText);
-  for (const block of message.blocks) {
-    if (block.type === "section") expect(block.text.text.endsWith("…")).toBe(false);
-  }
-  const blocks = (JSON.parse(JSON.stringify(message.blocks)) as unknown[]).filter((b): b is JsonObject =>
-    isJsonObject(b),
-  );
-  expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
+function expectFits(message: SlackMessage): void {
+  expectWithinSlackLimits(message);
+  expectNothingCut(message);
 }
 
 describe("what changed, in Slack", () => {
@@ -71,8 +42,8 @@ describe("what changed, in Slack", () => {
   );
 
   it("the thread's reply groups features, fixes and the rest, with ids and authors", () => {
-    const message = renderWhatChanged(awaitingApproval(), few);
-    expectWithinSlackLimits(message);
+    const message = renderWhatChanged(awaitingApproval(T0), few);
+    expectFits(message);
     expect(texts(message)).toBe(
       [
         "📦 *What changed:* 3 commits by 3 authors since v1.1.0",
@@ -87,16 +58,16 @@ describe("what changed, in Slack", () => {
   });
 
   it("the approval card shows them too", () => {
-    const card = texts(renderApprovalCard({ ...awaitingApproval(), whatChanged: few }));
+    const card = texts(renderApprovalCard({ ...awaitingApproval(T0), whatChanged: few }));
     expect(card).toContain("*What changed:* 3 commits by 3 authors since v1.1.0\n*Features*\n• one-step checkout");
   });
 
   it("says why when git could not list them, and when there were none", () => {
     const problem = { ...few, total: 0, changes: [], problem: "git log failed: fatal: bad object" };
-    expect(texts(renderWhatChanged(awaitingApproval(), problem))).toBe(
+    expect(texts(renderWhatChanged(awaitingApproval(T0), problem))).toBe(
       "📦 *What changed:* could not be listed (git log failed: fatal: bad object)",
     );
-    expect(texts(renderApprovalCard({ ...awaitingApproval(), whatChanged: whatChanged([], "v1.1.0") }))).toContain(
+    expect(texts(renderApprovalCard({ ...awaitingApproval(T0), whatChanged: whatChanged([], "v1.1.0") }))).toContain(
       "*What changed:* no commits since v1.1.0",
     );
   });
@@ -107,10 +78,10 @@ describe("what changed, in Slack", () => {
       "v1.1.0",
     );
     for (const message of [
-      renderWhatChanged(awaitingApproval(), many),
-      renderApprovalCard({ ...awaitingApproval(), whatChanged: many }),
+      renderWhatChanged(awaitingApproval(T0), many),
+      renderApprovalCard({ ...awaitingApproval(T0), whatChanged: many }),
     ]) {
-      expectWithinSlackLimits(message);
+      expectFits(message);
       const text = texts(message);
       const listed = (text.match(/\n• /g) ?? []).length;
       const more = Number(/…and (\d+) more \(\d+ features, 1000 fixes, 1000 enhancements\)/.exec(text)?.[1]);

@@ -4,7 +4,6 @@ import { type WhatChanged, whatChanged } from "../../../src/domain/changes.js";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
 import { incidentOf, recordOf } from "../../../src/domain/deployment-record.js";
 import { beginRollback } from "../../../src/engine/rollback.js";
-import { blockTextLength, LIMITS, type SlackMessage } from "../../../src/slack/renderers/blocks.js";
 import {
   recordMarkdown,
   renderClosingRecord,
@@ -12,8 +11,7 @@ import {
   renderRecordAnswer,
 } from "../../../src/slack/renderers/deployment-record.js";
 import { threadMessages } from "../../../src/slack/renderers/thread.js";
-import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+import { expectWithinSlackLimits } from "../../support/slack-message.js";
 
 const T0 = Date.UTC(2026, 11, 7, 9, 30, 0);
 const MIN = 60_000;
@@ -158,17 +156,6 @@ function rolledBack(): Deployment {
     },
   };
   return moveTo(d, "rolled_back", T0 + 6 * MIN);
-}
-
-function expectWithinSlackLimits(message: SlackMessage): void {
-  expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
-  expect(message.text.length).toBeGreaterThan(0);
-  const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
-  expect(total).toBeLessThanOrEqual(LIMITS.totalText);
-  const blocks = (JSON.parse(JSON.stringify(message.blocks)) as unknown[]).filter((b): b is JsonObject =>
-    isJsonObject(b),
-  );
-  expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
 }
 
 describe("the record's lead time", () => {

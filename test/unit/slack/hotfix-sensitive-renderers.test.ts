@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
-import { blockTextLength, LIMITS } from "../../../src/slack/renderers/blocks.js";
 import { hotfixPathLine } from "../../../src/slack/renderers/hotfix-path.js";
 import { renderSensitiveHeadsUp } from "../../../src/slack/renderers/sensitive-heads-up.js";
 import { threadMessages } from "../../../src/slack/renderers/thread.js";
-import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+import { expectWithinSlackLimits } from "../../support/slack-message.js";
 
 const T0 = Date.UTC(2026, 11, 7, 3, 0);
 const PATH = { first: { id: "d-stage1", environment: "staging" }, last: { id: "d-prod1", environment: "production" } };
@@ -73,12 +71,6 @@ describe("a sensitive deployment's heads-ups in the incident channel", () => {
     expect(JSON.stringify(start.blocks)).toContain("https://slack.com/archives/C0DEPLOYS/p1700000000000100");
     const failed = renderSensitiveHeadsUp(moveTo(moveTo(sensitive, "running", T0), "failed", T0), "end", undefined);
     expect(JSON.stringify(failed.blocks)).toContain("Security team: stay on; see the thread.");
-    for (const message of [start, failed]) {
-      const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
-      expect(total).toBeLessThanOrEqual(LIMITS.totalText);
-      const asJson: unknown = JSON.parse(JSON.stringify(message.blocks));
-      const blocks = Array.isArray(asJson) ? asJson.filter((b): b is JsonObject => isJsonObject(b)) : [];
-      expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
-    }
+    for (const message of [start, failed]) expectWithinSlackLimits(message);
   });
 });

@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { whatChanged } from "../../../src/domain/changes.js";
 import type { ItemResult } from "../../../src/domain/checklist.js";
-import { type Deployment, moveTo, newDeployment } from "../../../src/domain/deployment.js";
+import type { Deployment } from "../../../src/domain/deployment.js";
 import type { PreProductionReview } from "../../../src/domain/pre-production.js";
-import { blockTextLength, LIMITS, type SlackMessage } from "../../../src/slack/renderers/blocks.js";
+import type { SlackMessage } from "../../../src/slack/renderers/blocks.js";
 import { renderApprovalCard } from "../../../src/slack/renderers/gates.js";
-import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+import {
+  awaitingApproval,
+  expectNothingCut,
+  expectWithinSlackLimits,
+  sectionTexts,
+} from "../../support/slack-message.js";
 
 const T0 = Date.UTC(2026, 11, 7, 9, 30, 0);
 
@@ -40,26 +44,8 @@ function item(id: string, section: ItemResult["section"], status: ItemResult["st
 }
 
 function card(patch: Partial<Deployment> = {}): SlackMessage {
-  const d = newDeployment(
-    {
-      id: "d-7k3m9x2q",
-      service: "web",
-      environment: "production",
-      version: "v1.2.0",
-      strategy: "canary",
-      hotfix: false,
-      requestedBy: "U0ENGINEER",
-      source: "slack",
-      steps: [{ name: "deploy", action: "deploy" }],
-      channel: "C0DEPLOYS",
-      waitLimitMs: 4 * 3_600_000,
-      previousVersion: "v1.1.0",
-    },
-    T0,
-  );
   return renderApprovalCard({
-    ...moveTo(moveTo(d, "checking", T0), "awaiting_approval", T0),
-    approval: { needed: 1, allowSelfApproval: false, approvers: "anyone", requestedAt: T0, votes: [] },
+    ...awaitingApproval(T0),
     checklist: [item("tests-pass", "code", "passed"), item("secrets-scanned", "security", "passed", "0 findings")],
     preProduction: REVIEW,
     ...patch,
@@ -67,7 +53,7 @@ function card(patch: Partial<Deployment> = {}): SlackMessage {
 }
 
 function text(message: SlackMessage): string {
-  return message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : [])).join("\n");
+  return sectionTexts(message).join("\n");
 }
 
 describe("the approval card's pre-production review", () => {
@@ -117,16 +103,9 @@ describe("the approval card's pre-production review", () => {
         "v1.1.0",
       ),
     });
-    expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
-    expect(message.blocks.reduce((sum, b) => sum + blockTextLength(b), 0)).toBeLessThanOrEqual(LIMITS.totalText);
-    const blocks = (JSON.parse(JSON.stringify(message.blocks)) as unknown[]).filter((b): b is JsonObject =>
-      isJsonObject(b),
-    );
-    expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
+    expectWithinSlackLimits(message);
     // Nothing is cut mid-text, and the buttons are never what is left out.
-    for (const block of message.blocks) {
-      if (block.type === "section") expect(block.text.text.endsWith("…"), block.text.text.slice(-200)).toBe(false);
-    }
+    expectNothingCut(message);
     expect(message.blocks.some((b) => b.type === "actions")).toBe(true);
     expect(text(message)).toContain("…and 22 more");
   });

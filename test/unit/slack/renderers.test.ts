@@ -26,8 +26,7 @@ import {
   renderSummary,
 } from "../../../src/slack/renderers/deployment-message.js";
 import { renderIncident } from "../../../src/slack/renderers/watch.js";
-import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
+import { expectWithinSlackLimits, sectionTexts, textsOf } from "../../support/slack-message.js";
 
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 const STAGES = ["build", "migrate", "deploy", "smoke", "announce"] as const;
@@ -101,37 +100,12 @@ function succeeded(overrides: Partial<NewDeployment> = {}): Deployment {
 
 // ── reading a message ─────────────────────────────────────────────────
 
-type TextKind = "mrkdwn" | "plain_text";
-
-/** Every text object of a message (however deep in its block), with the type of block it sits in. */
-function textsOf(message: SlackMessage): Array<{ block: string; type: TextKind; text: string }> {
-  const found: Array<{ block: string; type: TextKind; text: string }> = [];
-  const walk = (block: string, value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) walk(block, item);
-      return;
-    }
-    if (!isJsonObject(value)) return;
-    if ((value.type === "mrkdwn" || value.type === "plain_text") && typeof value.text === "string") {
-      found.push({ block, type: value.type, text: value.text });
-      return;
-    }
-    for (const inner of Object.values(value)) walk(block, inner);
-  };
-  for (const block of message.blocks) walk(block.type, JSON.parse(JSON.stringify(block)));
-  return found;
-}
-
 /** The mrkdwn a person reads, all blocks joined. */
 function mrkdwn(message: SlackMessage): string {
   return textsOf(message)
     .filter((t) => t.type === "mrkdwn")
     .map((t) => t.text)
     .join("\n");
-}
-
-function sectionTexts(message: SlackMessage): string[] {
-  return message.blocks.flatMap((b) => (b.type === "section" ? [b.text.text] : []));
 }
 
 function contextText(message: SlackMessage): string | undefined {
@@ -143,25 +117,6 @@ function headerText(message: SlackMessage): string {
   const found = message.blocks.find((b) => b.type === "header");
   if (found?.type !== "header") throw new Error("the message has no header block");
   return found.text.text;
-}
-
-/** The blocks as Slack would receive them: JSON, with nothing Slack would refuse. */
-function expectWithinSlackLimits(message: SlackMessage): void {
-  expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
-  expect(message.text.length).toBeGreaterThan(0);
-  expect(message.text.length).toBeLessThanOrEqual(LIMITS.messageText);
-  for (const { block, text } of textsOf(message)) {
-    expect(text.length, `${block} text`).toBeGreaterThan(0);
-    const max = block === "header" ? LIMITS.headerText : LIMITS.sectionText;
-    expect(text.length, `${block} text of ${text.length} characters`).toBeLessThanOrEqual(max);
-  }
-  const total = message.blocks.reduce((sum, block) => sum + blockTextLength(block), 0);
-  expect(total, "total text of all blocks").toBeLessThanOrEqual(LIMITS.totalText);
-  // The stand-in applies Slack's own block validation; it must find nothing to refuse.
-  const asJson: unknown = JSON.parse(JSON.stringify(message.blocks));
-  const blocks = Array.isArray(asJson) ? asJson.filter((b): b is JsonObject => isJsonObject(b)) : [];
-  expect(blocks).toHaveLength(message.blocks.length);
-  expect(blockProblems(blocks, LIMITS.blocksPerMessage)).toEqual([]);
 }
 
 /** Mentions and links Slack would act on: `<!channel>`, `<!here>`, `<@U…>`, `<#C…>`, `<https://…|…>`. */

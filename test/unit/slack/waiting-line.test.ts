@@ -6,9 +6,9 @@ import { renderRequestMessage } from "../../../src/slack/renderers/request-answe
 import { renderWaitingDropped, waitingLineBlocks } from "../../../src/slack/renderers/waiting-line.js";
 import { decodeCancel, decodeRequest, encodeRequest } from "../../../src/slack/waiting-buttons.js";
 import { blockProblems } from "../../../src/standin/block-limits.js";
-import { isJsonObject, type JsonObject } from "../../../src/standin/json.js";
 import { findElement } from "../../../src/standin/slack-payloads.js";
 import type { WaitingDeployment } from "../../../src/store/waitlist.js";
+import { blocksAsJson } from "../../support/slack-message.js";
 
 const AT = Date.UTC(2026, 11, 7, 9, 0);
 const REQUEST = { service: "shop", environment: "production", version: "v1.2.0", hotfix: false };
@@ -25,10 +25,6 @@ function waiting(n: number, more: Partial<WaitingDeployment> = {}): WaitingDeplo
   };
 }
 
-function json(blocks: unknown): JsonObject[] {
-  return JSON.parse(JSON.stringify(blocks)).filter(isJsonObject);
-}
-
 describe("the buttons of a request's answer", () => {
   it("offers Queue it on a busy refusal, carrying the request as asked", () => {
     const asked = {
@@ -39,15 +35,15 @@ describe("the buttons of a request's answer", () => {
     };
     const outcome: RequestOutcome = { code: "busy", holderId: "d-holder01", holder: undefined };
     const message = renderRequestMessage(asked, outcome);
-    const found = findElement(json(message.blocks), ACTION_IDS.queueIt);
+    const found = findElement(blocksAsJson(message.blocks), ACTION_IDS.queueIt);
     expect(found?.element.text).toMatchObject({ text: "Queue it" });
     expect(decodeRequest(String(found?.element.value))).toEqual(asked);
-    expect(blockProblems(json(message.blocks), LIMITS.blocksPerMessage)).toEqual([]);
+    expect(blockProblems(blocksAsJson(message.blocks), LIMITS.blocksPerMessage)).toEqual([]);
   });
 
   it("offers Schedule for the next window only when a window opens", () => {
     const opens = renderRequestMessage(REQUEST, { code: "window", reason: "frozen", opensAt: AT });
-    expect(findElement(json(opens.blocks), ACTION_IDS.scheduleWindow)).toBeDefined();
+    expect(findElement(blocksAsJson(opens.blocks), ACTION_IDS.scheduleWindow)).toBeDefined();
     const never = renderRequestMessage(REQUEST, { code: "window", reason: "no window opens in the coming weeks" });
     expect(never.blocks).toHaveLength(1);
   });
@@ -62,7 +58,7 @@ describe("the buttons of a request's answer", () => {
       replaced: [],
     });
     expect(message.text).toContain("`d-wait0001` waits in line (number 2) behind `d-holder01`");
-    const cancel = findElement(json(message.blocks), ACTION_IDS.cancelWaiting);
+    const cancel = findElement(blocksAsJson(message.blocks), ACTION_IDS.cancelWaiting);
     expect(decodeCancel(String(cancel?.element.value))).toEqual({
       service: "shop",
       environment: "production",
@@ -92,7 +88,7 @@ describe("the line in /deploy status and the Home tab", () => {
     const many = waitingLineBlocks(Array.from({ length: 45 }, (_, i) => waiting(i)));
     expect(many.length).toBeLessThanOrEqual(22);
     expect(JSON.stringify(many)).toContain("…and 25 more");
-    expect(blockProblems(json(many), LIMITS.blocksPerMessage)).toEqual([]);
+    expect(blockProblems(blocksAsJson(many), LIMITS.blocksPerMessage)).toEqual([]);
   });
 
   it("tells the channel once why a waiting deployment will not start", () => {
