@@ -3,7 +3,7 @@ import { moveTo } from "../../src/domain/deployment.js";
 import type { ApiCall } from "../../src/standin/call-log.js";
 import { channelOf, DEPLOYER, mixedService } from "../support/mixed-pipeline.js";
 import { REDIS_URL } from "../support/redis.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 
 /*
  * Crashes in the narrow windows between two writes that belong together,
@@ -55,8 +55,7 @@ describe("notifier: a worker killed right after posting a root message", () => {
   });
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
 
   it(
@@ -131,8 +130,7 @@ describe("pipeline: a worker killed between recording `running` and queuing the 
   });
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
 
   it("starts the first step when the check job runs again after the crash", async () => {

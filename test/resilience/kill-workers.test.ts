@@ -15,7 +15,7 @@ import {
   mixedService,
 } from "../support/mixed-pipeline.js";
 import { PrivateRedis } from "../support/private-redis.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 import type { LogLine, SlipwayProcess } from "../support/slipway-process.js";
 
 /*
@@ -156,9 +156,11 @@ describe("SIGKILL of workers mid-pipeline", () => {
     const file = join(MEASURED_DIR, `${new Date().toISOString().replaceAll(":", "-")}-seed${seed}.json`);
     await writeFile(file, `${JSON.stringify(summary, null, 2)}\n`);
     console.log(`kill-workers measured: ${JSON.stringify(summary)} (written to ${file})`);
-    const codes = (await fleet?.close()) ?? [];
-    await redis?.stop();
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    try {
+      await closeFleet(fleet);
+    } finally {
+      await redis?.stop();
+    }
   });
 
   it("succeeds every deployment, runs no completed action twice, and takes over a dead worker's stages", async () => {

@@ -3,7 +3,7 @@ import { LOST_WORKERS_LIMIT } from "../../src/engine/pipeline.js";
 import { eventually } from "../support/eventually.js";
 import { DEPLOYER } from "../support/mixed-pipeline.js";
 import { REDIS_URL } from "../support/redis.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 import { ROOT } from "../support/slipway-process.js";
 
 /*
@@ -65,8 +65,7 @@ describe("a step that keeps losing its worker", () => {
   }, START_DEADLINE_MS);
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
 
   it(`pauses with 'step migrate lost ${LOST_WORKERS_LIMIT} workers in a row' in the thread and the incident channel`, async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOYER } from "../support/mixed-pipeline.js";
 import { REDIS_URL } from "../support/redis.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 import { ROOT } from "../support/slipway-process.js";
 
 /*
@@ -57,8 +57,7 @@ describe("SIGKILL of the worker rendering a deployment's end", () => {
   }, START_DEADLINE_MS);
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
 
   it("shows the failure in the root and posts the incident alert, each once, after the replacement takes over", async () => {

@@ -10,7 +10,7 @@ import { eventually } from "../support/eventually.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { channelOf, DEPLOYER, expectedLedgerKeys, mixedService } from "../support/mixed-pipeline.js";
 import { REDIS_URL } from "../support/redis.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 import { type LogLine, ROOT, type SlipwayProcess } from "../support/slipway-process.js";
 import { expectedThreadShape, summaryPosted, threadShape } from "../support/thread-shape.js";
 
@@ -106,8 +106,7 @@ async function startFleet(label: string, service: string, holds: readonly [strin
     workers: WORKERS,
   });
   cleanups.push(async () => {
-    const codes = await fleet.close();
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
   return fleet;
 }

@@ -8,7 +8,7 @@ import { keys, keysPattern } from "../../src/store/keys.js";
 import { eventually } from "../support/eventually.js";
 import { REDIS_URL } from "../support/redis.js";
 import { dumpKeys } from "../support/redis-dump.js";
-import { FLEET_BOT_TOKEN, FLEET_SIGNING_SECRET, SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, FLEET_BOT_TOKEN, FLEET_SIGNING_SECRET, SlipwayFleet } from "../support/slipway-fleet.js";
 
 /*
  * Every forged, stale or replayed Slack request is refused; every
@@ -70,8 +70,7 @@ describe("forged, stale, replayed and unauthorised Slack requests", () => {
   });
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    await closeFleet(fleet);
   });
 
   /** Deployments recorded and pipeline jobs ever queued (the watchdog's schedule aside). */

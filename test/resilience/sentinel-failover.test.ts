@@ -3,7 +3,7 @@ import type { Deployment } from "../../src/domain/deployment.js";
 import { eventually } from "../support/eventually.js";
 import { channelOf, DEPLOYER, deploymentPlan, expectedLedgerKeys, mixedManifests } from "../support/mixed-pipeline.js";
 import { SentinelGroup } from "../support/sentinel-group.js";
-import { SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
 import { tally } from "../support/tally.js";
 import { expectedThreadShape, summaryPosted, threadShape } from "../support/thread-shape.js";
 
@@ -41,9 +41,11 @@ describe("Redis master killed; Sentinel promotes the replica mid-pipeline", () =
   }, 90_000);
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    await group?.stop();
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    try {
+      await closeFleet(fleet);
+    } finally {
+      await group?.stop();
+    }
   });
 
   it("finishes every deployment on the promoted replica, repeating no completed action", async () => {

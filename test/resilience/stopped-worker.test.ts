@@ -7,7 +7,7 @@ import { eventually } from "../support/eventually.js";
 import { insidePids, release, writeGatedAction } from "../support/gated-action.js";
 import { REDIS_URL } from "../support/redis.js";
 import { alive } from "../support/sample-stack.js";
-import { type LedgerEntry, SlipwayFleet } from "../support/slipway-fleet.js";
+import { closeFleet, type LedgerEntry, SlipwayFleet } from "../support/slipway-fleet.js";
 import { type LogLine, ROOT, type SlipwayProcess } from "../support/slipway-process.js";
 
 /*
@@ -174,9 +174,11 @@ describe("a worker stopped past its lock in the middle of a long stage", () => {
   }, TAKEOVER_MS + 120_000);
 
   afterAll(async () => {
-    const codes = (await fleet?.close()) ?? [];
-    if (scripts) await rm(scripts, { recursive: true, force: true });
-    for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
+    try {
+      await closeFleet(fleet);
+    } finally {
+      if (scripts) await rm(scripts, { recursive: true, force: true });
+    }
   });
 
   function outcome(c: Case): Outcome {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
+import { expect } from "vitest";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { isFinal } from "../../src/domain/deployment-state.js";
 import { queueOptions } from "../../src/engine/queues.js";
@@ -290,6 +291,12 @@ export class SlipwayFleet {
     await rm(this.exampleState, { recursive: true, force: true });
     return codes;
   }
+}
+
+/** Closes a suite's fleet (when it started) and expects each of its processes to have exited 0. */
+export async function closeFleet(fleet: SlipwayFleet | undefined): Promise<void> {
+  const codes = (await fleet?.close()) ?? [];
+  for (const { process, code } of codes) expect(code, process.describe()).toBe(0);
 }
 
 function isLive(p: SlipwayProcess): boolean {
