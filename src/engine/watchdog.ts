@@ -82,11 +82,11 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
           const limit = (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + GRACE_MS;
           const ranFor = now - running.startedAt;
           if (ranFor > limit && !d.stuck) {
+            const job =
+              running.runner === undefined ? "unknown" : await deps.queues.pipeline.getJobState(running.runner);
             const stuck = {
               at: now,
-              what: `step ${running.name} has been running for ${formatDuration(ranFor)}, past its ${formatDuration(limit - GRACE_MS)} timeout; the worker running it may be gone`,
-              suggestion:
-                "Slipway retries it once its job's lock expires; if nothing moves in a few minutes, Abort or /rollback",
+              ...stuckWords(running.name, ranFor, limit - GRACE_MS, job, d.environment),
             };
             const { saved } = await update(deps, d.id, (current) =>
               current.stuck || isFinal(current.state)
@@ -112,6 +112,41 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
       default:
         break;
     }
+  }
+}
+
+/**
+ * What the watchdog says of a step past its timeout, by what became of the
+ * job that runs it (BullMQ's job state): still held by a live worker, waiting
+ * to be taken over, or gone; and so what Slipway will do about it.
+ */
+export function stuckWords(
+  step: string,
+  ranForMs: number,
+  timeoutMs: number,
+  job: string,
+  environment: string,
+): { what: string; suggestion: string } {
+  const past = `step ${step} has been running for ${formatDuration(ranForMs)}, past its ${formatDuration(timeoutMs)} timeout`;
+  const wayBack = `Abort or /rollback takes ${environment} the way back`;
+  switch (job) {
+    case "active":
+      return {
+        what: `${past}; its worker still holds it, but the step has not returned (a process it started may still hold its output open)`,
+        suggestion: `Slipway will not run it again while that worker holds it; ${wayBack}`,
+      };
+    case "waiting":
+    case "prioritized":
+    case "delayed":
+      return {
+        what: `${past}; its worker was lost and its job waits for another worker`,
+        suggestion: `Slipway runs it again as soon as a worker is free; if nothing moves in a few minutes, ${wayBack}`,
+      };
+    default:
+      return {
+        what: `${past}; its worker is gone and no other worker took it over`,
+        suggestion: `Slipway will not run it again by itself; ${wayBack}`,
+      };
   }
 }
 

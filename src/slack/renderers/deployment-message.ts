@@ -32,6 +32,7 @@ import { validationOutcome } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
 import { slackTime } from "./slack-time.js";
+import { stuckWords } from "./stuck-report.js";
 import { dashboardLines } from "./watch.js";
 
 export const STATE_EMOJI: Record<DeploymentState, string> = {
@@ -97,7 +98,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
     monitoringLine(d, now),
-    d.stuck ? `⚠️ *Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.` : undefined,
+    d.stuck ? `⚠️ ${stuckWords(d.stuck)}` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
     validationOutcome(d) ? `*Post-rollback validation:* ${validationOutcome(d)}` : undefined,

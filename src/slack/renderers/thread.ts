@@ -10,6 +10,7 @@ import { renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
 import { renderReviewReminder, renderReviewRequest } from "./review.js";
 import { renderSensitiveHeadsUp, sensitiveStarted } from "./sensitive-heads-up.js";
+import { renderStuckReport } from "./stuck-report.js";
 import { permalink, renderAnalysis, renderIncident } from "./watch.js";
 
 /** One message of a deployment's thread, as it should read now. */
@@ -54,6 +55,10 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
       inThread: true,
       render: () => renderAnalysis(d, record),
     });
+  }
+  const stuck = d.stuck;
+  if (stuck) {
+    messages.push({ name: "stuck", live: false, inThread: true, render: () => renderStuckReport({ ...d, stuck }) });
   }
   if (postRollbackChecks(d)) {
     messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });

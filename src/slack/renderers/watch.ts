@@ -17,6 +17,7 @@ import {
   title,
 } from "./blocks.js";
 import { slackTime } from "./slack-time.js";
+import { stuckWords } from "./stuck-report.js";
 
 const OUTCOME_MARK: Record<Verdict["outcome"], string> = { pass: "✅", fail: "🚨", inconclusive: "❔" };
 const CHECK_MARK: Record<Check["status"], string> = { pass: "✅", fail: "❌", inconclusive: "❔", skipped: "➖" };
@@ -138,7 +139,7 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
     automatic
       ? `*What tripped:* ${escapeMrkdwn(incident.summary)}`
       : d.stuck && !d.failureReason
-        ? `*Stuck:* ${escapeMrkdwn(d.stuck.what)}. ${escapeMrkdwn(d.stuck.suggestion)}.`
+        ? stuckWords(d.stuck)
         : d.rollbackOf !== undefined && !d.failureReason
           ? manualRollbackWords({ ...d, rollbackOf: d.rollbackOf })
           : `*Why:* ${escapeExceptMentions(d.failureReason ?? d.rollback?.reason ?? "unknown")}`,
