@@ -115,10 +115,12 @@ export const JOB_IDS = {
    */
   advance: (deploymentId: string, stageIndex: number, tag?: string) =>
     `advance.${deploymentId}.${stageIndex}${tag ? `.${tag}` : ""}`,
-  /** One Slack sync per revision. */
-  sync: (deploymentId: string, rev: number) => `sync.${deploymentId}.${rev}`,
-  /** At most one waiting sync per deployment to catch its messages up (used as `onePending`). */
-  resync: (deploymentId: string) => `resync.${deploymentId}`,
+  /**
+   * At most one waiting Slack sync per deployment (used as `onePending`): it
+   * renders whatever the store holds when it runs, so every change made while
+   * it waits is shown by it.
+   */
+  sync: (deploymentId: string) => `sync.${deploymentId}`,
   /** The one reminder of a deployment's post-deployment review. */
   remindReview: (deploymentId: string) => `remind-review.${deploymentId}`,
   /** One hand-off per waiting deployment of a hotfix path: its first leg ends once. */
@@ -139,7 +141,7 @@ export const JOB_IDS = {
   /** One notice per version and reason a schedule could not deploy it. */
   scheduleSkipped: (service: string, environment: string, version: string, code: string) =>
     `schedule-skipped.${service}.${environment}.${version}.${code}`,
-} as const satisfies Record<AnyJobName | "resync", (...args: never[]) => string>;
+} as const satisfies Record<AnyJobName, (...args: never[]) => string>;
 
 export type EnqueueOptions = (
   | {
@@ -147,7 +149,12 @@ export type EnqueueOptions = (
       readonly id: string;
     }
   | {
-      /** A key from `JOB_IDS`: while a job queued under it still waits, queuing another is a no-op. */
+      /**
+       * A key from `JOB_IDS`: while a job queued under it still waits (or is
+       * delayed), queuing another is a no-op. While one runs, one more is kept
+       * and queued when it ends (BullMQ's `keepLastIfActive`), so what was asked
+       * for after the running job started is not lost.
+       */
       readonly onePending: string;
     }
 ) & {
@@ -166,7 +173,9 @@ export async function enqueue<N extends AnyJobName>(
 ): Promise<void> {
   const queue = (queues as Readonly<Record<QueueName, Queue>>)[QUEUE_OF[name]];
   await queue.add(name, data, {
-    ...("id" in options ? { jobId: options.id } : { deduplication: { id: options.onePending } }),
+    ...("id" in options
+      ? { jobId: options.id }
+      : { deduplication: { id: options.onePending, keepLastIfActive: true } }),
     ...(options.delay === undefined ? {} : { delay: Math.max(0, options.delay) }),
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
   });

@@ -12,8 +12,10 @@ export const SYNC_COALESCE_MS = 150;
 /**
  * Tells the notifier that a deployment changed. It only enqueues: Slack is
  * reached by the notify workers, so a slow or failing Slack never holds up a
- * deployment. One job per revision; the notifier makes each a no-op once
- * Slack shows that revision or a later one.
+ * deployment. Syncs are coalesced: at most one waits per deployment, and a
+ * change made while it waits adds nothing (the sync renders the store as it
+ * is when it runs). A change made while a sync runs queues one more to run
+ * after it, so the newest state always reaches Slack.
  *
  * Given the pipeline queue, once a deployment has ended it also queues the
  * start of whatever waits behind it, and the one reminder of a
@@ -29,16 +31,7 @@ export class Notifications {
   ) {}
 
   async changed(deployment: Deployment): Promise<void> {
-    await enqueue(
-      { notify: this.queue },
-      "sync",
-      { deploymentId: deployment.id },
-      {
-        id: JOB_IDS.sync(deployment.id, deployment.rev),
-        delay: SYNC_COALESCE_MS,
-        attempts: 10,
-      },
-    );
+    await this.sync(deployment, SYNC_COALESCE_MS);
     await Promise.all([
       this.remindLater(deployment),
       this.handOffLater(deployment),
@@ -78,15 +71,19 @@ export class Notifications {
 
   /**
    * Asks for a sync of a deployment whose Slack messages show an older
-   * revision than its record (a sync that failed for good, a lost job). At
-   * most one such job waits per deployment, however often it is asked for.
+   * revision than its record (a sync that failed for good, a lost job): at
+   * once, unless one already waits.
    */
   async resync(deployment: Deployment): Promise<void> {
+    await this.sync(deployment, 0);
+  }
+
+  private async sync(d: Deployment, delay: number): Promise<void> {
     await enqueue(
       { notify: this.queue },
       "sync",
-      { deploymentId: deployment.id },
-      { onePending: JOB_IDS.resync(deployment.id), attempts: 10 },
+      { deploymentId: d.id },
+      { onePending: JOB_IDS.sync(d.id), delay, attempts: 10 },
     );
   }
 }

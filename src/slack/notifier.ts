@@ -21,8 +21,9 @@ import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js"
  * renderers/thread.ts), compares each with what was already posted (kept in
  * SlackRefStore with a hash of its content) and makes the missing calls in
  * order: posts what is new, edits a live message whose content changed.
- * Every change enqueues a sync, and a sync that finds Slack up to date makes
- * no call, so a burst of changes ends in one edit with the latest state.
+ * Every change asks for a sync, and at most one waits per deployment
+ * (engine/notifications.ts): a burst of changes ends in one edit with the
+ * latest state, and a sync that finds Slack up to date makes no call.
  * Work done is recorded call by call, so a retried sync never posts twice
  * what it already posted.
  *

@@ -287,7 +287,7 @@ export class FakeSlack {
   /**
    * Keeps the first call that `matches` unanswered until `release()`, then
    * answers it HTTP 500 and changes nothing: a Slack call in flight when its
-   * caller crashes.
+   * caller crashes. Or until `pass()`, then answers it as usual: a slow call.
    */
   holdNext(matches: (method: string, args: JsonObject) => boolean): HeldCall {
     return this.state.holds.add(matches);

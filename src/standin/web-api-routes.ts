@@ -75,7 +75,7 @@ async function handleApi(
     appToken: state.options.appToken,
   });
   if (authProblem !== undefined) return answer(200, apiError(authProblem));
-  if (await state.holds.take(method, args)) return answer(500, apiError("internal_error"));
+  if ((await state.holds.take(method, args)) === "failed") return answer(500, apiError("internal_error"));
   const fault = state.faults.next(method);
   if (fault?.kind === "ratelimited") {
     return answer(429, apiError("ratelimited"), { "Retry-After": String(fault.retryAfterSeconds) });
