@@ -150,10 +150,12 @@ export type EnqueueOptions = (
     }
   | {
       /**
-       * A key from `JOB_IDS`: while a job queued under it still waits (or is
-       * delayed), queuing another is a no-op. While one runs, one more is kept
-       * and queued when it ends (BullMQ's `keepLastIfActive`), so what was asked
-       * for after the running job started is not lost.
+       * A key from `JOB_IDS`: while a job queued under it still waits, queuing
+       * another adds nothing; if it is delayed (its own delay, a retry's
+       * backoff), it is brought forward to this one's `delay` from now
+       * (BullMQ's `reschedule`). While one runs, one more is kept and queued
+       * when it ends (`keepLastIfActive`), so what was asked for after the
+       * running job started is not lost.
        */
       readonly onePending: string;
     }
@@ -175,7 +177,7 @@ export async function enqueue<N extends AnyJobName>(
   await queue.add(name, data, {
     ...("id" in options
       ? { jobId: options.id }
-      : { deduplication: { id: options.onePending, keepLastIfActive: true } }),
+      : { deduplication: { id: options.onePending, keepLastIfActive: true, reschedule: true } }),
     ...(options.delay === undefined ? {} : { delay: Math.max(0, options.delay) }),
     ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
   });

@@ -14,7 +14,9 @@ export const SYNC_COALESCE_MS = 150;
  * reached by the notify workers, so a slow or failing Slack never holds up a
  * deployment. Syncs are coalesced: at most one waits per deployment, and a
  * change made while it waits adds nothing (the sync renders the store as it
- * is when it runs). A change made while a sync runs queues one more to run
+ * is when it runs) but brings it forward when it was put off (a retry's
+ * backoff, Slack's Retry-After), so a newer state does not wait out an older
+ * one's failures. A change made while a sync runs queues one more to run
  * after it, so the newest state always reaches Slack.
  *
  * Given the pipeline queue, once a deployment has ended it also queues the
