@@ -54,6 +54,16 @@ export function rehearse(raw: Mapping, workdir: string): Mapping {
   };
 }
 
+/** Blue-green with short holds: its steps before 100% and the keep window; whether blue is archived as written. */
+function rehearseBlueGreen(blueGreen: Mapping): Mapping {
+  const steps = Array.isArray(blueGreen.steps)
+    ? blueGreen.steps
+        .filter(isMapping)
+        .map((step) => (step.weight === 100 ? { weight: 100 } : { weight: step.weight, hold: SHORT_HOLD }))
+    : undefined;
+  return { ...blueGreen, ...(steps ? { steps } : {}), keepBlueFor: SHORT_HOLD };
+}
+
 function rehearseEnvironment(environment: Mapping): Mapping {
   const { monitoring: _monitoring, ...rest } = environment;
   const stages = Array.isArray(environment.stages) ? environment.stages : [];
@@ -70,7 +80,7 @@ function rehearseEnvironment(environment: Mapping): Mapping {
       ? { canary: { steps: steps.map((step) => ({ ...step, hold: SHORT_HOLD })) } }
       : {}),
     ...(isMapping(environment.blueGreen) || environment.strategy === "blue-green"
-      ? { blueGreen: { keepBlueFor: SHORT_HOLD } }
+      ? { blueGreen: rehearseBlueGreen(isMapping(environment.blueGreen) ? environment.blueGreen : {}) }
       : {}),
     ...(isMapping(environment.rolling) ? { rolling: { ...environment.rolling, observe: SHORT_HOLD } } : {}),
     ...(isMapping(environment.hotfix) ? { hotfix: { ...environment.hotfix, soak: SHORT_HOLD } } : {}),

@@ -35,6 +35,8 @@ export interface StageRun {
   error?: string;
   /** What the stage's test report counted, when its stage names one. */
   tests?: TestCounts;
+  /** Why a step the plan allows to be skipped was skipped, e.g. the target has no archive action. */
+  skippedBecause?: string;
 }
 
 /** Which kind of actor asked for a deployment. */

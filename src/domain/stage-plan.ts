@@ -7,8 +7,11 @@
  *   all-at-once   the stages as written; deploy promotes at once.
  *   canary        the stages, then traffic steps (5% → 25% → 50% by default,
  *                 each held), then 100% and promote.
- *   blue-green    the stages (deploy green, check it), then switch all
- *                 traffic and keep blue as the way back for a while.
+ *   blue-green    the stages (deploy green, check it), then switch traffic
+ *                 to green (at once, or in held steps like the canary's),
+ *                 keep blue as the way back for a while, then archive blue
+ *                 through the target (a step skipped, saying so, when the
+ *                 target has no archive action).
  *   rolling       deploy replaced by "update instance i, verify it" per
  *                 instance, each watched for a while before the next,
  *                 stopping at the first failure.
@@ -24,7 +27,16 @@ import type { Strategy } from "./strategy.js";
 export const STAGE_TAGS = ["release-candidate"] as const;
 export type StageTag = (typeof STAGE_TAGS)[number];
 
-export type PlanAction = "deploy" | "setTraffic" | "healthCheck" | "backup" | "verifyRollback" | "rollback" | "setFlag";
+export type PlanAction =
+  | "deploy"
+  | "setTraffic"
+  | "healthCheck"
+  | "backup"
+  | "verifyRollback"
+  | "rollback"
+  | "setFlag"
+  | "archive"
+  | "restore";
 
 /** A stage as a manifest gives it. */
 export interface StageInput {
@@ -48,16 +60,21 @@ export interface ReportInput {
   readonly label?: string;
 }
 
-export interface CanaryStep {
+/** A traffic step before 100%: a canary's, or a blue-green switch made gradually. */
+export interface TrafficStep {
   /** Percentage of traffic to the new version. */
   readonly weight: number;
   readonly holdMs: number;
 }
 
 export interface StrategyOptions {
-  readonly canarySteps: readonly CanaryStep[];
+  readonly canarySteps: readonly TrafficStep[];
+  /** Blue-green: the held steps before all traffic switches to green; none switches at once. */
+  readonly blueGreenSteps: readonly TrafficStep[];
   /** Blue-green: how long blue stays ready as the way back after the switch. */
   readonly keepBlueMs: number;
+  /** Blue-green: whether blue is archived through the target once it is no longer kept (never when it is not kept). */
+  readonly archiveBlue: boolean;
   readonly rollingInstances: number;
   /** Rolling: how long each updated instance is watched (and analysed, with metrics) before the next; 0 for none. */
   readonly rollingObserveMs: number;
@@ -84,6 +101,8 @@ export interface Step {
   readonly holdMs?: number;
   /** A traffic step before 100%: Promote skips what is left of these. */
   readonly rollout?: boolean;
+  /** Skipped, saying so, when the target does not declare the step's action (archiving blue). */
+  readonly ifSupported?: boolean;
   /** The test report the step writes. */
   readonly report?: ReportInput;
 }
@@ -94,7 +113,7 @@ const MINUTE = 60_000;
 export const DEFAULT_FLAG = { name: "release", percent: 100 } as const;
 
 /** The seed guide's canary: 5% for 15 min, 25% for 1 h, 50% for 2 h, then 100%. */
-export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = [
+export const DEFAULT_CANARY_STEPS: readonly TrafficStep[] = [
   { weight: 5, holdMs: 15 * MINUTE },
   { weight: 25, holdMs: 60 * MINUTE },
   { weight: 50, holdMs: 120 * MINUTE },
@@ -102,7 +121,9 @@ export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = [
 
 export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
   canarySteps: DEFAULT_CANARY_STEPS,
+  blueGreenSteps: [],
   keepBlueMs: 30 * MINUTE,
+  archiveBlue: true,
   rollingInstances: 3,
   rollingObserveMs: 0,
   hotfixSoakMs: 0,
@@ -118,6 +139,20 @@ function fromStage(stage: StageInput): Step {
     ...(stage.report ? { report: stage.report } : {}),
   };
 }
+
+/** Held traffic steps before 100%, named `<prefix>-<weight>%`; Promote skips what is left of them. */
+function rolloutSteps(prefix: string, steps: readonly TrafficStep[]): Step[] {
+  return steps.map((step) => ({
+    name: `${prefix}-${step.weight}%`,
+    action: "setTraffic",
+    weight: step.weight,
+    holdMs: step.holdMs,
+    rollout: true,
+  }));
+}
+
+/** The name of the blue-green step that archives blue once it is no longer kept as the way back. */
+export const ARCHIVE_BLUE = "archive-blue";
 
 /** The steps a deployment of `stages` runs with `strategy`. */
 export function planSteps(
@@ -144,13 +179,7 @@ export function planSteps(
         ...before,
         ...soak,
         ...after,
-        ...options.canarySteps.map((step) => ({
-          name: `canary-${step.weight}%`,
-          action: "setTraffic" as const,
-          weight: step.weight,
-          holdMs: step.holdMs,
-          rollout: true,
-        })),
+        ...rolloutSteps("canary", options.canarySteps),
         { name: "canary-100%", action: "setTraffic", weight: 100, promote: true },
         ...afterwards,
       ];
@@ -159,8 +188,14 @@ export function planSteps(
         ...before,
         ...soak,
         ...after,
+        ...rolloutSteps("green", options.blueGreenSteps),
         { name: "switch-traffic", action: "setTraffic", weight: 100, promote: true },
-        ...(options.keepBlueMs > 0 ? [{ name: "keep-blue", holdMs: options.keepBlueMs }] : []),
+        ...(options.keepBlueMs > 0
+          ? [
+              { name: "keep-blue", holdMs: options.keepBlueMs },
+              ...(options.archiveBlue ? [{ name: ARCHIVE_BLUE, action: "archive" as const, ifSupported: true }] : []),
+            ]
+          : []),
         ...afterwards,
       ];
     case "rolling": {

@@ -117,6 +117,10 @@ export async function advance(
     log.warn({ stage: stageRun.name }, "non-idempotent step cut short; paused for an operator");
     return;
   }
+  if (step.ifSupported && step.action && !service.target.supports(step.action)) {
+    await skipUnsupported(deps, deployment, due, service, signal, log);
+    return;
+  }
   if (lost > 0) log.warn({ stage: stageRun.name, lost }, "step taken over from a lost worker; running it again");
   const attempt = stageRun.attempts + 1;
   try {
@@ -186,6 +190,38 @@ export async function advance(
   else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
     await finishSteps(deps, deployment, service, signal, log);
   } else await queueNext(deps, deployment, service);
+}
+
+/** A step the target cannot do and the plan may do without (archiving blue): skipped, saying why, and on. */
+async function skipUnsupported(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  index: number,
+  service: LoadedService,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const stage = deployment.stages[index];
+  if (!stage?.step.action) return;
+  const because = `the target declares no ${stage.step.action} action`;
+  let skipped: Deployment;
+  try {
+    skipped = await deps.store.save(
+      updateStage(
+        { ...deployment, holdUntil: undefined },
+        index,
+        { status: "skipped", skippedBecause: because, finishedAt: deps.now() },
+        deps.now(),
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof StaleWriteError)) throw error;
+    return;
+  }
+  log.info({ stage: stage.name, because }, "step skipped");
+  await deps.notifications.changed(skipped);
+  if (nextStageIndex(skipped) === -1) await finishSteps(deps, skipped, service, signal, log);
+  else await queueNext(deps, skipped, service);
 }
 
 /**

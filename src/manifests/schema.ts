@@ -90,6 +90,10 @@ const actionsSchema = z.strictObject({
   rollback: argv.optional(),
   setTraffic: argv.optional(),
   setFlag: argv.optional(),
+  /** Blue-green: retires blue once it is no longer kept as the way back (SLIPWAY_PREVIOUS_VERSION names it). */
+  archive: argv.optional(),
+  /** `/rollback … --restore`: restores the backup whose id SLIPWAY_BACKUP_ID gives, after the way back. */
+  restore: argv.optional(),
 });
 
 export const commandTargetSchema = z.strictObject({
@@ -519,24 +523,87 @@ const percent = z
   .max(100)
   .refine(Number.isInteger, { error: (issue) => `expected a whole percentage, got ${String(issue.input)}` });
 
+/** A traffic step: the new version's share, and how long it holds while analysis watches it. */
+const trafficStepSchema = z.strictObject({ weight: percent, hold: durationMs.optional() });
+
+/**
+ * What traffic steps must be, for the strategy that has them. Both rise step
+ * by step and hold each step below 100% (analysis watches it that long). A
+ * canary's steps stay below 100%: its 100% comes by itself. A blue-green
+ * switch in steps ends at 100%, after which blue is kept for keepBlueFor, so
+ * that step holds nothing of its own.
+ */
+function checkTrafficSteps(strategy: "canary" | "blue-green") {
+  return (steps: unknown, ctx: z.core.$RefinementCtx): void => {
+    if (!Array.isArray(steps)) return;
+    const weightOf = (step: unknown) => (isMapping(step) && typeof step.weight === "number" ? step.weight : undefined);
+    steps.forEach((step: unknown, index: number) => {
+      const weight = weightOf(step);
+      if (!isMapping(step) || weight === undefined) return;
+      const previous = weightOf(steps[index - 1]);
+      if (previous !== undefined && weight <= previous) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "weight"],
+          input: weight,
+          message: `weights must increase from step to step: ${weight}% comes after ${previous}%`,
+        });
+      }
+      if (strategy === "canary" && weight >= 100) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "weight"],
+          input: weight,
+          message: "a step below 100; 100% is the last step by itself",
+        });
+      } else if (weight < 100 && !isPresent(step.hold)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          input: step,
+          message: `the ${weight}% step needs a hold, the time analysis watches it, e.g. { weight: ${weight}, hold: 10m }`,
+        });
+      } else if (weight === 100 && isPresent(step.hold)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "hold"],
+          input: step.hold,
+          message: "after the switch to 100% blue is kept for blueGreen.keepBlueFor; set that instead of a hold here",
+        });
+      }
+    });
+    const last = weightOf(steps.at(-1));
+    if (strategy === "blue-green" && last !== undefined && last !== 100) {
+      ctx.addIssue({
+        code: "custom",
+        path: [steps.length - 1, "weight"],
+        input: last,
+        message:
+          "the last step switches all traffic to green: end the steps with { weight: 100 }, e.g. [{ weight: 10, hold: 5m }, { weight: 50, hold: 5m }, { weight: 100 }]",
+      });
+    }
+  };
+}
+
+function trafficSteps(strategy: "canary" | "blue-green") {
+  return z
+    .array(trafficStepSchema)
+    .min(1)
+    .superRefine(checkTrafficSteps(strategy), { when: () => true });
+}
+
 export const canarySchema = z.strictObject({
   /** Traffic steps before 100%, e.g. [{ weight: 5, hold: 15m }, { weight: 25, hold: 1h }]. Default: the seed's 5/25/50. */
-  steps: z
-    .array(
-      z.strictObject({
-        weight: percent.refine((w) => w < 100, { error: "a step below 100; 100% is the last step by itself" }),
-        hold: durationMs,
-      }),
-    )
-    .min(1)
-    .refine((steps) => steps.every((step, i) => i === 0 || step.weight > (steps[i - 1]?.weight ?? 0)), {
-      error: "weights must increase from step to step",
-    }),
+  steps: trafficSteps("canary"),
 });
 
 export const blueGreenSchema = z.strictObject({
+  /** Switch traffic in held steps ending at 100%, e.g. [{ weight: 10, hold: 5m }, { weight: 50, hold: 5m }, { weight: 100 }]. Default: all at once. */
+  steps: trafficSteps("blue-green").optional(),
   /** How long blue stays ready as the way back after the switch. Default 30m. */
-  keepBlueFor: durationMs,
+  keepBlueFor: durationMs.optional(),
+  /** Archive blue through the target's archive action once it is no longer kept. Default: when the target has one. */
+  archive: z.boolean().optional(),
 });
 
 export const rollingSchema = z.strictObject({
@@ -730,6 +797,7 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
         message: `the ${String(config.strategy)} strategy needs the target's ${needs} action; add target.actions.${needs} or choose another strategy`,
       });
     }
+    checkBlueGreenArchive(config, environment, declared, ctx);
     if (declared !== undefined && config.onFailure === "rollback" && !declared.has("rollback")) {
       ctx.addIssue({
         code: "custom",
@@ -739,6 +807,36 @@ function checkStagesAgainstTarget(manifest: unknown, ctx: z.core.$RefinementCtx)
           "onFailure: rollback needs the target's rollback action to return to the last good version; add target.actions.rollback, or write stop or pause",
       });
     }
+  }
+}
+
+/** `blueGreen.archive: true` needs the target's archive action, and says how long blue is kept before it goes. */
+function checkBlueGreenArchive(
+  config: Record<string, unknown>,
+  environment: string,
+  declared: Set<string> | undefined,
+  ctx: z.core.$RefinementCtx,
+): void {
+  const blueGreen = isMapping(config.blueGreen) ? config.blueGreen : undefined;
+  if (blueGreen?.archive !== true) return;
+  const at = ["environments", environment, "blueGreen", "archive"];
+  if (declared !== undefined && !declared.has("archive")) {
+    ctx.addIssue({
+      code: "custom",
+      path: at,
+      input: true,
+      message:
+        "archiving blue needs the target's archive action: add target.actions.archive, or leave archive out (blue is then kept as it is)",
+    });
+  }
+  if (!isPresent(blueGreen.keepBlueFor)) {
+    ctx.addIssue({
+      code: "custom",
+      path: at,
+      input: true,
+      message:
+        "blue is archived once it is no longer kept as the way back: say how long that is, e.g. keepBlueFor: 30m, next to archive: true",
+    });
   }
 }
 

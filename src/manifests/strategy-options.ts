@@ -16,9 +16,15 @@ export function strategyOptions(
 ): StrategyOptions {
   return {
     canarySteps:
-      environment.canary?.steps.map((step) => ({ weight: step.weight, holdMs: step.hold })) ??
+      environment.canary?.steps.map((step) => ({ weight: step.weight, holdMs: step.hold ?? 0 })) ??
       DEFAULT_STRATEGY_OPTIONS.canarySteps,
+    // The steps before 100%: the last one, the switch, is the strategy's own.
+    blueGreenSteps:
+      environment.blueGreen?.steps
+        ?.filter((step) => step.weight < 100)
+        .map((step) => ({ weight: step.weight, holdMs: step.hold ?? 0 })) ?? DEFAULT_STRATEGY_OPTIONS.blueGreenSteps,
     keepBlueMs: environment.blueGreen?.keepBlueFor ?? DEFAULT_STRATEGY_OPTIONS.keepBlueMs,
+    archiveBlue: environment.blueGreen?.archive ?? DEFAULT_STRATEGY_OPTIONS.archiveBlue,
     rollingInstances: environment.rolling?.instances ?? DEFAULT_STRATEGY_OPTIONS.rollingInstances,
     rollingObserveMs: environment.rolling?.observe ?? (analysisIntervalMs === undefined ? 0 : 2 * analysisIntervalMs),
     ...(environment.featureFlag

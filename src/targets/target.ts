@@ -10,6 +10,8 @@ export const TARGET_ACTIONS = [
   "verifyRollback",
   "rollback",
   "setFlag",
+  "archive",
+  "restore",
 ] as const;
 export type TargetAction = (typeof TARGET_ACTIONS)[number];
 

@@ -749,10 +749,14 @@ describe("analysis after a blue-green switch and each rolling step, with the scr
     const id = await rig.deploy(BAD, "--strategy=blue-green");
     await rig.watch.waitFor(`${BAD} switched in`, (s) => s.stable.includes(BAD));
     const d = await rig.scene.ended(id, "rolled_back", 60_000);
-    expect(stageStatuses(d).slice(-2)).toEqual(["switch-traffic succeeded", "keep-blue succeeded"]);
-    // After the switch blue serves nothing, so green is held to the absolute limits.
+    expect(stageStatuses(d).slice(-3)).toEqual([
+      "switch-traffic succeeded",
+      "keep-blue succeeded",
+      "archive-blue pending",
+    ]);
+    // After the switch blue serves nothing, so green is held to the absolute limits while blue is kept.
     const failing = (d.analyses ?? []).find((a) => a.verdict.outcome === "fail");
-    expect(failing?.stageIndex).toBe(d.stages.length);
+    expect(failing?.stageIndex).toBe(d.stages.length - 1);
     expect(failing?.verdict.baseline).toBeUndefined();
     expect(numbers({ ...failedCheck(d, "errorRate"), baseline: 0 }).observed).toBeGreaterThan(5);
     await rig.watch.waitFor(`${GOOD} back`, (s) => s.stable.every((v) => v === GOOD));
@@ -803,4 +807,65 @@ describe("analysis after a blue-green switch and each rolling step, with the scr
       `\`${id}\` is no longer the latest deployment of ${SERVICE} ${ENVIRONMENT} (\`${back.id}\` is); use \`/rollback ${ENVIRONMENT} ${SERVICE}\` instead.`,
     );
   }, 120_000);
+});
+
+/* Blue-green in steps -------------------------------------------------------- */
+
+describe("blue-green switched in steps, with the scrape source", () => {
+  const shared = sharedRig({
+    label: "e2e-analysis-bluegreen-steps",
+    source: "scrape",
+    blueGreen: "{ steps: [{ weight: 25, hold: 6s }, { weight: 50, hold: 6s }, { weight: 100 }], keepBlueFor: 6s }",
+  });
+  let rig: AnalysisRig;
+  beforeEach(() => {
+    rig = shared();
+  });
+
+  it("moves traffic to green step by step, analysed at each, and archives blue after the keep window", async () => {
+    await rig.ensureGood(GOOD);
+    const { scene, watch, stack } = rig;
+    const id = await rig.deploy(NEWER, "--strategy=blue-green");
+    for (const weight of [25, 50]) {
+      await watch.waitFor(`green at ${weight}%`, (s) => s.weight === weight && s.candidate.includes(NEWER));
+    }
+    await watch.waitFor("the switch to green", (s) => s.stable.length > 0 && s.stable.every((v) => v === NEWER));
+    const d = await scene.ended(id, "succeeded", 90_000);
+
+    expect(stageStatuses(d)).toEqual([
+      "deploy succeeded",
+      "health-check succeeded",
+      "green-25% succeeded",
+      "green-50% succeeded",
+      "switch-traffic succeeded",
+      "keep-blue succeeded",
+      "archive-blue succeeded",
+    ]);
+    // Each step was analysed while it held (against blue while blue served), then green alone while blue was kept.
+    const analysed = (d.analyses ?? []).map(
+      (a) => `${a.stageIndex} ${a.weight ?? "-"} ${a.verdict.outcome} ${a.verdict.baseline?.version ?? "-"}`,
+    );
+    expect(analysed).toEqual([`3 25 pass ${GOOD}`, `4 50 pass ${GOOD}`, "6 100 pass -", "-1 100 pass -"]);
+    await rig.analysisReply(id, [/After green-25% \(25% of traffic\)/, /✅ \*pass\*/]);
+    await rig.analysisReply(id, [/After green-50% \(50% of traffic\)/, /✅ \*pass\*/]);
+
+    // Blue was archived only once the keep window was over: its instances are gone.
+    const keep = d.stages.find((s) => s.name === "keep-blue");
+    const archive = d.stages.find((s) => s.name === "archive-blue");
+    expect(archive?.startedAt).toBeGreaterThanOrEqual((keep?.finishedAt ?? 0) + 6_000);
+    const after = await stack.state();
+    expect(after.pools.previous).toEqual([]);
+    expect(after.pools.stable.map((m) => m.version)).toEqual([NEWER, NEWER, NEWER]);
+    expect(await versionsServing(stack.url, 12)).toEqual({ [NEWER]: 12 });
+
+    // The root said blue was kept as the way back, then that it was archived.
+    const history = await scene.rootHistory(id);
+    expect(
+      history.some((t) =>
+        new RegExp(`\\*Blue:\\* ${GOOD} kept as the way back until <!date\\^\\d+\\^[^>]*>, then archived`).test(t),
+      ),
+    ).toBe(true);
+    expect(history.at(-1)).toContain(`*Blue:* ${GOOD} archived after the keep window`);
+    await scene.chat.replyOf(id, [/\*archive-blue\* succeeded in/]);
+  }, 150_000);
 });

@@ -219,7 +219,7 @@ describe("progressive delivery end to end on the sample stack", () => {
     expect(final).not.toContain("[Abort]");
   });
 
-  it("switches blue to green with no failed request and keeps blue for keepBlueFor", async () => {
+  it("switches blue to green with no failed request, keeps blue for keepBlueFor, and says blue stays unarchived when the target cannot archive", async () => {
     const { stack, scene, watch } = await storefront("e2e-bluegreen");
     const traffic = await load(stack, watch, 60);
     const id = await scene.deploy(DEPLOYER, CHANNEL, `bluegreen ${NEW}`);
@@ -239,7 +239,14 @@ describe("progressive delivery end to end on the sample stack", () => {
       "health-check succeeded",
       "switch-traffic succeeded",
       "keep-blue succeeded",
+      "archive-blue skipped",
     ]);
+    // This target declares no archive action: the step is skipped, and the root and the thread say so.
+    const unarchived = `not archived: the target declares no archive action`;
+    expect(stage(d, "archive-blue").skippedBecause).toBe("the target declares no archive action");
+    // Slipway deployed nothing here before, so it names blue by its colour alone.
+    expect((await scene.rootHistory(id)).at(-1)).toContain(`*Blue:* kept, ${unarchived}`);
+    await scene.chat.replyOf(id, [/archive-blue\* skipped: the target declares no archive action/]);
     // Zero failed requests from the load generator during the whole deployment.
     expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);

@@ -58,7 +58,7 @@ target:
 environments:
   bluegreen:
     strategy: blue-green
-    blueGreen: { keepBlueFor: 3s }
+    blueGreen: { keepBlueFor: 3s, archive: false }
     stages:
       - { name: deploy, action: deploy }
   canary:

@@ -60,6 +60,8 @@ export interface RigOptions {
   readonly extended?: { readonly seconds: number; readonly intervalSeconds: number };
   /** Whether the pipeline has a health-check stage before the canary. Default true. */
   readonly healthStage?: boolean;
+  /** blueGreen, as a YAML flow mapping. Default: blue kept for the canary's hold, switched at once. */
+  readonly blueGreen?: string;
 }
 
 function metricsSection(options: RigOptions, prometheusUrl: string | undefined, routerAdmin: string): string {
@@ -112,6 +114,7 @@ target:
     setTraffic: [node, examples/targets/set-traffic.mjs]
     healthCheck: [node, examples/targets/health-check.mjs]
     rollback: [node, examples/targets/rollback.mjs]
+    archive: [node, examples/targets/archive.mjs]
 checklist:
   # The seed's rollback validation, checked after a rollback against the router and the running versions.
   - { id: previous-version-running, title: Previous version running, section: validation, check: { kind: command, run: [node, examples/checks/check.mjs, previous-version] } }
@@ -127,7 +130,7 @@ ${metricsSection(options, prometheusUrl, routerAdmin)}environments:
       steps:
         - { weight: 25, hold: ${hold}s }
         - { weight: 50, hold: ${hold}s }
-    blueGreen: { keepBlueFor: ${hold}s }
+    blueGreen: ${options.blueGreen ?? `{ keepBlueFor: ${hold}s }`}
     rolling: { instances: 3 }
     monitoring: { immediate: ${options.monitorSeconds ?? 4}s${extendedWindow(options)} }
     stages:

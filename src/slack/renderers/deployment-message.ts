@@ -10,6 +10,7 @@ import { type DeploymentState, describeState } from "../../domain/deployment-sta
 import type { PushedCommit } from "../../domain/git-push.js";
 import { monitoringWindowAt } from "../../domain/monitoring-windows.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
+import { ARCHIVE_BLUE } from "../../domain/stage-plan.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
   actions,
@@ -94,6 +95,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     `*Progress:* \`${progressBar(percent)}\``,
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weightLine(d, weight),
+    blueLine(d),
     flagLine(d),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
@@ -139,6 +141,28 @@ function weightLine(d: Deployment, weight: number | undefined): string | undefin
     return `*Traffic:* all on the stable version${stable}, none on ${escapeMrkdwn(d.version)}`;
   }
   return `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}`;
+}
+
+/**
+ * Blue-green after the switch: blue kept as the way back until the keep
+ * window ends, then archived through the target, or kept because the target
+ * cannot archive it. Nothing once the deployment was rolled back.
+ */
+function blueLine(d: Deployment): string | undefined {
+  if (d.strategy !== "blue-green" || d.rollback || d.rollbackOf) return undefined;
+  const switched = d.stages.some((s) => s.step.promote && s.status === "succeeded");
+  if (!switched) return undefined;
+  const blue = d.previousVersion ? `${escapeMrkdwn(d.previousVersion)} ` : "";
+  const keep = d.stages.find((s) => s.name === "keep-blue");
+  const archive = d.stages.find((s) => s.name === ARCHIVE_BLUE);
+  if (archive?.status === "succeeded") return `*Blue:* ${blue}archived after the keep window`;
+  if (archive?.status === "skipped") {
+    return `*Blue:* ${blue}kept, not archived: ${escapeMrkdwn(archive.skippedBecause ?? "the archive step was skipped")}`;
+  }
+  if (keep?.status === "succeeded" && d.holdUntil !== undefined) {
+    return `*Blue:* ${blue}kept as the way back until ${slackTime(d.holdUntil)}${archive ? ", then archived" : ""}`;
+  }
+  return keep || archive ? undefined : `*Blue:* ${blue}kept`;
 }
 
 /** Who pushed what: "*Commit:* <compare|1a2b3c4> Fix the total — alice on develop". */
@@ -208,16 +232,22 @@ export function renderStageReply(d: Deployment, stageIndex: number): SlackMessag
     stage.startedAt !== undefined && stage.finishedAt !== undefined
       ? formatDuration(stage.finishedAt - stage.startedAt)
       : "—";
-  const outcome = stage.status === "succeeded" ? "succeeded" : (stage.error ?? stage.status);
+  const outcome =
+    stage.status === "succeeded"
+      ? "succeeded"
+      : stage.skippedBecause
+        ? `skipped: ${stage.skippedBecause}`
+        : (stage.error ?? stage.status);
+  const during = stage.skippedBecause ? "" : ` in ${took}`;
   const blocks = [
-    section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)} in ${took}`),
+    section(`${STAGE_MARK[stage.status]} *${escapeMrkdwn(stage.name)}* ${escapeMrkdwn(outcome)}${during}`),
   ];
   if (stage.status === "failed" && stage.outputTail) blocks.push(section(codeTail(stage.outputTail)));
   // A tag stage's one line of output is what it made: the release candidate's name.
   if (stage.status === "succeeded" && stage.step.tag && stage.outputTail) {
     blocks.push(section(`🏷️ ${escapeMrkdwn(stage.outputTail)}`));
   }
-  return fitMessage({ text: `${stage.name}: ${outcome} in ${took}`, blocks });
+  return fitMessage({ text: `${stage.name}: ${outcome}${during}`, blocks });
 }
 
 /** The closing reply: how the deployment ended. */

@@ -44,7 +44,7 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
     messages.push({ name: "approval", live: true, inThread: true, render: () => renderApprovalCard(d) });
   }
   d.stages.forEach((stage, index) => {
-    if (stage.status === "succeeded" || stage.status === "failed") {
+    if (stage.status === "succeeded" || stage.status === "failed" || stage.skippedBecause) {
       messages.push({ name: `stage${index}`, live: false, inThread: true, render: () => renderStageReply(d, index) });
     }
   });

@@ -71,10 +71,46 @@ describe("planSteps", () => {
       "health-check",
       "switch-traffic 100% promote",
       "keep-blue hold 10m",
+      "archive-blue",
     ]);
     expect(outline(planSteps(STAGES, "blue-green", options({ keepBlueMs: 0 }))).at(-1)).toBe(
       "switch-traffic 100% promote",
     );
+  });
+
+  it("archives blue after the keep window, through the target if it can (the step may be skipped), unless told not to", () => {
+    const steps = planSteps(STAGES, "blue-green");
+    expect(steps.at(-1)).toEqual({ name: "archive-blue", action: "archive", ifSupported: true });
+    expect(outline(planSteps(STAGES, "blue-green", options({ archiveBlue: false }))).at(-1)).toBe("keep-blue hold 30m");
+  });
+
+  it("switches blue-green traffic in held steps, as a canary's, before the switch to 100%", () => {
+    const steps = planSteps(
+      STAGES,
+      "blue-green",
+      options({
+        blueGreenSteps: [
+          { weight: 10, holdMs: 5 * MINUTE },
+          { weight: 50, holdMs: 10 * MINUTE },
+        ],
+        keepBlueMs: 20 * MINUTE,
+      }),
+    );
+    expect(outline(steps)).toEqual([
+      "tests",
+      "backup",
+      "deploy",
+      "health-check",
+      "green-10% 10% hold 5m rollout",
+      "green-50% 50% hold 10m rollout",
+      "switch-traffic 100% promote",
+      "keep-blue hold 20m",
+      "archive-blue",
+    ]);
+    // Green serves (and is analysed) from its first step, blue until the switch.
+    expect(exposure("blue-green", doneUpTo(steps, 4))).toEqual({ candidate: false, stable: true });
+    expect(exposure("blue-green", doneUpTo(steps, 5))).toEqual({ candidate: true, stable: true });
+    expect(exposure("blue-green", doneUpTo(steps, 7))).toEqual({ candidate: true, stable: false });
   });
 
   it("rolls instance by instance, each verified and watched before the next", () => {
@@ -161,6 +197,33 @@ describe("strategyOptions", () => {
     expect(
       strategyOptions("production", environment({ rolling: { instances: 4, observe: "5m" } }), 30_000),
     ).toMatchObject({ rollingInstances: 4, rollingObserveMs: 5 * MINUTE });
+  });
+
+  it("reads blue-green steps without their final 100%, the keep window and whether blue is archived", () => {
+    expect(
+      strategyOptions(
+        "production",
+        environment({
+          blueGreen: {
+            steps: [{ weight: 10, hold: "5m" }, { weight: 50, hold: "10m" }, { weight: 100 }],
+            keepBlueFor: "1h",
+          },
+        }),
+      ),
+    ).toMatchObject({
+      blueGreenSteps: [
+        { weight: 10, holdMs: 5 * MINUTE },
+        { weight: 50, holdMs: 10 * MINUTE },
+      ],
+      keepBlueMs: 60 * MINUTE,
+      archiveBlue: true,
+    });
+    expect(strategyOptions("production", environment({}))).toMatchObject({
+      blueGreenSteps: [],
+      keepBlueMs: 30 * MINUTE,
+      archiveBlue: true,
+    });
+    expect(strategyOptions("production", environment({ blueGreen: { archive: false } })).archiveBlue).toBe(false);
   });
 
   it("reads how often a hotfix is analysed", () => {
