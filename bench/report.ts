@@ -1,6 +1,7 @@
 import type { AckResult } from "./ack-latency.js";
 import type { ProfileSummary } from "./cpu-profile.js";
 import type { EngineResult, RawResult } from "./engine-throughput.js";
+import type { FiftyResult } from "./fifty-in-one-channel.js";
 
 export const ACK_RATIO_GOAL = 1.25;
 export const ACK_P99_LIMIT_MS = 3_000;
@@ -9,6 +10,7 @@ export interface Settings {
   readonly ack: { concurrency: number; warmup: number; requests: number; rounds: number };
   readonly engine: { deployments: number; stages: number; concurrency: number; warmupDeployments: number };
   readonly raw: { jobs: number; concurrency: number; warmupJobs: number };
+  readonly fifty: { deployments: number; stages: number };
 }
 
 export interface Machine {
@@ -38,6 +40,7 @@ export interface BenchResults {
   readonly rawBullmq: RawResult;
   /** Engine stage transitions/s divided by raw BullMQ jobs/s. */
   readonly engineToRawRatio: number;
+  readonly fiftyInOneChannel: FiftyResult;
   readonly durationSeconds: number;
 }
 
@@ -117,7 +120,18 @@ export function formatTable(r: BenchResults): string {
     row(["seconds for all stages / all jobs", engine.seconds.toFixed(2), raw.seconds.toFixed(2), "", ""]),
     `(raw BullMQ is ${(1 / r.engineToRawRatio).toFixed(1)}× faster; ${engine.succeeded} of ${settings.engine.deployments} deployments succeeded; ${engine.failedJobs} pipeline jobs failed; the notifier was not running, so the ${count(engine.notifyJobsQueued)} notify jobs the engine queued were left unprocessed and Slack pacing is not measured)`,
   ];
-  return lines.join("\n");
+  return [...lines, "", ...fiftyLines(r.fiftyInOneChannel)].join("\n");
+}
+
+function fiftyLines(f: FiftyResult): string[] {
+  const d = f.rootDelayMs;
+  return [
+    `Notifier: ${f.deployments} deployments of ${f.stagesEach} stage started together in one channel, run straight to their end, Slack's limits enforced by the stand-in, the notifier paced as in production`,
+    row(["measure", "p50", "p99", "max", ""]),
+    row(["final state → root shows it (ms)", ms(d.p50), ms(d.p99), ms(d.max), ""]),
+    row(["notify jobs per state change", f.notifyJobsPerStateChange.toFixed(2), "", "", ""]),
+    `(${count(f.notifyJobs)} notify jobs for ${count(f.stateChanges)} state changes, one per change before syncs were coalesced; ${count(f.posts)} posts and ${count(f.edits)} edits in ${f.secondsUntilAllShown.toFixed(0)} s; ${count(f.answered429)} calls answered 429, each waited out; every thread as its record says: ${f.threadsCorrect ? "yes" : "NO"})`,
+  ];
 }
 
 /** Where a target's CPU went while it was being measured. */

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measureAckLatency } from "./ack-latency.js";
 import { measureEngine, measureRawBullmq } from "./engine-throughput.js";
+import { measureFiftyInOneChannel } from "./fifty-in-one-channel.js";
 import {
   ACK_P99_LIMIT_MS,
   ACK_RATIO_GOAL,
@@ -33,6 +34,7 @@ const SETTINGS: Settings = {
   ack: { concurrency: 50, warmup: 100, requests: 1_000, rounds: 5 },
   engine: { deployments: 1_000, stages: 5, concurrency: 8, warmupDeployments: 50 },
   raw: { jobs: 5_000, concurrency: 8, warmupJobs: 250 },
+  fifty: { deployments: 50, stages: 1 },
 };
 /** Producers in flight at once in the engine and raw runs, as many as Slack requests in the ack run. */
 const ADD_CONCURRENCY = 50;
@@ -78,6 +80,11 @@ async function main(): Promise<number> {
     timeoutMs: PHASE_TIMEOUT_MS,
   });
 
+  step(
+    `${SETTINGS.fifty.deployments} deployments at once in one channel, Slack's rate limits enforced (about ${SETTINGS.fifty.deployments * (SETTINGS.fifty.stages + 2)} s of posts)`,
+  );
+  const fifty = await measureFiftyInOneChannel({ ...SETTINGS.fifty, timeoutMs: 10 * 60_000 });
+
   const s = ack.slipway.latencyMs;
   const b = ack.bareBolt.latencyMs;
   const cpuList = cpus();
@@ -106,6 +113,7 @@ async function main(): Promise<number> {
     engine: { ...engine, notifierRunning: false },
     rawBullmq: raw,
     engineToRawRatio: engine.transitionsPerSecond / raw.jobsPerSecond,
+    fiftyInOneChannel: fifty,
     durationSeconds: (performance.now() - started) / 1000,
   };
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -122,6 +130,7 @@ async function main(): Promise<number> {
     ...(engine.succeeded !== SETTINGS.engine.deployments
       ? [`only ${engine.succeeded} of ${SETTINGS.engine.deployments} engine deployments succeeded`]
       : []),
+    ...(fifty.threadsCorrect ? [] : ["a thread of the fifty in one channel is not as its record says"]),
   ];
   for (const problem of broken) process.stderr.write(`bench: ${problem}\n`);
   return broken.length === 0 ? 0 : 1;
