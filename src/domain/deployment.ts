@@ -53,7 +53,23 @@ export interface FlagChange {
   finishedAt?: number;
   /** The target's output tail. */
   output?: string;
+  /** Why the change was not made when its turn came (the deployment had ended, been replaced…). */
+  blocked?: FlagBlock;
 }
+
+/** Why the flag of a deployment cannot be moved at all now. */
+export type FlagBlock =
+  | { readonly code: "no_flag"; readonly deploymentId: string }
+  | { readonly code: "not_flipped"; readonly deploymentId: string; readonly flag: string }
+  /** The deployment is no longer running or live: its flag is no longer Slipway's to change. */
+  | { readonly code: "not_steerable"; readonly deploymentId: string; readonly state: DeploymentState }
+  | {
+      readonly code: "not_live";
+      readonly deploymentId: string;
+      readonly service: string;
+      readonly environment: string;
+    }
+  | { readonly code: "being_aborted"; readonly deploymentId: string };
 
 /** An approval request and the votes on it. */
 export interface ApprovalState {

@@ -1,4 +1,4 @@
-import type { Deployment, FlagChange } from "./deployment.js";
+import type { Deployment, FlagBlock, FlagChange } from "./deployment.js";
 
 /*
  * A feature-flag release deploys the new code dark, then flips a flag through
@@ -35,39 +35,53 @@ export function flagState(d: Pick<Deployment, "stages" | "flagChanges">): FlagSt
   };
 }
 
+/** Why the flag of a deployment cannot be set to a percentage now. */
+export type FlagRefusal =
+  | FlagBlock
+  | { readonly code: "not_a_percentage"; readonly percent: number }
+  /** A paused release may only lower its flag; `reason` is why it was paused, when Slipway paused it. */
+  | {
+      readonly code: "paused";
+      readonly deploymentId: string;
+      readonly flag: string;
+      readonly reason?: string | undefined;
+    }
+  /** Another change, to `percent`, is still being made. */
+  | { readonly code: "pending"; readonly flag: string; readonly percent: number }
+  | { readonly code: "already_at"; readonly flag: string; readonly percent: number };
+
 /**
- * Why the flag of `d` cannot be moved at all now, in words for people;
- * undefined when it can. `live` says whether `d` is still the environment's
- * live deployment (only matters once it succeeded). Checked when a change is
- * asked for and again when it is about to be made.
+ * Why the flag of `d` cannot be moved at all now; undefined when it can.
+ * `live` says whether `d` is still the environment's live deployment (only
+ * matters once it succeeded). Checked when a change is asked for and again
+ * when it is about to be made.
  */
-export function flagBlocked(d: Deployment, live: boolean): string | undefined {
+export function flagBlocked(d: Deployment, live: boolean): FlagBlock | undefined {
   const flag = flagState(d);
-  if (!flag) return `\`${d.id}\` is not a feature-flag deployment; it has no flag to set.`;
+  const deploymentId = d.id;
+  if (!flag) return { code: "no_flag", deploymentId };
   const step = d.stages.find((s) => s.step.action === "setFlag");
-  if (step?.status !== "succeeded") return `\`${d.id}\` has not flipped ${flag.name} yet; wait for its flag step.`;
+  if (step?.status !== "succeeded") return { code: "not_flipped", deploymentId, flag: flag.name };
   if (d.state !== "running" && d.state !== "monitoring" && d.state !== "succeeded") {
-    return `\`${d.id}\` is ${d.state.replace("_", " ")}; its flag is no longer Slipway's to change.`;
+    return { code: "not_steerable", deploymentId, state: d.state };
   }
   if (d.state === "succeeded" && !live) {
-    return `\`${d.id}\` is no longer the live deployment of ${d.service} ${d.environment}; change the flag from the live one.`;
+    return { code: "not_live", deploymentId, service: d.service, environment: d.environment };
   }
-  if (d.abort) return `\`${d.id}\` is being aborted.`;
+  if (d.abort) return { code: "being_aborted", deploymentId };
   return undefined;
 }
 
 /** Why the flag of `d` cannot be set to `percent` now; undefined when it can. */
-export function flagChangeRefusal(d: Deployment, percent: number, live: boolean): string | undefined {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
-    return `${percent} is not a percentage; choose one from 0 to 100.`;
-  }
+export function flagChangeRefusal(d: Deployment, percent: number, live: boolean): FlagRefusal | undefined {
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100) return { code: "not_a_percentage", percent };
   const blocked = flagBlocked(d, live);
   const flag = flagState(d);
   if (blocked !== undefined || !flag) return blocked;
   if (d.paused && percent > (flag.percent ?? 0)) {
-    return `\`${d.id}\` is paused${d.paused.reason ? ` (${d.paused.reason})` : ""}: ${flag.name} may only go down meanwhile. Resume it first to raise the flag.`;
+    return { code: "paused", deploymentId: d.id, flag: flag.name, reason: d.paused.reason };
   }
-  if (flag.pending) return `${flag.name} is still being set to ${flag.pending.percent}%; try again when that is done.`;
-  if (flag.percent === percent) return `${flag.name} is already at ${percent}%.`;
+  if (flag.pending) return { code: "pending", flag: flag.name, percent: flag.pending.percent };
+  if (flag.percent === percent) return { code: "already_at", flag: flag.name, percent };
   return undefined;
 }

@@ -3,11 +3,10 @@
  *
  * Everything here is pure: the caller resolves which Slack user groups a
  * person belongs to (`groupsNeeded` says which ones matter) and passes the
- * clock in. Refusals are sentences for the person who was refused, in Slack
- * mrkdwn, naming who could do it instead.
+ * clock in. An authorization's refusal is a sentence for the person who was
+ * refused, in Slack mrkdwn, naming who could do it instead; a vote's refusal
+ * is a code and its data, worded by the renderers.
  */
-
-import { utcClock } from "./progress.js";
 
 export const ACTIONS = ["deploy", "approve", "rollback", "lock"] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -232,7 +231,17 @@ export type CastVoteResult =
       approvals: number;
       needed: number;
     }
-  | { ok: false; reason: string };
+  | { ok: false; refusal: VoteRefusal };
+
+/** Why a vote was not counted. */
+export type VoteRefusal =
+  /** The voter may not approve; `reason` is the authorization's, naming who may. */
+  | { readonly code: "not_approver"; readonly reason?: string | undefined }
+  | { readonly code: "decided"; readonly outcome: "approved" | "rejected" }
+  /** `at` is when the voter's first vote was cast; `changed` whether this one tried to change it. */
+  | { readonly code: "already_voted"; readonly decision: Decision; readonly at: number; readonly changed: boolean }
+  | { readonly code: "self_approval" }
+  | { readonly code: "no_reason" };
 
 export interface Tally {
   outcome: ApprovalOutcome;
@@ -265,10 +274,6 @@ export function tally(votes: readonly Vote[], policy: VotePolicy): Tally {
   return { outcome, approvals: approvers.size, needed, ...(policy.security ? { securityApproved } : {}) };
 }
 
-function pastTense(decision: Decision): string {
-  return decision === "approve" ? "approved" : "rejected";
-}
-
 /**
  * Adds one vote if the rules allow it. Refused: a voter who may not approve,
  * the requester approving their own deployment (unless the policy allows
@@ -279,40 +284,32 @@ export function castVote(input: CastVoteInput): CastVoteResult {
   const { votes, vote, requestedBy, policy } = input;
   const allowed = typeof input.allowed === "boolean" ? input.allowed : input.allowed.allowed;
   if (!allowed) {
-    const reason =
-      typeof input.allowed === "object" && !input.allowed.allowed
-        ? input.allowed.reason
-        : "you are not one of the approvers of this environment; ask one of them to review it";
-    return { ok: false, reason };
+    const reason = typeof input.allowed === "object" && !input.allowed.allowed ? input.allowed.reason : undefined;
+    return { ok: false, refusal: { code: "not_approver", reason } };
   }
 
   const before = tally(votes, policy);
-  if (before.outcome !== "pending") {
-    return { ok: false, reason: `this deployment is already ${before.outcome}; nothing changed` };
-  }
+  if (before.outcome !== "pending") return { ok: false, refusal: { code: "decided", outcome: before.outcome } };
 
   const previous = votes.find((earlier) => earlier.userId === vote.userId);
   if (previous !== undefined) {
-    const change = previous.decision === vote.decision ? "" : "; a vote cannot be changed";
     return {
       ok: false,
-      reason: `you already ${pastTense(previous.decision)} at ${utcClock(previous.at)}${change}`,
+      refusal: {
+        code: "already_voted",
+        decision: previous.decision,
+        at: previous.at,
+        changed: previous.decision !== vote.decision,
+      },
     };
   }
 
   if (vote.decision === "approve" && vote.userId === requestedBy && !policy.allowSelfApproval) {
-    return {
-      ok: false,
-      reason:
-        "you requested this deployment, so you cannot approve it yourself; ask another approver (self-approval is off for this environment)",
-    };
+    return { ok: false, refusal: { code: "self_approval" } };
   }
 
   if (vote.decision === "reject" && (vote.reason === undefined || vote.reason.trim() === "")) {
-    return {
-      ok: false,
-      reason: "a rejection needs a reason, so the requester knows what to fix; reject again and say why",
-    };
+    return { ok: false, refusal: { code: "no_reason" } };
   }
 
   const next = [...votes, vote.reason === undefined ? vote : { ...vote, reason: vote.reason.trim() }];

@@ -43,13 +43,3 @@ export function formatDuration(ms: number): string {
   if (totalMinutes > 0) return `${totalMinutes}m ${pad2(seconds)}s`;
   return `${seconds}s`;
 }
-
-/**
- * A time of day in UTC, "14:02 UTC", for words the engine writes itself;
- * Slack messages show times through the renderers' date tokens instead
- * (slack/renderers/slack-time.ts), in each reader's own zone.
- */
-export function utcClock(at: number): string {
-  const date = new Date(at);
-  return `${String(date.getUTCHours()).padStart(2, "0")}:${String(date.getUTCMinutes()).padStart(2, "0")} UTC`;
-}

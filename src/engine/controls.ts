@@ -4,8 +4,9 @@ import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
+import type { ControlAnswer } from "./answers.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
-import type { GateAnswer, GateDeps } from "./gates.js";
+import type { GateDeps } from "./gates.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { beginRollback, completeRollback, endBadly } from "./rollback.js";
@@ -34,7 +35,7 @@ function remainingHold(d: Deployment, now: number): number {
 export async function applyControl(
   deps: GateDeps & AuthorizeDeps,
   input: { deploymentId: string; userId: string; control: Control; via: AuditVia },
-): Promise<GateAnswer> {
+): Promise<ControlAnswer> {
   const { control, userId } = input;
   // Pause, Resume and Promote need the deploy permission; Abort the rollback one.
   const asked = await deps.store.require(input.deploymentId);
@@ -47,40 +48,26 @@ export async function applyControl(
     via: input.via,
     deploymentId: asked.id,
   });
-  if (!allowed.allowed) return { ok: false, message: `Not done: ${allowed.reason}.` };
+  if (!allowed.allowed) return { ok: false, code: "forbidden", attempted: "control", reason: allowed.reason };
   const now = deps.now();
-  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
-    if (isFinal(current.state)) {
-      return {
-        refused: {
-          ok: false,
-          message: `\`${current.id}\` has already ended (${current.state.replace("_", " ")}); nothing to ${control}.`,
-        },
-      };
-    }
+  const { saved, result } = await update<ControlAnswer>(deps, input.deploymentId, (current) => {
+    const deploymentId = current.id;
+    if (isFinal(current.state))
+      return { refused: { ok: false, code: "ended", deploymentId, state: current.state, control } };
     if (current.abort || current.state === "rolling_back") {
-      return { refused: { ok: false, message: `\`${current.id}\` is already on its way back; nothing changed.` } };
+      return { refused: { ok: false, code: "already_rolling_back", deploymentId } };
     }
     switch (control) {
       case "pause":
         if (current.state !== "running" && current.state !== "monitoring")
-          return {
-            refused: {
-              ok: false,
-              message: `Only a running deployment can be paused; \`${current.id}\` is ${current.state.replace("_", " ")}.`,
-            },
-          };
-        if (current.paused) return { refused: { ok: false, message: `Already paused by <@${current.paused.by}>.` } };
+          return { refused: { ok: false, code: "not_running", deploymentId, state: current.state, control } };
+        if (current.paused) return { refused: { ok: false, code: "already_paused", by: current.paused.by } };
         return {
           next: { ...current, paused: { by: userId, at: now }, updatedAt: now },
-          result: {
-            ok: true,
-            message: `Paused \`${current.id}\`. The current step finishes; nothing new starts until someone resumes.`,
-          },
+          result: { ok: true, code: "paused", deploymentId },
         };
       case "resume":
-        if (!current.paused)
-          return { refused: { ok: false, message: `\`${current.id}\` is not paused; nothing changed.` } };
+        if (!current.paused) return { refused: { ok: false, code: "not_paused", deploymentId } };
         return {
           next: {
             ...current,
@@ -95,43 +82,31 @@ export async function applyControl(
             analysisEpoch: (current.analysisEpoch ?? 0) + 1,
             updatedAt: now,
           },
-          result: { ok: true, message: `Resumed \`${current.id}\`.` },
+          result: { ok: true, code: "resumed", deploymentId },
         };
       case "promote": {
         if (current.state !== "running")
-          return {
-            refused: {
-              ok: false,
-              message: `Only a running rollout can be promoted; \`${current.id}\` is ${current.state.replace("_", " ")}.`,
-            },
-          };
+          return { refused: { ok: false, code: "not_running", deploymentId, state: current.state, control } };
         const skippable = current.stages.filter((s) => s.step.rollout && s.status === "pending");
-        if (skippable.length === 0)
-          return { refused: { ok: false, message: `\`${current.id}\` has no traffic steps left to skip.` } };
+        if (skippable.length === 0) return { refused: { ok: false, code: "nothing_to_skip", deploymentId } };
         const stages = current.stages.map((s) =>
           s.step.rollout && s.status === "pending" ? { ...s, status: "skipped" as const } : s,
         );
         return {
           next: { ...current, stages, holdUntil: undefined, paused: undefined, updatedAt: now },
-          result: {
-            ok: true,
-            message: `Promoting \`${current.id}\`: skipped ${skippable.map((s) => s.name).join(", ")}; going to 100%.`,
-          },
+          result: { ok: true, code: "promoting", deploymentId, skipped: skippable.map((s) => s.name) },
         };
       }
       case "abort":
         if (!touchedTraffic(current) && current.stages.every((s) => s.status !== "running")) {
           return {
             next: endBadly(current, "cancelled", `aborted by <@${userId}> before anything was deployed`, now),
-            result: { ok: true, message: `Cancelled \`${current.id}\`; nothing had been deployed.` },
+            result: { ok: true, code: "cancelled", deploymentId, version: current.version },
           };
         }
         return {
           next: { ...current, abort: { by: userId, at: now }, updatedAt: now },
-          result: {
-            ok: true,
-            message: `Aborting \`${current.id}\`: traffic goes back to the stable version, then it is rolled back.`,
-          },
+          result: { ok: true, code: "aborting", deploymentId },
         };
       default: {
         const unreachable: never = control;
@@ -148,7 +123,7 @@ export async function applyControl(
     service: d.service,
     environment: d.environment,
     deploymentId: d.id,
-    ...(result.ok ? {} : { detail: result.message }),
+    ...(result.ok ? {} : { answer: result }),
     via: input.via,
   });
   if (!saved) return result;

@@ -1,10 +1,11 @@
 import { slackActor } from "../domain/actor.js";
-import type { Deployment, FlagChange } from "../domain/deployment.js";
+import type { Deployment, FlagBlock, FlagChange } from "../domain/deployment.js";
 import { flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
+import type { FlagAnswer } from "./answers.js";
 import { type AuthorizeDeps, authorizeActor } from "./authorize.js";
-import type { GateAnswer, GateDeps } from "./gates.js";
+import type { GateDeps } from "./gates.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { FencedOffError } from "./pipeline.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -23,7 +24,7 @@ import { update } from "./update-deployment.js";
 export async function requestFlagChange(
   deps: GateDeps & AuthorizeDeps,
   input: { deploymentId: string; userId: string; percent: number; via: AuditVia },
-): Promise<GateAnswer> {
+): Promise<FlagAnswer> {
   const before = await deps.store.require(input.deploymentId);
   const allowed = await authorizeActor(deps, {
     action: "deploy",
@@ -34,12 +35,12 @@ export async function requestFlagChange(
     via: input.via,
     deploymentId: before.id,
   });
-  if (!allowed.allowed) return { ok: false, message: `Flag not changed: ${allowed.reason}.` };
+  if (!allowed.allowed) return { ok: false, code: "forbidden", attempted: "flag", reason: allowed.reason };
   const now = deps.now();
   const live = await isLive(deps, before);
-  const { saved, result } = await update<GateAnswer & { seq?: number }>(deps, input.deploymentId, (current) => {
+  const { saved, result } = await update<FlagAnswer>(deps, input.deploymentId, (current) => {
     const refusal = flagChangeRefusal(current, input.percent, live);
-    if (refusal !== undefined) return { refused: { ok: false, message: refusal } };
+    if (refusal !== undefined) return { refused: { ok: false, code: "flag_refused", refusal } };
     const changes = current.flagChanges ?? [];
     const change: FlagChange = {
       seq: changes.length + 1,
@@ -48,12 +49,14 @@ export async function requestFlagChange(
       at: now,
       status: "pending",
     };
-    const name = flagState(current)?.name ?? "the flag";
     return {
       next: { ...current, flagChanges: [...changes, change], updatedAt: now },
       result: {
         ok: true,
-        message: `Setting ${name} to ${input.percent}% for \`${current.id}\`; the thread says when it is done.`,
+        code: "flag_setting",
+        deploymentId: current.id,
+        flag: flagState(current)?.name,
+        percent: input.percent,
         seq: change.seq,
       },
     };
@@ -67,10 +70,10 @@ export async function requestFlagChange(
     service: d.service,
     environment: d.environment,
     deploymentId: d.id,
-    detail: result.ok ? `${flagState(d)?.name ?? "flag"} → ${input.percent}%` : result.message,
+    ...(result.ok ? { detail: `${result.flag ?? "flag"} → ${result.percent}%` } : { answer: result }),
     via: input.via,
   });
-  if (saved && result.seq !== undefined) {
+  if (saved && result.ok) {
     await deps.notifications.changed(saved);
     await enqueueFlagChange(deps, saved.id, result.seq);
   }
@@ -81,7 +84,7 @@ export async function requestFlagChange(
     const overdueAfter = deps.catalog.require(d.service).manifest.target.timeoutSeconds * 1000 + FLAG_GRACE_MS;
     await enqueueFlagChange(deps, d.id, pending.seq, now - pending.at > overdueAfter ? d.rev : undefined);
   }
-  return { ok: result.ok, message: result.message };
+  return result;
 }
 
 /** How long past its target's timeout a flag change may stay pending before it counts as lost. */
@@ -125,7 +128,7 @@ export async function runFlagChange(
   if (change?.status !== "pending" || !flag) return;
   const blocked = flagBlocked(d, await isLive(deps, d));
   if (blocked !== undefined) {
-    await finishFlagChange(deps, deploymentId, seq, { ok: false, outputTail: `not made: ${blocked}` });
+    await finishFlagChange(deps, deploymentId, seq, { ok: false, blocked });
     return;
   }
   const service = deps.catalog.require(d.service);
@@ -151,7 +154,7 @@ async function finishFlagChange(
   deps: PipelineDeps,
   deploymentId: string,
   seq: number,
-  result: { ok: boolean; outputTail: string },
+  result: { ok: boolean; outputTail: string } | { ok: false; blocked: FlagBlock },
 ): Promise<void> {
   const { saved } = await update(deps, deploymentId, (current) => {
     const changes = current.flagChanges ?? [];
@@ -162,7 +165,7 @@ async function finishFlagChange(
             ...c,
             status: result.ok ? ("done" as const) : ("failed" as const),
             finishedAt: deps.now(),
-            output: result.outputTail,
+            ...("blocked" in result ? { blocked: result.blocked } : { output: result.outputTail }),
           }
         : c,
     );

@@ -3,7 +3,6 @@ import { slackActor } from "../domain/actor.js";
 import type { ItemResult } from "../domain/checklist.js";
 import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo } from "../domain/deployment.js";
-import { isFinal } from "../domain/deployment-state.js";
 import {
   ANYONE,
   type Authorization,
@@ -12,12 +11,12 @@ import {
   type Decision,
   describeRoleNeed,
 } from "../domain/policy.js";
-import { utcClock } from "../domain/progress.js";
 import { SECURITY_ROLE } from "../domain/sensitive.js";
 import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
+import type { TickAnswer, VoteAnswer } from "./answers.js";
 import { type AuthorizeDeps, groupsFor } from "./authorize.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { enqueueAdvance } from "./next-jobs.js";
@@ -44,12 +43,6 @@ function outsideLowTraffic(deps: GateDeps, d: Deployment): string | undefined {
   if (!d.sensitive) return undefined;
   const status = lowTrafficStatus(deps.catalog.environment(d.service, d.environment)?.windows, new Date(deps.now()));
   return status.open ? undefined : status.reason;
-}
-
-/** Why a deployment may not start now although its gates passed: a lock taken while it waited. */
-async function lockedBecause(deps: GateDeps, d: Deployment): Promise<string | undefined> {
-  const lock = await deps.locks.get(d.service, d.environment);
-  return lock ? `${d.service} ${d.environment} is locked by <@${lock.owner}> (${lock.reason})` : undefined;
 }
 
 export async function enqueueCheck(deps: PipelineDeps, d: Pick<Deployment, "id" | "rev">): Promise<void> {
@@ -131,8 +124,11 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   if (!environment || !service) return;
   // A sensitive deployment always waits for a security approver, whatever the environment's policy.
   const approvalRequired = environment.approval.required || d.sensitive === true;
+  // A lock taken while it waited: it may not start now although its gates passed.
   const locked =
-    verdict.state === "passed" && (!approvalRequired || d.rollbackOf) ? await lockedBecause(deps, d) : undefined;
+    verdict.state === "passed" && (!approvalRequired || d.rollbackOf)
+      ? await deps.locks.get(d.service, d.environment)
+      : undefined;
   const asksApproval = verdict.state === "passed" && approvalRequired && !d.rollbackOf;
   const review = asksApproval ? await findPreProductionReview(deps, service, d) : undefined;
   const { saved } = await update(deps, d.id, (current) => {
@@ -148,7 +144,12 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
     const policy = environment.approval;
     if (locked) {
       return {
-        next: endBadly(current, "cancelled", `${locked}; deploy again once it is unlocked`, now),
+        next: endBadly(
+          current,
+          "cancelled",
+          `${current.service} ${current.environment} is locked by <@${locked.owner}> (${locked.reason}); deploy again once it is unlocked`,
+          now,
+        ),
         result: undefined,
       };
     }
@@ -210,12 +211,8 @@ export async function expireIfWaiting(deps: GateDeps, deploymentId: string): Pro
   await deps.notifications.changed(saved);
 }
 
-export type GateAnswer = { ok: true; message: string } | { ok: false; message: string };
-
-function notWaiting(d: Deployment, what: string): string {
-  if (isFinal(d.state))
-    return `\`${d.id}\` has already ended (${d.state.replace("_", " ")}); there is nothing left to ${what}.`;
-  return `\`${d.id}\` is not waiting for that (it is ${d.state.replace("_", " ")}); nothing changed.`;
+function notWaiting(d: Deployment, what: "approve" | "tick") {
+  return { ok: false, code: "not_waiting", deploymentId: d.id, state: d.state, what } as const;
 }
 
 /**
@@ -235,21 +232,24 @@ export async function recordVote(
     security?: boolean;
     via: AuditVia;
   },
-): Promise<GateAnswer> {
+): Promise<VoteAnswer> {
   const now = deps.now();
   const pending = await deps.store.require(input.deploymentId);
-  const locked = await lockedBecause(deps, pending);
+  const locked = await deps.locks.get(pending.service, pending.environment);
   const closed = outsideLowTraffic(deps, pending);
-  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
+  const { saved, result } = await update<VoteAnswer>(deps, input.deploymentId, (current) => {
     if (current.state !== "awaiting_approval" || !current.approval) {
-      return { refused: { ok: false, message: notWaiting(current, "approve") } };
+      return { refused: notWaiting(current, "approve") };
     }
     if (now >= current.expiresAt) {
       return {
         next: endBadly(current, "expired", "not enough approvals before the approval expired", now),
         result: {
           ok: false,
-          message: `Not counted: the approval of \`${current.id}\` expired at ${utcClock(current.expiresAt)}; deploy again to ask anew.`,
+          code: "expired",
+          deploymentId: current.id,
+          what: "approval",
+          expiredAt: current.expiresAt,
         },
       };
     }
@@ -270,30 +270,35 @@ export async function recordVote(
       },
       allowed: input.allowed,
     });
-    if (!vote.ok) return { refused: { ok: false, message: `Not counted: ${vote.reason}.` } };
+    if (!vote.ok) return { refused: { ok: false, code: "vote_refused", refusal: vote.refusal } };
     const voted: Deployment = { ...current, approval: { ...current.approval, votes: vote.votes }, updatedAt: now };
     switch (vote.outcome) {
       case "approved":
-        if (locked)
-          return { refused: { ok: false, message: `Not counted: ${locked}; approve again once it is unlocked.` } };
-        if (closed) return { refused: { ok: false, message: `Not counted: ${closed}; approve again then.` } };
+        if (locked) {
+          const { service, environment, owner, reason } = locked;
+          return { refused: { ok: false, code: "locked", lock: { service, environment, owner, reason } } };
+        }
+        if (closed) return { refused: { ok: false, code: "closed", reason: closed } };
         return {
           next: moveTo(voted, "running", now),
-          result: { ok: true, message: `Approved; \`${current.id}\` is starting.` },
+          result: { ok: true, code: "approved", deploymentId: current.id },
         };
       case "rejected":
         return {
           next: moveTo(voted, "rejected", now, {
             failureReason: `rejected by <@${input.userId}>: ${input.reason ?? ""}`,
           }),
-          result: { ok: true, message: `Rejected \`${current.id}\`; the requester has been told why.` },
+          result: { ok: true, code: "rejected", deploymentId: current.id },
         };
       case "pending":
         return {
           next: voted,
           result: {
             ok: true,
-            message: `Approval counted (${vote.approvals} of ${vote.needed}) for \`${current.id}\`.`,
+            code: "approval_counted",
+            deploymentId: current.id,
+            approvals: vote.approvals,
+            needed: vote.needed,
           },
         };
       default: {
@@ -311,7 +316,8 @@ export async function recordVote(
     service: d.service,
     environment: d.environment,
     deploymentId: d.id,
-    detail: result.ok ? input.reason : result.message,
+    ...(input.reason ? { detail: input.reason } : {}),
+    ...(result.ok ? {} : { answer: result }),
     via: input.via,
   });
   if (saved) {
@@ -325,7 +331,7 @@ export async function recordVote(
 export async function tickItem(
   deps: GateDeps & AuthorizeDeps,
   input: { deploymentId: string; itemId: string; userId: string },
-): Promise<GateAnswer> {
+): Promise<TickAnswer> {
   // The user groups the item's `tickedBy` (or the environment's deployers) name, looked up before deciding.
   const before = await deps.store.require(input.deploymentId);
   const config = deps.catalog.service(before.service)?.manifest.checklist?.find((i) => i.id === input.itemId);
@@ -334,25 +340,28 @@ export async function tickItem(
       ? config.check.tickedBy
       : (deps.catalog.environment(before.service, before.environment)?.permissions.deploy ?? "anyone");
   const groups = await groupsFor(deps, slackActor(input.userId), before.service, roleNames);
-  if (!groups.ok) return { ok: false, message: groups.message };
+  if (!groups.ok) return { ok: false, code: "lookup_failed", message: groups.message };
   const userGroups = groups.groups;
   const now = deps.now();
-  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
-    if (current.state !== "checking") return { refused: { ok: false, message: notWaiting(current, "tick") } };
+  const { saved, result } = await update<TickAnswer>(deps, input.deploymentId, (current) => {
+    if (current.state !== "checking") return { refused: notWaiting(current, "tick") };
     if (now >= current.expiresAt) {
       return {
         next: endBadly(current, "expired", "the checklist was not completed in time", now),
         result: {
           ok: false,
-          message: `Not ticked: the checklist of \`${current.id}\` expired at ${utcClock(current.expiresAt)}.`,
+          code: "expired",
+          deploymentId: current.id,
+          what: "checklist",
+          expiredAt: current.expiresAt,
         },
       };
     }
     const item = current.checklist?.find((i) => i.id === input.itemId);
-    if (!item) return { refused: { ok: false, message: `\`${current.id}\` has no checklist item '${input.itemId}'.` } };
+    if (!item) return { refused: { ok: false, code: "no_item", deploymentId: current.id, itemId: input.itemId } };
     if (item.status !== "waiting") {
-      const by = item.tickedBy ? ` by <@${item.tickedBy}>` : "";
-      return { refused: { ok: false, message: `'${item.title}' is already ${item.status}${by}; nothing changed.` } };
+      const { title, status, tickedBy } = item;
+      return { refused: { ok: false, code: "already_ticked", title, status, ...(tickedBy ? { by: tickedBy } : {}) } };
     }
     const service = deps.catalog.require(current.service);
     const config = service.manifest.checklist?.find((i) => i.id === item.id);
@@ -366,12 +375,14 @@ export async function tickItem(
       environment: current.environment,
       title: item.title,
     });
-    if (!allowed.allowed) return { refused: { ok: false, message: `Not ticked: ${allowed.reason}.` } };
+    if (!allowed.allowed) {
+      return { refused: { ok: false, code: "forbidden", attempted: "tick", reason: allowed.reason } };
+    }
     const ticked: ItemResult = { ...item, status: "passed", tickedBy: input.userId, at: now, evidence: "ticked" };
     const checklist = (current.checklist ?? []).map((i) => (i.id === item.id ? ticked : i));
     return {
       next: { ...current, checklist, updatedAt: now },
-      result: { ok: true, message: `Ticked '${item.title}'.` },
+      result: { ok: true, code: "ticked", deploymentId: current.id, title: item.title },
     };
   });
   const d = saved ?? (await deps.store.require(input.deploymentId));
@@ -383,7 +394,8 @@ export async function tickItem(
     service: d.service,
     environment: d.environment,
     deploymentId: d.id,
-    detail: `${input.itemId}${result.ok ? "" : `: ${result.message}`}`,
+    detail: input.itemId,
+    ...(result.ok ? {} : { answer: result }),
     via: "checkbox",
   });
   if (saved) {

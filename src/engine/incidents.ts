@@ -1,18 +1,18 @@
 import type { AuditVia } from "../store/audit-log.js";
-import type { GateAnswer, GateDeps } from "./gates.js";
+import type { AcknowledgeAnswer } from "./answers.js";
+import type { GateDeps } from "./gates.js";
 import { update } from "./update-deployment.js";
 
 /** On-call acknowledges an incident alert: recorded once, with who and when. */
 export async function acknowledgeIncident(
   deps: GateDeps,
   input: { deploymentId: string; userId: string; via: AuditVia },
-): Promise<GateAnswer> {
+): Promise<AcknowledgeAnswer> {
   const now = deps.now();
-  const { saved, result } = await update<GateAnswer>(deps, input.deploymentId, (current) => {
-    if (!current.incident)
-      return { refused: { ok: false, message: `\`${current.id}\` has no incident to acknowledge.` } };
+  const { saved, result } = await update<AcknowledgeAnswer>(deps, input.deploymentId, (current) => {
+    if (!current.incident) return { refused: { ok: false, code: "no_incident", deploymentId: current.id } };
     if (current.incident.acknowledgedBy) {
-      return { refused: { ok: false, message: `Already acknowledged by <@${current.incident.acknowledgedBy}>.` } };
+      return { refused: { ok: false, code: "already_acknowledged", by: current.incident.acknowledgedBy } };
     }
     return {
       next: {
@@ -20,7 +20,7 @@ export async function acknowledgeIncident(
         incident: { ...current.incident, acknowledgedBy: input.userId, acknowledgedAt: now },
         updatedAt: now,
       },
-      result: { ok: true, message: `Acknowledged the incident of \`${current.id}\`.` },
+      result: { ok: true, code: "acknowledged", deploymentId: current.id },
     };
   });
   const d = saved ?? (await deps.store.require(input.deploymentId));
@@ -32,6 +32,7 @@ export async function acknowledgeIncident(
     service: d.service,
     environment: d.environment,
     deploymentId: d.id,
+    ...(result.ok ? {} : { answer: result }),
     via: input.via,
   });
   if (saved) await deps.notifications.changed(saved);

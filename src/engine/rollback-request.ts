@@ -2,8 +2,9 @@ import type { Actor } from "../domain/actor.js";
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
+import type { AnswerOf } from "./answers.js";
 import { authorizeActor } from "./authorize.js";
-import type { GateAnswer, GateDeps } from "./gates.js";
+import type { GateDeps } from "./gates.js";
 import { enqueueAbort } from "./next-jobs.js";
 import {
   type DeploymentRequest,
@@ -39,13 +40,23 @@ export interface RollbackInput {
  * rollback has already left. Refused, with the reason, when there is nowhere to go back to.
  */
 /**
- * A rollback's answer: done or refused in words; refused as not allowed, or
- * because the clicked deployment deployed nothing or is no longer the latest;
- * or the rollback deployment's own request refused.
+ * A rollback's answer: done, or refused (not allowed, nowhere to go back to);
+ * refused because the clicked deployment deployed nothing or is no longer
+ * the latest; or the rollback deployment's own request refused.
  */
 export type RollbackAnswer =
-  | GateAnswer
-  | { readonly ok: false; readonly code: "forbidden"; readonly reason: string }
+  | AnswerOf<
+      | "cancelled"
+      | "rolling_back"
+      | "rollback_started"
+      | "forbidden"
+      | "just_ended"
+      | "already_rolling_back"
+      | "no_good_version"
+      | "only_one_good"
+      | "already_runs"
+      | "not_good"
+    >
   | { readonly ok: false; readonly code: "nothing_deployed"; readonly from: Deployment }
   | { readonly ok: false; readonly code: "not_latest"; readonly from: Deployment; readonly newer: string | undefined }
   | {
@@ -79,7 +90,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     via: input.via,
     ...(input.from ? { deploymentId: input.from.id } : {}),
   });
-  if (!allowed.allowed) return { ok: false, code: "forbidden", reason: allowed.reason };
+  if (!allowed.allowed) return { ok: false, code: "forbidden", attempted: "rollback", reason: allowed.reason };
   if (input.from) {
     const refused = await stillLatest(deps, input.from);
     if (refused) return refused;
@@ -88,28 +99,23 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
   const why = `rolled back by <@${userId}>${input.reason ? `: ${input.reason}` : ""}`;
   const activeId = await deps.store.activeFor(input.service, input.environment);
   if (activeId) {
-    const { saved, result } = await update<GateAnswer>(deps, activeId, (current) => {
-      if (isFinal(current.state))
-        return { refused: { ok: false, message: `\`${current.id}\` has just ended; try again.` } };
+    type Stopped = AnswerOf<"just_ended" | "already_rolling_back" | "cancelled" | "rolling_back">;
+    const { saved, result } = await update<Stopped>(deps, activeId, (current) => {
+      const deploymentId = current.id;
+      if (isFinal(current.state)) return { refused: { ok: false, code: "just_ended", deploymentId } };
       if (current.state === "rolling_back" || current.abort) {
-        return { refused: { ok: false, message: `\`${current.id}\` is already being rolled back.` } };
+        return { refused: { ok: false, code: "already_rolling_back", deploymentId } };
       }
       const now = deps.now();
       if (!touchedTraffic(current)) {
         return {
           next: endBadly(current, "cancelled", `${why} before anything was deployed`, now),
-          result: {
-            ok: true,
-            message: `Cancelled \`${current.id}\`; nothing of ${current.version} had been deployed.`,
-          },
+          result: { ok: true, code: "cancelled", deploymentId, version: current.version },
         };
       }
       return {
         next: beginRollback(current, why, userId, now),
-        result: {
-          ok: true,
-          message: `Rolling back \`${current.id}\` (${current.version}) to ${current.previousVersion ?? "the previous version"}. Follow it in its thread.`,
-        },
+        result: { ok: true, code: "rolling_back", deploymentId, version: current.version, to: current.previousVersion },
       };
     });
     await deps.audit.record({
@@ -121,7 +127,8 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
       service: input.service,
       environment: input.environment,
       deploymentId: activeId,
-      detail: result.ok ? (input.reason ?? "") : result.message,
+      ...(input.reason ? { detail: input.reason } : {}),
+      ...(result.ok ? {} : { answer: result }),
       via: input.via,
     });
     if (saved) {
@@ -142,7 +149,9 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
       ? (last.rollbackOf ?? (good.includes(last.version) ? undefined : last.version))
       : undefined;
   const current = stranded ?? good[0];
-  const refuse = async (message: string): Promise<GateAnswer> => {
+  const refuse = async (
+    answer: AnswerOf<"no_good_version" | "only_one_good" | "already_runs" | "not_good">,
+  ): Promise<RollbackAnswer> => {
     await deps.audit.record({
       at: deps.now(),
       actor: userId,
@@ -151,40 +160,29 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
       outcome: "refused",
       service: input.service,
       environment: input.environment,
-      detail: message,
+      ...(input.reason ? { detail: input.reason } : {}),
+      answer,
       via: input.via,
     });
-    return { ok: false, message };
+    return answer;
   };
+  const { service, environment } = input;
   if (current === undefined || good.length === 0) {
-    return refuse(
-      `${input.service} has no successful deployment in ${input.environment} yet, so there is nothing to roll back to.`,
-    );
+    return refuse({ ok: false, code: "no_good_version", service, environment });
   }
   const target = input.version ?? good.find((v) => v !== current);
-  if (target === undefined) {
-    return refuse(
-      `${input.service} ${input.environment} has had only one good version (${current}); there is no earlier one to roll back to. Deploy a fix instead, or name a version: \`/rollback ${input.environment} ${input.service} v1.2.3\`.`,
-    );
-  }
-  if (target === current)
-    return refuse(`${input.service} ${input.environment} already runs ${current}; nothing to roll back.`);
-  if (!good.includes(target)) {
-    return refuse(
-      `${target} never succeeded in ${input.service} ${input.environment} (or was rolled back), so Slipway will not go back to it. Good versions: ${good.slice(0, 8).join(", ")}.`,
-    );
-  }
+  if (target === undefined) return refuse({ ok: false, code: "only_one_good", service, environment, current });
+  if (target === current) return refuse({ ok: false, code: "already_runs", service, environment, current });
+  if (!good.includes(target)) return refuse({ ok: false, code: "not_good", service, environment, target, good });
   const request = {
-    service: input.service,
-    environment: input.environment,
+    service,
+    environment,
     version: target,
     hotfix: false,
     rollbackOf: current,
   };
   const outcome = await requestDeployment(deps, { actor: input.actor, via: input.via, request });
   if (outcome.code !== "started") return { ok: false, code: "request_refused", request, outcome };
-  return {
-    ok: true,
-    message: `Rolling ${input.service} ${input.environment} back from ${current} to ${target} as \`${outcome.deployment.id}\`. Follow it in <#${outcome.deployment.channel}>.`,
-  };
+  const { id: deploymentId, channel } = outcome.deployment;
+  return { ok: true, code: "rollback_started", service, environment, from: current, to: target, deploymentId, channel };
 }

@@ -4,8 +4,9 @@ import { isDeploymentId } from "../domain/ids.js";
 import type { Authorization, Decision } from "../domain/policy.js";
 import { SECURITY_ROLE } from "../domain/sensitive.js";
 import type { AuditVia } from "../store/audit-log.js";
+import type { VoteAnswer } from "./answers.js";
 import { type AuthorizeDeps, authorizeActor, holdsRole } from "./authorize.js";
-import { type GateAnswer, type GateDeps, recordVote } from "./gates.js";
+import { type GateDeps, recordVote } from "./gates.js";
 
 /*
  * Approving and rejecting, whatever the surface (the Approve button,
@@ -28,14 +29,11 @@ export async function mayVote(
   input: VoteInput,
 ): Promise<
   | { readonly ok: true; readonly deployment: Deployment; readonly allowed: Authorization; readonly security: boolean }
-  | GateAnswer
+  | Extract<VoteAnswer, { ok: false }>
 > {
-  if (!isDeploymentId(input.deploymentId)) {
-    return { ok: false, message: "That is not a deployment id (they look like `d-7k3m9x2q`); nothing changed." };
-  }
+  if (!isDeploymentId(input.deploymentId)) return { ok: false, code: "not_a_deployment_id" };
   const d = await deps.store.get(input.deploymentId);
-  if (!d)
-    return { ok: false, message: `There is no deployment \`${input.deploymentId}\`; \`/deploy status\` lists them.` };
+  if (!d) return { ok: false, code: "no_such_deployment", deploymentId: input.deploymentId };
   const security =
     d.sensitive === true && (await holdsRole(deps, slackActor(input.userId), d.service, [SECURITY_ROLE]));
   const allowed: Authorization = security
@@ -49,13 +47,13 @@ export async function mayVote(
         via: input.via,
         deploymentId: d.id,
       });
-  if (!allowed.allowed) return { ok: false, message: `Not counted: ${allowed.reason}.` };
+  if (!allowed.allowed) return { ok: false, code: "forbidden", attempted: "vote", reason: allowed.reason };
   return { ok: true, deployment: d, allowed, security };
 }
 
 /** Counts one approval or rejection; see the comment at the top of this file. */
-export async function vote(deps: VoteDeps, input: VoteInput & { reason?: string }): Promise<GateAnswer> {
+export async function vote(deps: VoteDeps, input: VoteInput & { reason?: string }): Promise<VoteAnswer> {
   const may = await mayVote(deps, input);
-  if (!("deployment" in may)) return may;
+  if (!may.ok) return may;
   return recordVote(deps, { ...input, allowed: may.allowed, security: may.security });
 }

@@ -1,4 +1,5 @@
 import { ACTOR_KINDS, type ActorKind } from "../domain/actor.js";
+import { type RefusedAnswer, refusedAnswerSchema } from "../engine/answers.js";
 import { type Keys, keys } from "./keys.js";
 import type { RedisClient } from "./redis.js";
 
@@ -31,8 +32,14 @@ export interface AuditEntry {
   readonly service: string;
   readonly environment?: string;
   readonly deploymentId?: string;
-  /** Why it was refused, the reason given, the version… in words. */
+  /**
+   * The reason given, the version, the item… as the actor or the engine gave
+   * them. Entries written before refusals were kept as `answer` have their
+   * refusal here, in words.
+   */
   readonly detail?: string;
+  /** Why an approval, tick, control, flag change or rollback was refused: the engine's answer, worded when shown. */
+  readonly answer?: RefusedAnswer;
   readonly via: AuditVia;
 }
 
@@ -58,7 +65,8 @@ export class AuditLog {
   async record(entry: AuditEntry): Promise<void> {
     const fields: string[] = [];
     const source = entry.source ?? SOURCE_OF_VIA[entry.via];
-    for (const [name, value] of Object.entries({ ...entry, source })) {
+    const answer = entry.answer === undefined ? undefined : JSON.stringify(entry.answer);
+    for (const [name, value] of Object.entries({ ...entry, source, answer })) {
       if (value !== undefined) fields.push(name, String(value));
     }
     await this.redis.xadd(this.k.audit(entry.service), "MAXLEN", "~", String(MAX_ENTRIES), "*", ...fields);
@@ -98,5 +106,16 @@ function toEntry(fields: string[]): AuditEntry {
     ...(raw.environment ? { environment: raw.environment } : {}),
     ...(raw.deploymentId ? { deploymentId: raw.deploymentId } : {}),
     ...(raw.detail ? { detail: raw.detail } : {}),
+    ...(raw.answer ? readAnswer(raw.answer) : {}),
   };
+}
+
+/** A stored refusal, when this Slipway understands it; one it cannot read is left out rather than misread. */
+function readAnswer(stored: string): { answer?: RefusedAnswer } {
+  try {
+    const parsed = refusedAnswerSchema.safeParse(JSON.parse(stored));
+    return parsed.success ? { answer: parsed.data } : {};
+  } catch {
+    return {};
+  }
 }

@@ -415,7 +415,9 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     ];
     expect(slack.responsesFor(a.responseUrl ?? "")).toHaveLength(1);
     expect(answers.filter((t) => t === `Approval counted (1 of 2) for \`${id}\`.`)).toHaveLength(1);
-    expect(answers.filter((t) => /^Not counted: you already approved at \d\d:\d\d UTC/.test(t))).toHaveLength(2);
+    expect(
+      answers.filter((t) => /^Not counted: you already approved at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/.test(t)),
+    ).toHaveLength(2);
 
     const once = await approvalCardOf(id, /\(1 so far\)/);
     expect(approvalsBy(once, APPROVER_A)).toBe(1);

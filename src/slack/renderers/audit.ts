@@ -1,5 +1,6 @@
 import type { AuditEntry } from "../../store/audit-log.js";
 import { escapeExceptMentions, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { answerText } from "./operation-answer.js";
 import { slackTime } from "./slack-time.js";
 
 /** `/deploy audit`: the newest entries first, one line each. */
@@ -15,7 +16,9 @@ export function renderAuditLog(
     const who =
       e.actor === "slipway" ? "Slipway" : e.source === "slack" || !e.source ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
     const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
-    const detail = e.detail ? ` — ${escapeExceptMentions(e.detail)}` : "";
+    // What was given (a reason, an item) and, for a refusal kept as the engine's answer, why it was refused.
+    const said = [e.detail ? escapeExceptMentions(e.detail) : undefined, e.answer ? answerText(e.answer) : undefined];
+    const detail = said.some(Boolean) ? ` — ${said.filter(Boolean).join(": ")}` : "";
     const source = e.source ? ` (${e.source})` : "";
     return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${source}${detail}`;
   });

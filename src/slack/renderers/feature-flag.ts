@@ -12,6 +12,7 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.js";
+import { flagRefusalText } from "./operation-answer.js";
 import { slackTime } from "./slack-time.js";
 
 /** The root message's line about the flag: where it stands, and where it is going. */
@@ -65,6 +66,7 @@ export function renderFlagChange(d: Deployment, change: FlagChange): SlackMessag
       `${CHANGE_MARK[change.status]} 🚩 *${escapeMrkdwn(name)}* → ${change.percent}% ${outcome} · asked by <@${change.by}> at ${slackTime(change.at)}`,
     ),
   ];
-  if (change.status === "failed" && change.output) blocks.push(section(codeTail(change.output)));
+  if (change.blocked) blocks.push(section(`Not made: ${flagRefusalText(change.blocked)}`));
+  else if (change.status === "failed" && change.output) blocks.push(section(codeTail(change.output)));
   return fitMessage({ text: `${name} → ${change.percent}%: ${outcome}`, blocks });
 }

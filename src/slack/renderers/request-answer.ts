@@ -8,6 +8,7 @@ import { ACTION_IDS } from "../action-ids.js";
 import { encodeRequest } from "../waiting-buttons.js";
 import { actions, button, requester, type SlackMessage, section } from "./blocks.js";
 import { hotfixPathStarted } from "./hotfix-path.js";
+import { answerText } from "./operation-answer.js";
 import { slackDateTime, slackTime } from "./slack-time.js";
 import { cancelButton, waitingAnswerText } from "./waiting-line.js";
 
@@ -157,10 +158,7 @@ function startedText(d: Deployment): string {
 
 /** The answer to /rollback or a Roll back button. */
 export function rollbackAnswerText(answer: RollbackAnswer): string {
-  if (!("code" in answer)) return answer.message;
   switch (answer.code) {
-    case "forbidden":
-      return `Not rolled back: ${answer.reason}.`;
     case "nothing_deployed": {
       const d = answer.from;
       return `Nothing of ${d.version} was deployed by \`${d.id}\`, so there is nothing of it to roll back. To take ${d.environment} back further, ${rollbackInstead(d)}`;
@@ -171,10 +169,8 @@ export function rollbackAnswerText(answer: RollbackAnswer): string {
     }
     case "request_refused":
       return renderRequestAnswer(answer.request, answer.outcome);
-    default: {
-      const unreachable: never = answer;
-      return unreachable;
-    }
+    default:
+      return answerText(answer);
   }
 }
 

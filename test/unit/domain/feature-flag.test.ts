@@ -70,33 +70,45 @@ describe("flagChangeRefusal", () => {
 
   it("lets a paused release only lower its flag", () => {
     const paused = { ...live, paused: { by: "slipway", at: T0, reason: "inconclusive analysis" } };
-    expect(flagChangeRefusal(paused, 50, true)).toBe(
-      "`d-flag0001` is paused (inconclusive analysis): new-checkout may only go down meanwhile. Resume it first to raise the flag.",
-    );
+    expect(flagChangeRefusal(paused, 50, true)).toEqual({
+      code: "paused",
+      deploymentId: "d-flag0001",
+      flag: "new-checkout",
+      reason: "inconclusive analysis",
+    });
     expect(flagChangeRefusal(paused, 0, true)).toBeUndefined();
   });
 
   it("blocks any move once the release is over or replaced, whatever the percentage", () => {
     expect(flagBlocked(live, true)).toBeUndefined();
-    expect(flagBlocked(moveTo(live, "succeeded", T0), false)).toContain("no longer the live deployment");
-    expect(flagBlocked({ ...live, abort: { by: "U0X", at: T0 } }, true)).toContain("is being aborted");
+    expect(flagBlocked(moveTo(live, "succeeded", T0), false)).toMatchObject({ code: "not_live" });
+    expect(flagBlocked({ ...live, abort: { by: "U0X", at: T0 } }, true)).toEqual({
+      code: "being_aborted",
+      deploymentId: "d-flag0001",
+    });
   });
 
   it.each([
-    ["before the flag step", release(), 25, true, "has not flipped new-checkout yet"],
-    ["to where it already is", live, 10, true, "new-checkout is already at 10%"],
-    ["past 100", live, 101, true, "101 is not a percentage"],
-    ["once a newer deployment is live", moveTo(live, "succeeded", T0), 25, false, "no longer the live deployment"],
-    ["after a rollback", moveTo(moveTo(live, "rolling_back", T0), "rolled_back", T0), 25, true, "is rolled back"],
-    ["while aborting", { ...live, abort: { by: "U0X", at: T0 } }, 25, true, "is being aborted"],
+    ["before the flag step", release(), 25, true, { code: "not_flipped", flag: "new-checkout" }],
+    ["to where it already is", live, 10, true, { code: "already_at", flag: "new-checkout", percent: 10 }],
+    ["past 100", live, 101, true, { code: "not_a_percentage", percent: 101 }],
+    ["once a newer deployment is live", moveTo(live, "succeeded", T0), 25, false, { code: "not_live" }],
+    [
+      "after a rollback",
+      moveTo(moveTo(live, "rolling_back", T0), "rolled_back", T0),
+      25,
+      true,
+      { code: "not_steerable", state: "rolled_back" },
+    ],
+    ["while aborting", { ...live, abort: { by: "U0X", at: T0 } }, 25, true, { code: "being_aborted" }],
     [
       "while another change is in flight",
       { ...live, flagChanges: [change(1, 50, "pending")] },
       25,
       true,
-      "still being set to 50%",
+      { code: "pending", flag: "new-checkout", percent: 50 },
     ],
-  ])("refuses %s", (_, d, percent, isLive, words) => {
-    expect(flagChangeRefusal(d, percent, isLive)).toContain(words);
+  ])("refuses %s", (_, d, percent, isLive, refusal) => {
+    expect(flagChangeRefusal(d, percent, isLive)).toMatchObject(refusal);
   });
 });

@@ -83,7 +83,7 @@ function decide(row: Row): Expected {
     policy: env.approval,
     allowed,
   });
-  if (!result.ok) return result.reason.includes("yourself") ? "refused-self" : "refused";
+  if (!result.ok) return result.refusal.code === "self_approval" ? "refused-self" : "refused";
   return result.outcome === "approved" ? "approved" : "pending";
 }
 
@@ -262,13 +262,13 @@ describe("castVote", () => {
 
   it("refuses a second vote by the same person and says when the first was", () => {
     const first = castVote({ votes: [], vote: approve("U1", T0), requestedBy, policy, allowed: true });
-    if (!first.ok) throw new Error(first.reason);
+    if (!first.ok) throw new Error(first.refusal.code);
 
     const again = castVote({ votes: first.votes, vote: approve("U1", T0 + 5_000), requestedBy, policy, allowed: true });
-    expect(again.ok).toBe(false);
-    if (again.ok) return;
-    expect(again.reason).toContain("you already approved at");
-    expect(again.reason).toContain("14:02");
+    expect(again).toEqual({
+      ok: false,
+      refusal: { code: "already_voted", decision: "approve", at: T0, changed: false },
+    });
 
     const flip = castVote({
       votes: first.votes,
@@ -277,14 +277,12 @@ describe("castVote", () => {
       policy,
       allowed: true,
     });
-    expect(flip.ok).toBe(false);
-    if (!flip.ok) expect(flip.reason).toMatch(/you already approved at .*; a vote cannot be changed/);
+    expect(flip).toEqual({ ok: false, refusal: { code: "already_voted", decision: "approve", at: T0, changed: true } });
   });
 
   it("refuses self-approval unless the policy allows it", () => {
     const self = castVote({ votes: [], vote: approve(requestedBy, T0), requestedBy, policy, allowed: true });
-    expect(self.ok).toBe(false);
-    if (!self.ok) expect(self.reason).toContain("cannot approve it yourself");
+    expect(self).toEqual({ ok: false, refusal: { code: "self_approval" } });
 
     const allowedSelf = castVote({
       votes: [],
@@ -298,7 +296,7 @@ describe("castVote", () => {
 
   it("needs a reason to reject, and any rejection rejects", () => {
     const first = castVote({ votes: [], vote: approve("U1", T0), requestedBy, policy, allowed: true });
-    if (!first.ok) throw new Error(first.reason);
+    if (!first.ok) throw new Error(first.refusal.code);
 
     const bare = castVote({
       votes: first.votes,
@@ -307,8 +305,7 @@ describe("castVote", () => {
       policy,
       allowed: true,
     });
-    expect(bare.ok).toBe(false);
-    if (!bare.ok) expect(bare.reason).toContain("a rejection needs a reason");
+    expect(bare).toEqual({ ok: false, refusal: { code: "no_reason" } });
 
     const reasoned = castVote({
       votes: first.votes,
@@ -322,7 +319,7 @@ describe("castVote", () => {
     expect(reasoned.votes.at(-1)?.reason).toBe("migration 42 is not reversible");
 
     const late = castVote({ votes: reasoned.votes, vote: approve("U3", T0 + 3), requestedBy, policy, allowed: true });
-    expect(late).toEqual({ ok: false, reason: "this deployment is already rejected; nothing changed" });
+    expect(late).toEqual({ ok: false, refusal: { code: "decided", outcome: "rejected" } });
   });
 
   it("refuses a voter who may not approve, with the authorization's reason", () => {
@@ -333,14 +330,20 @@ describe("castVote", () => {
       policy,
       allowed: { allowed: false, reason: "approving deployments to production needs the role approvers" },
     });
-    expect(refused).toEqual({ ok: false, reason: "approving deployments to production needs the role approvers" });
-    expect(castVote({ votes: [], vote: approve("U9", T0), requestedBy, policy, allowed: false }).ok).toBe(false);
+    expect(refused).toEqual({
+      ok: false,
+      refusal: { code: "not_approver", reason: "approving deployments to production needs the role approvers" },
+    });
+    expect(castVote({ votes: [], vote: approve("U9", T0), requestedBy, policy, allowed: false })).toEqual({
+      ok: false,
+      refusal: { code: "not_approver", reason: undefined },
+    });
   });
 
   it("refuses votes once approved", () => {
     const votes = [approve("U1", T0), approve("U2", T0 + 1)];
     const extra = castVote({ votes, vote: approve("U3", T0 + 2), requestedBy, policy, allowed: true });
-    expect(extra).toEqual({ ok: false, reason: "this deployment is already approved; nothing changed" });
+    expect(extra).toEqual({ ok: false, refusal: { code: "decided", outcome: "approved" } });
   });
 });
 

@@ -14,6 +14,7 @@ import { mayVote, vote } from "../../../engine/votes.js";
 import { cancelWaiting } from "../../../engine/waiting-deployments.js";
 import { coerceError } from "../../../errors.js";
 import { ACTION_IDS, FLAG_ACTION, VIEW_IDS } from "../../action-ids.js";
+import { answerText } from "../../renderers/operation-answer.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import { renderReviewForm } from "../../renderers/review.js";
 import { cancelAnswerText } from "../../renderers/waiting-line.js";
@@ -59,7 +60,7 @@ export async function handleApprove(body: BlockAction, respond: RespondFn, deps:
   const deploymentId = firstValue(body);
   if (!deploymentId || !isDeploymentId(deploymentId)) return void (await tell(respond, MALFORMED));
   const result = await vote(deps, { deploymentId, userId: body.user.id, decision: "approve", via: "button" });
-  await tell(respond, result.message);
+  await tell(respond, answerText(result));
 }
 
 /** Reject asks for a reason first, in a dialog; the vote is cast when it is submitted. */
@@ -75,7 +76,7 @@ export async function handleReject(
     decision: "reject",
     via: "button",
   });
-  if (!("deployment" in may)) return void (await tell(respond, may.message));
+  if (!may.ok) return void (await tell(respond, answerText(may)));
   const d = may.deployment;
   const deploymentId = d.id;
   await client.views.open({
@@ -120,7 +121,7 @@ export async function handleTick(body: BlockAction, respond: RespondFn, deps: Li
       continue;
     }
     const result = await tickItem(deps, { deploymentId, itemId, userId: body.user.id });
-    if (!result.ok) answers.push(result.message);
+    if (!result.ok) answers.push(answerText(result));
   }
   if (answers.length > 0) await tell(respond, answers.join("\n"));
 }
@@ -135,14 +136,14 @@ export async function handleControl(
   const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
   const result = await applyControl(deps, { deploymentId: d.id, userId: body.user.id, control, via: "button" });
-  await tell(respond, result.message);
+  await tell(respond, answerText(result));
 }
 
 export async function handleAcknowledge(body: BlockAction, respond: RespondFn, deps: ListenerDeps): Promise<void> {
   const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
   const result = await acknowledgeIncident(deps, { deploymentId: d.id, userId: body.user.id, via: "button" });
-  await tell(respond, result.message);
+  await tell(respond, answerText(result));
 }
 
 /**
@@ -170,7 +171,7 @@ export async function handleSetFlag(body: BlockAction, respond: RespondFn, deps:
   const d = await clickedDeployment(body, respond, deps);
   if (!d) return;
   const result = await requestFlagChange(deps, { deploymentId: d.id, userId: body.user.id, percent, via: "button" });
-  await tell(respond, result.message);
+  await tell(respond, answerText(result));
 }
 
 /** Write review: the review modal, for anyone in the channel; it is stored when submitted. */

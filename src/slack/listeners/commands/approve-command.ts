@@ -2,6 +2,7 @@ import type { SlashCommand } from "@slack/bolt";
 import { parseApproveCommand } from "../../../domain/approve-rollback-grammar.js";
 import { vote } from "../../../engine/votes.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
+import { answerText } from "../../renderers/operation-answer.js";
 import type { ListenerDeps } from "../deps.js";
 import { type Ack, answerCommand } from "./reply.js";
 
@@ -24,7 +25,7 @@ export async function handleApproveCommand(
           decision: "approve",
           via: "slash_command",
         });
-        return result.message;
+        return answerText(result);
       }
       default: {
         const unreachable: never = parsed;

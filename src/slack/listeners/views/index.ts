@@ -3,6 +3,7 @@ import { z } from "zod";
 import { plainWords } from "../../../domain/safe-text.js";
 import { vote } from "../../../engine/votes.js";
 import { VIEW_IDS } from "../../action-ids.js";
+import { answerText } from "../../renderers/operation-answer.js";
 import type { ListenerDeps } from "../deps.js";
 import { register as registerDeployForm } from "./deploy-form.js";
 import { register as registerReviewForm } from "./review-form.js";
@@ -38,7 +39,7 @@ export function register(app: App, deps: ListenerDeps): void {
       via: "modal",
     });
     await client.chat
-      .postEphemeral({ channel: meta.channel, user: body.user.id, text: result.message })
+      .postEphemeral({ channel: meta.channel, user: body.user.id, text: answerText(result) })
       .catch((error: unknown) =>
         deps.log.warn({ err: error, deploymentId: meta.deploymentId }, "could not tell the rejecter the outcome"),
       );
