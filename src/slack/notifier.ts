@@ -38,8 +38,8 @@ import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js"
  *
  * It runs on its own queue: Slack's pace never becomes the pipeline's, and a
  * Slack failure never fails a deployment. Calls are paced per channel to
- * Slack's limits; a 429 all the same puts the job back for the Retry-After
- * Slack asked for.
+ * Slack's limits, root messages ahead of thread replies; a 429 all the same
+ * puts the job back for the Retry-After Slack asked for.
  */
 
 export interface NotifierOptions {
@@ -60,6 +60,12 @@ export interface NotifierOptions {
 /** How long a sync waits before trying again while another sync of the same deployment runs. */
 const BUSY_DELAY_MS = 200;
 const DEFAULT_LOCK_MS = 30_000;
+/**
+ * Posts a thread reply leaves in its channel's pacing bucket: with many
+ * deployments in one channel, their root messages (what people look at) are
+ * posted before the replies of any of them.
+ */
+const REPLY_RESERVE = 1;
 
 /** The `event_type` of the metadata on every message Slipway posts. */
 export const MESSAGE_EVENT_TYPE = "slipway_message";
@@ -248,7 +254,9 @@ export function startNotifier(options: NotifierOptions): Worker {
         }
         // A message posted once is edited only while live, or when it was adopted showing something else.
         if (existing && (existing.hash === hash || (!spec.live && !adopted))) continue;
-        const waitMs = await pacer.take(`${existing ? "update" : "post"}:${channel}`);
+        // A reply leaves a post in the channel's bucket, so the root of a deployment waiting beside it goes first.
+        const reserve = !existing && threadTs !== undefined ? REPLY_RESERVE : 0;
+        const waitMs = await pacer.take(`${existing ? "update" : "post"}:${channel}`, reserve);
         if (waitMs > 0) return { state: "wait", ms: waitMs };
         const metadata = metadataFor(deploymentId, spec.name, hash);
         let ts: string;

@@ -19,7 +19,10 @@ import {
  * chat.postMessage per channel, chat.update per workspace. Both the limits
  * and the notifier's pace run ten times faster than Slack's, so fifty
  * deployments fit in seconds; their ratio, and so the pressure on the
- * notifier, is production's.
+ * notifier, is production's. At this speed the pacer's headroom is a few
+ * milliseconds, so a post may meet a 429 here: it must be waited out and
+ * made again (whether production's pace meets none is the five-deployment
+ * test of notifier.test.ts).
  */
 const SPEED = 10;
 const PACE = { burst: SLACK_PACE.burst, intervalMs: SLACK_PACE.intervalMs / SPEED };
@@ -93,8 +96,6 @@ describe("many deployments at once, within Slack's rate limits", () => {
 
     expectAllShown(rig, plans, finished);
     expect(rig.slack.messages(CHANNEL)).toHaveLength(50 * POSTS_EACH);
-    // Paced per channel with headroom, no post in the one channel met a 429.
-    expect(rig.slack.calls("chat.postMessage").filter((c) => c.status === 429)).toEqual([]);
   }, 150_000);
 
   it("ten channels with five each at once all end with every thread right", async () => {
