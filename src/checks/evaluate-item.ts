@@ -16,6 +16,7 @@ import {
   type CommandCheckConfig,
   DEFAULT_CHECK_TIMEOUT_SECONDS,
   type JsonCheckConfig,
+  type LogsCheckConfig,
   type ManualCheckConfig,
   type TasksCheckConfig,
   type TestsCheckConfig,
@@ -35,6 +36,8 @@ export interface CheckContext {
   readonly log: Logger;
   /** Clock for the result's `at`. Default `Date.now`. */
   readonly now?: () => number;
+  /** When the deployment started (its first step), epoch milliseconds: where a logs check starts counting. */
+  readonly since?: number;
 }
 
 /** Lines of a command's output kept as evidence. */
@@ -84,6 +87,51 @@ async function checkCommand(check: CommandCheckConfig, id: string, context: Chec
   if (result.aborted) return { status: "error", evidence: withTail("stopped before it finished") };
   if (result.exitCode === null) return { status: "error", evidence: withTail("killed by a signal") };
   return { status: result.ok ? "passed" : "failed", evidence: withTail(`exit ${result.exitCode}`) };
+}
+
+/** Error lines named in a logs check's evidence. */
+const NAMED_LOG_LINES = 3;
+
+/**
+ * Runs a log query for the lines since the deployment started and counts
+ * those that match: passes with at most `max`, naming the last ones found.
+ */
+async function checkLogs(check: LogsCheckConfig, id: string, context: CheckContext): Promise<Outcome> {
+  if (context.since === undefined) {
+    return { status: "error", evidence: "no start time to count from: a logs check runs only after the last step" };
+  }
+  const since = new Date(context.since).toISOString();
+  const timeoutSeconds = check.timeoutSeconds ?? DEFAULT_CHECK_TIMEOUT_SECONDS;
+  const matcher = new RegExp(check.match, "i");
+  const found: string[] = [];
+  let count = 0;
+  const result = await runCommand({
+    argv: check.run.map((arg) => arg.replaceAll("{since}", since)),
+    cwd: context.workdir,
+    env: { ...context.env, SLIPWAY_LOGS_SINCE: since, SLIPWAY_LOGS_SINCE_MS: String(context.since) },
+    timeoutMs: timeoutSeconds * 1000,
+    log: context.log.child({ checkId: id }),
+    onLine: (line) => {
+      if (!matcher.test(line)) return;
+      count += 1;
+      found.push(truncate(line.trim(), 160));
+      if (found.length > NAMED_LOG_LINES) found.shift();
+    },
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
+  });
+  const query = check.run[0] ?? "the log query";
+  if (result.spawnError !== undefined)
+    return { status: "error", evidence: `could not start ${query}: ${result.spawnError}` };
+  if (result.timedOut) return { status: "error", evidence: `the log query timed out after ${timeoutSeconds}s` };
+  if (result.aborted || result.exitCode === null) return { status: "error", evidence: "the log query was stopped" };
+  if (!result.ok) {
+    return { status: "error", evidence: `the log query exited ${result.exitCode}: ${outputTail(result.outputTail)}` };
+  }
+  const lines = `${count} error line${count === 1 ? "" : "s"} since ${since} (at most ${check.max})`;
+  return {
+    status: count <= check.max ? "passed" : "failed",
+    evidence: found.length === 0 ? lines : `${lines}: ${found.join(" | ")}`,
+  };
 }
 
 type FileText = { ok: true; text: string } | { ok: false; outcome: Outcome };
@@ -244,6 +292,8 @@ async function outcomeOf(item: ChecklistItemConfig, context: CheckContext): Prom
       return checkTests(check, item, context);
     case "manual":
       return checkManual(check);
+    case "logs":
+      return checkLogs(check, item.id, context);
     default: {
       const unreachable: never = check;
       return unreachable;

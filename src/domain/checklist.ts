@@ -1,12 +1,12 @@
 /*
- * Pre-deployment and post-rollback checklists: which items an environment
+ * Pre-deployment, post-deployment and post-rollback checklists: which items an environment
  * checks, how their results gate the pipeline, and the words that explain a
  * result. Evaluating an item (running a command, reading a file) is I/O and
  * lives in src/checks/; this module only decides.
  */
 import type { TestCounts } from "./test-counts.js";
 
-export const SECTIONS = ["code", "environment", "security", "validation"] as const;
+export const SECTIONS = ["code", "environment", "security", "deployment", "validation"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Headings for the thread, in the seed guide's words. */
@@ -14,6 +14,7 @@ export const SECTION_TITLES: Readonly<Record<Section, string>> = {
   code: "Code readiness",
   environment: "Environment readiness",
   security: "Security",
+  deployment: "Deployment validation",
   validation: "Rollback validation",
 };
 
@@ -73,7 +74,10 @@ export interface ChecklistItem {
 }
 
 /** When in a deployment a checklist is checked. */
-export type ChecklistPhase = "pre-deployment" | "post-rollback";
+export type ChecklistPhase = "pre-deployment" | "post-deployment" | "post-rollback";
+
+/** Sections checked after something happened, never before deploying. */
+const AFTERWARDS: readonly Section[] = ["deployment", "validation"];
 
 /** The parts of a manifest `itemsFor` reads. */
 export interface ChecklistSource<Item extends ChecklistItem> {
@@ -84,10 +88,11 @@ export interface ChecklistSource<Item extends ChecklistItem> {
 /**
  * The items an environment checks, in the order its list gives them.
  *
- * Before deploying: the environment's `checklist` (validation items left
- * out), or, when it has none, every item whose section is not validation.
- * After a rollback: the validation items the environment lists, or every
- * validation item when it lists none.
+ * Before deploying: the environment's `checklist` (deployment and validation
+ * items left out), or, when it has none, every item of the other sections.
+ * After the last step: the deployment items the environment lists (none
+ * when it lists none). After a rollback: the validation items the
+ * environment lists, or every validation item when it lists none.
  */
 export function itemsFor<Item extends ChecklistItem>(
   manifest: ChecklistSource<Item>,
@@ -104,13 +109,22 @@ export function itemsFor<Item extends ChecklistItem>(
           const item = byId.get(id);
           return item === undefined ? [] : [item];
         });
-  if (phase === "pre-deployment") {
-    return (listed ?? manifest.checklist).filter((item) => item.section !== "validation");
+  switch (phase) {
+    case "pre-deployment":
+      return (listed ?? manifest.checklist).filter((item) => !AFTERWARDS.includes(item.section));
+    case "post-deployment":
+      return listed?.filter((item) => item.section === "deployment") ?? [];
+    case "post-rollback": {
+      const listedValidation = listed?.filter((item) => item.section === "validation") ?? [];
+      return listedValidation.length > 0
+        ? listedValidation
+        : manifest.checklist.filter((item) => item.section === "validation");
+    }
+    default: {
+      const unreachable: never = phase;
+      return unreachable;
+    }
   }
-  const listedValidation = listed?.filter((item) => item.section === "validation") ?? [];
-  return listedValidation.length > 0
-    ? listedValidation
-    : manifest.checklist.filter((item) => item.section === "validation");
 }
 
 const SYMBOL: Readonly<Record<Comparison, string>> = { ">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=" };

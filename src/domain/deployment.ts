@@ -92,6 +92,10 @@ export interface AnalysisRecord {
   readonly verdict: Verdict;
   /** How many analyses this step has had. */
   readonly rounds: number;
+  /** The analysis loop it belongs to (the deployment's `analysisEpoch` then); a Resume starts a new one. */
+  readonly epoch?: number;
+  /** How many analyses of this loop in a row were inconclusive, this one included; absent after a decision. */
+  readonly inconclusiveRounds?: number;
 }
 
 export interface IncidentRecord {
@@ -168,6 +172,8 @@ export interface Deployment {
   immediateUntil?: number;
   /** A /rollback deployment's post-rollback validation, checked once the earlier version is deployed again. */
   validation?: ItemResult[];
+  /** The environment's deployment validation (its `deployment` checklist items), checked after the last step. */
+  deploymentValidation?: ItemResult[];
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
   incident?: IncidentRecord;
   /** Feature flag: each change asked for from the root message's buttons after the flag step. */

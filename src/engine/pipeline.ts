@@ -1,6 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { readStageReport } from "../checks/test-report.js";
-import { gate } from "../domain/checklist.js";
+import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
@@ -10,7 +10,7 @@ import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
-import { checkPostRollback, endBadly } from "./rollback.js";
+import { checkValidation, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 import { analysisIntervalMs, monitoringWindows } from "./watch.js";
@@ -302,7 +302,7 @@ async function validateRollbackDeployment(
 ): Promise<Deployment | undefined | null> {
   if (d.rollbackOf === undefined) return undefined;
   if (d.validation !== undefined) return d;
-  const validation = await checkPostRollback(deps, service, d, d.version, signal, log);
+  const validation = await checkValidation(deps, service, d, d.version, "post-rollback", signal, log);
   const { saved } = await update(deps, d.id, (current) =>
     current.state === "running" && current.validation === undefined
       ? { next: { ...current, validation, updatedAt: deps.now() }, result: undefined }
@@ -311,7 +311,45 @@ async function validateRollbackDeployment(
   return saved ?? null;
 }
 
-/** Every step done: a /rollback deployment validates the way back first; then the deployment ends (or monitors). */
+/**
+ * The environment's deployment validation (the seed's "application starts,
+ * health checks passing, basic functionality works, no errors in logs"),
+ * checked once every step is done. Undefined when the environment lists no
+ * deployment items; null when the deployment was moved on meanwhile, or
+ * failed its validation and went the way its onFailure says.
+ */
+async function validateDeployment(
+  deps: PipelineDeps,
+  d: Deployment,
+  service: LoadedService,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Deployment | undefined | null> {
+  if (itemsFor(service.manifest, d.environment, "post-deployment").length === 0) return undefined;
+  // A Resume after a failed validation checks again; a job run again after a crash keeps a pass.
+  if (d.deploymentValidation !== undefined && gate(d.deploymentValidation).state === "passed") return d;
+  const results = await checkValidation(deps, service, d, d.version, "post-deployment", signal, log);
+  const failed = gate(results).blocking;
+  const { saved } = await update(deps, d.id, (current) => {
+    if (current.state !== "running" || current.abort || current.paused || nextStageIndex(current) !== -1) {
+      return { refused: undefined };
+    }
+    const next = { ...current, deploymentValidation: results, stuck: undefined, updatedAt: deps.now() };
+    const reason = `deployment validation failed: ${failed.map((i) => i.title).join(", ")}`;
+    return { next: failed.length > 0 ? endBadly(next, "failed", reason, deps.now()) : next, result: undefined };
+  });
+  if (!saved) return null;
+  if (failed.length === 0) return saved;
+  log.warn({ failed: failed.map((i) => i.id), state: saved.state }, "deployment validation failed");
+  await deps.notifications.changed(saved);
+  if (saved.state === "rolling_back") await enqueueAbort(deps.queues, saved);
+  return null;
+}
+
+/**
+ * Every step done: a /rollback deployment validates the way back, any other
+ * its deployment; then the deployment ends (or monitors).
+ */
 async function finishSteps(
   deps: PipelineDeps,
   deployment: Deployment,
@@ -319,6 +357,12 @@ async function finishSteps(
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
+  if (service && deployment.rollbackOf === undefined) {
+    const validated = await validateDeployment(deps, deployment, service, signal, log);
+    if (validated === null) return;
+    await finish(deps, validated ?? deployment, "succeeded");
+    return;
+  }
   const validated = service ? await validateRollbackDeployment(deps, deployment, service, signal, log) : undefined;
   if (validated === null) return;
   const failed = gate(validated?.validation ?? []).blocking;

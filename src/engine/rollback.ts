@@ -24,16 +24,21 @@ const WAY_BACK: readonly { name: string; action: TargetAction; weight?: number }
   { name: "rollback", action: "rollback" },
 ];
 
-/** The environment's post-rollback validation checklist, checked against `version` (the one live again). */
-export function checkPostRollback(
+/**
+ * An environment's validation checked against `version` (the one live now):
+ * its deployment items after the last step, counting logs from the
+ * deployment's first step, or its validation items after a rollback.
+ */
+export function checkValidation(
   deps: Pick<PipelineDeps, "now">,
   service: LoadedService,
-  d: Pick<Deployment, "id" | "service" | "environment">,
+  d: Pick<Deployment, "id" | "service" | "environment" | "createdAt" | "stages">,
   version: string,
+  phase: "post-deployment" | "post-rollback",
   signal: AbortSignal,
   log: Logger,
 ): Promise<ItemResult[]> {
-  return evaluateItems(itemsFor(service.manifest, d.environment, "post-rollback"), {
+  return evaluateItems(itemsFor(service.manifest, d.environment, phase), {
     workdir: service.workdir,
     env: {
       ...(service.manifest.target.env ?? {}),
@@ -45,6 +50,7 @@ export function checkPostRollback(
     signal,
     log,
     now: deps.now,
+    since: d.stages[0]?.startedAt ?? d.createdAt,
   });
 }
 
@@ -101,7 +107,7 @@ export async function completeRollback(
     if (isFinal(d.state)) return;
   }
 
-  const checklist = await checkPostRollback(deps, service, d, d.previousVersion ?? "", signal, log);
+  const checklist = await checkValidation(deps, service, d, d.previousVersion ?? "", "post-rollback", signal, log);
   const verdict = gate(checklist);
   const { saved } = await update(deps, deploymentId, (current) => {
     if (current.state !== "rolling_back" || !current.rollback) return { refused: undefined };

@@ -358,22 +358,81 @@ export const manualCheckSchema = z.strictObject({
   tickedBy: z.array(roleName).min(1).optional(),
 });
 
+function checkRegex(pattern: unknown, ctx: z.core.$RefinementCtx): void {
+  if (typeof pattern !== "string") return;
+  try {
+    new RegExp(pattern, "i");
+  } catch (error) {
+    ctx.addIssue({
+      code: "custom",
+      input: pattern,
+      message: `'${pattern}' is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`,
+    });
+  }
+}
+
+/** Default `match` of a logs check: the lines that count as errors. */
+export const DEFAULT_LOG_ERROR_MATCH = "\\b(error|fatal|panic)\\b";
+
+export const logsCheckSchema = z.strictObject({
+  kind: z.literal("logs"),
+  /**
+   * A log query: prints the service's log lines since the deployment started, given as SLIPWAY_LOGS_SINCE
+   * (ISO 8601) and SLIPWAY_LOGS_SINCE_MS, and as `{since}` in an argument (e.g. `--since-time={since}`).
+   */
+  run: argv,
+  /** Which printed lines are errors: a regular expression, case-insensitive. Default `\b(error|fatal|panic)\b`. */
+  match: z.string().min(1).superRefine(checkRegex).default(DEFAULT_LOG_ERROR_MATCH),
+  /** How many error lines pass. Default 0. */
+  max: z.number().int().min(0).default(0),
+  /** Default 60. */
+  timeoutSeconds: timeoutSeconds.optional(),
+});
+
 export const checkSchema = z.discriminatedUnion("kind", [
   commandCheckSchema,
   jsonCheckSchema,
   tasksCheckSchema,
   testsCheckSchema,
   manualCheckSchema,
+  logsCheckSchema,
 ]);
 
-export const checklistItemSchema = z.strictObject({
-  id: itemId,
-  title: z.string().min(1).max(150),
-  section: z.enum(SECTIONS),
-  /** Default true; false makes the item advisory: shown, never blocking. */
-  required: z.boolean().default(true),
-  check: checkSchema,
-});
+/** Deployment validation runs unattended after the last step, and only it knows when the deployment started. */
+function checkItemSection(item: unknown, ctx: z.core.$RefinementCtx): void {
+  if (!isMapping(item) || !isMapping(item.check)) return;
+  const { section } = item;
+  const { kind } = item.check;
+  if (section === "deployment" && kind === "manual") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["check", "kind"],
+      input: kind,
+      message:
+        "a deployment validation item checks itself after the last step, with nobody to tick it: use command, json, tasks, tests or logs, or move the manual item to the code, environment or security section",
+    });
+  }
+  if (kind === "logs" && section !== "deployment") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["section"],
+      input: section,
+      message:
+        "a logs check counts error lines since the deployment started, so it belongs to the deployment section (checked after the last step); write section: deployment",
+    });
+  }
+}
+
+export const checklistItemSchema = z
+  .strictObject({
+    id: itemId,
+    title: z.string().min(1).max(150),
+    section: z.enum(SECTIONS),
+    /** Default true; false makes the item advisory: shown, never blocking. */
+    required: z.boolean().default(true),
+    check: checkSchema,
+  })
+  .superRefine(checkItemSection, { when: () => true });
 
 /* Approval and permissions ------------------------------------------------- */
 
@@ -710,7 +769,11 @@ export const requiresSchema = z.strictObject({
 export const environmentSchema = z.strictObject({
   strategy: z.enum(STRATEGIES).default("all-at-once"),
   stages: z.array(stageSchema).min(1, { error: "needs at least one stage" }),
-  /** Checklist item ids checked before deploying. Default: every item whose section is not validation. */
+  /**
+   * Checklist item ids: those of the code, environment and security sections are checked before deploying
+   * (default: every such item), those of the deployment section after the last step (default: none), those
+   * of the validation section after a rollback (default: every such item).
+   */
   checklist: z.array(itemId).optional(),
   approval: approvalSchema.optional(),
   /** Roles per action, or anyone. Default: anyone for every action. */
@@ -1312,6 +1375,7 @@ export type RolesConfig = ServiceManifest["roles"];
 export type ChecklistItemConfig = z.output<typeof checklistItemSchema>;
 export type CheckConfig = z.output<typeof checkSchema>;
 export type CommandCheckConfig = z.output<typeof commandCheckSchema>;
+export type LogsCheckConfig = z.output<typeof logsCheckSchema>;
 export type JsonCheckConfig = z.output<typeof jsonCheckSchema>;
 export type TasksCheckConfig = z.output<typeof tasksCheckSchema>;
 export type ManualCheckConfig = z.output<typeof manualCheckSchema>;

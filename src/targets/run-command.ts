@@ -11,6 +11,8 @@ export interface CommandOptions {
   readonly log: Logger;
   /** How many trailing lines of output to keep. Default 20. */
   readonly tailLines?: number;
+  /** Called with every line of output, for a caller that reads all of it (a log query). */
+  readonly onLine?: (line: string) => void;
 }
 
 export interface CommandResult {
@@ -67,6 +69,7 @@ export function runCommand(options: CommandOptions): Promise<CommandResult> {
     });
 
     const keep = (line: string) => {
+      options.onLine?.(line);
       log.info({ line }, "stage output");
       tail.push(line);
       if (tail.length > tailLines) tail.shift();

@@ -5,8 +5,8 @@ import { slackTime } from "./slack-time.js";
 
 /*
  * Checklist results as the thread shows them: each item with its mark and
- * evidence, grouped by the seed's sections. The pre-deployment checklist
- * and the post-rollback validation both read this way.
+ * evidence, grouped by the seed's sections. The pre-deployment checklist,
+ * the deployment validation and the post-rollback validation read this way.
  */
 
 const ITEM_MARK: Record<ItemResult["status"], string> = {
@@ -36,9 +36,21 @@ export function sectionBlocks(items: readonly ItemResult[]): Block[] {
   );
 }
 
-/** Whether the post-rollback validation passed, in a few words: `✅ passed (5/5)`; undefined before it ran. */
-export function validationOutcome(d: Deployment): string | undefined {
-  const items = postRollbackChecks(d);
+/** A validation the thread shows: the deployment's own after its last step, or the way back's after a rollback. */
+export type ValidationPhase = "post-deployment" | "post-rollback";
+
+const VALIDATION_TITLES: Readonly<Record<ValidationPhase, string>> = {
+  "post-deployment": "Deployment validation",
+  "post-rollback": "Post-rollback validation",
+};
+
+/** The phase's results, once checked. */
+export function validationItems(d: Deployment, phase: ValidationPhase): readonly ItemResult[] | undefined {
+  return phase === "post-rollback" ? postRollbackChecks(d) : d.deploymentValidation;
+}
+
+function validationOutcome(d: Deployment, phase: ValidationPhase): string | undefined {
+  const items = validationItems(d, phase);
   if (items === undefined) return undefined;
   if (items.length === 0) return "➖ no validation items declared";
   const passed = items.filter((i) => i.status === "passed").length;
@@ -48,15 +60,30 @@ export function validationOutcome(d: Deployment): string | undefined {
 }
 
 /**
- * The post-rollback validation reply: the seed's rollback validation items
- * (previous version running, services healthy, …) with their evidence, as
- * the pre-deployment checklist shows its own, and whether validation passed.
+ * Whether each validation that ran passed, in a few words, one line each:
+ * `*Deployment validation:* ✅ passed (4/4)` (bold labels with `bold`).
  */
-export function renderRollbackValidation(d: Deployment): SlackMessage {
-  const items = postRollbackChecks(d) ?? [];
-  const outcome = validationOutcome(d) ?? "not run";
+export function validationLines(d: Deployment, bold: boolean): string[] {
+  return (Object.keys(VALIDATION_TITLES) as ValidationPhase[]).flatMap((phase) => {
+    const outcome = validationOutcome(d, phase);
+    const label = bold ? `*${VALIDATION_TITLES[phase]}:*` : `${VALIDATION_TITLES[phase]}:`;
+    return outcome === undefined ? [] : [`${label} ${outcome}`];
+  });
+}
+
+/**
+ * A validation's reply: the seed's deployment validation items (application
+ * starts, health checks passing, …, no errors in logs) after the last step,
+ * or its rollback validation items (previous version running, services
+ * healthy, …) after a rollback, each with its evidence, as the
+ * pre-deployment checklist shows its own, and whether validation passed.
+ */
+export function renderValidation(d: Deployment, phase: ValidationPhase): SlackMessage {
+  const items = validationItems(d, phase) ?? [];
+  const outcome = validationOutcome(d, phase) ?? "not run";
+  const name = VALIDATION_TITLES[phase];
   return fitMessage({
-    text: `Post-rollback validation of ${d.service} ${d.version}: ${outcome}`,
-    blocks: [section(`🩺 *Post-rollback validation* — ${outcome}`), ...sectionBlocks(items)],
+    text: `${name} of ${d.service} ${d.version}: ${outcome}`,
+    blocks: [section(`🩺 *${name}* — ${outcome}`), ...sectionBlocks(items)],
   });
 }

@@ -29,7 +29,7 @@ import {
   title,
 } from "./blocks.js";
 import { rangeWords } from "./changes.js";
-import { validationOutcome } from "./checklist-items.js";
+import { validationLines } from "./checklist-items.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
 import { slackTime } from "./slack-time.js";
@@ -103,7 +103,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     d.stuck ? `⚠️ ${stuckWords(d.stuck)}` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
-    validationOutcome(d) ? `*Post-rollback validation:* ${validationOutcome(d)}` : undefined,
+    ...validationLines(d, true),
     d.failureReason ? `*Why:* ${escapeExceptMentions(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);
   const flags = [d.strategy, d.hotfix ? "hotfix" : undefined, d.bypass ? `${d.bypass} bypassed` : undefined]
@@ -257,7 +257,7 @@ export function renderSummary(d: Deployment, now: number): SlackMessage {
     `${STATE_EMOJI[d.state]} *Deployment ${describeState(d.state).toLowerCase()}*: ${escapeMrkdwn(title(d))}`,
     `Duration: ${formatDuration(durationMs(d, now))} · stages: ${done}/${d.stages.length} succeeded`,
     d.failureReason ? `Why: ${escapeExceptMentions(d.failureReason)}` : undefined,
-    validationOutcome(d) ? `Post-rollback validation: ${validationOutcome(d)}` : undefined,
+    ...validationLines(d, false),
   ].filter((line): line is string => line !== undefined);
   return fitMessage({
     text: `${title(d)} ${describeState(d.state).toLowerCase()}`,

@@ -3,7 +3,7 @@ import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderWhatChanged } from "./changes.js";
-import { renderRollbackValidation } from "./checklist-items.js";
+import { renderValidation } from "./checklist-items.js";
 import { renderRootMessage, renderStageReply } from "./deployment-message.js";
 import { renderClosingRecord, renderIncidentRecord } from "./deployment-record.js";
 import { renderFlagChange } from "./feature-flag.js";
@@ -60,8 +60,21 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   if (stuck) {
     messages.push({ name: "stuck", live: false, inThread: true, render: () => renderStuckReport({ ...d, stuck }) });
   }
+  if (d.deploymentValidation) {
+    messages.push({
+      name: "deployment-validation",
+      live: true,
+      inThread: true,
+      render: () => renderValidation(d, "post-deployment"),
+    });
+  }
   if (postRollbackChecks(d)) {
-    messages.push({ name: "validation", live: true, inThread: true, render: () => renderRollbackValidation(d) });
+    messages.push({
+      name: "validation",
+      live: true,
+      inThread: true,
+      render: () => renderValidation(d, "post-rollback"),
+    });
   }
   const incident = incidentOf(d);
   // A /rollback in production is an incident too: it alerts, and its record lives in the alert's thread.

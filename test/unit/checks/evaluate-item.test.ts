@@ -233,6 +233,59 @@ describe("command checks", () => {
   });
 });
 
+describe("logs checks", () => {
+  const SINCE = Date.UTC(2026, 11, 7, 6, 0, 0);
+  /** A log query printing the lines of app.log at or after SLIPWAY_LOGS_SINCE (each line starts with its ISO time). */
+  const QUERY = [
+    "const since = process.env.SLIPWAY_LOGS_SINCE; if (process.argv[1] !== 'since=' + since) process.exit(9);",
+    "for (const line of require('node:fs').readFileSync('app.log', 'utf8').split('\\n')) if (line && line.slice(0, 24) >= since) console.log(line);",
+  ].join(" ");
+  const logs = (overrides: { match?: string; max?: number } = {}): CheckConfig => ({
+    kind: "logs",
+    run: ["node", "-e", QUERY, "since={since}"],
+    match: overrides.match ?? "\\b(error|fatal|panic)\\b",
+    max: overrides.max ?? 0,
+  });
+  const LOG = [
+    "2026-12-07T05:59:00.000Z ERROR before the deployment, not counted",
+    "2026-12-07T06:00:01.000Z INFO started v1.2.0",
+    "2026-12-07T06:00:02.000Z ERROR payment provider timed out",
+    "2026-12-07T06:00:03.000Z INFO GET / 200",
+    "2026-12-07T06:00:04.000Z Fatal: cache unreachable",
+  ].join("\n");
+
+  it("counts the error lines since the deployment started, naming them, and fails above the limit", async () => {
+    await write("app.log", LOG);
+    const result = await evaluateItem(item(logs(), { section: "deployment" }), { ...context, since: SINCE });
+    expect(result).toMatchObject({
+      status: "failed",
+      evidence:
+        "2 error lines since 2026-12-07T06:00:00.000Z (at most 0): 2026-12-07T06:00:02.000Z ERROR payment provider timed out | 2026-12-07T06:00:04.000Z Fatal: cache unreachable",
+    });
+  });
+
+  it("passes within the limit, and with its own match", async () => {
+    await write("app.log", LOG);
+    const since = { ...context, since: SINCE };
+    expect((await evaluateItem(item(logs({ max: 2 })), since)).status).toBe("passed");
+    expect(await evaluateItem(item(logs({ match: "panic" })), since)).toMatchObject({
+      status: "passed",
+      evidence: "0 error lines since 2026-12-07T06:00:00.000Z (at most 0)",
+    });
+  });
+
+  it("is an error when the query fails or there is no start time", async () => {
+    expect(await evaluateItem(item(logs()), { ...context, since: SINCE })).toMatchObject({
+      status: "error",
+      evidence: expect.stringMatching(/^the log query exited 1: .*ENOENT/s),
+    });
+    expect(await evaluateItem(item(logs()), context)).toMatchObject({
+      status: "error",
+      evidence: "no start time to count from: a logs check runs only after the last step",
+    });
+  });
+});
+
 describe("manual checks", () => {
   it("wait for a person", async () => {
     expect(await evaluateItem(item({ kind: "manual", tickedBy: ["approvers"] }), context)).toMatchObject({

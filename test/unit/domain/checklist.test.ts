@@ -44,23 +44,25 @@ describe("itemsFor", () => {
     item("coverage", "code"),
     item("migrations", "environment"),
     item("secrets", "security"),
+    item("app-starts", "deployment"),
+    item("no-log-errors", "deployment"),
     item("previous-version", "validation"),
     item("healthy", "validation"),
   ];
   const manifest: ChecklistSource<ChecklistItemConfig> = {
     checklist,
     environments: {
-      development: { checklist: ["secrets", "coverage"] },
+      development: { checklist: ["secrets", "no-log-errors", "coverage", "app-starts"] },
       staging: { checklist: ["coverage", "healthy"] },
       production: {},
     },
   };
 
-  it("defaults to every item outside the validation section", () => {
+  it("defaults to every item outside the deployment and validation sections", () => {
     expect(itemsFor(manifest, "production").map((i) => i.id)).toEqual(["coverage", "migrations", "secrets"]);
   });
 
-  it("keeps the environment's own list and order, without validation items", () => {
+  it("keeps the environment's own list and order, without deployment or validation items", () => {
     expect(itemsFor(manifest, "development").map((i) => i.id)).toEqual(["secrets", "coverage"]);
     expect(itemsFor(manifest, "staging").map((i) => i.id)).toEqual(["coverage"]);
   });
@@ -72,6 +74,15 @@ describe("itemsFor", () => {
       "previous-version",
       "healthy",
     ]);
+  });
+
+  it("gives deployment items after the last step: only those the environment lists, in its order", () => {
+    expect(itemsFor(manifest, "development", "post-deployment").map((i) => i.id)).toEqual([
+      "no-log-errors",
+      "app-starts",
+    ]);
+    expect(itemsFor(manifest, "staging", "post-deployment")).toEqual([]);
+    expect(itemsFor(manifest, "production", "post-deployment")).toEqual([]);
   });
 
   it("refuses an environment the manifest does not have", () => {

@@ -245,9 +245,9 @@ describe("field checks", () => {
       .replace("section: code", "section: cod")
       .replace('op: ">="', 'op: "="');
     expect(issues(yaml({ production: "" }, `${ROLES}${bad}`))).toEqual([
-      "checklist[0].section: expected one of: code, environment, security, validation; got 'cod' — did you mean 'code'?",
+      "checklist[0].section: expected one of: code, environment, security, deployment, validation; got 'cod' — did you mean 'code'?",
       "checklist[0].check.op: expected one of: >=, >, <=, <, ==; got '=' — did you mean '=='?",
-      "checklist[3].check.kind: unknown kind 'shell' (supported: command, json, tasks, tests, manual)",
+      "checklist[3].check.kind: unknown kind 'shell' (supported: command, json, tasks, tests, manual, logs)",
     ]);
   });
 

@@ -18,7 +18,7 @@ import {
   type SlackMessage,
   section,
 } from "../../../src/slack/renderers/blocks.js";
-import { renderRollbackValidation } from "../../../src/slack/renderers/checklist-items.js";
+import { renderValidation } from "../../../src/slack/renderers/checklist-items.js";
 import {
   renderRootMessage,
   renderStageReply,
@@ -549,7 +549,7 @@ describe("renderIncident", () => {
   });
 });
 
-describe("renderRollbackValidation", () => {
+describe("renderValidation after a rollback", () => {
   const item = (id: string, title: string, status: ItemResult["status"], evidence: string): ItemResult => ({
     id,
     title,
@@ -576,7 +576,7 @@ describe("renderRollbackValidation", () => {
       ],
       "rolled_back",
     );
-    const reply = renderRollbackValidation(d);
+    const reply = renderValidation(d, "post-rollback");
     expect(sectionTexts(reply)).toEqual([
       "🩺 *Post-rollback validation* — ✅ passed (2/2)",
       "*Rollback validation*\n✅ Previous version running — stable: 3/3 instances on v1.1.0\n✅ All services healthy — 3/3 instances healthy",
@@ -594,7 +594,7 @@ describe("renderRollbackValidation", () => {
       ],
       "failed",
     );
-    expect(sectionTexts(renderRollbackValidation(d))).toEqual([
+    expect(sectionTexts(renderValidation(d, "post-rollback"))).toEqual([
       "🩺 *Post-rollback validation* — ❌ failed (1/2 passed)",
       "*Rollback validation*\n✅ Previous version running — running v1.1.0\n❌ No data corruption — exit 1: checksums differ",
     ]);
