@@ -15,6 +15,25 @@ export const DEFAULT_EXTENDED_MS = 3_600_000;
 /** The extended window is analysed this many times less often than the immediate one, unless it says otherwise. */
 export const EXTENDED_INTERVAL_FACTOR = 4;
 
+/**
+ * After 100% nothing is left to hold back for want of data, so a window that
+ * keeps getting none pauses after this many inconclusive analyses in a row
+ * (saying what was missing) instead of watching blind until it ends.
+ */
+export const MONITORING_INCONCLUSIVE_LIMIT = 3;
+
+/** Whether an inconclusive analysis pauses the deployment now: its hold or window is over, or monitoring got no data too often. */
+export function pausesOnInconclusive(input: {
+  readonly monitoring: boolean;
+  readonly now: number;
+  /** The end of the hold, or of monitoring. */
+  readonly decisionAt: number;
+  readonly inconclusiveRounds: number;
+}): boolean {
+  if (input.now >= input.decisionAt) return true;
+  return input.monitoring && input.inconclusiveRounds >= MONITORING_INCONCLUSIVE_LIMIT;
+}
+
 export type MonitoringWindowName = "immediate" | "extended";
 
 /** When a deployment's monitoring windows end. */

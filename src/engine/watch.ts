@@ -15,6 +15,7 @@ import {
   type MonitoringSchedule,
   monitoringSchedule,
   monitoringWindowAt,
+  pausesOnInconclusive,
 } from "../domain/monitoring-windows.js";
 import { SENSITIVE_MONITORING_FACTOR } from "../domain/sensitive.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
@@ -33,8 +34,9 @@ import { update } from "./update-deployment.js";
  * version against the stable one every interval. A tripped trigger rolls
  * back at once and raises an incident; missing data or too little traffic is
  * looked at again at the next interval, and pauses the rollout, saying what
- * was missing, when the hold (or the monitoring window) is over without it:
- * never promoted on no data. A pass waits for the next interval, or moves on
+ * was missing, when the hold is over without it (after 100%, when the
+ * monitoring window is over or three analyses in a row had none): never
+ * promoted, never passed, on no data. A pass waits for the next interval, or moves on
  * when the hold is over.
  */
 
@@ -190,12 +192,18 @@ export async function runAnalysis(
     if (stale(current)) return { refused: undefined };
     const previous = current.analyses?.find((a) => a.stageIndex === stageIndex);
     const weight = currentWeight(current.stages);
+    const inconclusiveRounds =
+      verdict.outcome !== "inconclusive"
+        ? undefined
+        : (previous?.epoch === epoch ? (previous.inconclusiveRounds ?? 0) : 0) + 1;
     const record: AnalysisRecord = {
       stageIndex,
       at: now,
       verdict,
       rounds: (previous?.rounds ?? 0) + 1,
+      epoch,
       ...(weight === undefined ? {} : { weight }),
+      ...(inconclusiveRounds === undefined ? {} : { inconclusiveRounds }),
     };
     const analysed: Deployment = {
       ...current,
@@ -214,13 +222,19 @@ export async function runAnalysis(
         };
       case "inconclusive": {
         // Data may be missing only because the step has just begun: look again at the next interval, and
-        // pause only when a decision is due (the hold or the monitoring window is over). Never move on without it.
-        const decisionDue = now >= ((current.state === "monitoring" ? current.monitorUntil : current.holdUntil) ?? 0);
-        if (!decisionDue) return { next: analysed, result: undefined };
+        // pause when a decision is due (the hold or the monitoring window is over) or, after 100%, when
+        // the data stayed missing analysis after analysis. Never move on without it.
+        const monitoring = current.state === "monitoring";
+        const decisionAt = (monitoring ? current.monitorUntil : current.holdUntil) ?? 0;
+        const rounds = inconclusiveRounds ?? 1;
+        if (!pausesOnInconclusive({ monitoring, now, decisionAt, inconclusiveRounds: rounds })) {
+          return { next: analysed, result: undefined };
+        }
+        const early = now < decisionAt ? ` (${rounds} analyses in a row after 100%)` : "";
         return {
           next: {
             ...analysed,
-            paused: { by: "slipway", at: now, reason: `inconclusive analysis: ${verdict.summary}` },
+            paused: { by: "slipway", at: now, reason: `inconclusive analysis${early}: ${verdict.summary}` },
           },
           result: undefined,
         };

@@ -22,6 +22,10 @@
  *         limit: 0.05                 # absolute, in the unit
  *         vsBaseline: 30              # at most 30% worse than the stable version
  *         rollback: true              # false: shown on the dashboard only
+ *       - name: traffic-vs-last-week
+ *         sameHour: 1w                # prometheus, instead of query: request rate now / the same hour a week ago
+ *         worse: lower
+ *         limit: 0.5
  *
  * Parsing fills every default and turns durations into milliseconds, so the
  * parsed section is ready to build a source and to analyse with.
@@ -39,6 +43,8 @@ import {
   DEFAULT_QUERY_WINDOW,
   PLACEHOLDERS,
   type QueryTemplates,
+  SAME_HOUR_OFFSETS,
+  sameHourRequestRateQuery,
   unknownPlaceholders,
 } from "./prometheus-source.js";
 import { parseScrapeExpression, type ScrapeExpression } from "./scrape-expression.js";
@@ -127,6 +133,11 @@ const customMetricSchema = z
     title: z.string().min(1).max(60).optional(),
     /** Prometheus source: PromQL giving one number, with the query placeholders. */
     query: query.optional(),
+    /**
+     * Prometheus source, instead of a query: the service's request rate (every version) now against the same
+     * hour `1d` or `1w` ago, as a ratio (1: traffic as usual), e.g. for the extended window.
+     */
+    sameHour: z.enum(SAME_HOUR_OFFSETS, { error: "write 1d (the same hour yesterday) or 1w (a week ago)" }).optional(),
     /** Scrape source: rate(…), increase(…), ratio(…, …), quantile(q, …) or value(…). */
     scrape: z
       .string()
@@ -151,6 +162,9 @@ const customMetricSchema = z
   .refine((metric) => metric.rollback === false || metric.limit !== undefined || metric.vsBaseline !== undefined, {
     error:
       "a metric that may roll back needs a limit, a vsBaseline percentage or both; or set rollback: false to only show it",
+  })
+  .refine((metric) => metric.sameHour === undefined || (metric.query === undefined && metric.scrape === undefined), {
+    error: "sameHour measures the request rate itself; remove query and scrape, or remove sameHour",
   });
 
 const customMetricsSchema = z.array(customMetricSchema).superRefine((metrics, ctx) => {
@@ -172,7 +186,14 @@ const customMetricsSchema = z.array(customMetricSchema).superRefine((metrics, ct
 function requireMeasure(field: "query" | "scrape", example: string) {
   return (section: { custom?: z.output<typeof customMetricsSchema> | undefined }, ctx: z.core.$RefinementCtx) => {
     (section.custom ?? []).forEach((metric, index) => {
-      if (metric[field] === undefined) {
+      if (metric.sameHour !== undefined && field === "scrape") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["custom", index, "sameHour"],
+          input: metric.sameHour,
+          message: `metric '${metric.name}' compares with the same hour ${metric.sameHour} ago, and the scrape source keeps no history: read it from Prometheus (source: prometheus), or leave it out`,
+        });
+      } else if (metric[field] === undefined && metric.sameHour === undefined) {
         ctx.addIssue({
           code: "custom",
           path: ["custom", index, field],
@@ -310,15 +331,16 @@ function resolveCommon(section: Common): ResolvedCommon {
 
 function resolveCustom(metric: z.output<typeof customMetricSchema>): CustomMetricConfig {
   const parsed = metric.scrape === undefined ? undefined : parseScrapeExpression(metric.scrape);
+  const query = metric.sameHour === undefined ? metric.query : sameHourRequestRateQuery(metric.sameHour);
   return {
     name: metric.name,
     title: metric.title ?? metric.name.replaceAll("-", " "),
-    unit: metric.unit ?? "number",
+    unit: metric.unit ?? (metric.sameHour === undefined ? "number" : "ratio"),
     worse: metric.worse,
     rollback: metric.rollback ?? true,
     ...(metric.limit === undefined ? {} : { limit: metric.limit }),
     ...(metric.vsBaseline === undefined ? {} : { vsBaseline: metric.vsBaseline }),
-    ...(metric.query === undefined ? {} : { query: metric.query }),
+    ...(query === undefined ? {} : { query }),
     ...(parsed?.ok ? { expression: parsed.expression } : {}),
   };
 }

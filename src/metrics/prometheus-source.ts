@@ -44,6 +44,22 @@ export const DEFAULT_QUERIES: QueryTemplates = {
   memory: `sum(process_resident_memory_bytes{${SELECTOR}}) / sum(process_max_memory_bytes{${SELECTOR}})`,
 };
 
+/** How far back `sameHour` compares: the same hour yesterday, or a week ago (the same weekday too). */
+export const SAME_HOUR_OFFSETS = ["1d", "1w"] as const;
+export type SameHourOffset = (typeof SAME_HOUR_OFFSETS)[number];
+
+/**
+ * The service's request rate now over its rate at the same time `offset`
+ * ago, every version together (the version live then is usually not the one
+ * live now): 1 when traffic is as usual, 0.5 when half of it is missing.
+ * Reads `http_requests_total` with `service` and `environment` labels, as
+ * the default queries do; no data when Prometheus has no history that old.
+ */
+export function sameHourRequestRateQuery(offset: SameHourOffset): string {
+  const selector = 'http_requests_total{service="{{service}}",environment="{{environment}}"}';
+  return `sum(rate(${selector}[{{window}}])) / sum(rate(${selector}[{{window}}] offset ${offset}))`;
+}
+
 export const DEFAULT_QUERY_WINDOW = "1m";
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 

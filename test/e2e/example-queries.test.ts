@@ -4,6 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { metricsConfigSchema, type PrometheusMetricsConfig } from "../../src/metrics/config.js";
 import { createMetricSource } from "../../src/metrics/create-source.js";
+import {
+  PrometheusSource,
+  renderQuery,
+  SAME_HOUR_OFFSETS,
+  sameHourRequestRateQuery,
+} from "../../src/metrics/prometheus-source.js";
 import { eventually } from "../support/eventually.js";
 import { findPrometheus, PROMETHEUS_SKIP_REASON, PrometheusServer } from "../support/prometheus-server.js";
 import { type Load, type SampleStack, startLoad, startSampleStack } from "../support/sample-stack.js";
@@ -86,4 +92,17 @@ describe.skipIf(PROMETHEUS === undefined)("the example's Prometheus queries agai
     expect(custom["conversion-rate"]).toBeGreaterThan(0.15);
     expect(custom["conversion-rate"]).toBeLessThan(0.45);
   }, 90_000);
+
+  it("accepts the same-hour request-rate query, answering no data while it has no history that old", async () => {
+    const source = new PrometheusSource({ url: prometheus.url });
+    const values = { service: SERVICE, environment: ENVIRONMENT, version: VERSION, baselineVersion: "", window: "1m" };
+    for (const offset of SAME_HOUR_OFFSETS) {
+      const result = await source.query(renderQuery(sameHourRequestRateQuery(offset), values));
+      expect(result).toEqual({ ok: false, reason: "no data: the query returned no series" });
+    }
+    // The same query without the offset reads today's traffic: the query is right, only the history is missing.
+    const now = sameHourRequestRateQuery("1d").split(" / ")[0] ?? "";
+    const today = await source.query(renderQuery(now, values));
+    expect(today.ok && today.value > 0, JSON.stringify(today)).toBe(true);
+  }, 30_000);
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { judgedIn, monitoringSchedule, monitoringWindowAt } from "../../../src/domain/monitoring-windows.js";
+import {
+  judgedIn,
+  MONITORING_INCONCLUSIVE_LIMIT,
+  monitoringSchedule,
+  monitoringWindowAt,
+  pausesOnInconclusive,
+} from "../../../src/domain/monitoring-windows.js";
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 11, 7, 10);
@@ -36,5 +42,24 @@ describe("the two monitoring windows' schedule", () => {
     expect(judgedIn("immediate", "p99", extended)).toBe(true);
     expect(judgedIn(undefined, "conversion-rate", extended)).toBe(true);
     expect(judgedIn("immediate", "conversion-rate", undefined)).toBe(true);
+  });
+});
+
+describe("missing data: when an inconclusive analysis pauses", () => {
+  const end = T + 60 * MINUTE;
+
+  it("pauses a hold only once it is over, however many analyses had no data", () => {
+    expect(pausesOnInconclusive({ monitoring: false, now: T, decisionAt: end, inconclusiveRounds: 50 })).toBe(false);
+    expect(pausesOnInconclusive({ monitoring: false, now: end, decisionAt: end, inconclusiveRounds: 1 })).toBe(true);
+  });
+
+  it("pauses monitoring after 100% at its end, or early after a few analyses in a row without data", () => {
+    expect(MONITORING_INCONCLUSIVE_LIMIT).toBe(3);
+    const monitoring = (rounds: number, now = T) =>
+      pausesOnInconclusive({ monitoring: true, now, decisionAt: end, inconclusiveRounds: rounds });
+    expect(monitoring(1)).toBe(false);
+    expect(monitoring(2)).toBe(false);
+    expect(monitoring(3)).toBe(true);
+    expect(monitoring(1, end)).toBe(true);
   });
 });

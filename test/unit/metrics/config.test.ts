@@ -4,7 +4,12 @@ import { parse } from "yaml";
 import { analyse, DEFAULT_TRIGGERS } from "../../../src/domain/analysis.js";
 import { metricsConfigSchema } from "../../../src/metrics/config.js";
 import { createMetricSource } from "../../../src/metrics/create-source.js";
-import { DEFAULT_QUERIES, PrometheusSource } from "../../../src/metrics/prometheus-source.js";
+import {
+  DEFAULT_QUERIES,
+  PrometheusSource,
+  renderQuery,
+  sameHourRequestRateQuery,
+} from "../../../src/metrics/prometheus-source.js";
 import { DEFAULT_METRIC_NAMES, ScrapeSource } from "../../../src/metrics/scrape-source.js";
 
 function section(yaml: string): unknown {
@@ -238,6 +243,55 @@ metrics:
     ]);
     const twice = { name: "users", scrape: "value(u)", worse: "lower", limit: 1 };
     expect(messages(scrape([twice, twice]))).toEqual(["custom.1.name: 'users' is declared twice"]);
+  });
+
+  it("measures request rate against the same hour a day or a week ago, from Prometheus's history", () => {
+    const parsed = metricsConfigSchema.parse({
+      source: "prometheus",
+      url: "http://p:9090",
+      window: "1h",
+      custom: [{ name: "traffic-vs-last-week", sameHour: "1w", worse: "lower", limit: 0.5 }],
+    });
+    const [metric] = parsed.custom;
+    expect(metric).toMatchObject({ name: "traffic-vs-last-week", unit: "ratio", worse: "lower", limit: 0.5 });
+    const query = renderQuery(metric?.query ?? "", {
+      service: "shop",
+      environment: "production",
+      version: "v1.2.0",
+      baselineVersion: "",
+      window: "1h",
+    });
+    // Every version of the service, now and at the same time a week ago: the version live then is another one.
+    expect(query).toBe(
+      'sum(rate(http_requests_total{service="shop",environment="production"}[1h])) / sum(rate(http_requests_total{service="shop",environment="production"}[1h] offset 1w))',
+    );
+    expect(sameHourRequestRateQuery("1d")).toContain("[{{window}}] offset 1d))");
+  });
+
+  it("explains what is wrong with a same-hour metric", () => {
+    const metric = { name: "traffic", sameHour: "1d", worse: "lower", limit: 0.5 };
+    expect(
+      messages({
+        source: "scrape",
+        scrape: { template: "http://m/{{version}}/metrics" },
+        custom: [metric],
+      }),
+    ).toEqual([
+      "custom.0.sameHour: metric 'traffic' compares with the same hour 1d ago, and the scrape source keeps no history: read it from Prometheus (source: prometheus), or leave it out",
+    ]);
+    expect(
+      messages({
+        source: "prometheus",
+        url: "http://p:9090",
+        custom: [
+          { ...metric, query: "sum(up)" },
+          { ...metric, name: "yesterday", sameHour: "2d" },
+        ],
+      }),
+    ).toEqual([
+      "custom.0: sameHour measures the request rate itself; remove query and scrape, or remove sameHour",
+      "custom.1.sameHour: write 1d (the same hour yesterday) or 1w (a week ago)",
+    ]);
   });
 
   it("builds the source it describes", () => {
