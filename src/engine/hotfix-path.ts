@@ -82,7 +82,6 @@ export async function createFirstLeg(
 ): Promise<{ readonly ok: true } | { readonly ok: false; readonly heldBy: string }> {
   const path = waiting.hotfixPath;
   if (!path) throw new Error(`${waiting.id} is not on a hotfix path`);
-  const previousVersion = await deps.store.lastSucceeded(waiting.service, plan.environmentName);
   const first = newDeployment(
     {
       id: path.first.id,
@@ -100,7 +99,6 @@ export async function createFirstLeg(
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       reviewPolicy: plan.environment.review,
       failurePolicy: failurePolicyOf(deps.catalog.require(waiting.service).manifest, plan.environmentName),
-      ...(previousVersion ? { previousVersion } : {}),
       hotfixPath: path,
       sensitive: plan.sensitive,
     },
@@ -108,6 +106,8 @@ export async function createFirstLeg(
   );
   const created = await deps.store.create(first);
   if (created.ok) return { ok: true };
+  // Neither a trigger id nor the lock was given to check: only another deployment refuses it.
+  if (!("heldBy" in created)) throw new Error(`the first leg of ${waiting.id} was refused unexpectedly`);
   await deps.store.save(
     moveTo(waiting, "cancelled", deps.now(), {
       failureReason: `the hotfix could not go to ${plan.environmentName} first: \`${created.heldBy}\` is deploying there`,

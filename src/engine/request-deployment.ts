@@ -13,7 +13,7 @@ import type { Catalog } from "../manifests/catalog.js";
 import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
-import type { AuditVia } from "../store/audit-log.js";
+import { type AuditEntry, type AuditVia, auditFields } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Lock, LockStore } from "../store/locks.js";
 import type { WaitingDeployment, Waitlist } from "../store/waitlist.js";
@@ -88,6 +88,17 @@ export interface RequestInput {
   readonly whenClosed?: "next_window";
   /** The id to start under: a waiting deployment's own (see waiting-deployments.ts). */
   readonly deploymentId?: string;
+  /**
+   * A slash command's trigger id: the same request again (Slack's retry, a
+   * replay) within five minutes is answered `repeated` and does nothing.
+   */
+  readonly once?: string;
+  /**
+   * Told the outcome as soon as it is recorded and audited, before the
+   * deployment's first job is queued: a person's answer never waits on the
+   * queue. Its failure fails the request, as the queuing's does.
+   */
+  readonly decided?: (outcome: RequestOutcome) => Promise<void>;
 }
 
 /** Why a request names something that cannot be deployed. */
@@ -149,7 +160,9 @@ export type RequestOutcome =
       readonly replaced: readonly WaitingDeployment[];
     }
   /** Waiting for the deployment window that opens at `waiting.notBefore`. */
-  | { readonly code: "scheduled"; readonly waiting: WaitingDeployment };
+  | { readonly code: "scheduled"; readonly waiting: WaitingDeployment }
+  /** The same slash command (its trigger id) was handled before: nothing was done. */
+  | { readonly code: "repeated" };
 
 export interface RequestDeps extends AuthorizeDeps {
   readonly store: DeploymentStore;
@@ -240,6 +253,14 @@ export function planDeployment(
 
 /** Asks for a deployment; see the comment at the top of this file. */
 export async function requestDeployment(deps: RequestDeps, input: RequestInput): Promise<RequestOutcome> {
+  const outcome = await recordedOutcome(deps, input);
+  await input.decided?.(outcome);
+  if (outcome.code === "started") await dispatch(deps, outcome.deployment);
+  return outcome;
+}
+
+/** The outcome, recorded and audited; nothing queued yet. */
+async function recordedOutcome(deps: RequestDeps, input: RequestInput): Promise<RequestOutcome> {
   const { actor, request } = input;
   const plan = planDeployment(deps.catalog, request);
   if (!plan.ok) return { code: "invalid", problem: plan.problem };
@@ -275,28 +296,34 @@ export async function requestDeployment(deps: RequestDeps, input: RequestInput):
     };
   }
   const outcome = await decide(deps, input, plan);
+  // A started deployment was audited with its record; a repeat is not audited again.
+  if (outcome.code !== "started" && outcome.code !== "repeated") {
+    await deps.audit.record(auditEntry(deps, input, outcome));
+  }
+  return outcome;
+}
+
+/** The audit log's entry for a request's outcome (a started deployment's is written with its record). */
+function auditEntry(deps: RequestDeps, input: RequestInput, outcome: RequestOutcome): AuditEntry {
+  const { actor, request } = input;
   const d = outcome.code === "started" ? outcome.deployment : undefined;
   const waiting = outcome.code === "queued" || outcome.code === "scheduled" ? outcome.waiting : undefined;
-  await Promise.all([
-    d ? dispatch(deps, d) : undefined,
-    deps.audit.record({
-      at: deps.now(),
-      actor: actor.id,
-      source: actor.kind,
-      action: outcome.code === "queued" ? "queue" : outcome.code === "scheduled" ? "schedule" : "deploy",
-      outcome: d || waiting ? "ok" : "refused",
-      service: request.service,
-      environment: request.environment,
-      ...(d ? { deploymentId: d.id } : waiting ? { deploymentId: waiting.id } : {}),
-      // A waiting deployment's refused start is audited under the id it waited as.
-      ...(d || waiting || input.deploymentId === undefined ? {} : { deploymentId: input.deploymentId }),
-      detail: d
-        ? `${request.version}${request.hotfix ? " hotfix" : ""}${d.bypass ? `, ${d.bypass} bypassed` : ""}`
-        : `${request.version}: ${refusalInWords(request, outcome)}`,
-      via: input.via,
-    }),
-  ]);
-  return outcome;
+  return {
+    at: deps.now(),
+    actor: actor.id,
+    source: actor.kind,
+    action: outcome.code === "queued" ? "queue" : outcome.code === "scheduled" ? "schedule" : "deploy",
+    outcome: d || waiting ? "ok" : "refused",
+    service: request.service,
+    environment: request.environment,
+    ...(d ? { deploymentId: d.id } : waiting ? { deploymentId: waiting.id } : {}),
+    // A waiting deployment's refused start is audited under the id it waited as.
+    ...(d || waiting || input.deploymentId === undefined ? {} : { deploymentId: input.deploymentId }),
+    detail: d
+      ? `${request.version}${request.hotfix ? " hotfix" : ""}${d.bypass ? `, ${d.bypass} bypassed` : ""}`
+      : `${request.version}: ${refusalInWords(request, outcome)}`,
+    via: input.via,
+  };
 }
 
 /** A refusal in a few words, for the audit log. */
@@ -322,6 +349,7 @@ function refusalInWords(request: DeploymentRequest, outcome: RequestOutcome): st
       return `scheduled for the window opening at ${new Date(outcome.waiting.notBefore ?? 0).toISOString()}`;
     case "started":
     case "dry_run":
+    case "repeated":
       return outcome.code;
     default: {
       const unreachable: never = outcome;
@@ -357,41 +385,41 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
   // The way back was prepared and tested: a rollback never waits on git or the promotion gate.
   const unknownIn = request.rollbackOf ? undefined : await unknownVersion(service, request.version);
   if (unknownIn) return { code: "unknown_version", version: request.version, repository: unknownIn };
-  const [lock, previousVersion] = await Promise.all([
-    deps.locks.get(request.service, request.environment),
-    deps.store.lastSucceeded(request.service, request.environment),
-  ]);
-  if (lock) return { code: "locked", lock };
 
   const window: WindowStatus = request.rollbackOf
     ? { open: true }
     : windowStatus(plan.environment.windows, new Date(deps.now()), { hotfix: request.hotfix });
-  const gate = async () => (request.rollbackOf ? undefined : await promotionGate(deps, service, request));
   // A sensitive deployment also waits for the environment's low-traffic window.
   const closed: WindowStatus =
     window.open && plan.sensitive ? lowTrafficStatus(plan.environment.windows, new Date(deps.now())) : window;
-  if (!closed.open) {
-    if (input.whenClosed !== "next_window" || closed.nextOpen === undefined) {
-      return {
-        code: "window",
-        reason: closed.reason,
-        ...(closed.nextOpen ? { opensAt: closed.nextOpen.getTime() } : {}),
-      };
+  const promotionRule = !request.rollbackOf && plan.environment.requires !== undefined;
+  let firstLeg: ReturnType<typeof firstLegPlan> | undefined;
+  if (!closed.open || promotionRule) {
+    // More to decide before the record: a lock still refuses first. Otherwise the record's script checks the lock.
+    const lock = await deps.locks.get(request.service, request.environment);
+    if (lock) return { code: "locked", lock };
+    const gate = async () => (promotionRule ? await promotionGate(deps, service, request) : undefined);
+    if (!closed.open) {
+      if (input.whenClosed !== "next_window" || closed.nextOpen === undefined) {
+        return {
+          code: "window",
+          reason: closed.reason,
+          ...(closed.nextOpen ? { opensAt: closed.nextOpen.getTime() } : {}),
+        };
+      }
+      const gated = await gate();
+      if (gated && !gated.ok) return { code: "promotion", version: request.version, refusal: gated, at: deps.now() };
+      return wait(deps, input, plan, { notBefore: closed.nextOpen.getTime() });
     }
-    const gated = await gate();
-    if (gated && !gated.ok) return { code: "promotion", version: request.version, refusal: gated, at: deps.now() };
-    return wait(deps, input, plan, { notBefore: closed.nextOpen.getTime() });
-  }
-
-  const promotion = await gate();
-  if (promotion && !promotion.ok)
-    return { code: "promotion", version: request.version, refusal: promotion, at: deps.now() };
-  const firstLeg =
-    promotion?.why === "hotfix-path" ? firstLegPlan(deps, request, promotion.rule.environment) : undefined;
-  if (firstLeg) {
-    if (!firstLeg.ok) return { code: "invalid", problem: firstLeg.problem };
-    const refused = await firstLegRefusal(deps, { actor, via: input.via, service: request.service }, firstLeg);
-    if (refused) return refused;
+    const promotion = await gate();
+    if (promotion && !promotion.ok)
+      return { code: "promotion", version: request.version, refusal: promotion, at: deps.now() };
+    firstLeg = promotion?.why === "hotfix-path" ? firstLegPlan(deps, request, promotion.rule.environment) : undefined;
+    if (firstLeg) {
+      if (!firstLeg.ok) return { code: "invalid", problem: firstLeg.problem };
+      const refused = await firstLegRefusal(deps, { actor, via: input.via, service: request.service }, firstLeg);
+      if (refused) return refused;
+    }
   }
 
   const id = input.deploymentId ?? deps.newId();
@@ -412,7 +440,6 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       waitLimitMs: plan.environment.approval.expiresAfterMs,
       reviewPolicy: plan.environment.review,
       failurePolicy: failurePolicyOf(service.manifest, request.environment),
-      ...(previousVersion ? { previousVersion } : {}),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.push ? { push: request.push } : {}),
       ...(window.open && window.bypassed ? { bypass: window.bypassed } : {}),
@@ -428,14 +455,21 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
     },
     deps.now(),
   );
-  const created = await deps.store.create(deployment);
-  const holder = created.ok && firstLeg?.ok ? await createFirstLeg(deps, deployment, firstLeg) : created;
+  const created = await deps.store.create(deployment, {
+    respectLock: true,
+    ...(input.once === undefined ? {} : { once: input.once }),
+    ...(firstLeg ? {} : { audit: auditFields(auditEntry(deps, input, { code: "started", deployment })) }),
+  });
+  if ("repeated" in created) return { code: "repeated" };
+  if ("locked" in created) return { code: "locked", lock: created.locked };
+  const holder = created.ok && firstLeg?.ok ? await createFirstLeg(deps, created.deployment, firstLeg) : created;
   if (!holder.ok) {
     // A hotfix path's first leg waits on another environment: it is refused busy, not queued here.
     if (input.whenBusy && !firstLeg && holder.heldBy !== id) return wait(deps, input, plan, { behind: holder.heldBy });
     return { code: "busy", holderId: holder.heldBy, holder: await deps.store.get(holder.heldBy) };
   }
-  return { code: "started", deployment };
+  if (firstLeg) await deps.audit.record(auditEntry(deps, input, { code: "started", deployment }));
+  return { code: "started", deployment: created.ok ? created.deployment : deployment };
 }
 
 /**

@@ -102,7 +102,8 @@ export async function runSchedule(
     case "dry_run":
     case "queued":
     case "scheduled":
-      // Another deployment holds the environment; the next run looks again.
+    case "repeated":
+      // Another deployment holds the environment (a schedule's request names no trigger id to repeat); the next run looks again.
       return;
     case "locked":
     case "window":

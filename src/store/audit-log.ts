@@ -44,7 +44,7 @@ export interface AuditEntry {
 }
 
 /** Entries kept per service; older ones are trimmed. */
-const MAX_ENTRIES = 100_000;
+export const MAX_AUDIT_ENTRIES = 100_000;
 /** The stream for actions that named no known service. */
 export const NO_SERVICE = "-";
 
@@ -63,13 +63,14 @@ export class AuditLog {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    const fields: string[] = [];
-    const source = entry.source ?? SOURCE_OF_VIA[entry.via];
-    const answer = entry.answer === undefined ? undefined : JSON.stringify(entry.answer);
-    for (const [name, value] of Object.entries({ ...entry, source, answer })) {
-      if (value !== undefined) fields.push(name, String(value));
-    }
-    await this.redis.xadd(this.k.audit(entry.service), "MAXLEN", "~", String(MAX_ENTRIES), "*", ...fields);
+    await this.redis.xadd(
+      this.k.audit(entry.service),
+      "MAXLEN",
+      "~",
+      String(MAX_AUDIT_ENTRIES),
+      "*",
+      ...auditFields(entry),
+    );
   }
 
   /** The newest entries first, optionally only those for one environment. */
@@ -90,6 +91,17 @@ export class AuditLog {
     }
     return wanted;
   }
+}
+
+/** An entry as the stream's field-value list (a script that writes one with other keys appends these). */
+export function auditFields(entry: AuditEntry): string[] {
+  const fields: string[] = [];
+  const source = entry.source ?? SOURCE_OF_VIA[entry.via];
+  const answer = entry.answer === undefined ? undefined : JSON.stringify(entry.answer);
+  for (const [name, value] of Object.entries({ ...entry, source, answer })) {
+    if (value !== undefined) fields.push(name, String(value));
+  }
+  return fields;
 }
 
 function toEntry(fields: string[]): AuditEntry {

@@ -3,9 +3,12 @@ import { type DeploymentRecord, recordOf } from "../domain/deployment-record.js"
 import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
+import { MAX_AUDIT_ENTRIES } from "./audit-log.js";
 import { type Keys, keys } from "./keys.js";
+import type { Lock } from "./locks.js";
 import { DEFAULT_KEEP_RECORDS, WRITE_RECORD } from "./records.js";
 import type { RedisClient } from "./redis.js";
+import { defineScript, type RedisScript } from "./script.js";
 
 /*
  * Deployments live in Redis as one hash each: `rev` (an integer) and `doc`
@@ -34,13 +37,28 @@ import type { RedisClient } from "./redis.js";
  * records.ts), so the record can never miss the end or a later review.
  */
 
+/*
+ * KEYS: the record, the active id, the lock, the last success, the audit
+ * log, the trigger id. ARGV: the document (JSON), id, state, trigger id or
+ * '', how long to remember it (ms), '1' to refuse when locked, the audit
+ * log's length, then the audit entry's fields (none: nothing audited).
+ */
 const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return ARGV[2] end
+if ARGV[4] ~= '' and not redis.call('SET', KEYS[6], '1', 'PX', ARGV[5], 'NX') then return {'repeated'} end
+if ARGV[6] == '1' then
+  local lock = redis.call('GET', KEYS[3])
+  if lock then return {'locked', lock} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'held', ARGV[2]} end
 local holder = redis.call('GET', KEYS[2])
-if holder then return holder end
-redis.call('HSET', KEYS[1], 'rev', '0', 'doc', ARGV[1], 'state', ARGV[3])
+if holder then return {'held', holder} end
+local doc = ARGV[1]
+local previous = redis.call('GET', KEYS[4])
+if previous then doc = string.sub(doc, 1, -2) .. ',"previousVersion":' .. cjson.encode(previous) .. '}' end
+redis.call('HSET', KEYS[1], 'rev', '0', 'doc', doc, 'state', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2])
-return false
+if #ARGV > 7 then redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', unpack(ARGV, 8)) end
+return {'created', previous}
 `;
 
 const COMPARE_AND_SET = `
@@ -97,7 +115,27 @@ export class DeploymentNotFoundError extends SlipwayError {
   }
 }
 
-export type CreateResult = { ok: true } | { ok: false; heldBy: string };
+export type CreateResult =
+  /** Recorded, with the version it replaces (the last success there) filled in. */
+  | { readonly ok: true; readonly deployment: Deployment }
+  /** Another deployment is active there (or this id was recorded before: held by itself). */
+  | { readonly ok: false; readonly heldBy: string }
+  /** The service and environment are locked (only when asked to respect locks). */
+  | { readonly ok: false; readonly locked: Lock }
+  /** The trigger id was seen before: a repeat of a request already handled. */
+  | { readonly ok: false; readonly repeated: true };
+
+export interface CreateOptions {
+  /** A slash command's trigger id: a second create with it within Slack's replay window is refused as `repeated`. */
+  readonly once?: string;
+  /** Refuse while the service and environment are locked. */
+  readonly respectLock?: boolean;
+  /** Written to the service's audit log with the record (auditFields), only when it is recorded. */
+  readonly audit?: readonly string[];
+}
+
+/** Slack's replay window: a signed request older than this is refused anyway. */
+export const REMEMBER_TRIGGER_MS = 5 * 60_000;
 
 /** How long a write waits for replicas while they have not been confirming. */
 const UNREPLICATED_TIMEOUT_MS = 20;
@@ -135,6 +173,8 @@ export class DeploymentStore {
   private unreplicated = false;
   /** Deployment id → its service, as far as this process has looked them up. */
   private readonly services = new Map<string, string>();
+  private readonly createScript: RedisScript;
+  private readonly compareAndSet: RedisScript;
 
   constructor(
     private readonly redis: RedisClient,
@@ -145,6 +185,8 @@ export class DeploymentStore {
     this.replicas = options.replicas ?? 0;
     this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1_000;
     this.onUnreplicated = options.onUnreplicated ?? (() => undefined);
+    this.createScript = defineScript(redis, "slipwayCreateDeployment", 6, CREATE);
+    this.compareAndSet = defineScript(redis, "slipwayCompareAndSetDeployment", 10, COMPARE_AND_SET);
   }
 
   /** Waits until the replicas hold every write this connection made so far. */
@@ -160,33 +202,52 @@ export class DeploymentStore {
   /**
    * Stores a new deployment unless another one is active for the same
    * service and environment; a deployment whose id is already stored is
-   * never made again (answered as held by itself).
+   * never made again (answered as held by itself). Its `previousVersion` is
+   * the last success there, read in the same script. One round trip: the
+   * id's service and the index entry are sent with the script (a lone
+   * server runs them in that order, so an index entry may lack its record,
+   * which readers skip, but never the other way round).
    */
-  async create(deployment: Deployment): Promise<CreateResult> {
-    const { id, service } = deployment;
-    await Promise.all([
+  async create(deployment: Deployment, options: CreateOptions = {}): Promise<CreateResult> {
+    const { id, service, environment } = deployment;
+    const [, , reply] = await Promise.all([
       this.redis.set(this.k.home(id), service),
       this.redis.zadd(this.k.deploymentIndex, String(deployment.createdAt), id),
+      this.createScript(
+        [
+          this.k.deployment(service, id),
+          this.k.active(service, environment),
+          this.k.lock(service, environment),
+          this.k.lastSucceeded(service, environment),
+          this.k.audit(service),
+          this.k.seenFor(service, options.once ?? ""),
+        ],
+        [
+          JSON.stringify({ ...deployment, previousVersion: undefined, rev: 0 }),
+          id,
+          deployment.state,
+          options.once ?? "",
+          REMEMBER_TRIGGER_MS,
+          options.respectLock ? "1" : "0",
+          MAX_AUDIT_ENTRIES,
+          ...(options.audit ?? []),
+        ],
+      ),
     ]);
-    const heldBy = (await this.redis.eval(
-      CREATE,
-      2,
-      this.k.deployment(service, id),
-      this.k.active(service, deployment.environment),
-      JSON.stringify({ ...deployment, rev: 0 }),
-      id,
-      deployment.state,
-    )) as string | null;
-    if (heldBy) {
+    const [outcome, value] = reply as [string, string | null | undefined];
+    if (outcome !== "created") {
       // Held by this very id: a second start of the same waiting deployment, whose record this is.
-      if (heldBy !== id) {
+      if (outcome !== "held" || value !== id) {
         await Promise.all([this.redis.del(this.k.home(id)), this.redis.zrem(this.k.deploymentIndex, id)]);
       }
-      return { ok: false, heldBy };
+      if (outcome === "repeated") return { ok: false, repeated: true };
+      if (outcome === "locked") return { ok: false, locked: JSON.parse(value ?? "null") as Lock };
+      return { ok: false, heldBy: value ?? "" };
     }
     this.remember(id, service);
-    await this.replicated(deployment.id);
-    return { ok: true };
+    await this.replicated(id);
+    const { previousVersion: _, ...rest } = deployment;
+    return { ok: true, deployment: { ...rest, rev: 0, ...(value ? { previousVersion: value } : {}) } };
   }
 
   async get(id: string): Promise<Deployment | undefined> {
@@ -211,33 +272,35 @@ export class DeploymentStore {
   async save(next: Deployment): Promise<Deployment> {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const ended = isFinal(next.state);
-    const result = (await this.redis.eval(
-      COMPARE_AND_SET,
-      10,
-      this.k.deployment(next.service, next.id),
-      this.k.active(next.service, next.environment),
-      this.k.lastSucceeded(next.service, next.environment),
-      this.k.successes(next.service, next.environment),
-      this.k.withdrawn(next.service, next.environment),
-      this.k.lastEnded(next.service, next.environment),
-      this.k.passed(next.service, next.environment),
-      this.k.trouble(next.service, next.environment),
-      this.k.records(next.service, next.environment),
-      this.k.record(next.service, next.id),
-      String(next.rev),
-      String(written.rev),
-      JSON.stringify(written),
-      ended ? "1" : "0",
-      next.id,
-      next.state === "succeeded" ? next.version : "",
-      next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
-      next.state,
-      touchedTraffic(next) ? "1" : "0",
-      ...historyArgs(next),
-      ended ? JSON.stringify(recordOf(written)) : "",
-      String(written.finishedAt ?? written.updatedAt),
-      String(this.options.keepRecords ?? DEFAULT_KEEP_RECORDS),
-      this.k.recordPrefix(next.service),
+    const result = (await this.compareAndSet(
+      [
+        this.k.deployment(next.service, next.id),
+        this.k.active(next.service, next.environment),
+        this.k.lastSucceeded(next.service, next.environment),
+        this.k.successes(next.service, next.environment),
+        this.k.withdrawn(next.service, next.environment),
+        this.k.lastEnded(next.service, next.environment),
+        this.k.passed(next.service, next.environment),
+        this.k.trouble(next.service, next.environment),
+        this.k.records(next.service, next.environment),
+        this.k.record(next.service, next.id),
+      ],
+      [
+        String(next.rev),
+        String(written.rev),
+        JSON.stringify(written),
+        ended ? "1" : "0",
+        next.id,
+        next.state === "succeeded" ? next.version : "",
+        next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
+        next.state,
+        touchedTraffic(next) ? "1" : "0",
+        ...historyArgs(next),
+        ended ? JSON.stringify(recordOf(written)) : "",
+        String(written.finishedAt ?? written.updatedAt),
+        String(this.options.keepRecords ?? DEFAULT_KEEP_RECORDS),
+        this.k.recordPrefix(next.service),
+      ],
     )) as number;
     if (result === -2) {
       await this.replicated(next.id);

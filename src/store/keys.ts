@@ -8,8 +8,9 @@ import type { QueueName } from "../engine/jobs.js";
  * is spread over many slots:
  *
  *   {p:s:<service>}   a service's deployment records, its active deployment,
- *                     successes and locks per environment, its audit log —
- *                     what the store's compare-and-set scripts touch together
+ *                     successes and locks per environment, its audit log,
+ *                     the slash commands that asked to deploy it — what the
+ *                     store's create and compare-and-set scripts touch together
  *   {p:d:<id>}        one deployment's Slack messages, and which service it
  *                     belongs to (so a record can be found from its id alone)
  *   {p:bull:<queue>}  one BullMQ queue (BullMQ's scripts touch many of its keys)
@@ -39,6 +40,8 @@ export function keys(prefix: string) {
     slackRefs: (id: string) => `${deployment(id)}:slack`,
     userGroups: (groupId: string) => `{${prefix}:usergroup:${groupId}}`,
     seen: (triggerId: string) => `{${prefix}:seen:${triggerId}}`,
+    /** A slash command's trigger id that asked to deploy a service, remembered in the service's slot (see seen). */
+    seenFor: (name: string, triggerId: string) => `${service(name)}:seen:${triggerId}`,
     /** A push webhook's delivery id, remembered so a redelivery is acted on once. */
     delivery: (id: string) => `{${prefix}:delivery:${id}}`,
     /** What a schedule started, and which refusals it has told. */

@@ -83,6 +83,8 @@ export function renderRequestAnswer(
     case "queued":
     case "scheduled":
       return waitingAnswerText(outcome);
+    case "repeated":
+      return "Slipway has already received this request (a retry or a replay of it); its first answer stands.";
     default: {
       const unreachable: never = outcome;
       return unreachable;

@@ -223,13 +223,18 @@ export async function handleWaitFor(
 ): Promise<void> {
   const request = decodeRequest(firstValue(body));
   if (!request) return void (await tell(respond, MALFORMED));
-  const answer = await deployFromSlack(deps, {
-    actor: slackActor(body.user.id),
-    via: "button",
-    request,
-    ...(how === "queue" ? { whenBusy: "queue" as const } : { whenClosed: "next_window" as const }),
-  });
-  await respond({ response_type: "ephemeral", replace_original: false, text: answer.text, blocks: answer.blocks });
+  await deployFromSlack(
+    deps,
+    {
+      actor: slackActor(body.user.id),
+      via: "button",
+      request,
+      ...(how === "queue" ? { whenBusy: "queue" as const } : { whenClosed: "next_window" as const }),
+    },
+    async (answer) => {
+      await respond({ response_type: "ephemeral", replace_original: false, text: answer.text, blocks: answer.blocks });
+    },
+  );
 }
 
 /** Cancel on a queued or scheduled deployment: the requester or the environment's deployers. */

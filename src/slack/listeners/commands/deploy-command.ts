@@ -52,11 +52,23 @@ async function threadLink(deps: ListenerDeps, d: Deployment): Promise<string> {
 export async function handleDeployCommand(
   { command, ack, client }: { command: Command; ack: Ack; client: WebClient },
   deps: ListenerDeps,
+  once: CommandOnce,
 ): Promise<void> {
   const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
+  const parsed = parseDeployCommand(command.text ?? "", grammar);
+  // A deployment request claims its trigger id in the script that records it; any other, first.
+  const claimedWithRecord = parsed.kind === "deploy" && !parsed.dryRun;
+  if (!claimedWithRecord && !(await once.first())) return;
   await answerCommand("/deploy", command, ack, deps.log, (reply) =>
-    answer(parseDeployCommand(command.text ?? "", grammar), command, client, deps, grammar, reply),
+    answer(parsed, command, client, deps, grammar, reply, once.triggerId),
   );
+}
+
+/** How a /deploy is acted on once (commands/index.ts). */
+export interface CommandOnce {
+  readonly triggerId: string | undefined;
+  /** Claims the trigger id; false (and acknowledged) for a repeat. */
+  readonly first: () => Promise<boolean>;
 }
 
 async function answer(
@@ -66,6 +78,7 @@ async function answer(
   deps: ListenerDeps,
   grammar: Parameters<typeof helpText>[0],
   reply: Reply,
+  triggerId: string | undefined,
 ): Promise<string | SlackMessage | undefined> {
   const { store, now } = deps;
   switch (parsed.kind) {
@@ -147,13 +160,19 @@ async function answer(
         hotfix: parsed.hotfix,
         sensitive: parsed.sensitive,
       };
-      return deployFromSlack(deps, {
-        actor: slackActor(command.user_id),
-        via: "slash_command",
-        request,
-        dryRun: parsed.dryRun,
-        ...(parsed.queue ? { whenBusy: "queue" as const } : {}),
-      });
+      await deployFromSlack(
+        deps,
+        {
+          actor: slackActor(command.user_id),
+          via: "slash_command",
+          request,
+          dryRun: parsed.dryRun,
+          ...(parsed.queue ? { whenBusy: "queue" as const } : {}),
+          ...(triggerId === undefined ? {} : { once: triggerId }),
+        },
+        reply,
+      );
+      return undefined;
     }
     case "form":
       // Acknowledged first, as Slack asks; the trigger stays good for the modal a few seconds more.
@@ -167,9 +186,23 @@ async function answer(
   }
 }
 
-/** A deployment asked for from Slack (the command, the form, a button): the engine decides, the answer is rendered. */
-export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): Promise<SlackMessage> {
-  const outcome = await requestDeployment(deps, input);
+/**
+ * A deployment asked for from Slack (the command, the form, a button): the
+ * engine decides, the answer is rendered and given as soon as the request is
+ * recorded, before its first job is queued.
+ */
+export async function deployFromSlack(
+  deps: ListenerDeps,
+  input: Omit<RequestInput, "decided">,
+  answer: (message: SlackMessage) => Promise<void>,
+): Promise<void> {
+  const outcome = await requestDeployment(deps, {
+    ...input,
+    decided: async (outcome) => {
+      const link = outcome.code === "busy" && outcome.holder ? await threadLink(deps, outcome.holder) : "";
+      await answer(renderRequestMessage(input.request, outcome, link));
+    },
+  });
   if (outcome.code === "started") {
     const d = outcome.deployment;
     deps.log.info(
@@ -177,8 +210,6 @@ export async function deployFromSlack(deps: ListenerDeps, input: RequestInput): 
       "deployment queued",
     );
   }
-  const link = outcome.code === "busy" && outcome.holder ? await threadLink(deps, outcome.holder) : "";
-  return renderRequestMessage(input.request, outcome, link);
 }
 
 /** `/deploy` alone: the form, in a modal, for the channel it was typed in. */

@@ -92,7 +92,7 @@ export function register(app: App, deps: ListenerDeps): void {
       });
     };
     try {
-      await tell(await deployFromSlack(deps, { actor: slackActor(user), via: "modal", request: form.request }));
+      await deployFromSlack(deps, { actor: slackActor(user), via: "modal", request: form.request }, tell);
     } catch (thrown) {
       const error = coerceError(thrown);
       deps.log.error({ err: error, user }, "deploy form failed");
