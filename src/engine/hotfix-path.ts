@@ -106,8 +106,6 @@ export async function createFirstLeg(
   );
   const created = await deps.store.create(first);
   if (created.ok) return { ok: true };
-  // Neither a trigger id nor the lock was given to check: only another deployment refuses it.
-  if (!("heldBy" in created)) throw new Error(`the first leg of ${waiting.id} was refused unexpectedly`);
   await deps.store.save(
     moveTo(waiting, "cancelled", deps.now(), {
       failureReason: `the hotfix could not go to ${plan.environmentName} first: \`${created.heldBy}\` is deploying there`,

@@ -115,11 +115,14 @@ export class DeploymentNotFoundError extends SlipwayError {
   }
 }
 
-export type CreateResult =
-  /** Recorded, with the version it replaces (the last success there) filled in. */
+/** Recorded, with the version it replaces (the last success there) filled in; or held by another deployment. */
+export type PlainCreateResult =
   | { readonly ok: true; readonly deployment: Deployment }
   /** Another deployment is active there (or this id was recorded before: held by itself). */
-  | { readonly ok: false; readonly heldBy: string }
+  | { readonly ok: false; readonly heldBy: string };
+
+export type CreateResult =
+  | PlainCreateResult
   /** The service and environment are locked (only when asked to respect locks). */
   | { readonly ok: false; readonly locked: Lock }
   /** The trigger id was seen before: a repeat of a request already handled. */
@@ -208,6 +211,8 @@ export class DeploymentStore {
    * server runs them in that order, so an index entry may lack its record,
    * which readers skip, but never the other way round).
    */
+  async create(deployment: Deployment): Promise<PlainCreateResult>;
+  async create(deployment: Deployment, options: CreateOptions): Promise<CreateResult>;
   async create(deployment: Deployment, options: CreateOptions = {}): Promise<CreateResult> {
     const { id, service, environment } = deployment;
     const [, , reply] = await Promise.all([
