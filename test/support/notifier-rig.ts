@@ -286,10 +286,17 @@ export function expectedThread(rig: NotifierRig, d: Deployment): string[] {
   return [visible(rig, renderRootMessage(d, Date.now())), ...replies, visible(rig, renderClosingRecord(d, Date.now()))];
 }
 
+/** Whether a message's metadata names it as the deployment's root (cheap to ask of every message on every change). */
+function isRootOf(m: StoredMessage, id: string): boolean {
+  const payload = (m.metadata as { event_payload?: { deploymentId?: unknown; name?: unknown } } | undefined)
+    ?.event_payload;
+  return m.threadTs === undefined && payload?.deploymentId === id && payload.name === "root";
+}
+
 /** Resolves once the deployment's root message in Slack shows what the record `d` says. */
 export function rootShows(rig: NotifierRig, d: Deployment, timeoutMs = 30_000): Promise<StoredMessage> {
   const wanted = visible(rig, renderRootMessage(d, Date.now()));
-  return rig.slack.waitForMessage((m) => m.threadTs === undefined && visible(rig, m) === wanted, { timeoutMs });
+  return rig.slack.waitForMessage((m) => isRootOf(m, d.id) && visible(rig, m) === wanted, { timeoutMs });
 }
 
 export function okPosts(rig: NotifierRig): number {
