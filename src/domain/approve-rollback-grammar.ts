@@ -1,6 +1,6 @@
 /*
  * Grammars of `/approve <deployment-id>` and
- * `/rollback <environment> [service] [version] [reason...]`.
+ * `/rollback <environment> [service] [version] [reason...] [--restore]`.
  *
  * In `/rollback` the words after the environment are read in order: a known
  * service, then anything shaped like a version (`v…` or `N.N…`, which must
@@ -26,7 +26,7 @@ import { quoteToken } from "./safe-text.js";
 import { checkDeployableVersion, parseCommitBuild } from "./version.js";
 
 export const APPROVE_USAGE = "/approve <deployment-id>";
-export const ROLLBACK_USAGE = "/rollback <environment> [service] [version] [reason...]";
+export const ROLLBACK_USAGE = "/rollback <environment> [service] [version] [reason...] [--restore]";
 
 export interface ApproveRequest {
   readonly kind: "approve";
@@ -45,6 +45,8 @@ export interface RollbackRequest {
   readonly version?: string;
   /** Free text without control characters, at most 200 characters; escape it when rendering. */
   readonly reason?: string;
+  /** `--restore`: after the way back, restore the backup the rolled-back deployment took. */
+  readonly restore?: true;
 }
 
 export type RollbackCommand = RollbackRequest | { readonly kind: "help" } | InvalidCommand;
@@ -87,7 +89,7 @@ export function parseRollbackCommand(text: string, ctx: GrammarContext): Rollbac
   const tokens = tokenize(text);
   const [first] = tokens;
   if (first !== undefined && HELP_WORDS.includes(first.toLowerCase())) return { kind: "help" };
-  const split = splitArgs(tokens, [], "/rollback", usage);
+  const split = splitArgs(tokens, [{ name: "restore", takesValue: false }], "/rollback", usage);
   const words = split.positionals;
   const [envToken] = words;
   if (envToken === undefined) {
@@ -118,11 +120,18 @@ export function parseRollbackCommand(text: string, ctx: GrammarContext): Rollbac
   if (split.problem) return split.problem;
   const reason = readReason(reasonWords, usage);
   if (isInvalid(reason)) return reason;
+  if (split.flags.has("restore") && version !== undefined) {
+    return invalid(
+      `--restore takes back the latest deployment, whose backup it restores, to the version before it; leave out ${version}: /rollback ${environment}${service === undefined ? "" : ` ${service}`} --restore`,
+      usage,
+    );
+  }
   return {
     kind: "rollback",
     environment,
     ...(service === undefined ? {} : { service }),
     ...(version === undefined ? {} : { version }),
     ...(reason.reason === "" ? {} : { reason: reason.reason }),
+    ...(split.flags.has("restore") ? { restore: true as const } : {}),
   };
 }

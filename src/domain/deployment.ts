@@ -1,5 +1,6 @@
 import type { ActorKind } from "./actor.js";
 import type { Snapshot, Verdict } from "./analysis.js";
+import type { RestoreRecord } from "./backup.js";
 import type { WhatChanged } from "./changes.js";
 import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
@@ -176,6 +177,10 @@ export interface Deployment {
   deploymentValidation?: ItemResult[];
   /** Set when an automatic rollback fired: what tripped, and who acknowledged the alert. */
   incident?: IncidentRecord;
+  /** The id of the backup this deployment's backup stage took, as the stage printed it (`backup-id: …`). */
+  backupId?: string;
+  /** A restore from backup asked for with `/rollback … --restore`, run after the way back. */
+  restore?: RestoreRecord;
   /** Feature flag: each change asked for from the root message's buttons after the flag step. */
   flagChanges?: FlagChange[];
   /**
@@ -229,6 +234,7 @@ export interface NewDeployment {
   incidentChannel?: string;
   previousVersion?: string;
   rollbackOf?: string;
+  restore?: RestoreRecord;
   push?: PushedCommit;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
@@ -261,6 +267,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     stages: input.steps.map((step) => ({ name: step.name, step, status: "pending", attempts: 0 })),
     ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
+    ...(input.restore ? { restore: input.restore } : {}),
     ...(input.push ? { push: input.push } : {}),
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),

@@ -8,7 +8,7 @@
  * is a code and its data, worded by the renderers.
  */
 
-export const ACTIONS = ["deploy", "approve", "rollback", "lock"] as const;
+export const ACTIONS = ["deploy", "approve", "rollback", "lock", "restore"] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** The word that, in place of a list of role names, lets everyone do an action. */
@@ -66,6 +66,8 @@ function doing(action: Action, environment: string | undefined): string {
       return environment === undefined ? "rolling back" : `rolling back ${environment}`;
     case "lock":
       return environment === undefined ? "locking deployments" : `locking ${environment}`;
+    case "restore":
+      return environment === undefined ? "restoring from backup" : `restoring ${environment} from backup`;
     default: {
       const unreachable: never = action;
       return unreachable;
@@ -124,6 +126,12 @@ export function authorize(input: AuthorizeInput): Authorization {
   const needed = permissions[action] ?? ANYONE;
   if (holdsAnyRole(roles, needed, userId, userGroups)) return { allowed: true };
   const roleNames = needed === ANYONE ? [] : needed;
+  if (roleNames.length === 0) {
+    return {
+      allowed: false,
+      reason: `${doing(action, environment)} is allowed to nobody yet: the service manifest names the roles that may under permissions.${action}`,
+    };
+  }
   return {
     allowed: false,
     reason: `${doing(action, environment)} needs ${describeRoleNeed(roles, roleNames)}; ask one of them, or ask to be added to the role in the service manifest`,

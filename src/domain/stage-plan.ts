@@ -103,6 +103,8 @@ export interface Step {
   readonly rollout?: boolean;
   /** Skipped, saying so, when the target does not declare the step's action (archiving blue). */
   readonly ifSupported?: boolean;
+  /** A restore: the id of the backup to restore. */
+  readonly backupId?: string;
   /** The test report the step writes. */
   readonly report?: ReportInput;
 }

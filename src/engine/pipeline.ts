@@ -1,5 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { readStageReport } from "../checks/test-report.js";
+import { parseBackupId } from "../domain/backup.js";
 import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
@@ -10,6 +11,7 @@ import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { restoreBackup } from "./restore-backup.js";
 import { checkValidation, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
@@ -177,10 +179,13 @@ export async function advance(
       now(),
     );
     if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
+    // A backup stage's id is kept for a later /rollback --restore.
+    const backupId = stageRun.step.action === "backup" ? parseBackupId(result.outputTail) : undefined;
+    const recorded = backupId === undefined ? finished : { ...finished, backupId };
     // A Promote while this step ran skipped what came after it: go on at once instead of holding.
     const promoted = current.stages[due + 1]?.status === "skipped";
     const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
-    return holdMs > 0 ? { ...finished, holdUntil: now() + holdMs } : finished;
+    return holdMs > 0 ? { ...recorded, holdUntil: now() + holdMs } : recorded;
   });
   await notifications.changed(deployment);
 
@@ -302,7 +307,10 @@ async function validateRollbackDeployment(
 ): Promise<Deployment | undefined | null> {
   if (d.rollbackOf === undefined) return undefined;
   if (d.validation !== undefined) return d;
-  const validation = await checkValidation(deps, service, d, d.version, "post-rollback", signal, log);
+  // Asked with --restore: the backup of the deployment rolled back is restored before validating.
+  const restored = await restoreBackup(deps, d, service, signal, log);
+  if (!restored || isFinal(restored.state)) return null;
+  const validation = await checkValidation(deps, service, restored, d.version, "post-rollback", signal, log);
   const { saved } = await update(deps, d.id, (current) =>
     current.state === "running" && current.validation === undefined
       ? { next: { ...current, validation, updatedAt: deps.now() }, result: undefined }

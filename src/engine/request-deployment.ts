@@ -1,4 +1,5 @@
 import type { Actor } from "../domain/actor.js";
+import type { RestoreRecord } from "../domain/backup.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
 import type { Deployment } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
@@ -67,6 +68,8 @@ export interface DeploymentRequest {
    * was prepared and tested), and names the version it leaves.
    */
   readonly rollbackOf?: string;
+  /** A rollback asked with --restore: the backup restored once the earlier version is deployed again. */
+  readonly restore?: RestoreRecord;
   /** The pushed commit, when a push asked for the deployment. */
   readonly push?: PushedCommit;
 }
@@ -441,6 +444,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       reviewPolicy: plan.environment.review,
       failurePolicy: failurePolicyOf(service.manifest, request.environment),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
+      ...(request.rollbackOf && request.restore ? { restore: request.restore } : {}),
       ...(request.push ? { push: request.push } : {}),
       ...(window.open && window.bypassed ? { bypass: window.bypassed } : {}),
       ...(plan.sensitive ? { sensitive: true } : {}),

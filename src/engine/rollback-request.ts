@@ -1,4 +1,5 @@
 import type { Actor } from "../domain/actor.js";
+import type { RestoreRecord } from "../domain/backup.js";
 import { type Deployment, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
@@ -29,6 +30,8 @@ export interface RollbackInput {
    * did, so an old message never undoes a newer deployment.
    */
   readonly from?: Deployment;
+  /** Asked with --restore (see restore-request.ts): the backup restored after the way back. */
+  readonly restore?: RestoreRecord;
 }
 
 /**
@@ -114,7 +117,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
         };
       }
       return {
-        next: beginRollback(current, why, userId, now),
+        next: { ...beginRollback(current, why, userId, now), ...(input.restore ? { restore: input.restore } : {}) },
         result: { ok: true, code: "rolling_back", deploymentId, version: current.version, to: current.previousVersion },
       };
     });
@@ -180,6 +183,7 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     version: target,
     hotfix: false,
     rollbackOf: current,
+    ...(input.restore ? { restore: input.restore } : {}),
   };
   const outcome = await requestDeployment(deps, { actor: input.actor, via: input.via, request });
   if (outcome.code !== "started") return { ok: false, code: "request_refused", request, outcome };

@@ -8,13 +8,15 @@ import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import type { TargetAction } from "../targets/target.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { restoreBackup } from "./restore-backup.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 
 /*
  * The way back, the seed's manual rollback process done by the engine:
  * traffic to the stable version first (the fastest relief), then the
- * target's rollback action, then the post-rollback validation checklist.
+ * target's rollback action, then (asked with --restore) the restore of the
+ * deployment's backup, then the post-rollback validation checklist.
  * Each action carries its own idempotency key, so a worker crash halfway
  * resumes without repeating what already ran.
  */
@@ -106,6 +108,11 @@ export async function completeRollback(
     await deps.notifications.changed(d);
     if (isFinal(d.state)) return;
   }
+
+  // Asked with --restore: the backup the deployment took is restored once the previous version is back.
+  const restored = await restoreBackup(deps, d, service, signal, log);
+  if (!restored || isFinal(restored.state)) return;
+  d = restored;
 
   const checklist = await checkValidation(deps, service, d, d.previousVersion ?? "", "post-rollback", signal, log);
   const verdict = gate(checklist);

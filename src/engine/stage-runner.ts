@@ -25,6 +25,7 @@ export function stepParams(deployment: Deployment, step: Step): Record<string, s
   if (step.instances !== undefined) params.SLIPWAY_INSTANCES = String(step.instances);
   if (step.flag !== undefined) params.SLIPWAY_FLAG = step.flag;
   if (step.flagPercent !== undefined) params.SLIPWAY_FLAG_PERCENT = String(step.flagPercent);
+  if (step.backupId !== undefined) params.SLIPWAY_BACKUP_ID = step.backupId;
   if (step.report !== undefined) params.SLIPWAY_TEST_REPORT = reportFile(step.report.file, deployment.id);
   return params;
 }

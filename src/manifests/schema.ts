@@ -473,6 +473,11 @@ export const permissionsSchema = z.strictObject({
   approve: roleList.optional(),
   rollback: roleList.optional(),
   lock: roleList.optional(),
+  /** Who may restore from backup with /rollback --restore: named roles only. Default: nobody. */
+  restore: z
+    .array(roleName)
+    .min(1, { error: "name at least one role that may restore, e.g. [dbas], or leave restore out" })
+    .optional(),
 });
 
 /* Windows ------------------------------------------------------------------ */
@@ -1350,6 +1355,7 @@ export function resolveEnvironment(name: string, environment: ParsedEnvironment)
       approve,
       rollback: permissions?.rollback ?? ANYONE,
       lock: permissions?.lock ?? ANYONE,
+      restore: permissions?.restore ?? [],
     },
   };
 }

@@ -31,4 +31,6 @@ export const VIEW_IDS = {
   rejectReason: "slipway_reject_reason",
   deployForm: "slipway_deploy_form",
   reviewForm: "slipway_review_form",
+  /** The dialog confirming `/rollback … --restore`. */
+  restoreConfirm: "slipway_restore_confirm",
 } as const;

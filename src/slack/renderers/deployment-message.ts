@@ -12,6 +12,7 @@ import { monitoringWindowAt } from "../../domain/monitoring-windows.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ARCHIVE_BLUE } from "../../domain/stage-plan.js";
 import { ACTION_IDS } from "../action-ids.js";
+import { restoreLine } from "./backup-restore.js";
 import {
   actions,
   type Block,
@@ -103,6 +104,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     d.stuck ? `⚠️ ${stuckWords(d.stuck)}` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,
+    restoreLine(d),
     ...validationLines(d, true),
     d.failureReason ? `*Why:* ${escapeExceptMentions(d.failureReason)}` : undefined,
   ].filter((line): line is string => line !== undefined);

@@ -1,6 +1,7 @@
 import { type Deployment, postRollbackChecks } from "../../domain/deployment.js";
 import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
+import { renderRestoreReply } from "./backup-restore.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderWhatChanged } from "./changes.js";
 import { renderValidation } from "./checklist-items.js";
@@ -59,6 +60,9 @@ export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
   const stuck = d.stuck;
   if (stuck) {
     messages.push({ name: "stuck", live: false, inThread: true, render: () => renderStuckReport({ ...d, stuck }) });
+  }
+  if (d.restore) {
+    messages.push({ name: "restore", live: true, inThread: true, render: () => renderRestoreReply(d) });
   }
   if (d.deploymentValidation) {
     messages.push({

@@ -63,6 +63,11 @@ describe("parseRollbackCommand", () => {
       { kind: "rollback", environment: "production", service: "web", reason: "p95 > 2s & rising" },
     ],
     ["production bad\u200b deploy", { kind: "rollback", environment: "production", reason: "bad deploy" }],
+    ["production --restore", { kind: "rollback", environment: "production", restore: true }],
+    [
+      "production api data corrupted --restore",
+      { kind: "rollback", environment: "production", service: "api", reason: "data corrupted", restore: true },
+    ],
     ["help", { kind: "help" }],
   ])("%j", (text, expected) => {
     expect(parseRollbackCommand(text, ctx)).toEqual(expected);
@@ -75,7 +80,12 @@ describe("parseRollbackCommand", () => {
     ["production api 1.1.9;reboot", "version '1.1.9;reboot' contains a semicolon (;), which is not allowed"],
     ["production v1.1.9`id`", "version 'v1.1.9`id`' contains a backtick"],
     ["production v1.1.9 api", "the service comes before the version: /rollback production api v1.1.9"],
-    ["production --force", "unknown flag '--force'; /rollback takes no flags"],
+    ["production --force", "unknown flag '--force'; /rollback accepts --restore"],
+    ["production --restore=yes", "--restore takes no value; write just --restore"],
+    [
+      "production api v1.1.9 --restore",
+      "--restore takes back the latest deployment, whose backup it restores, to the version before it; leave out v1.1.9: /rollback production api --restore",
+    ],
     [`production ${"word ".repeat(50)}`, "the reason is 249 characters long; keep it to 200 or fewer"],
   ])("%j is refused", (text, message) => {
     const result = parseRollbackCommand(text, ctx);

@@ -183,6 +183,23 @@ describe("authorize", () => {
     expect(refusal("lock")).toMatch(/^locking staging needs/);
   });
 
+  it("refuses an action whose permission names no role, saying where to name one", () => {
+    expect(
+      authorize({
+        action: "restore",
+        userId: "U1",
+        userGroups: new Set(),
+        roles: { deployers: { users: ["U1"] } },
+        permissions: { restore: [] },
+        environment: "production",
+      }),
+    ).toEqual({
+      allowed: false,
+      reason:
+        "restoring production from backup is allowed to nobody yet: the service manifest names the roles that may under permissions.restore",
+    });
+  });
+
   it("lets anyone through when the action has no permission or says anyone", () => {
     const base = { userId: "U9", userGroups: new Set<string>(), roles: {} };
     expect(authorize({ ...base, action: "deploy", permissions: {} })).toEqual({ allowed: true });

@@ -66,9 +66,22 @@ describe("policy defaults", () => {
       approve: "anyone",
       rollback: "anyone",
       lock: "anyone",
+      restore: [],
     });
     expect(manifest.environments.production?.windows).toBeUndefined();
     expect(manifest.environments.production?.checklist).toBeUndefined();
+  });
+
+  it("lets only the roles permissions.restore names restore from backup: nobody by default, never anyone", () => {
+    const manifest = parsed(yaml({ development: "", production: "    permissions: { restore: [approvers] }\n" }));
+    expect(manifest.environments.production?.permissions.restore).toEqual(["approvers"]);
+    expect(manifest.environments.development?.permissions.restore).toEqual([]);
+    expect(issues(yaml({ production: "    permissions: { restore: [] }\n" }))).toEqual([
+      "environments.production.permissions.restore: name at least one role that may restore, e.g. [dbas], or leave restore out",
+    ]);
+    expect(issues(yaml({ production: "    permissions: { restore: [dbas] }\n" }))[0]).toMatch(
+      /^environments\.production\.permissions\.restore\[0\]: unknown role 'dbas'/,
+    );
   });
 
   it("lets a manifest switch production approval off and require it elsewhere", () => {
@@ -98,6 +111,7 @@ describe("policy defaults", () => {
       approve: ["approvers"],
       rollback: "anyone",
       lock: "anyone",
+      restore: [],
     });
     expect(manifest.environments.production?.approval.approvers).toEqual(["approvers"]);
     expect(manifest.environments.staging?.approval.approvers).toEqual(["deployers"]);

@@ -25,7 +25,7 @@ export function register(app: App, deps: ListenerDeps): void {
       case "/approve":
         return (await first()) ? handleApproveCommand({ command, ack }, deps) : undefined;
       case "/rollback":
-        return (await first()) ? handleRollbackCommand({ command, ack }, deps) : undefined;
+        return (await first()) ? handleRollbackCommand({ command, ack, client }, deps) : undefined;
       default:
         return handleDeployCommand({ command, ack, client }, deps, { triggerId: once.triggerId, first });
     }

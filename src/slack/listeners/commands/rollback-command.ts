@@ -1,26 +1,31 @@
 import type { SlashCommand } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import { slackActor } from "../../../domain/actor.js";
 import { parseRollbackCommand } from "../../../domain/approve-rollback-grammar.js";
 import { plainWords } from "../../../domain/safe-text.js";
+import { checkRestore, type RestoreInput } from "../../../engine/restore-request.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
+import { renderRestoreDialog, restoreRefusalText } from "../../renderers/backup-restore.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import type { ListenerDeps } from "../deps.js";
-import { type Ack, answerCommand } from "./reply.js";
+import { type Ack, answerCommand, type Reply } from "./reply.js";
 
-/** `/rollback <environment> [service] [version] [reason…]` */
+type Command = Pick<SlashCommand, "text" | "user_id" | "channel_id" | "trigger_id">;
+
+/** `/rollback <environment> [service] [version] [reason…] [--restore]` */
 export async function handleRollbackCommand(
-  { command, ack }: { command: Pick<SlashCommand, "text" | "user_id">; ack: Ack },
+  { command, ack, client }: { command: Command; ack: Ack; client: WebClient },
   deps: ListenerDeps,
 ): Promise<void> {
-  await answerCommand("/rollback", command, ack, deps.log, async () => {
+  await answerCommand("/rollback", command, ack, deps.log, async (reply) => {
     const parsed = parseRollbackCommand(command.text ?? "", {
       environments: deps.catalog.environmentNames(),
       services: deps.catalog.serviceNames(),
     });
     switch (parsed.kind) {
       case "help":
-        return "`/rollback <environment> [service] [version] [reason]` takes an environment back: a deployment under way is rolled back where it stands; otherwise Slipway deploys the last version that succeeded before the current one (or the version you name).";
+        return "`/rollback <environment> [service] [version] [reason] [--restore]` takes an environment back: a deployment under way is rolled back where it stands; otherwise Slipway deploys the last version that succeeded before the current one (or the version you name). `--restore` then restores the backup the deployment rolled back took, after a dialog confirms it (for the roles `permissions.restore` names).";
       case "invalid":
         return `${parsed.message}\nUsage: \`${escapeMrkdwn(parsed.usage)}\``;
       case "rollback": {
@@ -31,13 +36,17 @@ export async function handleRollbackCommand(
         if (!deps.catalog.environment(service, parsed.environment)) {
           return `${service} has no environment '${parsed.environment}'.`;
         }
-        const result = await requestRollback(deps, {
+        const input: RestoreInput = {
           service,
           environment: parsed.environment,
-          ...(parsed.version ? { version: parsed.version } : {}),
           ...(parsed.reason ? { reason: plainWords(parsed.reason) } : {}),
           actor: slackActor(command.user_id),
           via: "slash_command",
+        };
+        if (parsed.restore) return confirmRestore(client, command, deps, input, reply);
+        const result = await requestRollback(deps, {
+          ...input,
+          ...(parsed.version ? { version: parsed.version } : {}),
         });
         return rollbackAnswerText(result);
       }
@@ -47,4 +56,28 @@ export async function handleRollbackCommand(
       }
     }
   });
+}
+
+/** `--restore`: refused at once when it cannot be done, else confirmed in a dialog (see views/restore-confirm.ts). */
+async function confirmRestore(
+  client: WebClient,
+  command: Command,
+  deps: ListenerDeps,
+  input: RestoreInput,
+  reply: Reply,
+): Promise<string | undefined> {
+  const check = await checkRestore(deps, input);
+  if (!check.ok) return restoreRefusalText(check);
+  // Acknowledged first, as Slack asks; the trigger stays good for the dialog a few seconds more.
+  await reply("Confirm the rollback and the restore in the dialog.");
+  await client.views.open({
+    trigger_id: command.trigger_id,
+    view: renderRestoreDialog(check.deployment, check.backupId, {
+      service: input.service,
+      environment: input.environment,
+      ...(input.reason ? { reason: input.reason } : {}),
+      channel: command.channel_id,
+    }),
+  });
+  return undefined;
 }

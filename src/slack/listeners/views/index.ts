@@ -6,6 +6,7 @@ import { VIEW_IDS } from "../../action-ids.js";
 import { answerText } from "../../renderers/operation-answer.js";
 import type { ListenerDeps } from "../deps.js";
 import { register as registerDeployForm } from "./deploy-form.js";
+import { register as registerRestoreConfirm } from "./restore-confirm.js";
 import { register as registerReviewForm } from "./review-form.js";
 
 const metadata = z.object({ deploymentId: z.string().max(64), channel: z.string().max(64) });
@@ -14,6 +15,7 @@ const metadata = z.object({ deploymentId: z.string().max(64), channel: z.string(
 export function register(app: App, deps: ListenerDeps): void {
   registerDeployForm(app, deps);
   registerReviewForm(app, deps);
+  registerRestoreConfirm(app, deps);
   app.view<ViewSubmitAction>(VIEW_IDS.rejectReason, async ({ ack, body, view, client }) => {
     const reason = plainWords(view.state.values.reason?.reason?.value ?? "");
     if (reason === "") {
