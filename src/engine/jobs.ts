@@ -13,6 +13,17 @@ import { z } from "zod";
  */
 
 const deploymentRef = z.object({ deploymentId: z.string().min(1).max(64) });
+/** A deploy channel's notice about a waiting deployment: which one, and who asked for it. */
+const waitingNotice = z.object({
+  channel: z.string().min(1),
+  service: z.string().min(1),
+  environment: z.string().min(1),
+  version: z.string().min(1),
+  /** The id it starts (or would have started) as. */
+  deploymentId: z.string().min(1),
+  /** Who asked: a Slack user id, or the push or schedule actor. */
+  requester: z.object({ kind: z.enum(["slack", "push", "schedule"]), id: z.string(), name: z.string().optional() }),
+});
 
 export const JOBS = {
   pipeline: {
@@ -55,20 +66,19 @@ export const JOBS = {
       reason: z.string(),
     }),
     /** Tell a deploy channel that a waiting deployment will not start: a newer push replaced it, or its start was refused. */
-    waitingDropped: z.object({
-      channel: z.string().min(1),
-      service: z.string().min(1),
-      environment: z.string().min(1),
-      version: z.string().min(1),
-      /** The id it would have started as. */
-      deploymentId: z.string().min(1),
-      /** Who asked: a Slack user id, or the push or schedule actor. */
-      requester: z.object({ kind: z.enum(["slack", "push", "schedule"]), id: z.string(), name: z.string().optional() }),
+    waitingDropped: waitingNotice.extend({
       code: z.enum(["replaced", "locked", "window", "forbidden", "invalid", "unknown_version", "promotion"]),
       /** The lock's owner, for `locked`. */
       owner: z.string().optional(),
       /** The refusal's reason, or the version that replaced it. */
       reason: z.string(),
+    }),
+    /** Tell a deploy channel that a waiting deployment whose window had closed when its turn came waits for its next opening. */
+    waitingRescheduled: waitingNotice.extend({
+      /** Why it could not start: the windows or freeze, and when they open. */
+      reason: z.string(),
+      /** When the window opens and it starts. */
+      opensAt: z.number().int().min(0),
     }),
   },
 } as const;
@@ -134,6 +144,8 @@ export const JOB_IDS = {
     `start-waiting.${service}.${environment}.${cause}`,
   /** One notice per waiting deployment that will not start. */
   waitingDropped: (deploymentId: string) => `waiting-dropped.${deploymentId}`,
+  /** One notice per waiting deployment and window opening it was moved to. */
+  waitingRescheduled: (deploymentId: string, opensAt: number) => `waiting-rescheduled.${deploymentId}.${opensAt}`,
   /** The one watchdog schedule. */
   watchdog: () => "watchdog",
   /** One job scheduler per scheduled environment (see `SCHEDULE_ID_PREFIX`). */

@@ -17,9 +17,11 @@ import { type RequestDeps, requestDeployment } from "./request-deployment.js";
  * asked, so locks, windows, freezes, permissions and the promotion gate are
  * checked again as it starts, and the checklist and approvals follow as for
  * any deployment. A refused start leaves the line and the deploy channel is
- * told why, once (the notice's job id is the waiting deployment's). The
- * first one that may start goes first; one scheduled for later lets those
- * behind it that may start now go.
+ * told why, once (the notice's job id is the waiting deployment's); one
+ * refused only because its window is closed keeps its place instead, waits
+ * for the window's next opening, and the channel is told so once (only the
+ * call that moved it tells). The first one that may start goes first; one
+ * scheduled for later lets those behind it that may start now go.
  *
  * Starting is safe to repeat and to run on two workers at once: a waiting
  * deployment starts under its own id, which the store never creates twice,
@@ -79,6 +81,10 @@ export async function startNextWaiting(
       continue;
     }
     if (!isRefusal(outcome)) throw new Error(`a waiting deployment's start answered ${outcome.code}`);
+    if (outcome.code === "window" && outcome.opensAt !== undefined && outcome.opensAt > now) {
+      await waitForOpening(deps, next, outcome.opensAt, outcome.reason, now);
+      continue;
+    }
     // Taken out by this call only, so the channel hears of it once however often this runs.
     const taken = await deps.waitlist.remove(service, environment, next.id);
     const channel = deps.catalog.service(service)?.manifest.channels.deploy;
@@ -100,6 +106,47 @@ export async function startNextWaiting(
       );
     }
   }
+}
+
+/** Has a waiting deployment whose window is closed wait for its next opening, and tells its channel once. */
+async function waitForOpening(
+  deps: RequestDeps,
+  waiting: WaitingDeployment,
+  opensAt: number,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const { service, environment } = waiting.request;
+  const moved = await deps.waitlist.reschedule(waiting, opensAt);
+  const channel = deps.catalog.service(service)?.manifest.channels.deploy;
+  await Promise.all([
+    enqueue(
+      deps.queues,
+      "startWaiting",
+      { service, environment },
+      {
+        id: JOB_IDS.startWaiting(service, environment, `at-${opensAt}`),
+        delay: opensAt - now,
+      },
+    ),
+    moved && channel
+      ? enqueue(
+          deps.queues,
+          "waitingRescheduled",
+          {
+            channel,
+            service,
+            environment,
+            version: waiting.request.version,
+            deploymentId: waiting.id,
+            requester: waiting.actor,
+            reason,
+            opensAt,
+          },
+          { id: JOB_IDS.waitingRescheduled(waiting.id, opensAt) },
+        )
+      : undefined,
+  ]);
 }
 
 export type CancelOutcome =

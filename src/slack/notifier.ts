@@ -12,7 +12,7 @@ import type { Pacer } from "./pacer.js";
 import type { SlackMessage } from "./renderers/blocks.js";
 import { renderScheduleSkipped } from "./renderers/schedule-notice.js";
 import { threadMessages } from "./renderers/thread.js";
-import { renderWaitingDropped } from "./renderers/waiting-line.js";
+import { renderWaitingDropped, renderWaitingRescheduled } from "./renderers/waiting-line.js";
 import type { PendingPost, PostedMessage, SlackRefStore } from "./slack-refs.js";
 
 /*
@@ -138,7 +138,11 @@ function tsBefore(a: string, b: string): boolean {
   return as !== bs ? as < bs : af.padEnd(6, "0") < bf.padEnd(6, "0");
 }
 
-/** A notice for a deploy channel, not tied to a deployment's messages: a skipped schedule, a waiting deployment dropped. */
+/**
+ * A notice for a deploy channel, not tied to a deployment's messages: a
+ * skipped schedule, a waiting deployment dropped or moved to its window's
+ * next opening.
+ */
 function channelNotice(job: Job): { channel: string; message: SlackMessage } | undefined {
   switch (job.name) {
     case "scheduleSkipped": {
@@ -148,6 +152,10 @@ function channelNotice(job: Job): { channel: string; message: SlackMessage } | u
     case "waitingDropped": {
       const notice = parseJobData(JOBS.notify.waitingDropped, job.data, "notify/waitingDropped");
       return { channel: notice.channel, message: renderWaitingDropped(notice) };
+    }
+    case "waitingRescheduled": {
+      const notice = parseJobData(JOBS.notify.waitingRescheduled, job.data, "notify/waitingRescheduled");
+      return { channel: notice.channel, message: renderWaitingRescheduled(notice) };
     }
     default:
       return undefined;

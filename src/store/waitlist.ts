@@ -69,6 +69,13 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return removed
 `;
 
+/** Replaces entry ARGV[1] by ARGV[3] if it still is ARGV[2]; answers 1 when it did. */
+const REPLACE = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+`;
+
 /** Takes entry ARGV[1] out of the line; answers its JSON, or nothing when it was not there. */
 const REMOVE = `
 local json = redis.call('HGET', KEYS[2], ARGV[1])
@@ -114,6 +121,26 @@ export class Waitlist {
     if (ids.length === 0) return [];
     const found = await this.redis.hmget(this.k.waitingEntries(service, environment), ...ids);
     return found.flatMap((json) => (json ? [JSON.parse(json) as WaitingDeployment] : []));
+  }
+
+  /**
+   * Keeps an entry in its place in line but has it wait until `notBefore`:
+   * answers it as it now is when this call moved it, undefined when the
+   * entry was no longer there as read (taken out, or moved by another call).
+   */
+  async reschedule(entry: WaitingDeployment, notBefore: number): Promise<WaitingDeployment | undefined> {
+    const { behind: _queuedBehind, ...rest } = entry;
+    const moved: WaitingDeployment = { ...rest, notBefore };
+    const { service, environment } = entry.request;
+    const replaced = (await this.redis.eval(
+      REPLACE,
+      1,
+      this.k.waitingEntries(service, environment),
+      entry.id,
+      JSON.stringify(entry),
+      JSON.stringify(moved),
+    )) as number;
+    return replaced === 1 ? moved : undefined;
   }
 
   /** Takes an entry out of its line: answers it when this call took it, undefined when it was not (or no longer) there. */

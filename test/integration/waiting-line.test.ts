@@ -30,20 +30,38 @@ environments:
     stages: [{ name: deploy, action: deploy }]
 `;
 
+/** Another service like web, with a release freeze over one day's 12:00–14:00 UTC. */
+const FROZEN = MANIFEST.replace("service: web", "service: shop")
+  .replace("C0WEB00001", "C0SHOP0001")
+  .replace(
+    "  production:\n",
+    `  production:
+    windows:
+      timezone: UTC
+      freezes: [{ from: "2030-01-01 12:00", to: "2030-01-01 14:00", reason: Release freeze }]
+`,
+  );
+
 const log = createLogger("silent");
 const TARGET = { service: "web", environment: "production" };
+const SHOP = { service: "shop", environment: "production" };
 
 describe("the waiting line", () => {
   let ctx: Awaited<ReturnType<typeof testRedis>>;
   let queues: Queues;
   let deps: RequestDeps;
+  /** The engine's clock: the real one unless a test sets it. */
+  let clock: number | undefined;
 
   beforeEach(async () => {
     ctx = await testRedis("waiting-line");
-    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST }));
+    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST, "shop.yaml": FROZEN }));
     expect(loaded.errors).toEqual([]);
     queues = createQueues(ctx.redis, ctx.prefix);
-    deps = requestDeps(ctx.redis, ctx.prefix, new Catalog(loaded.services), queues);
+    clock = undefined;
+    deps = requestDeps(ctx.redis, ctx.prefix, new Catalog(loaded.services), queues, {
+      now: () => clock ?? Date.now(),
+    });
   });
 
   afterEach(async () => {
@@ -51,26 +69,26 @@ describe("the waiting line", () => {
     await ctx.close();
   });
 
-  async function ask(version: string, whenBusy?: "queue" | "queue_newest") {
+  async function ask(version: string, whenBusy?: "queue" | "queue_newest", target = TARGET) {
     return requestDeployment(deps, {
       actor: { kind: "slack", id: "U0ASKER001" },
       via: "slash_command",
-      request: { ...TARGET, version, hotfix: false },
+      request: { ...target, version, hotfix: false },
       ...(whenBusy ? { whenBusy } : {}),
     });
   }
 
   /** Ends the active deployment as a worker would (without the notifier's start, which is what is lost). */
-  async function endActive(): Promise<string> {
-    const id = (await deps.store.activeFor("web", "production")) ?? "";
+  async function endActive(target = TARGET): Promise<string> {
+    const id = (await deps.store.activeFor(target.service, target.environment)) ?? "";
     const d = await deps.store.require(id);
     await deps.store.save(moveTo(moveTo(d, "running", deps.now()), "succeeded", deps.now()));
     return id;
   }
 
-  /** The pipeline's jobs waiting to run, by name. */
-  async function waitingJobs(name: string) {
-    return (await queues.pipeline.getJobs(["wait", "delayed", "prioritized"])).filter((j) => j.name === name);
+  /** The pipeline's (or the notifier's) jobs waiting to run, by name. */
+  async function waitingJobs(name: string, queue = queues.pipeline) {
+    return (await queue.getJobs(["wait", "delayed", "prioritized"])).filter((j) => j.name === name);
   }
 
   it("starts a waiting deployment once when two workers start it together, and a retried start only clears the line", async () => {
@@ -106,5 +124,50 @@ describe("the waiting line", () => {
     await runWatchdog(deps, log);
     expect(await waitingJobs("startWaiting")).toHaveLength(1);
     expect((await startNextWaiting(deps, TARGET, log)).code).toBe("started");
+  });
+
+  it("has a queued deployment whose window closed before its turn wait for the next opening, telling the channel once", async () => {
+    const opening = Date.UTC(2030, 0, 1, 14, 0);
+    clock = Date.UTC(2030, 0, 1, 11, 0);
+    expect((await ask("v1.0.0", undefined, SHOP)).code).toBe("started");
+    const queued = await ask("v1.1.0", "queue", SHOP);
+    if (queued.code !== "queued") throw new Error(`expected queued, got ${queued.code}`);
+    await endActive(SHOP);
+
+    // Its turn comes in the freeze: it keeps its place, now scheduled for the freeze's end, instead of leaving.
+    clock = Date.UTC(2030, 0, 1, 12, 30);
+    const starts = await Promise.all([startNextWaiting(deps, SHOP, log), startNextWaiting(deps, SHOP, log)]);
+    expect(starts).toEqual([
+      { code: "nothing", nextAt: opening },
+      { code: "nothing", nextAt: opening },
+    ]);
+    expect(await startNextWaiting(deps, SHOP, log)).toEqual({ code: "nothing", nextAt: opening });
+    const [moved, ...others] = await deps.waitlist.line("shop", "production");
+    expect(others).toEqual([]);
+    expect(moved).toMatchObject({ id: queued.waiting.id, notBefore: opening });
+    expect(moved?.behind).toBeUndefined();
+
+    const notices = await waitingJobs("waitingRescheduled", queues.notify);
+    expect(notices.map((j) => j.data)).toEqual([
+      {
+        channel: "C0SHOP0001",
+        service: "shop",
+        environment: "production",
+        version: "v1.1.0",
+        deploymentId: queued.waiting.id,
+        requester: { kind: "slack", id: "U0ASKER001" },
+        reason: expect.stringContaining("deployments are frozen until"),
+        opensAt: opening,
+      },
+    ]);
+    expect(await waitingJobs("waitingDropped", queues.notify)).toEqual([]);
+    const restarts = await waitingJobs("startWaiting");
+    expect(restarts.map((j) => j.id)).toContain(JOB_IDS.startWaiting("shop", "production", `at-${opening}`));
+
+    // At the opening it starts, as the id it waited as.
+    clock = opening;
+    const started = await startNextWaiting(deps, SHOP, log);
+    expect(started.code === "started" ? started.deployment.id : started.code).toBe(queued.waiting.id);
+    expect(await deps.waitlist.line("shop", "production")).toEqual([]);
   });
 });

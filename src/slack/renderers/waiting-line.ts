@@ -85,11 +85,26 @@ export function cancelAnswerText(outcome: CancelOutcome): string {
 }
 
 export type WaitingDropped = JobData<"notify", "waitingDropped">;
+export type WaitingRescheduled = JobData<"notify", "waitingRescheduled">;
+
+/** A waiting deployment and who asked for it, for a deploy channel's notice. */
+function noticeSubject(n: WaitingDropped | WaitingRescheduled): { what: string; who: string } {
+  return {
+    what: `\`${n.deploymentId}\` ${escapeMrkdwn(`${n.service} ${n.version} → ${n.environment}`)}`,
+    who: n.requester.kind === "slack" ? `<@${n.requester.id}>` : escapeMrkdwn(n.requester.name ?? n.requester.id),
+  };
+}
+
+/** The deploy channel's one notice that a waiting deployment whose window had closed waits for its next opening. */
+export function renderWaitingRescheduled(n: WaitingRescheduled): SlackMessage {
+  const { what, who } = noticeSubject(n);
+  const text = `⏰ Queued deployment rescheduled: ${what}, asked for by ${who}, could not start: ${escapeMrkdwn(n.reason)}. It keeps its place and starts by itself when the window opens, at ${slackDateTime(n.opensAt)}; Cancel it from \`/deploy status\`.`;
+  return { text, blocks: [section(text)] };
+}
 
 /** The deploy channel's one notice that a waiting deployment will not start, and why. */
 export function renderWaitingDropped(n: WaitingDropped): SlackMessage {
-  const what = `\`${n.deploymentId}\` ${escapeMrkdwn(`${n.service} ${n.version} → ${n.environment}`)}`;
-  const who = n.requester.kind === "slack" ? `<@${n.requester.id}>` : escapeMrkdwn(n.requester.name ?? n.requester.id);
+  const { what, who } = noticeSubject(n);
   const why = (() => {
     switch (n.code) {
       case "replaced":

@@ -3,7 +3,11 @@ import type { RequestOutcome } from "../../../src/engine/request-deployment.js";
 import { ACTION_IDS } from "../../../src/slack/action-ids.js";
 import { LIMITS } from "../../../src/slack/renderers/blocks.js";
 import { renderRequestMessage } from "../../../src/slack/renderers/request-answer.js";
-import { renderWaitingDropped, waitingLineBlocks } from "../../../src/slack/renderers/waiting-line.js";
+import {
+  renderWaitingDropped,
+  renderWaitingRescheduled,
+  waitingLineBlocks,
+} from "../../../src/slack/renderers/waiting-line.js";
 import { decodeCancel, decodeRequest, encodeRequest } from "../../../src/slack/waiting-buttons.js";
 import { blockProblems } from "../../../src/standin/block-limits.js";
 import { findElement } from "../../../src/standin/slack-payloads.js";
@@ -105,5 +109,21 @@ describe("the line in /deploy status and the Home tab", () => {
     expect(replaced.text).toBe(
       "⏭️ Queued deployment replaced: `d-wait0001` shop develop-1a2b3c4 → development, asked for by octocat: a newer push, develop-2b3c4d5, took its place in line.",
     );
+  });
+
+  it("tells the channel when a waiting deployment whose window closed waits for the next opening, as a date token", () => {
+    const opensAt = Date.UTC(2026, 11, 7, 14, 0);
+    const moved = renderWaitingRescheduled({
+      channel: "C0SHOP0001",
+      ...REQUEST,
+      deploymentId: "d-wait0001",
+      requester: { kind: "slack", id: "U0ASKER001" },
+      reason: "deployments are frozen until Mon 14:00 UTC (Release freeze)",
+      opensAt,
+    });
+    expect(moved.text).toBe(
+      `⏰ Queued deployment rescheduled: \`d-wait0001\` shop v1.2.0 → production, asked for by <@U0ASKER001>, could not start: deployments are frozen until Mon 14:00 UTC (Release freeze). It keeps its place and starts by itself when the window opens, at <!date^${opensAt / 1000}^{date_short_pretty} at {time}|2026-12-07 14:00 UTC>; Cancel it from \`/deploy status\`.`,
+    );
+    expect(blockProblems(blocksAsJson(moved.blocks), LIMITS.blocksPerMessage)).toEqual([]);
   });
 });
