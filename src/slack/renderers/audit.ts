@@ -17,8 +17,8 @@ export function renderAuditLog(
       e.actor === "slipway" ? "Slipway" : e.source === "slack" || !e.source ? `<@${e.actor}>` : escapeMrkdwn(e.actor);
     const where = [e.environment, e.deploymentId ? `\`${e.deploymentId}\`` : undefined].filter(Boolean).join(" ");
     // What was given (a reason, an item) and, for a refusal kept as the engine's answer, why it was refused.
-    const said = [e.detail ? escapeExceptMentions(e.detail) : undefined, e.answer ? answerText(e.answer) : undefined];
-    const detail = said.some(Boolean) ? ` — ${said.filter(Boolean).join(": ")}` : "";
+    const said = [e.detail, e.answer ? answerText(e.answer) : undefined].filter((part) => part !== undefined);
+    const detail = said.length > 0 ? ` — ${escapeExceptMentions(said.join(": "))}` : "";
     const source = e.source ? ` (${e.source})` : "";
     return `${mark} ${slackTime(e.at)} ${who} *${e.action}* ${e.outcome === "refused" ? "(refused) " : ""}${where} via ${e.via}${source}${detail}`;
   });

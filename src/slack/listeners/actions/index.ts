@@ -50,7 +50,7 @@ async function clickedDeployment(
   }
   const d = await deps.store.get(deploymentId);
   if (!d) {
-    await tell(respond, `There is no deployment \`${deploymentId}\`; nothing changed.`);
+    await tell(respond, answerText({ ok: false, code: "no_such_deployment", deploymentId }));
     return undefined;
   }
   return d;
@@ -117,7 +117,7 @@ export async function handleTick(body: BlockAction, respond: RespondFn, deps: Li
       continue;
     }
     if (!(await deps.store.get(deploymentId))) {
-      answers.push(`There is no deployment \`${deploymentId}\`; nothing changed.`);
+      answers.push(answerText({ ok: false, code: "no_such_deployment", deploymentId }));
       continue;
     }
     const result = await tickItem(deps, { deploymentId, itemId, userId: body.user.id });
