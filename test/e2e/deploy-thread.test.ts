@@ -104,7 +104,7 @@ describe.each(["http", "socket"] as const)("/deploy end to end (%s mode)", (mode
     expect(root.edits.length).toBeGreaterThan(0);
 
     const replyTexts = replies.map((r) => slack.textOf(r));
-    expect(replyTexts).toHaveLength(6);
+    expect(replyTexts).toHaveLength(7);
     expect(replyTexts[0]).toContain("Pre-deployment checklist");
     expect(replyTexts[0]).toContain("all required items passed (2/2)");
     expect(replyTexts.slice(1, 5).map((t) => /\*(.+?)\* succeeded in/.exec(t)?.[1])).toEqual([
@@ -113,7 +113,11 @@ describe.each(["http", "socket"] as const)("/deploy end to end (%s mode)", (mode
       "deploy",
       "smoke-tests",
     ]);
-    expect(replyTexts[5]).toContain("Deployment succeeded");
+    // After the last step, the seed's dev deployment validation, each item with its evidence.
+    expect(replyTexts[5]).toContain("🩺 *Deployment validation* — ✅ passed (4/4)");
+    expect(replyTexts[5]).toMatch(/✅ No errors in logs — 0 error lines since \S+ \(at most 0\)/);
+    expect(rootText).toContain("*Deployment validation:* ✅ passed (4/4)");
+    expect(replyTexts[6]).toContain("Deployment succeeded");
     expect(slack.messages(CHANNEL).filter((m) => m.threadTs === undefined)).toHaveLength(1);
   });
 

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateItems } from "../../../src/checks/evaluate-item.js";
@@ -24,7 +27,7 @@ function context() {
 describe("the example service's checklist", () => {
   it("has every seed checklist section", () => {
     const sections = new Set(example.manifest.checklist.map((item) => item.section));
-    expect([...sections].sort()).toEqual(["code", "environment", "security", "validation"]);
+    expect([...sections].sort()).toEqual(["code", "deployment", "environment", "security", "validation"]);
   });
 
   it("keeps development fast and automatic: it passes without anyone ticking", async () => {
@@ -50,6 +53,53 @@ describe("the example service's checklist", () => {
     const outcome = gate(results);
     expect(outcome.state).toBe("waiting");
     expect(outcome.blocking.map((r) => r.id)).toEqual(["communication-plan", "access-controls"]);
+  });
+
+  it("validates development after its last step as the seed does, an error logged since then failing it", async () => {
+    const items = itemsFor(example.manifest, "development", "post-deployment");
+    expect(items.map((item) => item.title)).toEqual([
+      "Application starts successfully",
+      "Health checks passing",
+      "Basic functionality works",
+      "No errors in logs",
+    ]);
+    expect(itemsFor(example.manifest, "production", "post-deployment")).toEqual([]);
+    // Nothing the example's scripts did in a test environment since now: every item passes.
+    const since = Date.now();
+    const environment = `test-${since}`;
+    const env = { SLIPWAY_ENVIRONMENT: environment, SLIPWAY_VERSION: "v1.2.0" };
+    const results = await evaluateItems(items, { ...context(), env, since });
+    expect(results.map((r) => `${r.id} ${r.status}`)).toEqual([
+      "app-starts passed",
+      "health-checks-passing passed",
+      "basic-functionality passed",
+      "no-errors-in-logs passed",
+    ]);
+    expect(results.at(-1)?.evidence).toBe(`0 error lines since ${new Date(since).toISOString()} (at most 0)`);
+
+    // A noisy version's deploy in the ledger since then: its error line fails the log check.
+    const state = await mkdtemp(join(tmpdir(), "slipway-example-logs-"));
+    try {
+      const at = new Date(since + 1_000).toISOString();
+      const deploy = {
+        key: "k",
+        action: "deploy",
+        attempt: 1,
+        at,
+        service: "example",
+        environment,
+        version: "v1.3.0-noisy",
+      };
+      await writeFile(join(state, "ledger.jsonl"), `${JSON.stringify(deploy)}\n`);
+      const logs = items.filter((item) => item.id === "no-errors-in-logs");
+      const [noisy] = await evaluateItems(logs, { ...context(), env: { ...env, SLIPWAY_EXAMPLE_STATE: state }, since });
+      expect(noisy).toMatchObject({
+        status: "failed",
+        evidence: `1 error line since ${new Date(since).toISOString()} (at most 0): ${at} ERROR v1.3.0-noisy: payment provider timed out after 5000 ms`,
+      });
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 
   it("passes the post-rollback validation items", async () => {
