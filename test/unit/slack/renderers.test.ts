@@ -607,6 +607,41 @@ describe("renderValidation after a rollback", () => {
   });
 });
 
+describe("renderValidation after the last step", () => {
+  it("shows the deployment validation items with their evidence, and the root and the summary say how it went", () => {
+    const items: ItemResult[] = [
+      {
+        id: "app-starts",
+        title: "Application starts",
+        section: "deployment",
+        required: true,
+        status: "passed",
+        evidence: "exit 0: GET /healthz 200",
+      },
+      {
+        id: "no-log-errors",
+        title: "No errors in logs",
+        section: "deployment",
+        required: true,
+        status: "failed",
+        evidence: "1 error line since 2026-12-07T06:00:00.000Z (at most 0): ERROR payment provider timed out",
+      },
+    ];
+    const d = moveTo({ ...fourOfFive(), deploymentValidation: items }, "failed", T0 + 90_000, {
+      failureReason: "deployment validation failed: No errors in logs",
+    });
+    const reply = renderValidation(d, "post-deployment");
+    expect(sectionTexts(reply)).toEqual([
+      "🩺 *Deployment validation* — ❌ failed (1/2 passed)",
+      "*Deployment validation*\n✅ Application starts — exit 0: GET /healthz 200\n❌ No errors in logs — 1 error line since 2026-12-07T06:00:00.000Z (at most 0): ERROR payment provider timed out",
+    ]);
+    expectWithinSlackLimits(reply);
+    expect(mrkdwn(renderRootMessage(d, T0 + 90_000))).toContain("*Deployment validation:* ❌ failed (1/2 passed)");
+    expect(mrkdwn(renderSummary(d, T0 + 90_000))).toContain("Deployment validation: ❌ failed (1/2 passed)");
+    expect(mrkdwn(renderRootMessage(fourOfFive(), T0))).not.toContain("validation");
+  });
+});
+
 describe("the root message's dashboard", () => {
   it("shows the service's own metrics on one line, marking the one that tripped, and its own response target", () => {
     const verdict = analyse({
