@@ -36,10 +36,18 @@ target:
   actions:
     deploy: [node, examples/targets/deploy.mjs]
     backup: [node, examples/targets/backup.mjs]
-    rollback: [node, examples/targets/rollback.mjs]${restore ? "\n    restore: [node, examples/targets/restore.mjs]" : ""}
+    rollback: [node, examples/targets/rollback.mjs]
+    setTraffic: [node, examples/targets/set-traffic.mjs]${restore ? "\n    restore: [node, examples/targets/restore.mjs]" : ""}
 environments:
   production:
     approval: { required: false }
+    permissions: { restore: [dbas] }
+    stages:
+      - { name: backup, action: backup }
+      - { name: deploy, action: deploy }
+  canary:
+    strategy: canary
+    canary: { steps: [{ weight: 50, hold: 10m }] }
     permissions: { restore: [dbas] }
     stages:
       - { name: backup, action: backup }
@@ -53,20 +61,44 @@ environments:
 
 const cleanups = cleanupAfterEach();
 
+async function start(label: string): Promise<SlipwayScene> {
+  const scene = await SlipwayScene.start({
+    label,
+    manifests: {
+      "vault.yaml": manifest("vault", CHANNEL, true),
+      "plain.yaml": manifest("plain", PLAIN_CHANNEL, false),
+    },
+    users: USERS,
+  });
+  cleanups.push(async () => {
+    const code = await scene.close();
+    expect(code, scene.slipway.describe()).toBe(0);
+  });
+  return scene;
+}
+
+/** `/rollback <text> --restore` typed by the role's member and confirmed in its dialog: the answer posted after. */
+async function confirmedRestore(scene: SlipwayScene, text: string): Promise<string> {
+  const { chat, slack } = scene;
+  const opened = slack.calls("views.open").length;
+  expect(await chat.command(DBA, CHANNEL, "/rollback", `${text} --restore`)).toBe(
+    "Confirm the rollback and the restore in the dialog.",
+  );
+  await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+  const submitted = await slack.interact(
+    slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
+  );
+  expect(submitted.status).toBe(200);
+  const posted = await slack.waitFor(
+    (call) => call.method === "chat.postEphemeral" && String(call.args.text).includes("is restored."),
+  );
+  expect(posted.args.user).toBe(DBA);
+  return String(posted.args.text);
+}
+
 describe("/rollback --restore", () => {
   it("rolls back, then restores the backup the deployment took, for the role that may; refuses everyone and everything else, saying why", async () => {
-    const scene = await SlipwayScene.start({
-      label: "e2e-restore",
-      manifests: {
-        "vault.yaml": manifest("vault", CHANNEL, true),
-        "plain.yaml": manifest("plain", PLAIN_CHANNEL, false),
-      },
-      users: USERS,
-    });
-    cleanups.push(async () => {
-      const code = await scene.close();
-      expect(code, scene.slipway.describe()).toBe(0);
-    });
+    const scene = await start("e2e-restore");
     const { chat, slack } = scene;
     await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.1.0 vault"), "succeeded");
     const released = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.2.0 vault"), "succeeded");
@@ -81,25 +113,12 @@ describe("/rollback --restore", () => {
     expect(slack.views().filter((v) => v.view.callback_id === VIEW_IDS.restoreConfirm)).toEqual([]);
 
     // The role's member confirms it in the dialog, which says what is rolled back and which backup comes back.
-    expect(await chat.command(DBA, CHANNEL, "/rollback", "production vault data corrupted --restore")).toBe(
-      "Confirm the rollback and the restore in the dialog.",
-    );
-    const opened = await slack.waitFor((call) => call.method === "views.open");
-    expect(opened.response.ok).toBe(true);
+    const answer = await confirmedRestore(scene, "production vault data corrupted");
     const dialog = slack.views().find((v) => v.view.callback_id === VIEW_IDS.restoreConfirm);
     expect(slack.textOf({ blocks: dialog?.view.blocks })).toContain(
       `from v1.2.0 (\`${released.id}\`), then restore backup \`${backupId}\``,
     );
-    const submitted = await slack.interact(
-      slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
-    );
-    expect(submitted.status).toBe(200);
-    const posted = await slack.waitFor(
-      (call) =>
-        call.method === "chat.postEphemeral" && String(call.args.text).startsWith("Rolling vault production back"),
-    );
-    const answer = String(posted.args.text);
-    expect(posted.args.user).toBe(DBA);
+    expect(answer).toMatch(/^Rolling vault production back from v1\.2\.0 to v1\.1\.0 as `d-[a-z0-9]+`/);
     expect(answer).toContain(`Then backup \`${backupId}\`, taken by \`${released.id}\`, is restored.`);
 
     // The rollback deployment deploys v1.1.0 again, then restores the backup; the root and the thread show it.
@@ -130,5 +149,28 @@ describe("/rollback --restore", () => {
     expect(await chat.command(DBA, PLAIN_CHANNEL, "/rollback", "production plain --restore")).toBe(
       "Not restored: the target of plain declares no restore action, so Slipway cannot restore a backup. Add target.actions.restore to its manifest, or roll back without --restore.",
     );
+  }, 120_000);
+});
+
+describe("/rollback --restore of a deployment under way", () => {
+  it("takes the canary back where it stands, then restores the backup it took before the rollback ends", async () => {
+    const scene = await start("e2e-restore-in-place");
+    await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "canary v1.1.0 vault --strategy=all-at-once"), "succeeded");
+    const id = await scene.deploy(DEPLOYER, CHANNEL, "canary v1.2.0 vault");
+    const holding = await scene.until(id, "the canary holding at 50%", (d) => d.holdUntil !== undefined);
+    const backupId = `vault-canary-${id}`;
+    expect(holding.backupId).toBe(backupId);
+
+    const answer = await confirmedRestore(scene, "canary vault");
+    expect(answer).toBe(
+      `Rolling back \`${id}\` (v1.2.0) to v1.1.0. Follow it in its thread. Then backup \`${backupId}\`, taken by \`${id}\`, is restored.`,
+    );
+    const d = await scene.ended(id, "rolled_back");
+    // The way back first (traffic to stable, the rollback action), then the restore, then the rollback ends.
+    expect(d.rollback?.actions.map((a) => `${a.name} ${a.ok}`)).toEqual(["traffic-to-stable true", "rollback true"]);
+    expect(d.restore).toMatchObject({ backupId, takenBy: id, by: DBA, ok: true });
+    expect(d.restore?.finishedAt).toBeGreaterThanOrEqual(d.rollback?.actions.at(-1)?.at ?? Number.POSITIVE_INFINITY);
+    expect(d.rollback?.finishedAt).toBeGreaterThanOrEqual(d.restore?.finishedAt ?? Number.POSITIVE_INFINITY);
+    await scene.chat.replyOf(id, [new RegExp(`♻️ \\*Backup \`${backupId}\` restored\\*`)]);
   }, 120_000);
 });
