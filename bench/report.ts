@@ -2,6 +2,7 @@ import type { AckResult } from "./ack-latency.js";
 import type { ProfileSummary } from "./cpu-profile.js";
 import type { EngineResult, RawResult } from "./engine-throughput.js";
 import type { FiftyResult } from "./fifty-in-one-channel.js";
+import type { HoldingResult } from "./holding-many.js";
 
 export const ACK_RATIO_GOAL = 1.25;
 export const ACK_P99_LIMIT_MS = 3_000;
@@ -11,6 +12,7 @@ export interface Settings {
   readonly engine: { deployments: number; stages: number; concurrency: number; warmupDeployments: number };
   readonly raw: { jobs: number; concurrency: number; warmupJobs: number };
   readonly fifty: { deployments: number; stages: number };
+  readonly holding: { deployments: number; workers: number };
 }
 
 export interface Machine {
@@ -41,6 +43,7 @@ export interface BenchResults {
   /** Engine stage transitions/s divided by raw BullMQ jobs/s. */
   readonly engineToRawRatio: number;
   readonly fiftyInOneChannel: FiftyResult;
+  readonly holdingMany: HoldingResult;
   readonly durationSeconds: number;
 }
 
@@ -120,7 +123,7 @@ export function formatTable(r: BenchResults): string {
     row(["seconds for all stages / all jobs", engine.seconds.toFixed(2), raw.seconds.toFixed(2), "", ""]),
     `(raw BullMQ is ${(1 / r.engineToRawRatio).toFixed(1)}× faster; ${engine.succeeded} of ${settings.engine.deployments} deployments succeeded; ${engine.failedJobs} pipeline jobs failed; the notifier was not running, so the ${count(engine.notifyJobsQueued)} notify jobs the engine queued were left unprocessed and Slack pacing is not measured)`,
   ];
-  return [...lines, "", ...fiftyLines(r.fiftyInOneChannel)].join("\n");
+  return [...lines, "", ...fiftyLines(r.fiftyInOneChannel), "", ...holdingLines(r.holdingMany)].join("\n");
 }
 
 function fiftyLines(f: FiftyResult): string[] {
@@ -131,6 +134,26 @@ function fiftyLines(f: FiftyResult): string[] {
     row(["final state → root shows it (ms)", ms(d.p50), ms(d.p99), ms(d.max), ""]),
     row(["notify jobs per state change", f.notifyJobsPerStateChange.toFixed(2), "", "", ""]),
     `(${count(f.notifyJobs)} notify jobs for ${count(f.stateChanges)} state changes, one per change before syncs were coalesced; ${count(f.posts)} posts and ${count(f.edits)} edits in ${f.secondsUntilAllShown.toFixed(0)} s; ${count(f.answered429)} calls answered 429, each waited out; every thread as its record says: ${f.threadsCorrect ? "yes" : "NO"})`,
+  ];
+}
+
+function holdingLines(h: HoldingResult): string[] {
+  const mib = (values: readonly number[]) => values.map((v) => v.toFixed(0)).join(" + ");
+  return [
+    `Holding many: ${count(h.deployments)} canary deployments holding in their canary step (a one-hour hold), ${h.workers} slipway worker processes`,
+    row(["measure", "value", "", "", ""]),
+    row(["Redis memory per deployment (KiB)", (h.redisBytesPerDeployment / 1024).toFixed(1), "", "", ""]),
+    row(["  its keys' MEMORY USAGE (KiB)", (h.redisKeyBytesPerDeployment / 1024).toFixed(1), "", "", ""]),
+    row(["worker RSS per deployment (KiB)", h.workerRssKiBPerDeployment.toFixed(0), "", "", ""]),
+    row([
+      "worker RSS idle → holding (MiB)",
+      `${mib(h.workerRssMiB.idle)} → ${mib(h.workerRssMiB.holding)}`,
+      "",
+      "",
+      "",
+    ]),
+    row(["pipeline jobs active / delayed", `${h.pipelineJobs.active} / ${count(h.pipelineJobs.delayed)}`, "", "", ""]),
+    `(${count(h.holding)} of ${count(h.deployments)} held, all within ${h.secondsUntilAllHolding.toFixed(0)} s of the first request; Redis used_memory ${(h.redisUsedMemoryBytes.before / 2 ** 20).toFixed(1)} → ${(h.redisUsedMemoryBytes.holding / 2 ** 20).toFixed(1)} MiB on a server others may share; a hold is a delayed job: ${h.pipelineJobs.active === 0 ? "no worker slot was taken while they held" : `NOT so, ${h.pipelineJobs.active} jobs were active`})`,
   ];
 }
 

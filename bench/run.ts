@@ -1,8 +1,10 @@
 /*
  * `npm run bench`: Slipway's two measured quality bars in one run on this
  * machine — `/deploy` acknowledgement latency against a bare Bolt app that
- * only acks, and engine stage throughput against raw BullMQ — printed as a
- * table and written to bench/results.json. Needs the build (`npm run bench`
+ * only acks, and engine stage throughput against raw BullMQ — with the
+ * notifier's fifty in one channel and what 1,000 deployments holding in a
+ * canary step cost (Redis and worker memory), printed as a table and
+ * written to bench/results.json. Needs the build (`npm run bench`
  * builds first) and Redis on 127.0.0.1:6379 (or REDIS_URL, loopback only).
  *
  * `npm run bench -- --cpu-prof` also profiles both Slack targets and prints
@@ -17,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { measureAckLatency } from "./ack-latency.js";
 import { measureEngine, measureRawBullmq } from "./engine-throughput.js";
 import { measureFiftyInOneChannel } from "./fifty-in-one-channel.js";
+import { measureHoldingMany } from "./holding-many.js";
 import {
   ACK_P99_LIMIT_MS,
   ACK_RATIO_GOAL,
@@ -35,6 +38,7 @@ const SETTINGS: Settings = {
   engine: { deployments: 1_000, stages: 5, concurrency: 8, warmupDeployments: 50 },
   raw: { jobs: 5_000, concurrency: 8, warmupJobs: 250 },
   fifty: { deployments: 50, stages: 1 },
+  holding: { deployments: 1_000, workers: 2 },
 };
 /** Producers in flight at once in the engine and raw runs, as many as Slack requests in the ack run. */
 const ADD_CONCURRENCY = 50;
@@ -84,6 +88,13 @@ async function main(): Promise<number> {
     `${SETTINGS.fifty.deployments} deployments at once in one channel, Slack's rate limits enforced (about ${SETTINGS.fifty.deployments * (SETTINGS.fifty.stages + 2)} s of posts)`,
   );
   const fifty = await measureFiftyInOneChannel({ ...SETTINGS.fifty, timeoutMs: 10 * 60_000 });
+  step(`${SETTINGS.holding.deployments} deployments holding in a canary step, ${SETTINGS.holding.workers} workers`);
+  const holding = await measureHoldingMany({
+    root: ROOT,
+    redisUrl: redis,
+    ...SETTINGS.holding,
+    timeoutMs: 10 * 60_000,
+  });
 
   const s = ack.slipway.latencyMs;
   const b = ack.bareBolt.latencyMs;
@@ -114,6 +125,7 @@ async function main(): Promise<number> {
     rawBullmq: raw,
     engineToRawRatio: engine.transitionsPerSecond / raw.jobsPerSecond,
     fiftyInOneChannel: fifty,
+    holdingMany: holding,
     durationSeconds: (performance.now() - started) / 1000,
   };
   await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -131,6 +143,9 @@ async function main(): Promise<number> {
       ? [`only ${engine.succeeded} of ${SETTINGS.engine.deployments} engine deployments succeeded`]
       : []),
     ...(fifty.threadsCorrect ? [] : ["a thread of the fifty in one channel is not as its record says"]),
+    ...(holding.pipelineJobs.active > 0
+      ? [`${holding.pipelineJobs.active} pipeline jobs were active while all held`]
+      : []),
   ];
   for (const problem of broken) process.stderr.write(`bench: ${problem}\n`);
   return broken.length === 0 ? 0 : 1;

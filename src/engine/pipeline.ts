@@ -164,7 +164,7 @@ export async function advance(
   }
   stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
 
-  deployment = await recordResult(deps, deploymentId, due, attempt, (current) => {
+  deployment = await recordResult(deps, deployment, due, attempt, (current) => {
     const finished = updateStage(
       current,
       due,
@@ -187,10 +187,21 @@ export async function advance(
     const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
     return holdMs > 0 ? { ...recorded, holdUntil: now() + holdMs } : recorded;
   });
-  await notifications.changed(deployment);
+  // The sync and what comes next are queued together (one round trip); each is safe to queue again.
+  await Promise.all([notifications.changed(deployment), carryOn(deps, deployment, result.ok, service, signal, log)]);
+}
 
+/** After a step's result is recorded: the way back, the deployment's end, or its next step. */
+async function carryOn(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  ok: boolean,
+  service: LoadedService,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
   if (deployment.state === "rolling_back") await enqueueAbort(deps.queues, deployment);
-  if (!result.ok) return;
+  if (!ok) return;
   if (deployment.abort) await enqueueAbort(deps.queues, deployment);
   else if (nextStageIndex(deployment) === -1 && deployment.holdUntil === undefined) {
     await finishSteps(deps, deployment, service, signal, log);
@@ -268,16 +279,18 @@ async function queueNext(deps: PipelineDeps, d: Deployment, service: LoadedServi
  * Writes a stage's result if `attempt` is still the stage's current attempt.
  * Other writers (a person cancelling, say) may have moved the record on since
  * the attempt started; their changes are kept and the result applied on top.
+ * The record as the attempt started it is tried first: the store refuses it
+ * if anyone wrote since, and only then is the record read again.
  */
 async function recordResult(
   deps: PipelineDeps,
-  deploymentId: string,
+  started: Deployment,
   stageIndex: number,
   attempt: number,
   apply: (current: Deployment) => Deployment,
 ): Promise<Deployment> {
-  for (;;) {
-    const current = await deps.store.require(deploymentId);
+  const deploymentId = started.id;
+  for (let current = started; ; current = await deps.store.require(deploymentId)) {
     const stage = current.stages[stageIndex];
     if (!stage || stage.attempts !== attempt || stage.status !== "running" || isFinal(current.state)) {
       throw new FencedOffError(
