@@ -20,6 +20,7 @@ import { keysPattern } from "../src/store/keys.js";
 import { LockStore } from "../src/store/locks.js";
 import { connectRedis, type RedisClient, whenReady } from "../src/store/redis.js";
 import { Waitlist } from "../src/store/waitlist.js";
+import { holdingManifest } from "../test/support/holding-manifest.js";
 import { BenchChild, freePort } from "./child-process.js";
 import { forEachLimited } from "./stats.js";
 
@@ -83,22 +84,13 @@ async function writeHoldingManifests(count: number): Promise<string> {
         const name = holdingName(start + k);
         return writeFile(
           join(dir, `${name}.yaml`),
-          `service: ${name}
-channels: { deploy: C0H${String(start + k).padStart(4, "0")} }
-target:
-  type: command
-  actions:
-    deploy: ["true"]
-    setTraffic: ["true"]
-environments:
-  load:
-    strategy: canary
-    canary:
-      steps:
-        - { weight: 10, hold: ${HOLD} }
-    stages:
-      - { name: deploy, action: deploy }
-`,
+          holdingManifest({
+            service: name,
+            channel: `C0H${String(start + k).padStart(4, "0")}`,
+            deploy: ["true"],
+            weight: 10,
+            hold: HOLD,
+          }),
         );
       }),
     );

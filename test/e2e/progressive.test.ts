@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Deployment, StageRun } from "../../src/domain/deployment.js";
 import { ACTION_IDS, flagActionId } from "../../src/slack/action-ids.js";
 import { cleanupAfterEach } from "../support/cleanups.js";
+import { holdingManifest } from "../support/holding-manifest.js";
 import { RouterWatch } from "../support/router-watch.js";
 import {
   flaggedCount,
@@ -492,25 +493,15 @@ const BULK_HOLD_MS = 8_000;
 const bulkName = (i: number) => `bulk-${String(i).padStart(3, "0")}`;
 const bulkChannel = (i: number) => `C0BULK${String(i).padStart(3, "0")}`;
 
-/** A service whose deploy is `node -e 0`, then one canary step held 8s (setTraffic is a no-op, `true`), then 100%. */
+/** A service whose deploy is `node -e 0`, then one canary step held 8s, then 100%. */
 function bulkManifest(i: number): string {
-  return `service: ${bulkName(i)}
-channels:
-  deploy: ${bulkChannel(i)}
-target:
-  type: command
-  actions:
-    deploy: [node, -e, "0"]
-    setTraffic: ["true"]
-environments:
-  load:
-    strategy: canary
-    canary:
-      steps:
-        - { weight: 50, hold: ${BULK_HOLD_MS / 1000}s }
-    stages:
-      - { name: deploy, action: deploy }
-`;
+  return holdingManifest({
+    service: bulkName(i),
+    channel: bulkChannel(i),
+    deploy: ["node", "-e", "0"],
+    weight: 50,
+    hold: `${BULK_HOLD_MS / 1000}s`,
+  });
 }
 
 /** The most intervals open at one instant. */
