@@ -16,7 +16,7 @@ const deploymentId = z.string();
 const state = z.enum(DEPLOYMENT_STATES);
 
 /** What a person was refused, for the words that lead the reason ("Not counted: …", "Not done: …"). */
-export const ATTEMPTS = ["vote", "tick", "control", "flag", "rollback"] as const;
+const ATTEMPTS = ["vote", "tick", "control", "flag", "rollback"] as const;
 
 const voteRefusal = z.discriminatedUnion("code", [
   z.object({ code: z.literal("not_approver"), reason: z.string().optional() }),
@@ -94,7 +94,7 @@ export const refusedAnswerSchema = z.discriminatedUnion("code", [
 export type RefusedAnswer = z.infer<typeof refusedAnswerSchema>;
 
 /** What was done. */
-export type DoneAnswer =
+type DoneAnswer =
   | { readonly ok: true; readonly code: "approved"; readonly deploymentId: string }
   | { readonly ok: true; readonly code: "rejected"; readonly deploymentId: string }
   | {
