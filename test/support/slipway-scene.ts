@@ -102,7 +102,9 @@ export class SlipwayScene {
   async ended(id: string, state: Deployment["state"], timeoutMs = 30_000): Promise<Deployment> {
     const d = await this.until(id, `to end ${state}`, (x) => x.finishedAt !== undefined, timeoutMs);
     if (d.state !== state) {
-      throw new Error(`${id} ended ${d.state} (${d.failureReason ?? "no reason"}), expected ${state}`);
+      const failed = d.stages.find((stage) => stage.status === "failed");
+      const output = failed?.outputTail ? `; ${failed.name} printed:\n${failed.outputTail}` : "";
+      throw new Error(`${id} ended ${d.state} (${d.failureReason ?? "no reason"}), expected ${state}${output}`);
     }
     await this.chat.replyOf(id, [/Deployment (succeeded|failed|rolled back|cancelled)/i], timeoutMs);
     return d;
