@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { PushFields } from "../domain/git-push.js";
 import { deliver } from "../hooks/deliver-push.js";
 import type { FakeSlack } from "../standin/fake-slack.js";
+import { exampleTargetYaml } from "./example-target.js";
 import { type Outcome, seeThrough, walkDeployment } from "./walk.js";
 
 /*
@@ -119,16 +120,7 @@ checklist:
     title: Release notes written
     section: code
     check: { kind: manual }
-target:
-  type: command
-  workdir: "${ROOT}"
-  timeoutSeconds: 60
-  actions:
-    deploy: [node, examples/targets/deploy.mjs]
-    setTraffic: [node, examples/targets/set-traffic.mjs]
-    healthCheck: [node, examples/targets/health-check.mjs]
-    rollback: [node, examples/targets/rollback.mjs]
-metrics:
+${exampleTargetYaml(ROOT, ["deploy", "setTraffic", "healthCheck", "rollback"])}metrics:
   source: scrape
   scrape:
     template: ${admin}/metrics/{{version}}

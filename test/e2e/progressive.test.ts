@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { exampleTargetYaml } from "../../src/demo/example-target.js";
 import type { Deployment, StageRun } from "../../src/domain/deployment.js";
 import { ACTION_IDS, flagActionId } from "../../src/slack/action-ids.js";
 import { cleanupAfterEach } from "../support/cleanups.js";
@@ -39,19 +40,7 @@ const HOLD_MS = 2_000;
 const STOREFRONT = `service: storefront
 channels:
   deploy: ${CHANNEL}
-target:
-  type: command
-  workdir: "${ROOT}"
-  timeoutSeconds: 60
-  actions:
-    deploy: [node, examples/targets/deploy.mjs]
-    setTraffic: [node, examples/targets/set-traffic.mjs]
-    healthCheck: [node, examples/targets/health-check.mjs]
-    backup: [node, examples/targets/backup.mjs]
-    verifyRollback: [node, examples/targets/verify-rollback.mjs]
-    rollback: [node, examples/targets/rollback.mjs]
-    setFlag: [node, examples/targets/set-flag.mjs]
-environments:
+${exampleTargetYaml(ROOT, ["deploy", "setTraffic", "healthCheck", "backup", "verifyRollback", "rollback", "setFlag"])}environments:
   canary:
     strategy: canary
     approval: { required: false }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { exampleTargetYaml } from "../../src/demo/example-target.js";
 import { VIEW_IDS } from "../../src/slack/action-ids.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { deploymentIdIn } from "../support/chat-ops.js";
@@ -29,16 +30,7 @@ channels:
   deploy: ${channel}
 roles:
   dbas: { users: [${DBA}] }
-target:
-  type: command
-  workdir: "${ROOT}"
-  timeoutSeconds: 60
-  actions:
-    deploy: [node, examples/targets/deploy.mjs]
-    backup: [node, examples/targets/backup.mjs]
-    rollback: [node, examples/targets/rollback.mjs]
-    setTraffic: [node, examples/targets/set-traffic.mjs]${restore ? "\n    restore: [node, examples/targets/restore.mjs]" : ""}
-environments:
+${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(restore ? (["restore"] as const) : [])])}environments:
   production:
     approval: { required: false }
     permissions: { restore: [dbas] }

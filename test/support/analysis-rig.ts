@@ -1,4 +1,5 @@
 import { type Job, type JobType, Queue } from "bullmq";
+import { exampleTargetYaml } from "../../src/demo/example-target.js";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { queueOptions } from "../../src/engine/queues.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
@@ -105,17 +106,7 @@ function storefrontManifest(options: RigOptions, prometheusUrl: string | undefin
 channels:
   deploy: ${CHANNEL}
   incidents: ${INCIDENTS}
-target:
-  type: command
-  workdir: "${ROOT}"
-  timeoutSeconds: 60
-  actions:
-    deploy: [node, examples/targets/deploy.mjs]
-    setTraffic: [node, examples/targets/set-traffic.mjs]
-    healthCheck: [node, examples/targets/health-check.mjs]
-    rollback: [node, examples/targets/rollback.mjs]
-    archive: [node, examples/targets/archive.mjs]
-checklist:
+${exampleTargetYaml(ROOT, ["deploy", "setTraffic", "healthCheck", "rollback", "archive"])}checklist:
   # The seed's rollback validation, checked after a rollback against the router and the running versions.
   - { id: previous-version-running, title: Previous version running, section: validation, check: { kind: command, run: [node, examples/checks/check.mjs, previous-version] } }
   - { id: services-healthy, title: All services healthy, section: validation, check: { kind: command, run: [node, examples/targets/health-check.mjs] } }

@@ -1,3 +1,4 @@
+import { exampleTargetYaml } from "../../src/demo/example-target.js";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { ROOT } from "./slipway-process.js";
 
@@ -61,17 +62,7 @@ roles:
     users: [${DEPLOYER}]
   approvers:
     users: [${APPROVER}]
-target:
-  type: command
-  workdir: ${JSON.stringify(ROOT)}
-  timeoutSeconds: ${options.timeoutSeconds ?? 60}
-  actions:
-    deploy: [node, examples/targets/deploy.mjs]
-    backup: [node, examples/targets/backup.mjs]
-    healthCheck: [node, examples/targets/health-check.mjs]
-    setTraffic: [node, examples/targets/set-traffic.mjs]
-    rollback: [node, examples/targets/rollback.mjs]
-environments:
+${exampleTargetYaml(ROOT, ["deploy", "backup", "healthCheck", "setTraffic", "rollback"], options)}environments:
   development:
     strategy: all-at-once
 ${PLAIN_STAGES}  staging:
