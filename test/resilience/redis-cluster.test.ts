@@ -52,6 +52,8 @@ describe("Slipway on a 3-master Redis Cluster", () => {
       redisUrl: cluster.url,
       workers: 2,
       workerEnv: { SLIPWAY_EXAMPLE_DELAY_MS: "300", SLIPWAY_WORKER_CONCURRENCY: "4" },
+      // A killed worker's jobs are given back within about two lock periods (10 s), well inside the canary's 30 s hold.
+      env: { SLIPWAY_JOB_LOCK_MS: "5000" },
     });
   }, 120_000);
 
@@ -100,8 +102,9 @@ describe("Slipway on a 3-master Redis Cluster", () => {
     // The last service's canary is aborted while it holds between traffic steps.
     const canaryIndex = plan.findIndex((p) => p.service === services.at(-1) && p.environment === "staging");
     aborted = ids[canaryIndex] ?? "";
-    // Its root may come a lock period late, when the killed worker held the notify job that posts it;
-    // the canary's second hold (30 s) outlasts that, so it is still holding when Abort is clicked.
+    // Its root may come two lock periods late (BullMQ's stalled check gives the sync back), when the
+    // killed worker held the notify job that posts it; the canary's second hold (30 s) outlasts that,
+    // so it is still holding when Abort is clicked.
     await fleet.chat.rootOf(aborted, /./, FINISH_MS);
     await eventually(
       `canary ${aborted} to hold between its traffic steps`,
