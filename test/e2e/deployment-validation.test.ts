@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
@@ -78,19 +77,19 @@ ${environment("stop")}`;
 
 describe("deployment validation after the last step", () => {
   let scene: SlipwayScene;
-  let workdir: string;
 
   beforeAll(async () => {
-    workdir = await mkdtemp(join(tmpdir(), "slipway-validation-"));
-    scene = await SlipwayScene.start({ label: "deployment-validation", manifests: { "shop.yaml": manifest(workdir) } });
+    scene = await SlipwayScene.start({
+      label: "deployment-validation",
+      manifests: (workdir) => ({ "shop.yaml": manifest(workdir) }),
+    });
   }, 60_000);
 
   afterAll(async () => {
     expect(await scene?.close()).toBe(0);
-    await rm(workdir, { recursive: true, force: true });
   });
 
-  const live = (environment: string) => readFile(join(workdir, `live-${environment}`), "utf8");
+  const live = (environment: string) => readFile(join(scene.workdir, `live-${environment}`), "utf8");
   const text = (message: { blocks: unknown[]; text?: string }) =>
     scene.slack.textOf(message as Parameters<typeof scene.slack.textOf>[0]);
 
@@ -154,7 +153,9 @@ describe("deployment validation after the last step", () => {
     const quiet = await scene.deploy(DEPLOYER, CHANNEL, "development v1.3.0 shop");
     const after = await scene.ended(quiet, "succeeded");
     expect(after.deploymentValidation?.find((i) => i.id === "no-log-errors")?.status).toBe("passed");
-    expect(await readFile(join(workdir, "app-development.log"), "utf8")).toContain("ERROR payment provider timed out");
+    expect(await readFile(join(scene.workdir, "app-development.log"), "utf8")).toContain(
+      "ERROR payment provider timed out",
+    );
   }, 90_000);
 
   it("stops staging on a failed validation, offering Roll back instead of taking it by itself", async () => {

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
@@ -86,20 +85,20 @@ ${stages}  qa:
 
 describe("onFailure: what a failing deployment does, per environment", () => {
   let scene: SlipwayScene;
-  let workdir: string;
 
   beforeAll(async () => {
-    workdir = await mkdtemp(join(tmpdir(), "slipway-on-failure-"));
-    scene = await SlipwayScene.start({ label: "on-failure", manifests: { "checkout.yaml": manifest(workdir) } });
+    scene = await SlipwayScene.start({
+      label: "on-failure",
+      manifests: (workdir) => ({ "checkout.yaml": manifest(workdir) }),
+    });
   }, 120_000);
 
   afterAll(async () => {
     expect(await scene?.close()).toBe(0);
-    await rm(workdir, { recursive: true, force: true });
   });
 
   const live = (what: "live" | "weight", environment: string) =>
-    readFile(join(workdir, `${what}-${environment}`), "utf8");
+    readFile(join(scene.workdir, `${what}-${environment}`), "utf8");
 
   /** Deploys the good version and waits for its success, so the bad one has a last good version to go back to. */
   async function goodFirst(environment: string): Promise<void> {

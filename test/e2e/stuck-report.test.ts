@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
@@ -59,11 +58,11 @@ environments:
 
 describe("a step that outlives its timeout", () => {
   let scene: SlipwayScene;
-  let workdir: string;
 
   /** Ends the helper holding the hung step's output, so the step returns and Slipway can stop. */
   async function releaseHelper(): Promise<void> {
-    const pid = Number(await readFile(join(workdir, "helper.pid"), "utf8").catch(() => ""));
+    if (!scene) return;
+    const pid = Number(await readFile(join(scene.workdir, "helper.pid"), "utf8").catch(() => ""));
     if (pid > 0) {
       try {
         process.kill(pid, "SIGKILL");
@@ -74,14 +73,15 @@ describe("a step that outlives its timeout", () => {
   }
 
   beforeAll(async () => {
-    workdir = await mkdtemp(join(tmpdir(), "slipway-stuck-"));
-    scene = await SlipwayScene.start({ label: "stuck-report", manifests: { "hanging.yaml": manifest(workdir) } });
+    scene = await SlipwayScene.start({
+      label: "stuck-report",
+      manifests: (workdir) => ({ "hanging.yaml": manifest(workdir) }),
+    });
   }, 60_000);
 
   afterAll(async () => {
     await releaseHelper();
     expect(await scene?.close()).toBe(0);
-    await rm(workdir, { recursive: true, force: true });
   }, 60_000);
 
   it("is reported once in the thread and once in the incident channel, saying what Slipway will do", async () => {
@@ -116,7 +116,7 @@ describe("a step that outlives its timeout", () => {
     expect(await scene.clickControl(id, DEPLOYER, ACTION_IDS.abort)).toMatch(/^Aborting `d-/);
     const d = await scene.ended(id, "rolled_back");
     expect(d.rollback?.actions.map((a) => `${a.name} ${a.ok}`)).toEqual(["rollback true"]);
-    expect(await readFile(join(workdir, "live"), "utf8")).toBe(GOOD);
+    expect(await readFile(join(scene.workdir, "live"), "utf8")).toBe(GOOD);
 
     // One report each: one stuck reply in the thread, one alert in the incident channel, edited as it went on.
     const replies = await scene.chat.repliesOf(id);

@@ -1,4 +1,6 @@
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
@@ -23,8 +25,8 @@ const SIGNING_SECRET = "scene-signing-secret";
 
 export interface SceneOptions {
   readonly label: string;
-  /** File name → YAML. */
-  readonly manifests: Readonly<Record<string, string>>;
+  /** File name → YAML; or made from the scene's own temp directory, for a target whose workdir it is. */
+  readonly manifests: Readonly<Record<string, string>> | ((workdir: string) => Readonly<Record<string, string>>);
   /** More variables for the slipway process (SLIPWAY_EXAMPLE_ROUTER, secrets, concurrency). */
   readonly env?: Readonly<Record<string, string>>;
   readonly users?: Readonly<Record<string, string>>;
@@ -40,13 +42,18 @@ export class SlipwayScene {
     readonly prefix: string,
     readonly store: DeploymentStore,
     private readonly manifestsDir: string,
+    /** A temp directory of the scene's own (a target's workdir), removed by close(). */
+    readonly workdir: string,
   ) {
     this.chat = new ChatOps(slack);
   }
 
   static async start(options: SceneOptions): Promise<SlipwayScene> {
     const prefix = uniquePrefix(options.label);
-    const dir = await manifestDir(options.manifests);
+    const workdir = await mkdtemp(join(tmpdir(), `slipway-${options.label}-`));
+    const dir = await manifestDir(
+      typeof options.manifests === "function" ? options.manifests(workdir) : options.manifests,
+    );
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const slack = await FakeSlack.start({
       botToken: BOT_TOKEN,
@@ -69,10 +76,11 @@ export class SlipwayScene {
       await slack.close();
       await redis.quit();
       await rm(dir, { recursive: true, force: true });
+      await rm(workdir, { recursive: true, force: true });
       throw error;
     }
     slack.setEventsUrl(slipway.eventsUrl);
-    return new SlipwayScene(slack, slipway, redis, prefix, new DeploymentStore(redis, prefix), dir);
+    return new SlipwayScene(slack, slipway, redis, prefix, new DeploymentStore(redis, prefix), dir, workdir);
   }
 
   /** `/deploy <text>` typed by `userId` in `channel`; the id of the deployment it queued. */
@@ -140,6 +148,7 @@ export class SlipwayScene {
     await deleteKeys(this.redis, this.prefix);
     await this.redis.quit();
     await rm(this.manifestsDir, { recursive: true, force: true });
+    await rm(this.workdir, { recursive: true, force: true });
     return code;
   }
 }
