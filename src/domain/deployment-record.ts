@@ -11,9 +11,10 @@
  * Performance impact comes from the last analysis made against a baseline.
  */
 import type { PerformanceImpact } from "./analysis.js";
+import type { RestoreRecord } from "./backup.js";
 import type { WhatChanged } from "./changes.js";
 import type { ItemResult } from "./checklist.js";
-import { type Deployment, ran } from "./deployment.js";
+import { type Deployment, postRollbackChecks, ran } from "./deployment.js";
 import type { DeploymentState } from "./deployment-state.js";
 import type { DoraSample } from "./dora.js";
 import type { Proof } from "./pre-production.js";
@@ -70,6 +71,12 @@ export interface DeploymentRecord {
   readonly issues: readonly string[];
   /** From the last analysis against a baseline; undefined when none was made. */
   readonly performance?: PerformanceImpact;
+  /** The environment's deployment validation, checked after the last step; undefined when it did not run. */
+  readonly deploymentValidation?: readonly ItemResult[];
+  /** The post-rollback validation (of the way back, or of a /rollback deployment); undefined when it did not run. */
+  readonly rollbackValidation?: readonly ItemResult[];
+  /** The restore from backup asked for with `/rollback … --restore`, and how it went. */
+  readonly restore?: RestoreRecord;
   /** Whether the thread asks for the post-deployment review. */
   readonly reviewWanted: boolean;
   readonly review?: Review;
@@ -229,6 +236,7 @@ export function recordOf(d: Deployment): DeploymentRecord {
   const performance = performanceOf(d);
   const wrong = wentWrongAt(d, finishedAt);
   const firstCommitAt = d.whatChanged?.firstCommitAt;
+  const rollbackValidation = postRollbackChecks(d);
   return {
     id: d.id,
     service: d.service,
@@ -253,6 +261,9 @@ export function recordOf(d: Deployment): DeploymentRecord {
     rollbackRequired: d.rollback !== undefined || d.rollbackOf !== undefined,
     issues: issuesOf(d),
     ...(performance ? { performance } : {}),
+    ...(d.deploymentValidation ? { deploymentValidation: d.deploymentValidation } : {}),
+    ...(rollbackValidation ? { rollbackValidation } : {}),
+    ...(d.restore ? { restore: d.restore } : {}),
     reviewWanted: reviewWanted({ ...d, ran: didRun }, reviewAfter(d)),
     ...(d.review ? { review: d.review } : {}),
     ...(incident ? { incident } : {}),

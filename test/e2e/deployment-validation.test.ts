@@ -132,6 +132,14 @@ describe("deployment validation after the last step", () => {
     expect(root).toContain("*Deployment validation:* ❌ failed (2/3 passed)");
     expect(root).toContain("*Post-rollback validation:* ✅ passed (1/1)");
     expect(root).toContain(`*Rollback:* automatic rollback: ${reason}`);
+    // The deployment record lists both validations with their evidence.
+    const record = text(await scene.chat.replyOf(id, [/\*Deployment record\*/, /\*Post-rollback Validation\*/]));
+    expect(record).toContain(
+      "*Deployment Validation*\n• ❌ failed (2/3 passed)\n• ❌ Application starts — exit 1: v1.1.0-broken: GET /healthz connection refused",
+    );
+    expect(record).toContain(
+      "*Post-rollback Validation*\n• ✅ passed (1/1)\n• ✅ Previous version running — exit 0: running ",
+    );
     const alert = await scene.slack.waitForMessage(
       (m) =>
         m.channel === ALERTS && m.threadTs === undefined && text(m).includes(id) && /back on v1\.0\.0/.test(text(m)),

@@ -122,6 +122,12 @@ describe("/rollback --restore", () => {
     expect((await scene.rootHistory(back.id)).at(-1)).toContain(
       `*Restore:* backup \`${backupId}\` (taken by \`${released.id}\`), asked by <@${DBA}> — ✅ restored`,
     );
+    // Its deployment record says so, with the restore action's last line.
+    const record = slack.textOf(await chat.replyOf(back.id, [/\*Deployment record\*/, /\*Restore from Backup\*/]));
+    expect(record).toContain(
+      `• ✅ Restored backup \`${backupId}\` (taken by \`${released.id}\`), asked by <@${DBA}> at `,
+    );
+    expect(record).toContain(` — restored vault production data from backup ${backupId}`);
 
     // Audited: the refusal, and the restore with its backup and reason.
     const audit = await new AuditLog(scene.redis, scene.prefix).recent("vault", 50, "production");

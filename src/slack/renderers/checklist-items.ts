@@ -16,7 +16,8 @@ const ITEM_MARK: Record<ItemResult["status"], string> = {
   waiting: "⏳",
 };
 
-function itemLine(item: ItemResult): string {
+/** One item with its mark and evidence (or who ticked it): "✅ Application starts — exit 0: GET /healthz 200". */
+export function itemLine(item: ItemResult): string {
   const advisory = item.required ? "" : " _(advisory)_";
   const who = item.tickedBy ? ` — ticked by <@${item.tickedBy}>${item.at ? ` at ${slackTime(item.at)}` : ""}` : "";
   const evidence = item.evidence && !item.tickedBy ? ` — ${escapeMrkdwn(item.evidence)}` : "";
@@ -49,14 +50,18 @@ export function validationItems(d: Deployment, phase: ValidationPhase): readonly
   return phase === "post-rollback" ? postRollbackChecks(d) : d.deploymentValidation;
 }
 
-function validationOutcome(d: Deployment, phase: ValidationPhase): string | undefined {
-  const items = validationItems(d, phase);
-  if (items === undefined) return undefined;
+/** Whether a validation's items passed, in a few words: "✅ passed (4/4)". */
+export function validationSummary(items: readonly ItemResult[]): string {
   if (items.length === 0) return "➖ no validation items declared";
   const passed = items.filter((i) => i.status === "passed").length;
   return gate(items).state === "failed"
     ? `❌ failed (${passed}/${items.length} passed)`
     : `✅ passed (${passed}/${items.length})`;
+}
+
+function validationOutcome(d: Deployment, phase: ValidationPhase): string | undefined {
+  const items = validationItems(d, phase);
+  return items === undefined ? undefined : validationSummary(items);
 }
 
 /**

@@ -1,4 +1,6 @@
 import { formatMilliseconds, formatPercent, type PerformanceImpact } from "../../domain/analysis.js";
+import type { RestoreRecord } from "../../domain/backup.js";
+import type { ItemResult } from "../../domain/checklist.js";
 import type { Deployment } from "../../domain/deployment.js";
 import {
   type DeploymentRecord,
@@ -18,6 +20,7 @@ import {
   title,
 } from "./blocks.js";
 import { type ChangesRoom, recordChangeLines } from "./changes.js";
+import { itemLine, validationSummary } from "./checklist-items.js";
 import { renderSummary, who } from "./deployment-message.js";
 import { slackTime } from "./slack-time.js";
 import { permalink } from "./watch.js";
@@ -26,7 +29,10 @@ import { permalink } from "./watch.js";
  * The deployment record in the seed's template: as markdown for
  * `/deploy record` (the template's layout line for line), and as the
  * closing reply of the thread (the summary, then the same sections). Both
- * come from one list of sections, so they always say the same.
+ * come from one list of sections, so they always say the same. After the
+ * template's metrics, the validations that ran (the deployment validation
+ * after the last step, the post-rollback validation) list each item with its
+ * evidence as the thread does, and a restore from backup says how it went.
  */
 
 /** Where the record's incident record was posted, to link it. */
@@ -102,6 +108,27 @@ function lessons(r: DeploymentRecord): string[] {
     : ["None recorded"];
 }
 
+/** A validation's section: whether it passed, then each item with its mark and evidence; none when it did not run. */
+function validationSection(name: string, items: readonly ItemResult[] | undefined): RecordSection[] {
+  if (items === undefined) return [];
+  return [{ title: name, lines: [validationSummary(items), ...items.map(itemLine)] }];
+}
+
+/** The restore from backup: which backup, who asked, and how it went with the last line of its output. */
+function restoreSection(restore: RestoreRecord | undefined): RecordSection[] {
+  if (restore === undefined) return [];
+  const backup = `backup \`${escapeMrkdwn(restore.backupId)}\` (taken by \`${restore.takenBy}\`), asked by <@${restore.by}> at ${utcMinute(restore.at)}`;
+  const last = restore.output?.trim().split("\n").at(-1);
+  const evidence = last ? ` — ${escapeMrkdwn(last)}` : "";
+  const outcome =
+    restore.ok === undefined
+      ? `⏳ Not restored: ${backup}; the way back ended before the restore ran`
+      : restore.ok
+        ? `✅ Restored ${backup}${evidence}`
+        : `❌ Restore failed: ${backup}${evidence}`;
+  return [{ title: "Restore from Backup", lines: [outcome] }];
+}
+
 function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): RecordSection[] {
   const incident = r.incident
     ? `Incident: ${r.incident.automatic ? "automatic rollback" : "rolled back"} (${escapeExceptMentions(r.incident.summary)})${
@@ -127,6 +154,9 @@ function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): R
         ...(incident ? [incident] : []),
       ],
     },
+    ...validationSection("Deployment Validation", r.deploymentValidation),
+    ...validationSection("Post-rollback Validation", r.rollbackValidation),
+    ...restoreSection(r.restore),
     { title: "Lessons Learned", lines: lessons(r) },
   ];
 }

@@ -210,6 +210,77 @@ describe("the deployment record as markdown", () => {
     expect(markdown).toContain("- No test reports");
   });
 
+  it("lists the deployment validation, the post-rollback validation and the restore, each item with its evidence", () => {
+    const restore = {
+      backupId: "web-production-d-7k3m9x2q",
+      takenBy: "d-7k3m9x2q",
+      by: "U0DBA0001",
+      at: T0 + 5 * MIN,
+      ok: true,
+      output: "restoring…\nrestored web production data from backup web-production-d-7k3m9x2q\n",
+      finishedAt: T0 + 6 * MIN,
+    };
+    const validated: Deployment = {
+      ...rolledBack(),
+      deploymentValidation: [
+        {
+          id: "app-starts",
+          title: "Application starts",
+          section: "deployment",
+          required: true,
+          status: "failed",
+          evidence: "exit 1: GET /healthz connection refused",
+        },
+        {
+          id: "smoke",
+          title: "Basic functionality works",
+          section: "deployment",
+          required: false,
+          status: "passed",
+          evidence: "exit 0: GET / 200",
+        },
+      ],
+      backupId: "web-production-d-7k3m9x2q",
+      restore,
+    };
+    const markdown = recordMarkdown(recordOf(validated));
+    expect(markdown).toContain(
+      [
+        "### Deployment Validation",
+        "- ❌ failed (1/2 passed)",
+        "- ❌ Application starts — exit 1: GET /healthz connection refused",
+        "- ✅ Basic functionality works _(advisory)_ — exit 0: GET / 200",
+        "",
+        "### Post-rollback Validation",
+        "- ✅ passed (2/2)",
+        "- ✅ Previous version running — ok",
+        "- ✅ Users can access system — ok",
+        "",
+        "### Restore from Backup",
+        "- ✅ Restored backup `web-production-d-7k3m9x2q` (taken by `d-7k3m9x2q`), asked by <@U0DBA0001> at 2026-12-07 09:35 UTC — restored web production data from backup web-production-d-7k3m9x2q",
+        "",
+        "### Lessons Learned",
+      ].join("\n"),
+    );
+    const failed = recordMarkdown(
+      recordOf({ ...validated, restore: { ...restore, ok: false, output: "no such backup" } }),
+    );
+    expect(failed).toContain("- ❌ Restore failed: backup `web-production-d-7k3m9x2q`");
+    expect(failed).toContain("asked by <@U0DBA0001> at 2026-12-07 09:35 UTC — no such backup");
+    // A validation that did not run has no section; one with no items declared says so.
+    expect(recordMarkdown(recordOf(succeeded()))).not.toContain("Validation");
+    expect(recordMarkdown(recordOf({ ...succeeded(), deploymentValidation: [] }))).toContain(
+      "### Deployment Validation\n- ➖ no validation items declared\n",
+    );
+    // The thread's record has the same sections.
+    const texts = renderClosingRecord(validated, T0 + 60 * MIN).blocks.flatMap((b) =>
+      b.type === "section" ? [b.text.text] : [],
+    );
+    expect(texts).toContain(
+      "*Post-rollback Validation*\n• ✅ passed (2/2)\n• ✅ Previous version running — ok\n• ✅ Users can access system — ok",
+    );
+  });
+
   it("shows the review's answers under Lessons Learned", () => {
     const d = {
       ...rolledBack(),
