@@ -99,7 +99,9 @@ export interface RequestInput {
   /**
    * Told the outcome as soon as it is recorded and audited, before the
    * deployment's first job is queued: a person's answer never waits on the
-   * queue. Its failure fails the request, as the queuing's does.
+   * queue. Its failure fails the request, as the queuing's does. A
+   * deployment recorded but never queued (the process died in between) is
+   * queued by the watchdog once it has sat quiet (watchdog.ts).
    */
   readonly decided?: (outcome: RequestOutcome) => Promise<void>;
 }

@@ -57,7 +57,9 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
     if (!service) continue;
     switch (d.state) {
       case "requested":
-        // The waiting deployment of a hotfix path moves only by its hand-off, which is safe to run again.
+        // Its check job was lost, or never queued: the process that recorded and answered the request
+        // died before queuing it. The waiting deployment of a hotfix path moves only by its hand-off,
+        // which is safe to run again.
         if (quiet) await (waitsForFirstLeg(d) ? runHandOff(deps, d.id) : enqueueCheck(deps, d));
         break;
       case "checking":

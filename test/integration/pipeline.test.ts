@@ -11,6 +11,7 @@ import { Notifications } from "../../src/engine/notifications.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
 import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { requestDeployment } from "../../src/engine/request-deployment.js";
+import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
@@ -222,6 +223,43 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
       "canary-100% succeeded",
     ]);
     expect(d.state).toBe("succeeded");
+  });
+
+  it("starts a deployment answered but never queued (the process died in between) at the watchdog's next round", async () => {
+    ids += 1;
+    const id = `d-test${ids}x`;
+    // The answer is the last thing the process does: it dies before queuing the first job.
+    const died = new Error("the process died after answering");
+    await expect(
+      requestDeployment(
+        requestDeps(() => id),
+        {
+          actor: { kind: "slack", id: "U1" },
+          via: "slash_command",
+          request: { service: "web", environment: "development", version: "v1.2.0", hotfix: false },
+          decided: async (outcome) => {
+            expect(outcome.code).toBe("started");
+            throw died;
+          },
+        },
+      ),
+    ).rejects.toBe(died);
+    expect((await store.require(id)).state).toBe("requested");
+    const jobs = await queues.pipeline.getJobs(["waiting", "delayed", "prioritized", "active", "completed"]);
+    expect(jobs.filter((j) => (j.data as { deploymentId?: string }).deploymentId === id)).toEqual([]);
+
+    const watchdogDeps = { ...requestDeps(() => "d-unused"), redis: ctx.redis, keyPrefix: ctx.prefix };
+    // A round soon after the request leaves it alone: its job may still be on its way.
+    await runWatchdog(watchdogDeps, log);
+    expect((await queues.pipeline.getJobs(["waiting", "delayed", "prioritized", "active"])).length).toBe(0);
+    // Once it has sat quiet past the watchdog's limit, a round queues its check, and it runs as any other.
+    await runWatchdog({ ...watchdogDeps, now: () => Date.now() + 3 * 60_000 }, log);
+    const d = await eventually("the deployment to end", async () => {
+      const current = await store.require(id);
+      return current.finishedAt !== undefined ? current : undefined;
+    });
+    expect(d.state).toBe("succeeded");
+    expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
   });
 
   it("ends a final hold whose continuation was lost, when the last step's job runs again", async () => {
