@@ -858,8 +858,14 @@ describe("blue-green switched in steps, with the scrape source", () => {
     expect(after.pools.stable.map((m) => m.version)).toEqual([NEWER, NEWER, NEWER]);
     expect(await versionsServing(stack.url, 12)).toEqual({ [NEWER]: 12 });
 
-    // The root said blue was kept as the way back, then that it was archived.
+    // The root said how much traffic each step moved to green, that blue was kept as the way back, then archived.
     const history = await scene.rootHistory(id);
+    for (const weight of [25, 50]) {
+      expect(
+        history.some((t) => t.includes(`*Traffic on green:* ${weight}% (${NEWER}), the rest on blue (${GOOD})`)),
+      ).toBe(true);
+    }
+    expect(history.some((t) => t.includes("Canary weight"))).toBe(false);
     expect(
       history.some((t) =>
         new RegExp(`\\*Blue:\\* ${GOOD} kept as the way back until <!date\\^\\d+\\^[^>]*>, then archived`).test(t),

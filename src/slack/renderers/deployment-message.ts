@@ -135,12 +135,20 @@ function changesLine(d: Deployment): string | undefined {
   return `*Changes:* ${rangeWords(what, d.version)} — listed in the thread`;
 }
 
-/** Where traffic really is: once the way back has taken it to stable, the new version's old weight is not shown. */
+/**
+ * Where traffic really is: a canary's weight, or blue-green's share moved to
+ * green (blue, the version live before, serves the rest). Once the way back
+ * has taken it to stable, the new version's old weight is not shown.
+ */
 function weightLine(d: Deployment, weight: number | undefined): string | undefined {
   if (weight === undefined) return undefined;
   if (weight === 0 && d.rollback) {
     const stable = d.previousVersion ? ` (${escapeMrkdwn(d.previousVersion)})` : "";
     return `*Traffic:* all on the stable version${stable}, none on ${escapeMrkdwn(d.version)}`;
+  }
+  if (d.strategy === "blue-green") {
+    const blue = weight < 100 && d.previousVersion ? `, the rest on blue (${escapeMrkdwn(d.previousVersion)})` : "";
+    return `*Traffic on green:* ${weight}% (${escapeMrkdwn(d.version)})${blue}`;
   }
   return `*Canary weight:* ${weight}% of traffic on ${escapeMrkdwn(d.version)}`;
 }

@@ -225,6 +225,21 @@ describe("renderRootMessage", () => {
     }
   });
 
+  it("labels blue-green's traffic steps as traffic moved to green, blue serving the rest, never as a canary weight", () => {
+    const steps = [
+      { name: "deploy", action: "deploy" as const },
+      { name: "green-10%", action: "setTraffic" as const, weight: 10, rollout: true },
+      { name: "green-50%", action: "setTraffic" as const, weight: 50, rollout: true },
+      { name: "switch-traffic", action: "setTraffic" as const, weight: 100, promote: true },
+    ];
+    const running = moveTo(requested({ strategy: "blue-green", steps, previousVersion: "v1.1.0" }), "running", T0);
+    const half = succeed(succeed(succeed(running, 0), 1), 2);
+    const text = mrkdwn(renderRootMessage(half, T0 + 60_000));
+    expect(text).toContain("*Traffic on green:* 50% (v1.2.0), the rest on blue (v1.1.0)");
+    expect(text).not.toContain("Canary weight");
+    expect(mrkdwn(renderRootMessage(succeed(half, 3), T0 + 60_000))).toContain("*Traffic on green:* 100% (v1.2.0)\n");
+  });
+
   it("reads 100% with every stage done when succeeded", () => {
     const message = renderRootMessage(succeeded(), T0 + 10 * 60_000);
     expect(mrkdwn(message)).toContain("`██████████ 100%`");
