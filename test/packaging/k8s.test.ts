@@ -5,7 +5,7 @@ import * as k8sClient from "@kubernetes/client-node";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { ConfigMap, type IContainer, type IPodSpec, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { validateCommand } from "../../src/manifests/validate.js";
 import { ROOT } from "../support/slipway-process.js";
 
@@ -188,5 +188,29 @@ describe("Kubernetes manifests", () => {
     const code = await validateCommand(dir, { write: (text: string) => (printed += text) });
     expect(printed).toMatch(/✓ 1 service valid: example/);
     expect(code).toBe(0);
+  });
+
+  it("the ConfigMap's example shows blue-green steps with archive, deployment validation and restore from backup", () => {
+    const configMap = find("ConfigMap", "slipway-manifests") as unknown as { data: Record<string, string> };
+    const example = parse(configMap.data["example.yaml"] ?? "") as {
+      target: { actions: Record<string, unknown> };
+      checklist: { id: string; section: string }[];
+      environments: Record<
+        string,
+        {
+          strategy?: string;
+          blueGreen?: { steps?: unknown[] };
+          checklist?: string[];
+          permissions?: { restore?: string[] };
+        }
+      >;
+    };
+    expect(Object.keys(example.target.actions)).toEqual(expect.arrayContaining(["backup", "archive", "restore"]));
+    const environments = Object.values(example.environments);
+    expect(environments.some((e) => e.strategy === "blue-green" && (e.blueGreen?.steps?.length ?? 0) > 1)).toBe(true);
+    const validating = new Set(example.checklist.filter((i) => i.section === "deployment").map((i) => i.id));
+    expect(environments.some((e) => e.checklist?.some((id) => validating.has(id)))).toBe(true);
+    expect(example.checklist.some((i) => i.section === "validation")).toBe(true);
+    expect(environments.some((e) => (e.permissions?.restore?.length ?? 0) > 0)).toBe(true);
   });
 });
