@@ -134,7 +134,7 @@ export function stuckWords(
   switch (job) {
     case "active":
       return {
-        what: `${past}; its worker still holds it, but the step has not returned (a process it started may still hold its output open)`,
+        what: `${past}; its worker still holds it, but the step has not returned (that worker may be stopped or too busy to go on)`,
         suggestion: `Slipway will not run it again while that worker holds it; ${wayBack}`,
       };
     case "waiting":

@@ -1,34 +1,42 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
 import { eventually } from "../support/eventually.js";
-import { SlipwayScene } from "../support/slipway-scene.js";
+import { REDIS_URL } from "../support/redis.js";
+import { alive } from "../support/sample-stack.js";
+import { closeFleet, SlipwayFleet } from "../support/slipway-fleet.js";
+import type { SlipwayProcess } from "../support/slipway-process.js";
 import { tagOf } from "../support/thread-shape.js";
 
 /*
  * The watchdog's report of a step that outlives its timeout, end to end:
- * `slipway all` against the Slack stand-in deploys a service whose deploy
- * action, for a version named `…-hang`, starts a helper in a process group
- * of its own that keeps the action's output open. The step's 2 s timeout
- * stops the action, but not the helper, so the step never returns. Past its
+ * a `slipway app` against the Slack stand-in and one `slipway worker` (A),
+ * whose job lock lasts ten minutes. A takes the deploy step of a version
+ * whose action runs long, and is frozen (SIGSTOP) while the step is under
+ * way and no Slack sync of its is: its lock stays unexpired, so its job
+ * stays active and nobody takes the step over, and the step never returns.
+ * A second worker (B) runs the watchdog and the Slack syncs. Past the step's
  * timeout plus the watchdog's margin, the thread gets one report of it, the
  * incident channel one alert, both saying what Slipway will do; Abort then
- * takes the environment back.
+ * takes the environment back. Thawed at last, A stops the action at its
+ * overdue timeout and its late result is refused.
  */
 
 const DEPLOYER = "U0DEPLOY01";
 const CHANNEL = "C0HANGING";
 const ALERTS = "C0HANGALRT";
 const GOOD = "v1.0.0";
-const HANGING = "v1.1.0-hang";
+const SLOW = "v1.1.0-slow";
+/** Long enough for the test to freeze A before the step times out, on a busy machine too. */
+const TIMEOUT_SECONDS = 20;
 
 const DEPLOY = [
   "const fs = require('node:fs'); const version = process.env.SLIPWAY_VERSION;",
-  "if (version.includes('hang')) {",
-  "  const helper = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { detached: true, stdio: ['ignore', 'inherit', 'inherit'] });",
-  "  fs.writeFileSync('helper.pid', String(helper.pid));",
-  "  console.log('deploying ' + version + '; a helper keeps this output open');",
+  "if (version.endsWith('-slow')) {",
+  "  fs.writeFileSync('deploying.pid', String(process.pid));",
+  "  console.log('deploying ' + version + ', slowly');",
   "  setInterval(() => {}, 1000);",
   "} else { fs.writeFileSync('live', version); console.log('deployed ' + version); }",
 ].join(" ");
@@ -52,74 +60,109 @@ environments:
   development:
     onFailure: rollback
     stages:
-      - { name: deploy, action: deploy, timeoutSeconds: 2 }
+      - { name: deploy, action: deploy, timeoutSeconds: ${TIMEOUT_SECONDS} }
 `;
 }
 
 describe("a step that outlives its timeout", () => {
-  let scene: SlipwayScene;
-
-  /** Ends the helper holding the hung step's output, so the step returns and Slipway can stop. */
-  async function releaseHelper(): Promise<void> {
-    if (!scene) return;
-    const pid = Number(await readFile(join(scene.workdir, "helper.pid"), "utf8").catch(() => ""));
-    if (pid > 0) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
+  let fleet: SlipwayFleet;
+  let workdir: string;
+  /** Worker A, the one frozen with the step. */
+  let holder: SlipwayProcess;
 
   beforeAll(async () => {
-    scene = await SlipwayScene.start({
+    workdir = await mkdtemp(join(tmpdir(), "slipway-stuck-report-"));
+    fleet = await SlipwayFleet.start({
       label: "stuck-report",
-      manifests: (workdir) => ({ "hanging.yaml": manifest(workdir) }),
+      manifests: { "hanging.yaml": manifest(workdir) },
+      redisUrl: REDIS_URL,
+      role: "app",
+      workers: 0,
     });
-  }, 60_000);
+    holder = await fleet.addWorker({ SLIPWAY_JOB_LOCK_MS: "600000" });
+  }, 240_000);
 
   afterAll(async () => {
-    await releaseHelper();
-    expect(await scene?.close()).toBe(0);
+    try {
+      await closeFleet(fleet);
+    } finally {
+      if (workdir) await rm(workdir, { recursive: true, force: true });
+    }
   }, 60_000);
 
+  /** Once the step is under way and no Slack sync is queued or running, freezes A. */
+  async function freezeHolder(id: string): Promise<void> {
+    await holder.waitForLog((l) => l.msg === "stage started" && l.deploymentId === id, 60_000);
+    const notify = fleet.queue("notify");
+    try {
+      // A sync frozen half-way would hold its deployment's lock as long as A's job lock, and the thread with it.
+      await eventually("no Slack sync pending", async () => {
+        const syncs = await notify.getJobCounts("active", "wait", "delayed", "prioritized");
+        return Object.values(syncs).every((n) => n === 0) ? true : new Error(JSON.stringify(syncs));
+      });
+    } finally {
+      await notify.close();
+    }
+    await fleet.signal(holder, "SIGSTOP");
+  }
+
   it("is reported once in the thread and once in the incident channel, saying what Slipway will do", async () => {
-    const good = await scene.deploy(DEPLOYER, CHANNEL, `development ${GOOD} hanging`);
-    await scene.ended(good, "succeeded");
-    const id = await scene.deploy(DEPLOYER, CHANNEL, `development ${HANGING} hanging`);
+    const good = await fleet.deploy(DEPLOYER, CHANNEL, `development ${GOOD} hanging`);
+    await fleet.chat.finished(good, "Succeeded");
+    const id = await fleet.deploy(DEPLOYER, CHANNEL, `development ${SLOW} hanging`);
+    await freezeHolder(id);
+    const deploying = Number(await readFile(join(workdir, "deploying.pid"), "utf8"));
+    await fleet.addWorker();
 
     // The watchdog runs every 30 s and reports a step a minute past its timeout.
-    const stuck = await scene.until(id, "to be reported stuck", (d) => d.stuck !== undefined, 150_000);
+    const stuck = await eventually(
+      `${id} to be reported stuck`,
+      async () => {
+        const d = await fleet.store.require(id);
+        return d.stuck ? d : new Error(`${d.state}, ${d.stages.map((s) => `${s.name} ${s.status}`).join(", ")}`);
+      },
+      200_000,
+    );
     expect(stuck.state).toBe("running");
     expect(stuck.stages[0]?.status).toBe("running");
+    // What it says follows the job's state: still active, its lock held by the frozen worker.
+    const pipeline = fleet.queue("pipeline");
+    try {
+      expect(await pipeline.getJobState(stuck.stages[0]?.runner ?? "")).toBe("active");
+    } finally {
+      await pipeline.close();
+    }
     expect(stuck.stuck?.what).toMatch(
-      /^step deploy has been running for \d+m? ?\d*s?, past its 2s timeout; its worker still holds it, but the step has not returned/,
+      new RegExp(
+        `^step deploy has been running for \\d+m? ?\\d*s?, past its ${TIMEOUT_SECONDS}s timeout; its worker still holds it, but the step has not returned`,
+      ),
     );
     const suggestion =
       "Slipway will not run it again while that worker holds it; Abort or /rollback takes development the way back";
     expect(stuck.stuck?.suggestion).toBe(suggestion);
 
-    const { slack } = scene;
+    const { slack, chat } = fleet;
     const words = `*Stuck:* ${stuck.stuck?.what}. ${suggestion}.`;
-    const report = await scene.chat.replyOf(id, [/⚠️ \*Stuck:\*/]);
+    const report = await chat.replyOf(id, [/⚠️ \*Stuck:\*/]);
     expect(slack.textOf(report)).toContain(words);
-    expect(slack.textOf(await scene.chat.rootOf(id, /⚠️ \*Stuck:\*/))).toContain(words);
+    expect(slack.textOf(await chat.rootOf(id, /⚠️ \*Stuck:\*/))).toContain(words);
     const alert = await slack.waitForMessage(
       (m) => m.channel === ALERTS && m.threadTs === undefined && slack.textOf(m).includes(id),
       { timeoutMs: 30_000 },
     );
-    expect(slack.textOf(alert)).toContain(`🚨 *hanging ${HANGING} → development running*`);
+    expect(slack.textOf(alert)).toContain(`🚨 *hanging ${SLOW} → development running*`);
     expect(slack.textOf(alert)).toContain(words);
 
-    // What it says works: Abort takes development back to the good version while the step still hangs.
-    expect(await scene.clickControl(id, DEPLOYER, ACTION_IDS.abort)).toMatch(/^Aborting `d-/);
-    const d = await scene.ended(id, "rolled_back");
-    expect(d.rollback?.actions.map((a) => `${a.name} ${a.ok}`)).toEqual(["rollback true"]);
-    expect(await readFile(join(scene.workdir, "live"), "utf8")).toBe(GOOD);
+    // What it says works: Abort takes development back to the good version while A still holds the step.
+    expect(await chat.clickControl(id, DEPLOYER, ACTION_IDS.abort)).toMatch(/^Aborting `d-/);
+    const [d] = await fleet.allFinal([id], 60_000);
+    expect(d?.state).toBe("rolled_back");
+    await chat.replyOf(id, [/Deployment rolled back/i]);
+    expect(d?.rollback?.actions.map((a) => `${a.name} ${a.ok}`)).toEqual(["rollback true"]);
+    expect(await readFile(join(workdir, "live"), "utf8")).toBe(GOOD);
 
     // One report each: one stuck reply in the thread, one alert in the incident channel, edited as it went on.
-    const replies = await scene.chat.repliesOf(id);
+    const replies = await chat.repliesOf(id);
     expect(replies.filter((m) => tagOf(m)?.name === "stuck")).toHaveLength(1);
     await eventually("the alert to show the way back", () =>
       /back on v1\.0\.0/.test(slack.textOf(slack.message(alert.channel, alert.ts) ?? alert)),
@@ -127,5 +170,13 @@ describe("a step that outlives its timeout", () => {
     expect(slack.messages(ALERTS).filter((m) => m.threadTs === undefined && slack.textOf(m).includes(id))).toHaveLength(
       1,
     );
-  }, 240_000);
+
+    // Thawed, A finds the step's timeout long past: it stops the action, and its result comes too late to count.
+    expect(alive(deploying)).toBe(true);
+    await fleet.signal(holder, "SIGCONT");
+    const finished = await holder.waitForLog((l) => l.msg === "stage finished" && l.deploymentId === id, 30_000);
+    expect(finished.ok).toBe(false);
+    await eventually(`the deploy action ${deploying} to be stopped`, () => !alive(deploying), 10_000);
+    expect((await fleet.store.require(id)).state).toBe("rolled_back");
+  }, 330_000);
 });

@@ -6,7 +6,7 @@ describe("what the watchdog says of a step past its timeout", () => {
 
   it("says a worker still holds it and Slipway will not start it twice when its job is active", () => {
     expect(stuckWords("deploy", 65_000, 5_000, "active", "production")).toEqual({
-      what: `${past}; its worker still holds it, but the step has not returned (a process it started may still hold its output open)`,
+      what: `${past}; its worker still holds it, but the step has not returned (that worker may be stopped or too busy to go on)`,
       suggestion:
         "Slipway will not run it again while that worker holds it; Abort or /rollback takes production the way back",
     });
