@@ -3,8 +3,11 @@
  * action is `backup`) prints the id of the backup it took on a line of its
  * own, `backup-id: <id>`; Slipway keeps that id with the deployment, so a
  * later `/rollback … --restore` can hand it to the target's `restore` action
- * (as SLIPWAY_BACKUP_ID) after the way back.
+ * (as SLIPWAY_BACKUP_ID) after the way back. A deployment already rolled
+ * back without it can still have its backup restored afterwards: the restore
+ * runs alone, then the post-rollback validation is checked again.
  */
+import type { ItemResult } from "./checklist.js";
 
 /** What a backup id may hold: it reaches a target as a variable, never through a shell, but stays plain. */
 const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/;
@@ -32,4 +35,8 @@ export interface RestoreRecord {
   /** The restore action's output tail. */
   readonly output?: string;
   readonly finishedAt?: number;
+  /** Asked after the deployment had ended, rolled back without it: the restore runs alone. */
+  readonly afterEnd?: true;
+  /** An after-the-fact restore's post-rollback validation, checked once the backup is back. */
+  readonly validation?: readonly ItemResult[];
 }

@@ -367,6 +367,16 @@ export function durationMs(deployment: Deployment, now: number): number {
   return (deployment.finishedAt ?? now) - deployment.createdAt;
 }
 
+/**
+ * Whether the deployment ended with its way back done, the previous version
+ * live again: rolled back, or failed after the way back's last action
+ * succeeded (its validation or its restore failed, not its rollback action).
+ */
+export function endedBack(d: Pick<Deployment, "state" | "rollback">): boolean {
+  if (d.state === "rolled_back") return true;
+  return d.state === "failed" && d.rollback?.actions.at(-1)?.ok === true;
+}
+
 /** The post-rollback validation's results: of the way back, or of a /rollback deployment; undefined before it ran. */
 export function postRollbackChecks(d: Pick<Deployment, "rollback" | "validation">): ItemResult[] | undefined {
   return d.rollback?.checklist ?? d.validation;

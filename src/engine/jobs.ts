@@ -45,6 +45,8 @@ export const JOBS = {
     scheduled: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),
     /** Remind the thread, once, of a post-deployment review nobody has written. */
     remindReview: deploymentRef,
+    /** Restore the backup of a deployment that ended back on the earlier version, then validate again. */
+    restore: deploymentRef,
     /** Start (or stop) the deployment of a hotfix path that waits for the first one, which has ended. */
     handOff: deploymentRef,
     /** Start the first waiting deployment of a service and environment that may start, if it is free. */
@@ -133,6 +135,8 @@ export const JOB_IDS = {
   sync: (deploymentId: string) => `sync.${deploymentId}`,
   /** The one reminder of a deployment's post-deployment review. */
   remindReview: (deploymentId: string) => `remind-review.${deploymentId}`,
+  /** One restore after the end per deployment: a deployment's backup is restored once. */
+  restore: (deploymentId: string) => `restore.${deploymentId}`,
   /** One hand-off per waiting deployment of a hotfix path: its first leg ends once. */
   handOff: (deploymentId: string) => `hand-off.${deploymentId}`,
   /**

@@ -9,6 +9,7 @@ import { JOBS, parseJobData } from "./jobs.js";
 import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
 import { remindReview } from "./records.js";
+import { abandonRestore, runRestoreAfterEnd } from "./restore-after-end.js";
 import { runSchedule, type ScheduleDeps } from "./schedules.js";
 import { startNextWaiting } from "./waiting-deployments.js";
 import { runAnalysis } from "./watch.js";
@@ -92,6 +93,12 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
           await remindReview(deps, data.deploymentId);
           return;
         }
+        case "restore": {
+          const data = parseJobData(JOBS.pipeline.restore, job.data, "pipeline/restore");
+          const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+          await runRestoreAfterEnd(deps, data.deploymentId, stop, jobLog);
+          return;
+        }
         case "handOff": {
           const data = parseJobData(JOBS.pipeline.handOff, job.data, "pipeline/handOff");
           await runHandOff(deps, data.deploymentId);
@@ -124,6 +131,15 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
       if (!change.success) return;
       abandonFlagChange(deps, change.data.deploymentId, change.data.seq, error.message).catch((e: unknown) =>
         log.error({ err: e, deploymentId: change.data.deploymentId }, "could not record the failed flag change"),
+      );
+      return;
+    }
+    if (job.name === "restore") {
+      // A restore that gave up is recorded as failed; the deployment had ended and keeps its state.
+      const restore = JOBS.pipeline.restore.safeParse(job.data);
+      if (!restore.success) return;
+      abandonRestore(deps, restore.data.deploymentId, error.message).catch((e: unknown) =>
+        log.error({ err: e, deploymentId: restore.data.deploymentId }, "could not record the failed restore"),
       );
       return;
     }

@@ -1,11 +1,13 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
-import { type Deployment, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, endedBack, touchedTraffic } from "../domain/deployment.js";
 import type { AuditVia } from "../store/audit-log.js";
 import { authorizeActor } from "./authorize.js";
 import type { GateDeps } from "./gates.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import type { RequestDeps } from "./request-deployment.js";
 import { type RollbackAnswer, requestRollback } from "./rollback-request.js";
+import { update } from "./update-deployment.js";
 
 /*
  * `/rollback … --restore`, the seed's disaster recovery: the way back, then
@@ -13,12 +15,19 @@ import { type RollbackAnswer, requestRollback } from "./rollback-request.js";
  * (the id it printed as `backup-id: …`). The deployment rolled back is the
  * one under way, rolled back where it stands, or else the last one that
  * ended with its version live, which a rollback deployment of the earlier
- * good version replaces. Only the roles `permissions.restore` names may ask.
+ * good version replaces. When the last one already ended back on the earlier
+ * version (rolled back without --restore, or failed after its way back), its
+ * backup is restored afterwards instead: the restore alone, then the
+ * post-rollback validation again (see restore-after-end.ts). Only the roles
+ * `permissions.restore` names may ask.
  *
  * It is asked in two moves, both here: `checkRestore` before the Slack
  * dialog that confirms it opens (so a refusal comes at once), and
  * `requestRestore` once it is confirmed, which checks again (things may have
- * moved meanwhile), then rolls back with the restore attached, and audits.
+ * moved meanwhile), then rolls back with the restore attached (or records
+ * the restore on the deployment that ended back and queues its job), and
+ * audits. A deployment is restored once: a second confirmation (a double
+ * click) finds the restore recorded and is refused, saying how it goes.
  */
 
 export interface RestoreInput {
@@ -37,17 +46,27 @@ export type RestoreRefusal =
       readonly code: "nothing_live";
       readonly service: string;
       readonly environment: string;
-      /** The last deployment, when one ended without its version live (rolled back, cancelled…). */
+      /** The last deployment, when one ended without its version live (cancelled, failed before deploying…). */
       readonly last?: Deployment;
     }
-  | { readonly ok: false; readonly code: "no_backup"; readonly deployment: Deployment };
+  | { readonly ok: false; readonly code: "no_backup"; readonly deployment: Deployment }
+  /** The deployment that ended back already has a restore: done, failed, or under way. */
+  | { readonly ok: false; readonly code: "already_restored"; readonly deployment: Deployment };
 
-/** What a confirmed restore would do: roll `deployment` back and restore `backupId`. */
+/**
+ * What a confirmed restore would do: roll `deployment` back and restore
+ * `backupId`, or (`afterEnd`) only restore it, the deployment having ended
+ * back on the earlier version already.
+ */
 export type RestoreCheck =
   | RestoreRefusal
-  | { readonly ok: true; readonly deployment: Deployment; readonly backupId: string };
+  | { readonly ok: true; readonly deployment: Deployment; readonly backupId: string; readonly afterEnd: boolean };
 
-/** The answer to a confirmed restore: refused, or the rollback it started (itself refused, maybe) and the backup. */
+/**
+ * The answer to a confirmed restore: refused; the rollback it started (itself
+ * refused, maybe) and the backup; or the restore alone of a deployment that
+ * ended back.
+ */
 export type RestoreAnswer =
   | RestoreRefusal
   | {
@@ -56,19 +75,29 @@ export type RestoreAnswer =
       readonly deployment: Deployment;
       readonly backupId: string;
       readonly rollback: RollbackAnswer;
+    }
+  | {
+      readonly ok: true;
+      readonly code: "restoring_after_end";
+      readonly deployment: Deployment;
+      readonly backupId: string;
     };
 
-/** The deployment a rollback would take back now: the one under way, else the last one whose version is live. */
-async function deploymentToRollBack(deps: GateDeps, input: RestoreInput): Promise<Deployment | RestoreRefusal> {
+/** A deployment a restore would act on, and whether it ended back already; or why there is none. */
+type Found = { deployment: Deployment; afterEnd: boolean } | RestoreRefusal;
+
+/** What a restore would act on now: the deployment under way, else the last one that ended (live, or back). */
+async function deploymentToRestore(deps: GateDeps, input: RestoreInput): Promise<Found> {
   const activeId = await deps.store.activeFor(input.service, input.environment);
   const candidate = activeId
     ? await deps.store.get(activeId)
     : await deps.store.lastEnded(input.service, input.environment);
+  if (candidate && !activeId && endedBack(candidate)) return { deployment: candidate, afterEnd: true };
   const live =
     candidate !== undefined &&
     touchedTraffic(candidate) &&
     (activeId !== undefined || candidate.state === "succeeded" || candidate.state === "failed");
-  if (candidate && live) return candidate;
+  if (candidate && live) return { deployment: candidate, afterEnd: false };
   return {
     ok: false,
     code: "nothing_live",
@@ -76,6 +105,13 @@ async function deploymentToRollBack(deps: GateDeps, input: RestoreInput): Promis
     environment: input.environment,
     ...(candidate ? { last: candidate } : {}),
   };
+}
+
+/** Whether `d` may have its backup restored, the way `afterEnd` says; the refusal when not. */
+function restoreOf(d: Deployment, afterEnd: boolean): RestoreCheck {
+  if (afterEnd && d.restore) return { ok: false, code: "already_restored", deployment: d };
+  if (d.backupId === undefined) return { ok: false, code: "no_backup", deployment: d };
+  return { ok: true, deployment: d, backupId: d.backupId, afterEnd };
 }
 
 /** Whether `input` may restore now, and what it would restore; a refusal is audited. */
@@ -89,36 +125,88 @@ export async function checkRestore(deps: GateDeps & RequestDeps, input: RestoreI
   });
   if (!allowed.allowed) return { ok: false, code: "forbidden", reason: allowed.reason };
   const service = deps.catalog.require(input.service);
-  const found: Deployment | RestoreRefusal = service.target.supports("restore")
-    ? await deploymentToRollBack(deps, input)
+  const found: Found = service.target.supports("restore")
+    ? await deploymentToRestore(deps, input)
     : { ok: false, code: "no_restore_action", service: input.service };
-  const check: RestoreCheck =
-    "code" in found
-      ? found
-      : found.backupId === undefined
-        ? { ok: false, code: "no_backup", deployment: found }
-        : { ok: true, deployment: found, backupId: found.backupId };
-  if (!check.ok) {
-    await deps.audit.record({
-      at: deps.now(),
-      actor: input.actor.id,
-      source: input.actor.kind,
-      action: "restore",
-      outcome: "refused",
-      service: input.service,
-      environment: input.environment,
-      ...(check.code === "no_backup" ? { deploymentId: check.deployment.id } : {}),
-      detail: check.code,
-      via: input.via,
-    });
-  }
+  const check = "code" in found ? found : restoreOf(found.deployment, found.afterEnd);
+  if (!check.ok) await auditRefusal(deps, input, check);
   return check;
 }
 
-/** A confirmed `/rollback … --restore`: checked again, then the rollback with the restore attached; audited. */
+async function auditRefusal(deps: GateDeps, input: RestoreInput, refusal: RestoreRefusal): Promise<void> {
+  await deps.audit.record({
+    at: deps.now(),
+    actor: input.actor.id,
+    source: input.actor.kind,
+    action: "restore",
+    outcome: "refused",
+    service: input.service,
+    environment: input.environment,
+    ...("deployment" in refusal ? { deploymentId: refusal.deployment.id } : {}),
+    detail: refusal.code,
+    via: input.via,
+  });
+}
+
+/** Queues the restore of a deployment that ended back; one job per deployment, so queuing it again is a no-op. */
+async function enqueueRestore(deps: GateDeps, d: Pick<Deployment, "id">): Promise<void> {
+  await enqueue(deps.queues, "restore", { deploymentId: d.id }, { id: JOB_IDS.restore(d.id) });
+}
+
+/**
+ * The restore of a deployment that ended back, recorded on it in one
+ * compare-and-set (so only one confirmation wins) and queued. A restore
+ * already recorded but not yet run is queued again, which is a no-op unless
+ * its job was lost.
+ */
+async function restoreAfterEnd(
+  deps: GateDeps,
+  input: RestoreInput,
+  d: Deployment,
+  backupId: string,
+): Promise<RestoreAnswer> {
+  const now = deps.now();
+  const restore: RestoreRecord = { backupId, takenBy: d.id, by: input.actor.id, at: now, afterEnd: true };
+  const { saved } = await update(deps, d.id, (current) =>
+    current.restore ? { refused: undefined } : { next: { ...current, restore, updatedAt: now }, result: undefined },
+  );
+  if (!saved) {
+    const refusal: RestoreRefusal = {
+      ok: false,
+      code: "already_restored",
+      deployment: await deps.store.require(d.id),
+    };
+    await auditRefusal(deps, input, refusal);
+    return refusal;
+  }
+  await enqueueRestore(deps, saved);
+  await deps.audit.record({
+    at: now,
+    actor: input.actor.id,
+    source: input.actor.kind,
+    action: "restore",
+    outcome: "ok",
+    service: input.service,
+    environment: input.environment,
+    deploymentId: d.id,
+    detail: `backup ${backupId}${input.reason ? `: ${input.reason}` : ""}`,
+    via: input.via,
+  });
+  await deps.notifications.changed(saved);
+  return { ok: true, code: "restoring_after_end", deployment: saved, backupId };
+}
+
+/** A confirmed `/rollback … --restore`: checked again, then the rollback with the restore attached, or the restore alone; audited. */
 export async function requestRestore(deps: GateDeps & RequestDeps, input: RestoreInput): Promise<RestoreAnswer> {
   const check = await checkRestore(deps, input);
-  if (!check.ok) return check;
+  if (!check.ok) {
+    // A restore recorded whose job was lost (the process died in between) is queued again by the next ask.
+    if (check.code === "already_restored" && check.deployment.restore?.ok === undefined) {
+      await enqueueRestore(deps, check.deployment);
+    }
+    return check;
+  }
+  if (check.afterEnd) return restoreAfterEnd(deps, input, check.deployment, check.backupId);
   const restore: RestoreRecord = {
     backupId: check.backupId,
     takenBy: check.deployment.id,

@@ -4,6 +4,7 @@ import { VIEW_IDS } from "../../src/slack/action-ids.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { deploymentIdIn } from "../support/chat-ops.js";
 import { cleanupAfterEach } from "../support/cleanups.js";
+import { eventually } from "../support/eventually.js";
 import { ROOT } from "../support/slipway-process.js";
 import { SlipwayScene } from "../support/slipway-scene.js";
 
@@ -15,7 +16,9 @@ import { SlipwayScene } from "../support/slipway-scene.js";
  * confirmed in its dialog by a member of the role permissions.restore names,
  * deploys the earlier version again and then restores that backup. Everyone
  * else, a deployment that took no backup and a target without restore are
- * refused, saying why.
+ * refused, saying why. A deployment already rolled back without --restore
+ * has its backup restored afterwards: the restore alone, then the
+ * post-rollback validation again, once however often it is confirmed.
  */
 
 const DEPLOYER = "U0DEPLOY01";
@@ -30,6 +33,8 @@ channels:
   deploy: ${channel}
 roles:
   dbas: { users: [${DBA}] }
+checklist:
+  - { id: data-intact, title: No data corruption, section: validation, check: { kind: command, run: [node, -e, "console.log('rows match on ' + process.env.SLIPWAY_VERSION)"] } }
 ${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(restore ? (["restore"] as const) : [])])}environments:
   production:
     approval: { required: false }
@@ -170,5 +175,97 @@ describe("/rollback --restore of a deployment under way", () => {
     expect(d.restore?.finishedAt).toBeGreaterThanOrEqual(d.rollback?.actions.at(-1)?.at ?? Number.POSITIVE_INFINITY);
     expect(d.rollback?.finishedAt).toBeGreaterThanOrEqual(d.restore?.finishedAt ?? Number.POSITIVE_INFINITY);
     await scene.chat.replyOf(id, [new RegExp(`♻️ \\*Backup \`${backupId}\` restored\\*`)]);
+  }, 120_000);
+});
+
+describe("/rollback --restore after the deployment was rolled back without it", () => {
+  it("restores the backup alone, then validates again, in that deployment's thread and root; once, however often it is confirmed", async () => {
+    const scene = await start("e2e-restore-after-end");
+    const { chat, slack } = scene;
+    await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "canary v1.1.0 vault --strategy=all-at-once"), "succeeded");
+    const id = await scene.deploy(DEPLOYER, CHANNEL, "canary v1.2.0 vault");
+    await scene.until(id, "the canary holding at 50%", (d) => d.holdUntil !== undefined);
+    const backupId = `vault-canary-${id}`;
+
+    // Rolled back without --restore: the way back and its validation, no restore.
+    expect(await chat.command(DEPLOYER, CHANNEL, "/rollback", "canary vault")).toContain(`Rolling back \`${id}\``);
+    const rolledBack = await scene.ended(id, "rolled_back");
+    expect(rolledBack.restore).toBeUndefined();
+    expect(rolledBack.rollback?.checklist?.map((i) => `${i.id} ${i.status}`)).toEqual(["data-intact passed"]);
+
+    // Someone without the role is still refused.
+    expect(await chat.command(DEPLOYER, CHANNEL, "/rollback", "canary vault --restore")).toMatch(
+      /^Not restored: restoring canary from backup needs the role dbas/,
+    );
+
+    // The role's member is asked to confirm the restore alone; the dialog says the deployment is back already.
+    const opened = slack.calls("views.open").length;
+    expect(await chat.command(DBA, CHANNEL, "/rollback", "canary vault --restore")).toBe(
+      "Confirm the restore in the dialog.",
+    );
+    await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+    const dialog = slack
+      .views()
+      .filter((v) => v.view.callback_id === VIEW_IDS.restoreConfirm)
+      .at(-1);
+    expect(slack.textOf({ blocks: dialog?.view.blocks })).toContain(
+      `Restore backup \`${backupId}\` of *vault canary*, which \`${id}\` took before it deployed v1.2.0? That deployment ended rolled back after its way back (v1.1.0 live again), so only the restore runs, then the post-rollback validation.`,
+    );
+
+    // Confirmed twice at once (a double click): one restore, one refusal saying it is under way or done.
+    const answered = slack.calls("chat.postEphemeral").length;
+    const answers = (kind: RegExp) =>
+      slack
+        .calls("chat.postEphemeral")
+        .slice(answered)
+        .map((call) => String(call.args.text))
+        .filter((text) => kind.test(text));
+    const submission = () =>
+      slack.interact(slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }));
+    const submitted = await Promise.all([submission(), submission()]);
+    expect(submitted.map((r) => r.status)).toEqual([200, 200]);
+    await slack.waitFor(() => answers(/./).length >= 2);
+    expect(answers(/is being restored, then the post-rollback validation is checked again/)).toEqual([
+      `\`${id}\` (v1.2.0) ended rolled back after its way back (v1.1.0 live again), so only its backup comes back: backup \`${backupId}\`, which it took, is being restored, then the post-rollback validation is checked again. Follow it in its thread.`,
+    ]);
+    expect(answers(/^Not restored again: /)).toHaveLength(1);
+
+    // The restore ran, then the validation; the deployment stays rolled back.
+    const restored = await scene.until(id, "restored and validated", (d) => d.restore?.validation !== undefined);
+    expect(restored.state).toBe("rolled_back");
+    expect(restored.restore).toMatchObject({ backupId, takenBy: id, by: DBA, ok: true, afterEnd: true });
+    expect(restored.restore?.output).toContain(`restored vault canary data from backup ${backupId}`);
+    expect(restored.restore?.validation?.map((i) => `${i.id} ${i.status} ${i.evidence}`)).toEqual([
+      "data-intact passed exit 0: rows match on v1.1.0",
+    ]);
+    const reply = slack.textOf(
+      await chat.replyOf(id, [new RegExp(`♻️ \\*Backup \`${backupId}\` restored\\*`), /Post-rollback validation after/]),
+    );
+    expect(reply).toContain("🩺 *Post-rollback validation after the restore* — ✅ passed (1/1)");
+    expect(reply).toContain("✅ No data corruption — exit 0: rows match on v1.1.0");
+    await eventually(
+      "the root showing the restore",
+      async () => {
+        const root = (await scene.rootHistory(id)).at(-1) ?? "";
+        return root.includes(
+          `*Restore:* backup \`${backupId}\` (taken by \`${id}\`), asked by <@${DBA}> — ✅ restored; validation ✅ passed (1/1)`,
+        )
+          ? root
+          : new Error(root);
+      },
+      20_000,
+    );
+    // The deployment record carries it too.
+    await chat.replyOf(id, [/\*Deployment record\*/, /Validation after the restore: ✅ passed \(1\/1\)/]);
+
+    // Asked again later: refused, saying it was restored already; nothing runs again.
+    expect(await chat.command(DBA, CHANNEL, "/rollback", "canary vault --restore")).toBe(
+      `Not restored again: \`${id}\` (v1.2.0) ended rolled back after its way back (v1.1.0 live again), and backup \`${backupId}\` was restored already, asked by <@${DBA}>.`,
+    );
+    const audit = await new AuditLog(scene.redis, scene.prefix).recent("vault", 50, "canary");
+    const restores = audit.filter((e) => e.action === "restore").map((e) => `${e.actor} ${e.outcome} ${e.detail}`);
+    expect(restores.filter((r) => r.includes(" ok "))).toEqual([`${DBA} ok backup ${backupId}`]);
+    expect(restores.filter((r) => r.includes("already_restored"))).toHaveLength(2);
+    expect(scene.slipway.logs.filter((l) => l.msg === "restore finished" && l.deploymentId === id)).toHaveLength(1);
   }, 120_000);
 });

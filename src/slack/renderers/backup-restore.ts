@@ -1,15 +1,37 @@
-import type { Deployment } from "../../domain/deployment.js";
+import { type Deployment, endedBack } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
 import type { RestoreAnswer, RestoreRefusal } from "../../engine/restore-request.js";
 import { VIEW_IDS } from "../action-ids.js";
-import { codeTail, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { type Block, codeTail, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { sectionBlocks, validationSummary } from "./checklist-items.js";
 import { rollbackAnswerText } from "./request-answer.js";
 
 /*
  * Restore from backup in words: the refusals of `/rollback … --restore`, the
  * dialog that confirms it, and how the restore went, in the root message and
- * in the thread.
+ * in the thread. A restore asked after the deployment had ended back on the
+ * earlier version runs alone, and says so.
  */
+
+/** How a deployment that ended back came to be there, in words: "ended rolled back (v1.1.0 live again)". */
+function endedBackWords(d: Deployment): string {
+  const live = d.previousVersion ? ` (${escapeMrkdwn(d.previousVersion)} live again)` : "";
+  return `ended ${describeState(d.state).toLowerCase()} after its way back${live}`;
+}
+
+/** An already recorded restore, in words for a refusal to restore it again. */
+function alreadyRestoredText(d: Deployment): string {
+  const restore = d.restore;
+  const backup = restore ? `backup \`${escapeMrkdwn(restore.backupId)}\`` : "its backup";
+  const by = restore ? `, asked by <@${restore.by}>` : "";
+  const how =
+    restore?.ok === undefined
+      ? `${backup} is being restored${by}; follow it in its thread`
+      : restore.ok
+        ? `${backup} was restored already${by}`
+        : `restoring ${backup} failed${by} (its thread has the restore action's output); Slipway restores a backup once, so restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${escapeMrkdwn(restore.backupId)}`;
+  return `Not restored again: \`${d.id}\` (${escapeMrkdwn(d.version)}) ${endedBackWords(d)}, and ${how}.`;
+}
 
 /** Why a restore was refused, and what to do instead. */
 export function restoreRefusalText(refusal: RestoreRefusal): string {
@@ -25,9 +47,14 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
         : `Slipway has deployed nothing of ${refusal.service} to ${refusal.environment} yet`;
       return `Not restored: ${why}, so there is no deployment to roll back and restore.`;
     }
+    case "already_restored":
+      return alreadyRestoredText(refusal.deployment);
     case "no_backup": {
       const d = refusal.deployment;
-      return `Not restored: \`${d.id}\` (${escapeMrkdwn(d.version)}) took no backup (no backup stage printed a \`backup-id: …\` line), so there is nothing to restore. Roll back without it: \`/rollback ${d.environment} ${d.service}\`.`;
+      const instead = endedBack(d)
+        ? `It ${endedBackWords(d)} already.`
+        : `Roll back without it: \`/rollback ${d.environment} ${d.service}\`.`;
+      return `Not restored: \`${d.id}\` (${escapeMrkdwn(d.version)}) took no backup (no backup stage printed a \`backup-id: …\` line), so there is nothing to restore. ${instead}`;
     }
     default: {
       const unreachable: never = refusal;
@@ -38,6 +65,10 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
 
 /** The answer to a confirmed restore. */
 export function restoreAnswerText(answer: RestoreAnswer): string {
+  if (answer.code === "restoring_after_end") {
+    const d = answer.deployment;
+    return `\`${d.id}\` (${escapeMrkdwn(d.version)}) ${endedBackWords(d)}, so only its backup comes back: backup \`${escapeMrkdwn(answer.backupId)}\`, which it took, is being restored, then the post-rollback validation is checked again. Follow it in its thread.`;
+  }
   if (answer.code !== "restoring") return restoreRefusalText(answer);
   const rollback = rollbackAnswerText(answer.rollback);
   if (!answer.ok) return rollback;
@@ -53,21 +84,29 @@ export interface RestoreDialogState {
   readonly channel: string;
 }
 
-/** The dialog that confirms a restore: what is rolled back, which backup, and what is lost. */
-export function renderRestoreDialog(d: Deployment, backupId: string, state: RestoreDialogState) {
+/** What `/rollback … --restore` answers while its dialog opens. */
+export function restoreDialogPrompt(afterEnd: boolean): string {
+  return afterEnd ? "Confirm the restore in the dialog." : "Confirm the rollback and the restore in the dialog.";
+}
+
+/**
+ * The dialog that confirms a restore: what is rolled back, which backup, and
+ * what is lost; or, for a deployment that ended back (`afterEnd`), that only
+ * its backup is restored.
+ */
+export function renderRestoreDialog(d: Deployment, backupId: string, afterEnd: boolean, state: RestoreDialogState) {
   const reason = state.reason ? `\nReason: ${escapeMrkdwn(state.reason)}` : "";
+  const question = afterEnd
+    ? `Restore backup \`${escapeMrkdwn(backupId)}\` of *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}*, which \`${d.id}\` took before it deployed ${escapeMrkdwn(d.version)}? That deployment ${endedBackWords(d)}, so only the restore runs, then the post-rollback validation.`
+    : `Roll back *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}* from ${escapeMrkdwn(d.version)} (\`${d.id}\`), then restore backup \`${escapeMrkdwn(backupId)}\`, which that deployment took before it deployed?`;
   return {
     type: "modal" as const,
     callback_id: VIEW_IDS.restoreConfirm,
     private_metadata: JSON.stringify(state),
     title: { type: "plain_text" as const, text: "Restore from backup" },
-    submit: { type: "plain_text" as const, text: "Roll back and restore" },
+    submit: { type: "plain_text" as const, text: afterEnd ? "Restore" : "Roll back and restore" },
     close: { type: "plain_text" as const, text: "Cancel" },
-    blocks: [
-      section(
-        `Roll back *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}* from ${escapeMrkdwn(d.version)} (\`${d.id}\`), then restore backup \`${escapeMrkdwn(backupId)}\`, which that deployment took before it deployed?${reason}\nAnything written since that backup is lost.`,
-      ),
-    ],
+    blocks: [section(`${question}${reason}\nAnything written since that backup is lost.`)],
   };
 }
 
@@ -87,8 +126,10 @@ export function renderOutdatedRestoreDialog() {
 export function restoreLine(d: Deployment): string | undefined {
   const restore = d.restore;
   if (!restore) return undefined;
-  const outcome = restore.ok === undefined ? "after the way back" : restore.ok ? "✅ restored" : "❌ failed";
-  return `*Restore:* backup \`${escapeMrkdwn(restore.backupId)}\` (taken by \`${restore.takenBy}\`), asked by <@${restore.by}> — ${outcome}`;
+  const pending = restore.afterEnd ? "under way" : "after the way back";
+  const outcome = restore.ok === undefined ? pending : restore.ok ? "✅ restored" : "❌ failed";
+  const validation = restore.validation ? `; validation ${validationSummary(restore.validation)}` : "";
+  return `*Restore:* backup \`${escapeMrkdwn(restore.backupId)}\` (taken by \`${restore.takenBy}\`), asked by <@${restore.by}> — ${outcome}${validation}`;
 }
 
 /** The restore in the thread: asked, then how it went with the restore action's output. */
@@ -98,11 +139,22 @@ export function renderRestoreReply(d: Deployment): SlackMessage {
   const id = `\`${escapeMrkdwn(restore.backupId)}\``;
   const head =
     restore.ok === undefined
-      ? `♻️ *Restore of backup ${id}* (taken by \`${restore.takenBy}\`) asked by <@${restore.by}>: it runs after the way back`
+      ? `♻️ *Restore of backup ${id}* (taken by \`${restore.takenBy}\`) asked by <@${restore.by}>: ${
+          restore.afterEnd
+            ? "the deployment ended back already, so it runs on its own now"
+            : "it runs after the way back"
+        }`
       : restore.ok
         ? `♻️ *Backup ${id} restored* (taken by \`${restore.takenBy}\`), asked by <@${restore.by}>`
         : `❌ *Restoring backup ${id} failed* (taken by \`${restore.takenBy}\`), asked by <@${restore.by}>`;
-  const blocks = [section(head), ...(restore.output ? [section(codeTail(restore.output))] : [])];
+  // A restore after the end checks the post-rollback validation again; its results follow the output.
+  const validation: Block[] = restore.validation
+    ? [
+        section(`🩺 *Post-rollback validation after the restore* — ${validationSummary(restore.validation)}`),
+        ...sectionBlocks(restore.validation),
+      ]
+    : [];
+  const blocks = [section(head), ...(restore.output ? [section(codeTail(restore.output))] : []), ...validation];
   return fitMessage({
     text:
       restore.ok === undefined

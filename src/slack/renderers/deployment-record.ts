@@ -122,11 +122,17 @@ function restoreSection(restore: RestoreRecord | undefined): RecordSection[] {
   const evidence = last ? ` — ${escapeMrkdwn(last)}` : "";
   const outcome =
     restore.ok === undefined
-      ? `⏳ Not restored: ${backup}; the way back ended before the restore ran`
+      ? restore.afterEnd
+        ? `⏳ Restoring ${backup}, after the rollback`
+        : `⏳ Not restored: ${backup}; the way back ended before the restore ran`
       : restore.ok
         ? `✅ Restored ${backup}${evidence}`
         : `❌ Restore failed: ${backup}${evidence}`;
-  return [{ title: "Restore from Backup", lines: [outcome] }];
+  // A restore after the end checks the post-rollback validation again.
+  const validation = restore.validation
+    ? [`Validation after the restore: ${validationSummary(restore.validation)}`, ...restore.validation.map(itemLine)]
+    : [];
+  return [{ title: "Restore from Backup", lines: [outcome, ...validation] }];
 }
 
 function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): RecordSection[] {

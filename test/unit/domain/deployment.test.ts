@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   type Deployment,
   durationMs,
+  endedBack,
   moveTo,
   type NewDeployment,
   newDeployment,
@@ -205,5 +206,41 @@ describe("newVersionServes", () => {
 
   it("is false for all-at-once: the version is replaced outright, not split", () => {
     expect(newVersionServes({ strategy: "all-at-once", stages: [stage(deploy, "succeeded")] })).toBe(false);
+  });
+});
+
+describe("endedBack", () => {
+  const rollback = (actions: { name: string; ok: boolean }[]) => ({
+    reason: "rolled back by <@U1>",
+    by: "U1",
+    startedAt: T0,
+    actions: actions.map((a) => ({ ...a, output: "" })),
+  });
+
+  it("holds for a rolled-back deployment, and a failed one whose way back's last action succeeded", () => {
+    const rolledBack = { ...withStatuses(["succeeded"], "rolled_back"), rollback: rollback([]) };
+    expect(endedBack(rolledBack)).toBe(true);
+    // Its validation failed after the rollback action put the earlier version back.
+    const validationFailed = {
+      ...withStatuses(["succeeded"], "failed"),
+      rollback: rollback([
+        { name: "traffic-to-stable", ok: false },
+        { name: "rollback", ok: true },
+      ]),
+    };
+    expect(endedBack(validationFailed)).toBe(true);
+  });
+
+  it("does not hold when the rollback action failed, no way back ran, or the deployment succeeded", () => {
+    const actionFailed = {
+      ...withStatuses(["succeeded"], "failed"),
+      rollback: rollback([
+        { name: "traffic-to-stable", ok: true },
+        { name: "rollback", ok: false },
+      ]),
+    };
+    expect(endedBack(actionFailed)).toBe(false);
+    expect(endedBack(withStatuses(["failed"], "failed"))).toBe(false);
+    expect(endedBack(withStatuses(["succeeded"], "succeeded"))).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { parseRollbackCommand } from "../../../domain/approve-rollback-grammar.j
 import { plainWords } from "../../../domain/safe-text.js";
 import { checkRestore, type RestoreInput } from "../../../engine/restore-request.js";
 import { requestRollback } from "../../../engine/rollback-request.js";
-import { renderRestoreDialog, restoreRefusalText } from "../../renderers/backup-restore.js";
+import { renderRestoreDialog, restoreDialogPrompt, restoreRefusalText } from "../../renderers/backup-restore.js";
 import { escapeMrkdwn } from "../../renderers/blocks.js";
 import { rollbackAnswerText } from "../../renderers/request-answer.js";
 import type { ListenerDeps } from "../deps.js";
@@ -69,10 +69,10 @@ async function confirmRestore(
   const check = await checkRestore(deps, input);
   if (!check.ok) return restoreRefusalText(check);
   // Acknowledged first, as Slack asks; the trigger stays good for the dialog a few seconds more.
-  await reply("Confirm the rollback and the restore in the dialog.");
+  await reply(restoreDialogPrompt(check.afterEnd));
   await client.views.open({
     trigger_id: command.trigger_id,
-    view: renderRestoreDialog(check.deployment, check.backupId, {
+    view: renderRestoreDialog(check.deployment, check.backupId, check.afterEnd, {
       service: input.service,
       environment: input.environment,
       ...(input.reason ? { reason: input.reason } : {}),
