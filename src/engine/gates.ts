@@ -14,6 +14,7 @@ import {
 import { SECURITY_ROLE } from "../domain/sensitive.js";
 import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
+import type { EnvironmentConfig } from "../manifests/schema.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
 import type { LockStore } from "../store/locks.js";
 import type { TickAnswer, VoteAnswer } from "./answers.js";
@@ -87,9 +88,11 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
   }
   if (d.checklist === undefined) {
     // The first word in Slack and the limit on waiting for people start here, off the request path
-    // (a re-run after a crash repeats both, safely).
-    await Promise.all([deps.notifications.changed(d), enqueueExpiry(deps, d)]);
+    // (a re-run after a crash repeats both, safely). With no item to tick and no approval to ask for,
+    // nobody is waited for.
     const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
+    const waitsForPeople = items.length > 0 || asksApproval(environment, d);
+    await Promise.all([deps.notifications.changed(d), ...(waitsForPeople ? [enqueueExpiry(deps, d)] : [])]);
     const results = await evaluateItems(items, {
       workdir: service.workdir,
       env: {
@@ -103,16 +106,29 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
       log,
       now: deps.now,
     });
-    const { saved } = await update(deps, deploymentId, (current) =>
-      current.state === "checking" && current.checklist === undefined
-        ? { next: { ...current, checklist: results, updatedAt: deps.now() }, result: true }
-        : { refused: false },
+    const { saved } = await update(
+      deps,
+      deploymentId,
+      (current) =>
+        current.state === "checking" && current.checklist === undefined
+          ? { next: { ...current, checklist: results, updatedAt: deps.now() }, result: true }
+          : { refused: false },
+      d,
     );
     if (!saved) return;
     d = saved;
     await deps.notifications.changed(d);
   }
   await decideAfterChecklist(deps, d);
+}
+
+/**
+ * Whether a deployment waits for approval once its checklist passes: when its
+ * environment asks for one, and always for a sensitive deployment (a security
+ * approver, whatever the environment's policy); never for a rollback.
+ */
+function asksApproval(environment: EnvironmentConfig, d: Pick<Deployment, "sensitive" | "rollbackOf">): boolean {
+  return (environment.approval.required || d.sensitive === true) && !d.rollbackOf;
 }
 
 /** Moves a checking deployment on according to its checklist's verdict. */
@@ -122,58 +138,58 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   const environment = deps.catalog.environment(d.service, d.environment);
   const service = deps.catalog.service(d.service);
   if (!environment || !service) return;
-  // A sensitive deployment always waits for a security approver, whatever the environment's policy.
-  const approvalRequired = environment.approval.required || d.sensitive === true;
+  const approval = asksApproval(environment, d);
   // A lock taken while it waited: it may not start now although its gates passed.
-  const locked =
-    verdict.state === "passed" && (!approvalRequired || d.rollbackOf)
-      ? await deps.locks.get(d.service, d.environment)
-      : undefined;
-  const asksApproval = verdict.state === "passed" && approvalRequired && !d.rollbackOf;
-  const review = asksApproval ? await findPreProductionReview(deps, service, d) : undefined;
-  const { saved } = await update(deps, d.id, (current) => {
-    if (current.state !== "checking") return { refused: undefined };
-    const now = deps.now();
-    if (verdict.state === "failed") {
-      const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
+  const locked = verdict.state === "passed" && !approval ? await deps.locks.get(d.service, d.environment) : undefined;
+  const review = verdict.state === "passed" && approval ? await findPreProductionReview(deps, service, d) : undefined;
+  const { saved } = await update(
+    deps,
+    d.id,
+    (current) => {
+      if (current.state !== "checking") return { refused: undefined };
+      const now = deps.now();
+      if (verdict.state === "failed") {
+        const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
+        return {
+          next: moveTo(current, "failed", now, { failureReason: `checklist failed: ${titles.join(", ")}` }),
+          result: undefined,
+        };
+      }
+      const policy = environment.approval;
+      if (locked) {
+        return {
+          next: endBadly(
+            current,
+            "cancelled",
+            `${current.service} ${current.environment} is locked by <@${locked.owner}> (${locked.reason}); deploy again once it is unlocked`,
+            now,
+          ),
+          result: undefined,
+        };
+      }
+      if (!asksApproval(environment, current)) return { next: moveTo(current, "running", now), result: undefined };
+      const approvers =
+        policy.approvers === ANYONE
+          ? "anyone allowed to approve"
+          : describeRoleNeed(service.manifest.roles ?? {}, policy.approvers);
       return {
-        next: moveTo(current, "failed", now, { failureReason: `checklist failed: ${titles.join(", ")}` }),
-        result: undefined,
-      };
-    }
-    const policy = environment.approval;
-    if (locked) {
-      return {
-        next: endBadly(
-          current,
-          "cancelled",
-          `${current.service} ${current.environment} is locked by <@${locked.owner}> (${locked.reason}); deploy again once it is unlocked`,
-          now,
-        ),
-        result: undefined,
-      };
-    }
-    if (!approvalRequired || current.rollbackOf) return { next: moveTo(current, "running", now), result: undefined };
-    const approvers =
-      policy.approvers === ANYONE
-        ? "anyone allowed to approve"
-        : describeRoleNeed(service.manifest.roles ?? {}, policy.approvers);
-    return {
-      next: {
-        ...moveTo(current, "awaiting_approval", now),
-        ...(review ? { preProduction: review } : {}),
-        approval: {
-          needed: policy.required ? policy.count : 0,
-          allowSelfApproval: policy.allowSelfApproval,
-          approvers,
-          ...(current.sensitive ? { security: describeRoleNeed(service.manifest.roles ?? {}, [SECURITY_ROLE]) } : {}),
-          requestedAt: now,
-          votes: [],
+        next: {
+          ...moveTo(current, "awaiting_approval", now),
+          ...(review ? { preProduction: review } : {}),
+          approval: {
+            needed: policy.required ? policy.count : 0,
+            allowSelfApproval: policy.allowSelfApproval,
+            approvers,
+            ...(current.sensitive ? { security: describeRoleNeed(service.manifest.roles ?? {}, [SECURITY_ROLE]) } : {}),
+            requestedAt: now,
+            votes: [],
+          },
         },
-      },
-      result: undefined,
-    };
-  });
+        result: undefined,
+      };
+    },
+    d,
+  );
   if (!saved) return;
   await deps.notifications.changed(saved);
   if (saved.state === "running") await enqueueAdvance(deps.queues, saved.id, 0);

@@ -125,22 +125,22 @@ export async function advance(
   }
   if (lost > 0) log.warn({ stage: stageRun.name, lost }, "step taken over from a lost worker; running it again");
   const attempt = stageRun.attempts + 1;
+  const starting = updateStage(
+    { ...deployment, holdUntil: undefined, stuck: undefined },
+    due,
+    { status: "running", attempts: attempt, startedAt: now(), runner: jobId, lost },
+    now(),
+  );
   try {
-    deployment = await store.save(
-      updateStage(
-        { ...deployment, holdUntil: undefined, stuck: undefined },
-        due,
-        { status: "running", attempts: attempt, startedAt: now(), runner: jobId, lost },
-        now(),
-      ),
-    );
+    // The sync goes with the save (one round trip): it renders the record as it is when it runs, which
+    // is this start, or whatever change beat it (itself synced in turn).
+    [deployment] = await Promise.all([store.save(starting), notifications.changed(starting)]);
   } catch (error) {
     if (!(error instanceof StaleWriteError)) throw error;
     // Someone wrote first (another job starting this step, a pause, an abort): theirs stands.
     log.info({ stage: stageRun.name }, "the deployment changed as the step was starting; leaving it to that change");
     return;
   }
-  await notifications.changed(deployment);
 
   const stageLog = log.child({ stage: stageRun.name, attempt });
   stageLog.info("stage started");

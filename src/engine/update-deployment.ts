@@ -4,20 +4,30 @@ import { type DeploymentStore, StaleWriteError } from "../store/deployment-store
 /**
  * Saves `change(current)`, re-reading and deciding again when someone else
  * wrote in between, so a decision is always made on the latest record.
+ * Given the record as the caller last read or saved it (`known`), it decides
+ * on that first and reads the store only when the save is refused as stale
+ * or the change refuses: a refusal stands only on a record just read.
  */
 export async function update<T>(
   deps: { readonly store: DeploymentStore },
   deploymentId: string,
   change: (current: Deployment) => { next: Deployment; result: T } | { refused: T },
+  known?: Deployment,
 ): Promise<{ saved?: Deployment; result: T }> {
+  let current = known ?? (await deps.store.require(deploymentId));
+  let read = known === undefined;
   for (;;) {
-    const current = await deps.store.require(deploymentId);
     const decided = change(current);
-    if ("refused" in decided) return { result: decided.refused };
-    try {
-      return { saved: await deps.store.save(decided.next), result: decided.result };
-    } catch (error) {
-      if (!(error instanceof StaleWriteError)) throw error;
+    if ("refused" in decided) {
+      if (read) return { result: decided.refused };
+    } else {
+      try {
+        return { saved: await deps.store.save(decided.next), result: decided.result };
+      } catch (error) {
+        if (!(error instanceof StaleWriteError)) throw error;
+      }
     }
+    current = await deps.store.require(deploymentId);
+    read = true;
   }
 }
