@@ -162,14 +162,22 @@ function validationEntry(checklist: readonly ItemResult[] | undefined, at: numbe
   };
 }
 
-/** The incident of a /rollback (or Roll back) that redeploys an earlier version: who asked, and when it was back. */
+/**
+ * The incident of a /rollback (or Roll back) that redeploys an earlier
+ * version: who asked, and when it was back; Slipway's own (an extended
+ * window's trip) starts with what tripped.
+ */
 function manualRollbackIncident(d: Deployment, from: string): IncidentSummary {
   const deploy = d.stages.find((s) => s.step.action === "deploy");
   const backAt = deploy?.status === "succeeded" ? deploy.finishedAt : undefined;
+  const by = d.source === "slack" ? `<@${d.requestedBy}>` : d.requestedBy;
   return {
-    automatic: false,
-    summary: `${from} rolled back to ${d.version} by ${d.source === "slack" ? `<@${d.requestedBy}>` : d.requestedBy}`,
+    automatic: d.incident !== undefined,
+    summary: d.incident
+      ? `${from} rolled back to ${d.version} by ${by}: ${d.incident.summary}`
+      : `${from} rolled back to ${d.version} by ${by}`,
     timeline: [
+      ...(d.incident ? [{ kind: "first-bad-sample" as const, at: d.incident.at, detail: d.incident.summary }] : []),
       { kind: "rollback-started", at: d.createdAt, by: d.requestedBy, detail: `back from ${from} to ${d.version}` },
       { kind: "traffic-on-stable", ...(backAt === undefined ? {} : { at: backAt }), version: d.version },
       validationEntry(d.validation, d.validation === undefined ? undefined : (d.finishedAt ?? backAt)),

@@ -6,6 +6,7 @@ import type { ItemResult } from "./checklist.js";
 import { assertTransition, type DeploymentState, isFinal } from "./deployment-state.js";
 import type { PushedCommit } from "./git-push.js";
 import type { HotfixPath } from "./hotfix-path.js";
+import type { ExtendedWatch } from "./monitoring-windows.js";
 import type { FailurePolicy } from "./on-failure.js";
 import type { Vote } from "./policy.js";
 import type { PreProductionReview } from "./pre-production.js";
@@ -167,10 +168,10 @@ export interface Deployment {
    * leaves two analysis loops running side by side.
    */
   analysisEpoch?: number;
-  /** While monitoring after 100%: when the monitoring window ends. */
+  /** While monitoring after 100%: when the immediate window ends (and the deployment succeeds, if all went well). */
   monitorUntil?: number;
-  /** While monitoring with an extended window: when the immediate window ends and the extended one begins. */
-  immediateUntil?: number;
+  /** The extended window (see monitoring-windows.ts): planned when monitoring starts, run once it succeeded. */
+  extendedWatch?: ExtendedWatch;
   /** A /rollback deployment's post-rollback validation, checked once the earlier version is deployed again. */
   validation?: ItemResult[];
   /** The environment's deployment validation (its `deployment` checklist items), checked after the last step. */
@@ -235,6 +236,8 @@ export interface NewDeployment {
   previousVersion?: string;
   rollbackOf?: string;
   restore?: RestoreRecord;
+  /** A rollback Slipway started itself (an extended window's trip): what tripped. */
+  incident?: IncidentRecord;
   push?: PushedCommit;
   /** How long the deployment may wait on people before it expires. */
   waitLimitMs: number;
@@ -268,6 +271,7 @@ export function newDeployment(input: NewDeployment, now: number): Deployment {
     ...(input.previousVersion ? { previousVersion: input.previousVersion } : {}),
     ...(input.rollbackOf ? { rollbackOf: input.rollbackOf } : {}),
     ...(input.restore ? { restore: input.restore } : {}),
+    ...(input.incident ? { incident: input.incident } : {}),
     ...(input.push ? { push: input.push } : {}),
     channel: input.channel,
     ...(input.incidentChannel ? { incidentChannel: input.incidentChannel } : {}),

@@ -138,6 +138,16 @@ export function authorize(input: AuthorizeInput): Authorization {
   };
 }
 
+/**
+ * Slipway itself may roll back, as its triggers already do, and nothing
+ * else: no manifest grants it anything more.
+ */
+export function authorizeSlipway(action: Action, environment?: string): Authorization {
+  return action === "rollback"
+    ? { allowed: true }
+    : { allowed: false, reason: `${doing(action, environment)} by Slipway itself is not allowed: it only rolls back` };
+}
+
 /** Decides whether a system actor (a push, a schedule) may do `action` under the environment's permissions. */
 export function authorizeSystem(input: {
   readonly action: Action;

@@ -3,6 +3,7 @@ import {
   type Action,
   type Authorization,
   authorize,
+  authorizeSlipway,
   authorizeSystem,
   groupsNeeded,
   holdsAnyRole,
@@ -83,6 +84,8 @@ export async function authorizeActor(
   const { actor } = input;
   if (!environment) {
     decision = { allowed: false, reason: `${input.service} has no environment '${input.environment}'` };
+  } else if (actor.kind === "slipway") {
+    decision = authorizeSlipway(input.action, input.environment);
   } else if (actor.kind !== "slack") {
     // A push or a schedule holds no role: the permission names it, or says anyone.
     decision = authorizeSystem({

@@ -1,5 +1,7 @@
 import { type Queue, type RepeatOptions, UnrecoverableError } from "bullmq";
 import { z } from "zod";
+import { ACTOR_KINDS } from "../domain/actor.js";
+import { EXTENDED_WATCH_INDEX } from "../domain/monitoring-windows.js";
 
 /*
  * Every job Slipway queues: its queue, name, payload schema and id. Job data
@@ -22,7 +24,7 @@ const waitingNotice = z.object({
   /** The id it starts (or would have started) as. */
   deploymentId: z.string().min(1),
   /** Who asked: a Slack user id, or the push or schedule actor. */
-  requester: z.object({ kind: z.enum(["slack", "push", "schedule"]), id: z.string(), name: z.string().optional() }),
+  requester: z.object({ kind: z.enum(ACTOR_KINDS), id: z.string(), name: z.string().optional() }),
 });
 
 export const JOBS = {
@@ -36,7 +38,7 @@ export const JOBS = {
     /** Look for deployments that stopped moving; re-queue lost work, report what is stuck. */
     watchdog: z.object({}),
     /** Measure the new version against the stable one during a hold or monitoring; -1 is post-deployment monitoring. */
-    analyse: deploymentRef.extend({ stageIndex: z.number().int().min(-1), epoch: z.number().int().min(0).default(0) }),
+    analyse: deploymentRef.extend({ stageIndex: z.number().int().min(EXTENDED_WATCH_INDEX), epoch: z.number().int().min(0).default(0) }),
     /** Set a feature flag to the percentage a person asked for after the release flipped it. */
     flag: deploymentRef.extend({ seq: z.number().int().min(1) }),
     /** Run the deployment's next step; enqueues the one after it. */

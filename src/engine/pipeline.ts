@@ -405,15 +405,21 @@ async function finish(
 ): Promise<void> {
   const service = deps.catalog.service(deployment.service);
   const windows = state === "succeeded" && service ? monitoringWindows(service, deployment, deps.now()) : undefined;
+  const now = deps.now();
+  // Slipway's own rollback (an extended window's trip) has the previous version back: how long that took.
+  const incident =
+    state === "succeeded" && deployment.rollbackOf !== undefined && deployment.incident
+      ? { incident: { ...deployment.incident, trafficRestoredMs: now - deployment.incident.at } }
+      : {};
   const done = await deps.store.save(
     windows
       ? {
-          ...moveTo(deployment, "monitoring", deps.now()),
-          monitorUntil: windows.monitorUntil,
-          ...(windows.immediateUntil < windows.monitorUntil ? { immediateUntil: windows.immediateUntil } : {}),
+          ...moveTo({ ...deployment, ...incident }, "monitoring", now),
+          monitorUntil: windows.immediateUntil,
+          ...(windows.immediateUntil < windows.monitorUntil ? { extendedWatch: { until: windows.monitorUntil } } : {}),
           holdUntil: undefined,
         }
-      : moveTo(deployment, state, deps.now(), reason === undefined ? {} : { failureReason: reason }),
+      : moveTo({ ...deployment, ...incident }, state, now, reason === undefined ? {} : { failureReason: reason }),
   );
   await deps.notifications.changed(done);
   const intervalMs = windows && service ? analysisIntervalMs(service, done) : undefined;

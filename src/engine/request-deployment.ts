@@ -1,7 +1,7 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
 import type { FlagRequest } from "../domain/command-grammar.js";
-import type { Deployment } from "../domain/deployment.js";
+import type { Deployment, IncidentRecord } from "../domain/deployment.js";
 import { moveTo, newDeployment } from "../domain/deployment.js";
 import type { PushedCommit } from "../domain/git-push.js";
 import type { PromotionRefusal } from "../domain/promotion.js";
@@ -70,6 +70,8 @@ export interface DeploymentRequest {
   readonly rollbackOf?: string;
   /** A rollback asked with --restore: the backup restored once the earlier version is deployed again. */
   readonly restore?: RestoreRecord;
+  /** A rollback Slipway asked for itself (an extended window's trip): what tripped, for its incident alert. */
+  readonly incident?: IncidentRecord;
   /** The pushed commit, when a push asked for the deployment. */
   readonly push?: PushedCommit;
 }
@@ -447,6 +449,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       failurePolicy: failurePolicyOf(service.manifest, request.environment),
       ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
       ...(request.rollbackOf && request.restore ? { restore: request.restore } : {}),
+      ...(request.rollbackOf && request.incident ? { incident: request.incident } : {}),
       ...(request.push ? { push: request.push } : {}),
       ...(window.open && window.bypassed ? { bypass: window.bypassed } : {}),
       ...(plan.sensitive ? { sensitive: true } : {}),

@@ -1,6 +1,6 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
-import { type Deployment, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, type IncidentRecord, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { AnswerOf } from "./answers.js";
@@ -32,6 +32,10 @@ export interface RollbackInput {
   readonly from?: Deployment;
   /** Asked with --restore (see restore-request.ts): the backup restored after the way back. */
   readonly restore?: RestoreRecord;
+  /** Slipway's own rollback of a succeeded deployment (see watch.ts): what tripped, carried by the rollback deployment. */
+  readonly incident?: IncidentRecord;
+  /** The id the rollback deployment starts under, chosen beforehand so a repeated request cannot start two. */
+  readonly deploymentId?: string;
 }
 
 /**
@@ -184,8 +188,14 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
     hotfix: false,
     rollbackOf: current,
     ...(input.restore ? { restore: input.restore } : {}),
+    ...(input.incident ? { incident: input.incident } : {}),
   };
-  const outcome = await requestDeployment(deps, { actor: input.actor, via: input.via, request });
+  const outcome = await requestDeployment(deps, {
+    actor: input.actor,
+    via: input.via,
+    request,
+    ...(input.deploymentId ? { deploymentId: input.deploymentId } : {}),
+  });
   if (outcome.code !== "started") return { ok: false, code: "request_refused", request, outcome };
   const { id: deploymentId, channel } = outcome.deployment;
   return { ok: true, code: "rollback_started", service, environment, from: current, to: target, deploymentId, channel };

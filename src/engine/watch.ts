@@ -1,3 +1,4 @@
+import { systemActor } from "../domain/actor.js";
 import {
   analyse,
   analysisInterval,
@@ -5,25 +6,33 @@ import {
   keepHistory,
   type RollbackTriggers,
 } from "../domain/analysis.js";
-import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex } from "../domain/deployment.js";
+import { type AnalysisRecord, type Deployment, moveTo, nextStageIndex, touchedTraffic } from "../domain/deployment.js";
 import { isFirstLeg } from "../domain/hotfix-path.js";
 import {
   DEFAULT_EXTENDED_MS,
   DEFAULT_IMMEDIATE_MS,
   EXTENDED_INTERVAL_FACTOR,
+  EXTENDED_WATCH_INDEX,
   judgedIn,
   type MonitoringSchedule,
+  type MonitoringWindowName,
   monitoringSchedule,
-  monitoringWindowAt,
   pausesOnInconclusive,
+  type WatchEnd,
+  type WatchRollback,
+  watchAwaitsRollback,
+  watching,
 } from "../domain/monitoring-windows.js";
 import { SENSITIVE_MONITORING_FACTOR } from "../domain/sensitive.js";
 import { currentWeight, exposure } from "../domain/stage-plan.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
+import type { GateDeps } from "./gates.js";
 import { enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import type { RequestDeps } from "./request-deployment.js";
 import { beginRollback, completeRollback } from "./rollback.js";
+import { type RollbackAnswer, requestRollback } from "./rollback-request.js";
 import { runStep } from "./stage-runner.js";
 import { update } from "./update-deployment.js";
 
@@ -38,6 +47,12 @@ import { update } from "./update-deployment.js";
  * monitoring window is over or three analyses in a row had none): never
  * promoted, never passed, on no data. A pass waits for the next interval, or moves on
  * when the hold is over.
+ *
+ * The immediate window ends the deployment: it succeeds, and frees its
+ * environment. Its extended window (see monitoring-windows.ts) goes on
+ * watching it at a slower pace while it is still what the environment runs:
+ * a trip there asks for its rollback as Slipway, no data ends the watch
+ * saying so, and a newer deployment reaching the environment ends it.
  */
 
 /** How often a deployment is analysed; undefined when its service has no metrics. */
@@ -52,10 +67,12 @@ export function analysisIntervalMs(
 
 /**
  * The step an analysis is for: the next one due, or one past the last while
- * a final hold (keep blue, a soak) runs; -1 while monitoring after 100%.
+ * a final hold (keep blue, a soak) runs; -1 while monitoring after 100%;
+ * the extended window's index while it watches the succeeded deployment.
  */
 function watchedIndex(d: Deployment): number | undefined {
   if (d.state === "monitoring") return -1;
+  if (watching(d)) return EXTENDED_WATCH_INDEX;
   if (d.state !== "running") return undefined;
   const next = nextStageIndex(d);
   return next === -1 ? d.stages.length : next;
@@ -80,15 +97,29 @@ interface MonitoringPlan {
   readonly extendedMetrics: readonly string[];
 }
 
+/**
+ * The windows an environment's `monitoring` sets. The extended window is on
+ * by default (an hour) and watches the service's custom metrics; without any
+ * there is nothing for it to judge, and `extended: false` turns it off.
+ */
 function monitoringPlan(service: LoadedService, environment: string): MonitoringPlan {
   const config = service.manifest.environments[environment]?.monitoring;
-  const extended = typeof config?.extended === "number" ? { for: config.extended } : config?.extended;
+  const extended =
+    config?.extended === false
+      ? undefined
+      : typeof config?.extended === "number"
+        ? { for: config.extended }
+        : (config?.extended ?? {});
   const interval = service.metrics?.config.intervalMs ?? 0;
+  const extendedMetrics =
+    extended === undefined
+      ? []
+      : (extended.metrics ?? (service.metrics?.config.custom ?? []).map((metric) => metric.name));
   return {
     immediateMs: config?.immediate ?? DEFAULT_IMMEDIATE_MS,
-    extendedMs: extended === undefined ? 0 : (extended.for ?? DEFAULT_EXTENDED_MS),
+    extendedMs: extendedMetrics.length === 0 ? 0 : (extended?.for ?? DEFAULT_EXTENDED_MS),
     extendedIntervalMs: extended?.interval ?? interval * EXTENDED_INTERVAL_FACTOR,
-    extendedMetrics: extended?.metrics ?? (service.metrics?.config.custom ?? []).map((metric) => metric.name),
+    extendedMetrics,
   };
 }
 
@@ -97,17 +128,19 @@ function monitoringPlan(service: LoadedService, environment: string): Monitoring
  * at `now`; undefined without metrics, and for the first deployment of a
  * hotfix path, whose soak (analysed as a hold) is its watch: the deployment
  * waiting for it goes on once it ends. A sensitive deployment is watched
- * twice as long.
+ * twice as long. A /rollback deployment has no extended window: it returns
+ * to a version already watched, and a trip there would roll back further.
  */
 export function monitoringWindows(
   service: LoadedService,
-  d: Pick<Deployment, "id" | "environment" | "hotfixPath" | "sensitive">,
+  d: Pick<Deployment, "id" | "environment" | "hotfixPath" | "sensitive" | "rollbackOf">,
   now: number,
 ): MonitoringSchedule | undefined {
   if (!service.metrics || isFirstLeg(d)) return undefined;
   const plan = monitoringPlan(service, d.environment);
   const factor = d.sensitive ? SENSITIVE_MONITORING_FACTOR : 1;
-  const schedule = monitoringSchedule(now, plan.immediateMs, plan.extendedMs, factor);
+  const extendedMs = d.rollbackOf === undefined ? plan.extendedMs : 0;
+  const schedule = monitoringSchedule(now, plan.immediateMs, extendedMs, factor);
   return schedule.monitorUntil > now ? schedule : undefined;
 }
 
@@ -133,9 +166,12 @@ async function healthOf(
     : { healthy: false, detail: result.outputTail.split("\n").at(-1) ?? "health check failed" };
 }
 
+/** What the `analyse` job needs: an extended window's trip asks for a rollback deployment. */
+export type WatchDeps = GateDeps & RequestDeps;
+
 /** The `analyse` job. */
 export async function runAnalysis(
-  deps: PipelineDeps,
+  deps: WatchDeps,
   deploymentId: string,
   stageIndex: number,
   epoch: number,
@@ -143,6 +179,10 @@ export async function runAnalysis(
   log: Logger,
 ): Promise<void> {
   const d = await deps.store.require(deploymentId);
+  if (stageIndex === EXTENDED_WATCH_INDEX && watchAwaitsRollback(d)) {
+    await rollBackWatched(deps, d, log);
+    return;
+  }
   // Not this step's, paused, leaving, or a loop a Resume has replaced: nothing to do.
   const stale = (x: Deployment) =>
     watchedIndex(x) !== stageIndex || x.paused || x.abort || (x.analysisEpoch ?? 0) !== epoch;
@@ -151,18 +191,27 @@ export async function runAnalysis(
   const metrics = service.metrics;
   const intervalMs = analysisIntervalMs(service, d);
   if (!metrics || intervalMs === undefined) {
+    if (stageIndex === EXTENDED_WATCH_INDEX) return;
     await enqueueAdvance(deps.queues, d.id, stageIndex, { delay: Math.max(0, (d.holdUntil ?? 0) - deps.now()) });
     return;
   }
+  const window: MonitoringWindowName | undefined =
+    stageIndex === EXTENDED_WATCH_INDEX ? "extended" : d.state === "monitoring" ? "immediate" : undefined;
+  const extended = window === "extended";
+  if (extended) {
+    const newer = await newerDeployment(deps, d);
+    if (newer !== undefined) {
+      await endWatch(deps, d.id, { at: deps.now(), outcome: "superseded", by: newer });
+      return;
+    }
+  }
   // While the stable version still serves part of the traffic it is the baseline; afterwards, absolute limits.
   const baseline = d.state === "running" && d.previousVersion && exposure(d.strategy, d.stages).stable;
-  // After promotion with an extended window, each window judges its own metrics (see monitoring-windows.ts).
-  const window =
-    d.state === "monitoring" && d.immediateUntil !== undefined ? monitoringWindowAt(d, deps.now()) : undefined;
-  const plan = window ? monitoringPlan(service, d.environment) : undefined;
-  const extended = window?.window === "extended";
+  // After promotion, each window judges its own metrics: those of a planned extended window are left to it.
+  const plan = monitoringPlan(service, d.environment);
+  const leftToExtended = d.extendedWatch ? plan.extendedMetrics : [];
   const triggers = extended ? EXTENDED_TRIGGERS : metrics.config.triggers;
-  const custom = metrics.config.custom.filter((metric) => judgedIn(window?.window, metric.name, plan?.extendedMetrics));
+  const custom = metrics.config.custom.filter((metric) => judgedIn(window, metric.name, leftToExtended));
   const [measured, health] = await Promise.all([
     metrics.source.snapshot(
       {
@@ -211,6 +260,7 @@ export async function runAnalysis(
       canaryHistory: keepHistory(current.canaryHistory ?? [], measured.canary, metrics.config.triggers.cpuSustainedMs),
       updatedAt: now,
     };
+    if (extended) return { next: watched(analysed, verdict, now, inconclusiveRounds, deps.newId), result: undefined };
     switch (verdict.outcome) {
       case "fail":
         return {
@@ -240,11 +290,9 @@ export async function runAnalysis(
         };
       }
       case "pass":
+        // The immediate window passed: the deployment succeeded, and its extended window, if any, begins.
         if (current.state === "monitoring" && now >= (current.monitorUntil ?? 0)) {
-          return {
-            next: moveTo({ ...analysed, monitorUntil: undefined, immediateUntil: undefined }, "succeeded", now),
-            result: undefined,
-          };
+          return { next: moveTo({ ...analysed, monitorUntil: undefined }, "succeeded", now), result: undefined };
         }
         return { next: analysed, result: undefined };
       default: {
@@ -259,14 +307,157 @@ export async function runAnalysis(
     await completeRollback(deps, saved.id, signal, log);
     return;
   }
+  if (watchAwaitsRollback(saved)) {
+    await rollBackWatched(deps, saved, log);
+    return;
+  }
+  const until = watching(saved)
+    ? saved.extendedWatch?.until
+    : saved.state === "monitoring"
+      ? saved.monitorUntil
+      : undefined;
+  if (watching(saved)) {
+    await enqueueAnalysis(
+      deps,
+      saved,
+      EXTENDED_WATCH_INDEX,
+      Math.min(plan.extendedIntervalMs, Math.max(0, (until ?? now) - now)),
+    );
+    return;
+  }
   if (saved.paused || (saved.state !== "running" && saved.state !== "monitoring")) return;
   if (saved.state === "running" && now >= (saved.holdUntil ?? now)) {
     await enqueueAdvance(deps.queues, saved.id, stageIndex, { tag: `analysed${saved.rev}` });
     return;
   }
-  // The next round: at the interval of the window running then, and never later than the end of this one.
-  const current = saved.state === "monitoring" ? monitoringWindowAt(saved, now) : undefined;
-  const until = current ? current.endsAt : (saved.holdUntil ?? now);
-  const every = current?.window === "extended" && plan ? plan.extendedIntervalMs : intervalMs;
-  await enqueueAnalysis(deps, saved, stageIndex, Math.min(every, Math.max(0, until - now)));
+  // The next round at the interval, and never later than the end of the hold or of the immediate window.
+  const end = until ?? saved.holdUntil ?? now;
+  await enqueueAnalysis(deps, saved, stageIndex, Math.min(intervalMs, Math.max(0, end - now)));
+}
+
+/**
+ * A succeeded deployment after an extended window's analysis: a trip ends
+ * the watch and names the rollback deployment Slipway is about to start (so
+ * a repeated job starts the same one); no data too often, or at the end,
+ * ends it saying so (never a pass); a pass at the end ends it passed.
+ */
+function watched(
+  d: Deployment,
+  verdict: { readonly outcome: "pass" | "fail" | "inconclusive"; readonly summary: string },
+  now: number,
+  inconclusiveRounds: number | undefined,
+  newId: () => string,
+): Deployment {
+  const watch = d.extendedWatch;
+  if (!watch) return d;
+  const ending = (ended: WatchEnd): Deployment => ({ ...d, extendedWatch: { ...watch, ended } });
+  switch (verdict.outcome) {
+    case "fail":
+      return ending({ at: now, outcome: "tripped", summary: verdict.summary, rollbackId: newId() });
+    case "inconclusive":
+      return pausesOnInconclusive({
+        monitoring: true,
+        now,
+        decisionAt: watch.until,
+        inconclusiveRounds: inconclusiveRounds ?? 1,
+      })
+        ? ending({ at: now, outcome: "no_data", summary: verdict.summary })
+        : d;
+    case "pass":
+      return now >= watch.until ? ending({ at: now, outcome: "passed" }) : d;
+    default: {
+      const unreachable: never = verdict.outcome;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * A deployment that reached the environment after `d`, which the extended
+ * window of `d` therefore no longer watches: one that ended there since, or
+ * one under way that has changed what runs.
+ */
+async function newerDeployment(deps: PipelineDeps, d: Deployment): Promise<string | undefined> {
+  const [activeId, last] = await Promise.all([
+    deps.store.activeFor(d.service, d.environment),
+    deps.store.lastEnded(d.service, d.environment),
+  ]);
+  if (last !== undefined && last.id !== d.id) return last.id;
+  if (activeId === undefined) return undefined;
+  const active = await deps.store.get(activeId);
+  return active && touchedTraffic(active) ? activeId : undefined;
+}
+
+async function endWatch(deps: PipelineDeps, deploymentId: string, ended: WatchEnd): Promise<void> {
+  const { saved } = await update(deps, deploymentId, (current) =>
+    watching(current) && current.extendedWatch
+      ? {
+          next: { ...current, extendedWatch: { ...current.extendedWatch, ended }, updatedAt: ended.at },
+          result: undefined,
+        }
+      : { refused: undefined },
+  );
+  if (saved) await deps.notifications.changed(saved);
+}
+
+/**
+ * The rollback an extended window's trip asks for, as /rollback would roll
+ * back the succeeded deployment, asked by Slipway itself and carrying what
+ * tripped (the rollback deployment raises the incident). Started under the
+ * id the trip chose, so a repeated job finds it instead of starting another;
+ * refused (a newer deployment is under way, the environment is locked…),
+ * the watched deployment says why.
+ */
+async function rollBackWatched(deps: WatchDeps, d: Deployment, log: Logger): Promise<void> {
+  const ended = d.extendedWatch?.ended;
+  if (ended?.outcome !== "tripped" || ended.rollback) return;
+  const existing = await deps.store.get(ended.rollbackId);
+  const rollback: WatchRollback = existing
+    ? { started: true, deploymentId: existing.id, to: existing.version }
+    : watchRollbackOf(
+        await requestRollback(deps, {
+          service: d.service,
+          environment: d.environment,
+          actor: systemActor("slipway", "the extended window"),
+          via: "engine",
+          from: d,
+          reason: ended.summary,
+          incident: { at: ended.at, summary: ended.summary },
+          deploymentId: ended.rollbackId,
+        }),
+      );
+  log.warn({ rollback }, "extended window tripped; rollback asked for");
+  const { saved } = await update(deps, d.id, (current) => {
+    const trip = current.extendedWatch?.ended;
+    if (!current.extendedWatch || trip?.outcome !== "tripped" || trip.rollback) return { refused: undefined };
+    return {
+      next: {
+        ...current,
+        extendedWatch: { ...current.extendedWatch, ended: { ...trip, rollback } },
+        updatedAt: deps.now(),
+      },
+      result: undefined,
+    };
+  });
+  if (saved) await deps.notifications.changed(saved);
+}
+
+function watchRollbackOf(answer: RollbackAnswer): WatchRollback {
+  if (answer.ok) {
+    return answer.code === "rollback_started"
+      ? { started: true, deploymentId: answer.deploymentId, to: answer.to }
+      : { started: false, code: answer.code };
+  }
+  switch (answer.code) {
+    case "not_latest":
+      return { started: false, code: answer.code, ...(answer.newer ? { newer: answer.newer } : {}) };
+    case "request_refused":
+      return {
+        started: false,
+        code: answer.outcome.code,
+        ...(answer.outcome.code === "busy" ? { newer: answer.outcome.holderId } : {}),
+      };
+    default:
+      return { started: false, code: answer.code };
+  }
 }

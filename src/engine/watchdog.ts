@@ -1,6 +1,7 @@
 import { nextStageIndex } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { waitsForFirstLeg } from "../domain/hotfix-path.js";
+import { EXTENDED_WATCH_INDEX, watchAwaitsRollback, watching } from "../domain/monitoring-windows.js";
 import { formatDuration } from "../domain/progress.js";
 import type { Logger } from "../logger.js";
 import type { Waitlist } from "../store/waitlist.js";
@@ -51,8 +52,13 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
       );
       await deps.notifications.resync(d);
     }
-    if (isFinal(d.state)) continue;
     const quiet = now - d.updatedAt > QUIET_MS;
+    // A succeeded deployment's extended window, or the rollback its trip asks for (a repeated round is a no-op).
+    if (watching(d) || watchAwaitsRollback(d)) {
+      if (quiet) await enqueueAnalysis(deps, d, EXTENDED_WATCH_INDEX, 0);
+      continue;
+    }
+    if (isFinal(d.state)) continue;
     const service = deps.catalog.service(d.service);
     if (!service) continue;
     switch (d.state) {

@@ -698,13 +698,15 @@ export const monitoringSchema = z.strictObject({
   /** The seed's immediate validation after 100%: analysed at the metrics interval. Default 15m when metrics are set. */
   immediate: durationMs.optional(),
   /**
-   * Extended monitoring after that: a length (e.g. 1h), or { for: 1h, interval: 5m, metrics: [conversion-rate] }
-   * with its own interval (default 4× metrics.interval) and the custom metrics it judges (default all of them,
-   * which the immediate window then leaves to it). Default none.
+   * Extended monitoring of the succeeded deployment after that: a length (e.g. 1h), or { for: 1h, interval: 5m,
+   * metrics: [conversion-rate] } with its own interval (default 4× metrics.interval) and the custom metrics it
+   * judges (default all of them, which the immediate window then leaves to it); false for none. Default 1h when
+   * the service declares custom metrics.
    */
   extended: z
     .union(
       [
+        z.literal(false),
         extendedFor,
         z.strictObject({
           for: extendedFor.optional(),
@@ -715,7 +717,7 @@ export const monitoringSchema = z.strictObject({
       {
         error: (issue) =>
           issue.code === "invalid_union"
-            ? "write a length such as 1h, or { for: 1h, interval: 5m, metrics: [conversion-rate] }"
+            ? "write a length such as 1h, { for: 1h, interval: 5m, metrics: [conversion-rate] }, or false for none"
             : undefined,
       },
     )
@@ -1237,7 +1239,7 @@ function checkManifest(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   checkMonitoringMetrics(manifest, ctx);
 }
 
-/** The extended window's metrics must be custom metrics the service declares. */
+/** The extended window watches custom metrics the service declares: its own set names some, or it has none to watch. */
 function checkMonitoringMetrics(manifest: unknown, ctx: z.core.$RefinementCtx): void {
   if (!isMapping(manifest) || !isMapping(manifest.environments)) return;
   const metrics = isMapping(manifest.metrics) ? manifest.metrics : undefined;
@@ -1246,6 +1248,17 @@ function checkMonitoringMetrics(manifest: unknown, ctx: z.core.$RefinementCtx): 
   );
   for (const [environment, config] of Object.entries(manifest.environments)) {
     const monitoring = isMapping(config) && isMapping(config.monitoring) ? config.monitoring : undefined;
+    const asked = monitoring?.extended !== undefined && monitoring.extended !== false;
+    if (asked && declared.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["environments", environment, "monitoring", "extended"],
+        input: monitoring?.extended,
+        message:
+          "the extended window watches the service's custom metrics, and metrics.custom declares none: declare them (e.g. a conversion rate), or leave extended out",
+      });
+      continue;
+    }
     const extended = isMapping(monitoring?.extended) ? monitoring.extended : undefined;
     if (!Array.isArray(extended?.metrics)) continue;
     extended.metrics.forEach((name, index) => {

@@ -29,11 +29,14 @@ export class ChatOps {
     return isJsonObject(answer.json) ? this.slack.textOf(answer.json) : answer.body;
   }
 
-  /** The root message of a deployment (its context line carries the id). */
+  /**
+   * The root message of a deployment: its context line starts with the id
+   * (another root may name it too, e.g. the deployment that replaced it).
+   */
   rootOf(deploymentId: string, matching: RegExp = /./, timeoutMs?: number): Promise<StoredMessage> {
+    const line = `\`${deploymentId}\` · requested by `;
     return this.slack.waitForMessage(
-      (m) =>
-        m.threadTs === undefined && this.slack.textOf(m).includes(deploymentId) && matching.test(this.slack.textOf(m)),
+      (m) => m.threadTs === undefined && this.slack.textOf(m).includes(line) && matching.test(this.slack.textOf(m)),
       timeoutMs === undefined ? {} : { timeoutMs },
     );
   }

@@ -76,11 +76,6 @@ function buttonsOf(message: StoredMessage): Button[] {
   );
 }
 
-/** The root's Roll back button while monitoring (the abort control, which rolls back a live version). */
-function rollBackButton(root: StoredMessage) {
-  return buttonsOf(root).find((b) => b.action_id === ACTION_IDS.abort && b.text?.text === "Roll back");
-}
-
 /** The first router snapshot with `version` in the stable pool: when it was promoted, if ever. */
 function promotedAt(snapshots: readonly Snapshot[], version: string): Snapshot | undefined {
   return snapshots.find((s) => s.stable.includes(version));
@@ -595,14 +590,15 @@ describe("the seed's other triggers with the scrape source: health, memory, sust
 describe("the service's own metrics with the scrape source, and the two monitoring windows", () => {
   // The example's metrics.custom: p50, p99 and active users are shown only, the conversion rate (conversions per
   // visit) rolls back below 10% or half the stable version's. After 100% the immediate window (4s, every 2s)
-  // leaves active users and conversion rate to the extended window (8s, every 4s).
+  // leaves active users and conversion rate to the extended window (30s, every 4s), which watches the succeeded
+  // deployment with production free.
   const EXTENDED_INTERVAL_MS = 4_000;
   const shared = sharedRig({
     label: "e2e-analysis-business",
     source: "scrape",
     holdSeconds: 12,
     businessMetrics: true,
-    extended: { seconds: 8, intervalSeconds: EXTENDED_INTERVAL_MS / 1000 },
+    extended: { seconds: 30, intervalSeconds: EXTENDED_INTERVAL_MS / 1000 },
   });
   let rig: AnalysisRig;
   beforeEach(() => {
@@ -621,6 +617,16 @@ describe("the service's own metrics with the scrape source, and the two monitori
     ]);
     return { record, check };
   }
+
+  /** Roll back offered on the root: the abort control while monitoring, the /rollback button once succeeded. */
+  const rollBackOffered = (root: StoredMessage) =>
+    buttonsOf(root).some(
+      (b) => (b.action_id === ACTION_IDS.abort || b.action_id === ACTION_IDS.rollBack) && b.text?.text === "Roll back",
+    );
+
+  /** The deployment once its extended window has ended. */
+  const watchEnded = (id: string, timeoutMs = 60_000) =>
+    rig.scene.until(id, "its extended window to end", (x) => x.extendedWatch?.ended !== undefined, timeoutMs);
 
   it("rolls back a canary whose conversion rate falls, with observed value, limit and rule in the thread and the alert", async () => {
     await rig.ensureGood(GOOD);
@@ -651,36 +657,59 @@ describe("the service's own metrics with the scrape source, and the two monitori
     expect(reply).toMatch(/active users \d+/);
   }, 90_000);
 
-  it("watches a good version through both windows: the root says which runs and until when, Roll back offered in both", async () => {
+  it("holds production through the immediate window, then has succeeded and its extended window watches it with production free", async () => {
     await rig.ensureGood(GOOD);
     const id = await rig.deploy("v1.6.1", "--strategy=all-at-once");
-    const rollBackOffered = (m: StoredMessage) => rollBackButton(m) !== undefined;
     const immediate = await rig.scene.chat.rootOf(id, /Monitoring:\* immediate window until .+, then extended until /);
     expect(rollBackOffered(immediate)).toBe(true);
-    const extended = await rig.scene.chat.rootOf(id, /Monitoring:\* extended window until /, 20_000);
-    expect(rollBackOffered(extended)).toBe(true);
+    expect(await rig.activeId()).toBe(id);
     const d = await rig.scene.ended(id, "succeeded", 30_000);
-    // Immediate rounds every 2s, then extended ones every 4s (the last ones cut short by the window's end).
-    const delays = await rig.analysisDelays(id, -1);
-    expect(delays.filter((delay) => delay === rig.intervalMs).length, JSON.stringify(delays)).toBeGreaterThan(0);
-    expect(delays.filter((delay) => delay === EXTENDED_INTERVAL_MS).length, JSON.stringify(delays)).toBeGreaterThan(0);
-    expect(delays.every((delay) => delay <= EXTENDED_INTERVAL_MS)).toBe(true);
-    expect(d.incident).toBeUndefined();
-  }, 90_000);
+    expect(d.extendedWatch?.until).toBeGreaterThan(d.finishedAt ?? 0);
+    const extended = await rig.scene.chat.rootOf(
+      id,
+      new RegExp(`Monitoring:\\* extended window until .+; ${ENVIRONMENT} is free for the next deployment`),
+    );
+    expect(rollBackOffered(extended)).toBe(true);
+    // The deployment record was written as it succeeded, not an extended window later.
+    await rig.scene.chat.replyOf(id, [/Deployment succeeded/]);
+    const watched = await watchEnded(id);
+    expect(watched.extendedWatch?.ended?.outcome).toBe("passed");
+    expect(watched.incident).toBeUndefined();
+    await rig.scene.chat.rootOf(id, /Extended window:\* ✅ passed/);
+    const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/Extended window/, /✅ \*pass\*/]));
+    expect(reply).toMatch(/conversion rate [\d.]+%/);
+    // Immediate rounds every 2s, then extended ones every 4s (the last one cut short by the window's end).
+    const immediateDelays = await rig.analysisDelays(id, -1);
+    expect(immediateDelays.length, JSON.stringify(immediateDelays)).toBeGreaterThan(0);
+    expect(immediateDelays.every((delay) => delay <= rig.intervalMs)).toBe(true);
+    const extendedDelays = await rig.analysisDelays(id, -2);
+    expect(
+      extendedDelays.filter((delay) => delay === EXTENDED_INTERVAL_MS).length,
+      JSON.stringify(extendedDelays),
+    ).toBeGreaterThan(1);
+    expect(extendedDelays.every((delay) => delay <= EXTENDED_INTERVAL_MS)).toBe(true);
+  }, 120_000);
 
-  it("rolls back in the extended window a version whose conversion rate falls, which the immediate window left to it", async () => {
+  it("rolls back in the extended window, as Slipway, a succeeded version whose conversion rate falls", async () => {
     await rig.ensureGood(GOOD);
     const version = "v1.6.2-noconvert";
     const id = await rig.deploy(version, "--strategy=all-at-once");
-    const immediate = await rig.scene.chat.rootOf(id, /Monitoring:\* immediate window until /);
-    expect(rollBackButton(immediate)).toBeDefined();
-    const d = await rig.scene.ended(id, "rolled_back", 45_000);
-    expect(d.rollback?.by).toBe("slipway");
+    await rig.scene.chat.rootOf(id, /Monitoring:\* immediate window until /);
+    // The immediate window leaves the conversion rate to the extended one: the deployment succeeds.
+    await rig.scene.ended(id, "succeeded", 45_000);
+    const d = await rig.scene.until(
+      id,
+      "its extended window to trip and ask for the rollback",
+      (x) => x.extendedWatch?.ended?.outcome === "tripped" && x.extendedWatch.ended.rollback !== undefined,
+      45_000,
+    );
+    const trip = d.extendedWatch?.ended;
+    if (trip?.outcome !== "tripped") throw new Error(`not tripped: ${JSON.stringify(d.extendedWatch)}`);
+    expect(trip.rollback).toEqual({ started: true, deploymentId: trip.rollbackId, to: GOOD });
     const { record, check } = conversionFailure(d);
-    // Tripped after 100%, once the extended window had begun, judging its own metrics only.
-    expect(record.stageIndex).toBe(-1);
-    expect(d.immediateUntil).toBeDefined();
-    expect(record.at).toBeGreaterThanOrEqual(d.immediateUntil ?? Number.POSITIVE_INFINITY);
+    // Tripped after the deployment succeeded, judging the extended window's own metrics only.
+    expect(record.stageIndex).toBe(-2);
+    expect(record.at).toBeGreaterThanOrEqual(d.finishedAt ?? Number.POSITIVE_INFINITY);
     expect(record.verdict.checks.map((c) => c.metric ?? c.name)).toEqual([
       "traffic",
       "active-users",
@@ -689,13 +718,51 @@ describe("the service's own metrics with the scrape source, and the two monitori
     const { observed } = check;
     expect(observed).toBeLessThan(10);
     expect(check.text).toBe(`conversion rate ${formatPercent(observed ?? 0)} (limit: ≥ 10%)`);
-    expect(d.incident?.summary).toContain(check.text);
-    const alert = await rig.incidentAlert(id, new RegExp(`back on ${GOOD.replaceAll(".", "\\.")}`));
-    expect(rig.scene.slack.textOf(alert)).toContain(check.text);
-    const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/🚨 \*fail\*/]));
-    expect(reply).toContain(`❌ ${check.text}`);
+    expect(trip.summary).toContain(check.text);
+
+    // The rollback: a /rollback deployment asked for by Slipway, carrying what tripped, back on the good version.
+    const back = await rig.scene.ended(trip.rollbackId, "succeeded", 45_000);
+    expect(back).toMatchObject({ rollbackOf: version, version: GOOD, source: "slipway", requestedBy: "slipway" });
+    expect(back.incident?.summary).toBe(trip.summary);
+    expect(back.incident?.trafficRestoredMs).toBeGreaterThanOrEqual(0);
     await rig.watch.waitFor(`${GOOD} back`, (s) => s.stable.every((v) => v === GOOD));
-  }, 90_000);
+
+    // Said in the watched deployment's root and thread, and alerted once in the incident channel.
+    const root = rig.scene.slack.textOf(
+      await rig.scene.chat.rootOf(id, new RegExp(`Extended window:\\* 🚨 tripped .+ in \`${trip.rollbackId}\``)),
+    );
+    expect(root).toContain(check.text);
+    expect(root).toContain(`Slipway rolls it back to ${GOOD}`);
+    const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/Extended window/, /🚨 \*fail\*/]));
+    expect(reply).toContain(`❌ ${check.text}`);
+    const alert = rig.scene.slack.textOf(
+      await rig.incidentAlert(trip.rollbackId, new RegExp(`back on ${GOOD.replaceAll(".", "\\.")}`)),
+    );
+    expect(alert).toContain(`*automatic rollback of ${SERVICE} ${version} → ${ENVIRONMENT}*`);
+    expect(alert).toContain(`*What tripped:* ${trip.summary}`);
+    expect(alert).toMatch(/\*Traffic back on stable in:\* \d/);
+    const alerts = rig.scene.slack
+      .messages(INCIDENTS)
+      .filter((m) => m.threadTs === undefined && rig.scene.slack.textOf(m).includes(version));
+    expect(alerts).toHaveLength(1);
+  }, 120_000);
+
+  it("ends the extended window of a version once a newer deployment has replaced it", async () => {
+    await rig.ensureGood(GOOD);
+    const first = await rig.deploy("v1.6.3", "--strategy=all-at-once");
+    await rig.scene.ended(first, "succeeded", 45_000);
+    await rig.scene.chat.rootOf(first, /Monitoring:\* extended window until /);
+    // Production is free: the next deployment starts at once, not queued or refused busy.
+    const second = await rig.deploy("v1.6.4", "--strategy=all-at-once");
+    expect(await rig.activeId()).toBe(second);
+    const watched = await watchEnded(first);
+    expect(watched.extendedWatch?.ended).toMatchObject({ outcome: "superseded", by: second });
+    await rig.scene.chat.rootOf(
+      first,
+      new RegExp(`Extended window:\\* ended .+\`${second}\` has since changed what runs here`),
+    );
+    await rig.scene.ended(second, "succeeded", 45_000);
+  }, 120_000);
 });
 
 /* Blue-green and rolling --------------------------------------------------- */

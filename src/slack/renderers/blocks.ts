@@ -221,6 +221,7 @@ export function requester(d: {
   readonly requesterName?: string;
 }): string {
   if (d.source === "slack") return `<@${d.requestedBy}>`;
+  if (d.source === "slipway") return `Slipway${d.requesterName ? ` (${escapeMrkdwn(d.requesterName)})` : ""}`;
   return `${escapeMrkdwn(d.requesterName ?? d.requestedBy)} (${d.source})`;
 }
 

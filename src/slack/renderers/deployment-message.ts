@@ -8,7 +8,7 @@ import {
 } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import type { PushedCommit } from "../../domain/git-push.js";
-import { monitoringWindowAt } from "../../domain/monitoring-windows.js";
+import type { WatchEnd, WatchRollback } from "../../domain/monitoring-windows.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ARCHIVE_BLUE } from "../../domain/stage-plan.js";
 import { ACTION_IDS } from "../action-ids.js";
@@ -68,14 +68,55 @@ function stageLine(stage: StageRun): string {
   return `${STAGE_MARK[stage.status]} ${escapeMrkdwn(stage.name)}${took}`;
 }
 
-/** While monitoring: which window runs and when it ends (the extended one after the immediate one, if any). */
-function monitoringLine(d: Deployment, now: number): string | undefined {
-  if (d.state !== "monitoring" || d.monitorUntil === undefined) return undefined;
-  if (d.immediateUntil === undefined) return `*Monitoring until:* ${slackTime(d.monitorUntil)}`;
-  const window = monitoringWindowAt(d, now);
-  return window?.window === "extended"
-    ? `*Monitoring:* extended window until ${slackTime(d.monitorUntil)}`
-    : `*Monitoring:* immediate window until ${slackTime(d.immediateUntil)}, then extended until ${slackTime(d.monitorUntil)}`;
+/**
+ * After 100%: which window runs and when it ends. The immediate one holds
+ * the environment; once it passed, the deployment succeeded and its extended
+ * window watches it with the environment free, then says how it ended.
+ */
+function monitoringLine(d: Deployment): string | undefined {
+  const watch = d.extendedWatch;
+  if (d.state === "monitoring" && d.monitorUntil !== undefined) {
+    return watch
+      ? `*Monitoring:* immediate window until ${slackTime(d.monitorUntil)}, then extended until ${slackTime(watch.until)}`
+      : `*Monitoring until:* ${slackTime(d.monitorUntil)}`;
+  }
+  if (d.state !== "succeeded" || !watch) return undefined;
+  return watch.ended
+    ? `*Extended window:* ${watchEndWords(watch.ended)}`
+    : `*Monitoring:* extended window until ${slackTime(watch.until)}; ${escapeMrkdwn(d.environment)} is free for the next deployment`;
+}
+
+/** How an extended window ended, in words. */
+export function watchEndWords(ended: WatchEnd): string {
+  switch (ended.outcome) {
+    case "passed":
+      return `✅ passed, ended ${slackTime(ended.at)}`;
+    case "no_data":
+      return `❔ stopped ${slackTime(ended.at)}, its metrics had no data: ${escapeMrkdwn(ended.summary)}`;
+    case "superseded":
+      return `ended ${slackTime(ended.at)}: \`${ended.by}\` has since changed what runs here`;
+    case "tripped":
+      return `🚨 tripped ${slackTime(ended.at)}: ${escapeMrkdwn(ended.summary)} — ${watchRollbackWords(ended.rollback)}`;
+    default: {
+      const unreachable: never = ended;
+      return unreachable;
+    }
+  }
+}
+
+function watchRollbackWords(rollback: WatchRollback | undefined): string {
+  if (rollback === undefined) return "Slipway is rolling it back";
+  if (rollback.started) return `Slipway rolls it back to ${escapeMrkdwn(rollback.to)} in \`${rollback.deploymentId}\``;
+  const newer = rollback.newer ? ` (\`${rollback.newer}\`)` : "";
+  switch (rollback.code) {
+    case "not_latest":
+    case "busy":
+      return `not rolled back: a newer deployment${newer} is under way here; Abort or /rollback it if it is the same code`;
+    case "locked":
+      return "not rolled back: the environment is locked; unlock it and /rollback";
+    default:
+      return `not rolled back (${escapeMrkdwn(rollback.code)}); /rollback takes it back`;
+  }
 }
 
 /**
@@ -100,7 +141,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     flagLine(d),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
-    monitoringLine(d, now),
+    monitoringLine(d),
     d.stuck ? `⚠️ ${stuckWords(d.stuck)}` : undefined,
     d.paused?.reason ? `*Paused because:* ${escapeMrkdwn(d.paused.reason)}` : undefined,
     d.rollback ? `*Rollback:* ${escapeExceptMentions(d.rollback.reason)}${rollbackProgress(d)}` : undefined,

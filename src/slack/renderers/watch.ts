@@ -1,6 +1,7 @@
 import { type Check, dashboardSummary, formatObserved, type Verdict } from "../../domain/analysis.js";
 import { type AnalysisRecord, type Deployment, touchedTraffic } from "../../domain/deployment.js";
 import { isFinal } from "../../domain/deployment-state.js";
+import { EXTENDED_WATCH_INDEX } from "../../domain/monitoring-windows.js";
 import { formatDuration } from "../../domain/progress.js";
 import { ACTION_IDS } from "../action-ids.js";
 import {
@@ -63,7 +64,8 @@ function customLine(verdict: Verdict): string[] {
 }
 
 function stepLabel(d: Deployment, record: AnalysisRecord): string {
-  if (record.stageIndex === -1) return "Post-deployment monitoring";
+  if (record.stageIndex === -1) return d.extendedWatch ? "Immediate window" : "Post-deployment monitoring";
+  if (record.stageIndex === EXTENDED_WATCH_INDEX) return "Extended window";
   const step = d.stages[record.stageIndex - 1];
   return `After ${escapeMrkdwn(step?.name ?? `step ${record.stageIndex}`)}${record.weight !== undefined ? ` (${record.weight}% of traffic)` : ""}`;
 }
@@ -85,9 +87,13 @@ export function renderAnalysis(d: Deployment, record: AnalysisRecord): SlackMess
   if (verdict.outcome === "inconclusive") {
     blocks.push(
       context(
-        d.paused
-          ? "Not promoted on missing data: the rollout is paused until someone resumes it."
-          : "Not enough data yet: analysed again at the next interval; never promoted without it.",
+        record.stageIndex === EXTENDED_WATCH_INDEX
+          ? d.extendedWatch?.ended
+            ? "The extended window stopped without the data it needs: never counted as a pass."
+            : "Not enough data yet: analysed again at the extended window's next interval; never counted as a pass."
+          : d.paused
+            ? "Not promoted on missing data: the rollout is paused until someone resumes it."
+            : "Not enough data yet: analysed again at the next interval; never promoted without it.",
       ),
     );
   }
@@ -122,7 +128,9 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
   const incident = d.incident;
   const automatic = incident !== undefined;
   const what = automatic
-    ? `automatic rollback of ${title(d)}`
+    ? d.rollbackOf !== undefined
+      ? `automatic rollback of ${d.service} ${d.rollbackOf} → ${d.environment}`
+      : `automatic rollback of ${title(d)}`
     : d.rollbackOf !== undefined
       ? `rollback of ${d.service} ${d.rollbackOf} → ${d.environment}`
       : `${title(d)} ${d.paused && !isFinal(d.state) ? "paused" : d.state.replace("_", " ")}`;
@@ -133,7 +141,9 @@ export function renderIncident(d: Deployment, rootTs: string | undefined): Slack
           ? `✅ back on ${escapeMrkdwn(d.previousVersion ?? "the previous version")}`
           : undefined,
       ].filter((line): line is string => line !== undefined)
-    : [];
+    : d.rollbackOf !== undefined && d.state === "succeeded"
+      ? [`✅ back on ${escapeMrkdwn(d.version)}`]
+      : [];
   const lines = [
     `🚨 *${escapeMrkdwn(what)}* — ${escapeMrkdwn(d.service)} in ${escapeMrkdwn(d.environment)}`,
     automatic

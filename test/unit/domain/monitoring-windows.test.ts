@@ -3,8 +3,9 @@ import {
   judgedIn,
   MONITORING_INCONCLUSIVE_LIMIT,
   monitoringSchedule,
-  monitoringWindowAt,
   pausesOnInconclusive,
+  watchAwaitsRollback,
+  watching,
 } from "../../../src/domain/monitoring-windows.js";
 
 const MINUTE = 60_000;
@@ -12,12 +13,10 @@ const T = Date.UTC(2026, 11, 7, 10);
 
 describe("the two monitoring windows' schedule", () => {
   it("runs the immediate window first, then the extended one until monitoring ends", () => {
-    const schedule = monitoringSchedule(T, 15 * MINUTE, 60 * MINUTE);
-    expect(schedule).toEqual({ immediateUntil: T + 15 * MINUTE, monitorUntil: T + 75 * MINUTE });
-    expect(monitoringWindowAt(schedule, T)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
-    expect(monitoringWindowAt(schedule, T + 15 * MINUTE - 1)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
-    expect(monitoringWindowAt(schedule, T + 15 * MINUTE)).toEqual({ window: "extended", endsAt: T + 75 * MINUTE });
-    expect(monitoringWindowAt(schedule, T + 80 * MINUTE)).toEqual({ window: "extended", endsAt: T + 75 * MINUTE });
+    expect(monitoringSchedule(T, 15 * MINUTE, 60 * MINUTE)).toEqual({
+      immediateUntil: T + 15 * MINUTE,
+      monitorUntil: T + 75 * MINUTE,
+    });
   });
 
   it("lengthens both windows by the factor of a sensitive deployment", () => {
@@ -27,11 +26,41 @@ describe("the two monitoring windows' schedule", () => {
     });
   });
 
-  it("has only the immediate window when there is no extended one, and none outside monitoring", () => {
-    const schedule = monitoringSchedule(T, 15 * MINUTE, 0);
-    expect(monitoringWindowAt(schedule, T + 20 * MINUTE)).toEqual({ window: "immediate", endsAt: T + 15 * MINUTE });
-    expect(monitoringWindowAt({ monitorUntil: T + MINUTE }, T)).toEqual({ window: "immediate", endsAt: T + MINUTE });
-    expect(monitoringWindowAt({}, T)).toBeUndefined();
+  it("ends with the immediate window when there is no extended one", () => {
+    expect(monitoringSchedule(T, 15 * MINUTE, 0)).toEqual({
+      immediateUntil: T + 15 * MINUTE,
+      monitorUntil: T + 15 * MINUTE,
+    });
+  });
+
+  it("watches a succeeded deployment through its extended window until the watch ends", () => {
+    const planned = { until: T + 60 * MINUTE };
+    expect(watching({ state: "monitoring", extendedWatch: planned })).toBe(false);
+    expect(watching({ state: "succeeded", extendedWatch: planned })).toBe(true);
+    expect(watching({ state: "succeeded" })).toBe(false);
+    expect(watching({ state: "succeeded", extendedWatch: { ...planned, ended: { at: T, outcome: "passed" } } })).toBe(
+      false,
+    );
+  });
+
+  it("asks for the rollback of a trip once, and only of a trip", () => {
+    const trip = {
+      at: T,
+      outcome: "tripped" as const,
+      summary: "conversion rate 2% (limit: ≥ 10%)",
+      rollbackId: "d-x",
+    };
+    const until = T + 60 * MINUTE;
+    expect(watchAwaitsRollback({ extendedWatch: { until, ended: trip } })).toBe(true);
+    expect(
+      watchAwaitsRollback({
+        extendedWatch: { until, ended: { ...trip, rollback: { started: true, deploymentId: "d-x", to: "v1" } } },
+      }),
+    ).toBe(false);
+    expect(
+      watchAwaitsRollback({ extendedWatch: { until, ended: { at: T, outcome: "no_data", summary: "none" } } }),
+    ).toBe(false);
+    expect(watchAwaitsRollback({ extendedWatch: { until } })).toBe(false);
   });
 
   it("leaves the extended window's metrics to it; the immediate window judges the rest; a canary step judges all", () => {

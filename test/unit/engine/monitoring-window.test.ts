@@ -22,9 +22,15 @@ roles: { security: { users: [U0SECURE01] } }
 target:
   type: command
   actions: { deploy: [node, deploy.mjs] }
-metrics: { source: prometheus, url: "http://127.0.0.1:9090" }
+metrics:
+  source: prometheus
+  url: "http://127.0.0.1:9090"
+  custom: [{ name: conversion-rate, query: "c", unit: ratio, worse: lower, limit: 0.1 }]
 environments:
   staging:
+    stages: [{ name: deploy, action: deploy }]
+  development:
+    monitoring: { immediate: 5m, extended: false }
     stages: [{ name: deploy, action: deploy }]
   production:
     monitoring: { immediate: 15m, extended: 1h }
@@ -61,8 +67,18 @@ environments:
       undefined,
     ],
     [
-      "an environment saying nothing: the seed's immediate 15 minutes, no extended window",
+      "an environment saying nothing: the seed's immediate 15 minutes, then an hour's extended window",
       { id: "d-stage2", environment: "staging" },
+      { immediateUntil: T + 15 * MINUTE, monitorUntil: T + 75 * MINUTE },
+    ],
+    [
+      "an environment whose extended window is off: the immediate window only",
+      { id: "d-dev1", environment: "development" },
+      { immediateUntil: T + 5 * MINUTE, monitorUntil: T + 5 * MINUTE },
+    ],
+    [
+      "a /rollback deployment: the immediate window only, it returns to a version already watched",
+      { id: "d-prod2", environment: "production", rollbackOf: "v2.0.0" },
       { immediateUntil: T + 15 * MINUTE, monitorUntil: T + 15 * MINUTE },
     ],
   ])("%s", (_, d, expected) => {
@@ -103,6 +119,28 @@ environments:
     expect(await errorsOf("2h")).toEqual([]);
     expect(await errorsOf("{ for: 24h, interval: 5m, metrics: [conversion-rate] }")).toEqual([]);
     expect(await errorsOf("{ interval: 5m }")).toEqual([]);
+  });
+
+  it("is on by default over the custom metrics, and needs some to watch when asked for", async () => {
+    expect(await errorsOf("false")).toEqual([]);
+    await dir.write(
+      "web.yaml",
+      `service: web
+channels: { deploy: C0DEPLOYS }
+target:
+  type: command
+  actions: { deploy: [node, deploy.mjs] }
+metrics: { source: prometheus, url: "http://127.0.0.1:9090" }
+environments:
+  production:
+    monitoring: { extended: 1h }
+    stages: [{ name: deploy, action: deploy }]
+`,
+    );
+    const loaded = await loadManifests(dir.dir);
+    expect(loaded.errors.map((error) => JSON.stringify(error)).join()).toContain(
+      "the extended window watches the service's custom metrics, and metrics.custom declares none",
+    );
   });
 
   it("refuses more than 24h, an unknown metric and an unknown key, saying what is allowed", async () => {
