@@ -37,8 +37,11 @@ export const JOBS = {
     abort: deploymentRef.extend({ poll: z.number().int().min(0).default(0) }),
     /** Look for deployments that stopped moving; re-queue lost work, report what is stuck. */
     watchdog: z.object({}),
-    /** Measure the new version against the stable one during a hold or monitoring; -1 is post-deployment monitoring. */
-    analyse: deploymentRef.extend({ stageIndex: z.number().int().min(EXTENDED_WATCH_INDEX), epoch: z.number().int().min(0).default(0) }),
+    /** Measure the new version against the stable one during a hold or monitoring; -1 the immediate window, -2 the extended one. */
+    analyse: deploymentRef.extend({
+      stageIndex: z.number().int().min(EXTENDED_WATCH_INDEX),
+      epoch: z.number().int().min(0).default(0),
+    }),
     /** Set a feature flag to the percentage a person asked for after the release flipped it. */
     flag: deploymentRef.extend({ seq: z.number().int().min(1) }),
     /** Run the deployment's next step; enqueues the one after it. */

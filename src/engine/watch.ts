@@ -411,21 +411,26 @@ async function endWatch(deps: PipelineDeps, deploymentId: string, ended: WatchEn
 async function rollBackWatched(deps: WatchDeps, d: Deployment, log: Logger): Promise<void> {
   const ended = d.extendedWatch?.ended;
   if (ended?.outcome !== "tripped" || ended.rollback) return;
-  const existing = await deps.store.get(ended.rollbackId);
-  const rollback: WatchRollback = existing
-    ? { started: true, deploymentId: existing.id, to: existing.version }
-    : watchRollbackOf(
-        await requestRollback(deps, {
-          service: d.service,
-          environment: d.environment,
-          actor: systemActor("slipway", "the extended window"),
-          via: "engine",
-          from: d,
-          reason: ended.summary,
-          incident: { at: ended.at, summary: ended.summary },
-          deploymentId: ended.rollbackId,
-        }),
-      );
+  const started = async (): Promise<WatchRollback | undefined> => {
+    const existing = await deps.store.get(ended.rollbackId);
+    return existing ? { started: true, deploymentId: existing.id, to: existing.version } : undefined;
+  };
+  const asked = async () =>
+    watchRollbackOf(
+      await requestRollback(deps, {
+        service: d.service,
+        environment: d.environment,
+        actor: systemActor("slipway", "the extended window"),
+        via: "engine",
+        from: d,
+        reason: ended.summary,
+        incident: { at: ended.at, summary: ended.summary },
+        deploymentId: ended.rollbackId,
+      }),
+    );
+  // Refused because the same rollback was just started (a repeated job racing this one): it started.
+  const answer = (await started()) ?? (await asked());
+  const rollback = answer.started ? answer : ((await started()) ?? answer);
   log.warn({ rollback }, "extended window tripped; rollback asked for");
   const { saved } = await update(deps, d.id, (current) => {
     const trip = current.extendedWatch?.ended;

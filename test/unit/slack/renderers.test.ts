@@ -8,6 +8,7 @@ import {
   newDeployment,
   updateStage,
 } from "../../../src/domain/deployment.js";
+import type { WatchEnd } from "../../../src/domain/monitoring-windows.js";
 import { beginRollback } from "../../../src/engine/rollback.js";
 import { ACTION_IDS } from "../../../src/slack/action-ids.js";
 import {
@@ -693,5 +694,120 @@ describe("the root message's dashboard", () => {
     expect(text).toContain("*Response:* 145ms (target: <200ms)");
     expect(text).toContain("*Metrics:* p99 latency 210ms · conversion rate ❌ 5% · active users ❔ no data");
     expect(verdict.outcome).toBe("fail");
+  });
+});
+
+describe("the two monitoring windows on the root message", () => {
+  const slack = (at: number) => `<!date^${at / 1000}^{time}|${new Date(at).toISOString().slice(11, 16)} UTC>`;
+  const IMMEDIATE_END = T0 + 15 * 60_000;
+  const EXTENDED_END = T0 + 75 * 60_000;
+  const ROLLBACK_ID = "d-8m2k4x7q";
+
+  function monitoring(): Deployment {
+    const done = STAGES.reduce((d, _, i) => succeed(i === 0 ? moveTo(d, "running", T0) : d, i), requested());
+    return {
+      ...moveTo(done, "monitoring", T0),
+      monitorUntil: IMMEDIATE_END,
+      extendedWatch: { until: EXTENDED_END },
+    };
+  }
+
+  function watchedThen(ended?: WatchEnd): Deployment {
+    const d = { ...moveTo({ ...monitoring(), monitorUntil: undefined }, "succeeded", IMMEDIATE_END) };
+    return ended ? { ...d, extendedWatch: { until: EXTENDED_END, ended } } : d;
+  }
+
+  it("says the immediate window holds the environment until when, then the extended one", () => {
+    expect(mrkdwn(renderRootMessage(monitoring(), T0))).toContain(
+      `*Monitoring:* immediate window until ${slack(IMMEDIATE_END)}, then extended until ${slack(EXTENDED_END)}`,
+    );
+  });
+
+  it("says a succeeded deployment is watched by its extended window with the environment free, and offers Roll back", () => {
+    const message = renderRootMessage(watchedThen(), IMMEDIATE_END);
+    expect(mrkdwn(message)).toContain("*Status:* ✅ *Succeeded*");
+    expect(mrkdwn(message)).toContain(
+      `*Monitoring:* extended window until ${slack(EXTENDED_END)}; production is free for the next deployment`,
+    );
+    expect(message.blocks.some((b) => b.type === "actions" && JSON.stringify(b).includes(ACTION_IDS.rollBack))).toBe(
+      true,
+    );
+  });
+
+  it.each<[string, WatchEnd, string]>([
+    ["passed", { at: EXTENDED_END, outcome: "passed" }, `*Extended window:* ✅ passed, ended ${slack(EXTENDED_END)}`],
+    [
+      "no data",
+      { at: T0 + 30 * 60_000, outcome: "no_data", summary: "no data for conversion-rate" },
+      `*Extended window:* ❔ stopped ${slack(T0 + 30 * 60_000)}, its metrics had no data: no data for conversion-rate`,
+    ],
+    [
+      "replaced",
+      { at: T0 + 20 * 60_000, outcome: "superseded", by: ROLLBACK_ID },
+      `*Extended window:* ended ${slack(T0 + 20 * 60_000)}: \`${ROLLBACK_ID}\` has since changed what runs here`,
+    ],
+    [
+      "tripped, rolled back",
+      {
+        at: T0 + 40 * 60_000,
+        outcome: "tripped",
+        summary: "conversion rate 2% (limit: ≥ 10%)",
+        rollbackId: ROLLBACK_ID,
+        rollback: { started: true, deploymentId: ROLLBACK_ID, to: "v1.1.0" },
+      },
+      `— Slipway rolls it back to v1.1.0 in \`${ROLLBACK_ID}\``,
+    ],
+    [
+      "tripped, a newer deployment in the way",
+      {
+        at: T0 + 40 * 60_000,
+        outcome: "tripped",
+        summary: "conversion rate 2% (limit: ≥ 10%)",
+        rollbackId: ROLLBACK_ID,
+        rollback: { started: false, code: "not_latest", newer: "d-3n4p5q6r" },
+      },
+      "not rolled back: a newer deployment (`d-3n4p5q6r`) is under way here",
+    ],
+    [
+      "tripped, locked",
+      {
+        at: T0 + 40 * 60_000,
+        outcome: "tripped",
+        summary: "conversion rate 2% (limit: ≥ 10%)",
+        rollbackId: ROLLBACK_ID,
+        rollback: { started: false, code: "locked" },
+      },
+      "not rolled back: the environment is locked; unlock it and /rollback",
+    ],
+  ])("says how the extended window ended: %s", (_, ended, words) => {
+    const text = mrkdwn(renderRootMessage(watchedThen(ended), EXTENDED_END));
+    expect(text).toContain(words);
+    expect(text).not.toContain("*Monitoring:*");
+  });
+
+  it("alerts Slipway's own rollback with what tripped, and says when the earlier version was back", () => {
+    const back = moveTo(
+      {
+        ...requested({
+          id: ROLLBACK_ID,
+          version: "v1.1.0",
+          rollbackOf: "v1.2.0",
+          source: "slipway",
+          requestedBy: "slipway",
+          requesterName: "the extended window",
+          incidentChannel: "C0INCIDENT",
+          incident: { at: T0, summary: "conversion rate 2% (limit: ≥ 10%)" },
+        }),
+        incident: { at: T0, summary: "conversion rate 2% (limit: ≥ 10%)", trafficRestoredMs: 42_000 },
+      },
+      "running",
+      T0,
+    );
+    const text = mrkdwn(renderIncident(moveTo(back, "succeeded", T0 + 42_000), undefined));
+    expect(text).toContain("*automatic rollback of web v1.2.0 → production*");
+    expect(text).toContain("*What tripped:* conversion rate 2% (limit: ≥ 10%)");
+    expect(text).toContain("*What Slipway did:* ✅ back on v1.1.0");
+    expect(text).toContain("*Traffic back on stable in:* 42s");
+    expect(contextText(renderRootMessage(back, T0))).toContain("requested by Slipway (the extended window)");
   });
 });
