@@ -17,6 +17,7 @@ import type { ItemResult } from "./checklist.js";
 import { type Deployment, postRollbackChecks, ran } from "./deployment.js";
 import type { DeploymentState } from "./deployment-state.js";
 import type { DoraSample } from "./dora.js";
+import type { ExtendedWatch, WatchEnd } from "./monitoring-windows.js";
 import type { Proof } from "./pre-production.js";
 import { PRODUCTION, type Review, type ReviewWhen, reviewWanted } from "./review.js";
 import type { Strategy } from "./strategy.js";
@@ -77,6 +78,8 @@ export interface DeploymentRecord {
   readonly rollbackValidation?: readonly ItemResult[];
   /** The restore from backup asked for with `/rollback … --restore`, and how it went. */
   readonly restore?: RestoreRecord;
+  /** The extended window that watched it once it succeeded: until when, and how it ended. */
+  readonly extendedWindow?: ExtendedWatch;
   /** Whether the thread asks for the post-deployment review. */
   readonly reviewWanted: boolean;
   readonly review?: Review;
@@ -127,10 +130,17 @@ function downtimeOf(d: Deployment, finishedAt: number): number {
   return Math.max(0, (trafficRestoredAt(d) ?? finishedAt) - from);
 }
 
+/** The extended window's trip, when it tripped. */
+function trippedWatch(d: Deployment): Extract<WatchEnd, { outcome: "tripped" }> | undefined {
+  const ended = d.extendedWatch?.ended;
+  return ended?.outcome === "tripped" ? ended : undefined;
+}
+
 function issuesOf(d: Deployment): string[] {
   const failedItems = (d.checklist ?? []).filter((i) => i.required && (i.status === "failed" || i.status === "error"));
   return [
     d.incident ? `automatic rollback: ${d.incident.summary}` : undefined,
+    trippedWatch(d) ? `extended window: ${trippedWatch(d)?.summary}` : undefined,
     d.failureReason,
     d.stuck ? `stuck: ${d.stuck.what}` : undefined,
     failedItems.length > 0 ? `checklist: ${failedItems.map((i) => i.title).join(", ")}` : undefined,
@@ -245,6 +255,7 @@ export function recordOf(d: Deployment): DeploymentRecord {
   const wrong = wentWrongAt(d, finishedAt);
   const firstCommitAt = d.whatChanged?.firstCommitAt;
   const rollbackValidation = postRollbackChecks(d);
+  const tripped = trippedWatch(d);
   return {
     id: d.id,
     service: d.service,
@@ -266,12 +277,13 @@ export function recordOf(d: Deployment): DeploymentRecord {
     ...(d.whatChanged ? { whatChanged: d.whatChanged } : {}),
     tests: testsOf(d),
     downtimeMs: downtimeOf(d, finishedAt),
-    rollbackRequired: d.rollback !== undefined || d.rollbackOf !== undefined,
+    rollbackRequired: d.rollback !== undefined || d.rollbackOf !== undefined || tripped !== undefined,
     issues: issuesOf(d),
     ...(performance ? { performance } : {}),
     ...(d.deploymentValidation ? { deploymentValidation: d.deploymentValidation } : {}),
     ...(rollbackValidation ? { rollbackValidation } : {}),
     ...(d.restore ? { restore: d.restore } : {}),
+    ...(d.state === "succeeded" && d.extendedWatch ? { extendedWindow: d.extendedWatch } : {}),
     reviewWanted: reviewWanted({ ...d, ran: didRun }, reviewAfter(d)),
     ...(d.review ? { review: d.review } : {}),
     ...(incident ? { incident } : {}),

@@ -8,7 +8,6 @@ import {
 } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
 import type { PushedCommit } from "../../domain/git-push.js";
-import type { WatchEnd, WatchRollback } from "../../domain/monitoring-windows.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ARCHIVE_BLUE } from "../../domain/stage-plan.js";
 import { ACTION_IDS } from "../action-ids.js";
@@ -31,6 +30,7 @@ import {
 } from "./blocks.js";
 import { rangeWords } from "./changes.js";
 import { validationLines } from "./checklist-items.js";
+import { watchEndWords } from "./extended-window.js";
 import { flagControls, flagLine } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
 import { slackTime } from "./slack-time.js";
@@ -82,41 +82,8 @@ function monitoringLine(d: Deployment): string | undefined {
   }
   if (d.state !== "succeeded" || !watch) return undefined;
   return watch.ended
-    ? `*Extended window:* ${watchEndWords(watch.ended)}`
+    ? `*Extended window:* ${watchEndWords(watch.ended, slackTime)}`
     : `*Monitoring:* extended window until ${slackTime(watch.until)}; ${escapeMrkdwn(d.environment)} is free for the next deployment`;
-}
-
-/** How an extended window ended, in words. */
-export function watchEndWords(ended: WatchEnd): string {
-  switch (ended.outcome) {
-    case "passed":
-      return `✅ passed, ended ${slackTime(ended.at)}`;
-    case "no_data":
-      return `❔ stopped ${slackTime(ended.at)}, its metrics had no data: ${escapeMrkdwn(ended.summary)}`;
-    case "superseded":
-      return `ended ${slackTime(ended.at)}: \`${ended.by}\` has since changed what runs here`;
-    case "tripped":
-      return `🚨 tripped ${slackTime(ended.at)}: ${escapeMrkdwn(ended.summary)} — ${watchRollbackWords(ended.rollback)}`;
-    default: {
-      const unreachable: never = ended;
-      return unreachable;
-    }
-  }
-}
-
-function watchRollbackWords(rollback: WatchRollback | undefined): string {
-  if (rollback === undefined) return "Slipway is rolling it back";
-  if (rollback.started) return `Slipway rolls it back to ${escapeMrkdwn(rollback.to)} in \`${rollback.deploymentId}\``;
-  const newer = rollback.newer ? ` (\`${rollback.newer}\`)` : "";
-  switch (rollback.code) {
-    case "not_latest":
-    case "busy":
-      return `not rolled back: a newer deployment${newer} is under way here; Abort or /rollback it if it is the same code`;
-    case "locked":
-      return "not rolled back: the environment is locked; unlock it and /rollback";
-    default:
-      return `not rolled back (${escapeMrkdwn(rollback.code)}); /rollback takes it back`;
-  }
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   recordOf,
   type TimelineEntry,
 } from "../../domain/deployment-record.js";
+import type { ExtendedWatch } from "../../domain/monitoring-windows.js";
 import { REVIEW_QUESTIONS } from "../../domain/review.js";
 import { labelFromName, testLine } from "../../domain/test-counts.js";
 import {
@@ -22,6 +23,7 @@ import {
 import { type ChangesRoom, recordChangeLines } from "./changes.js";
 import { itemLine, validationSummary } from "./checklist-items.js";
 import { renderSummary, who } from "./deployment-message.js";
+import { watchEndWords } from "./extended-window.js";
 import { slackTime } from "./slack-time.js";
 import { permalink } from "./watch.js";
 
@@ -135,6 +137,13 @@ function restoreSection(restore: RestoreRecord | undefined): RecordSection[] {
   return [{ title: "Restore from Backup", lines: [outcome, ...validation] }];
 }
 
+/** The extended window that watched the succeeded deployment: until when, or how it ended. */
+function extendedWindowSection(watch: ExtendedWatch | undefined): RecordSection[] {
+  if (watch === undefined) return [];
+  const line = watch.ended ? watchEndWords(watch.ended, utcMinute) : `👀 watching until ${utcMinute(watch.until)}`;
+  return [{ title: "Extended Monitoring", lines: [line] }];
+}
+
 function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): RecordSection[] {
   const incident = r.incident
     ? `Incident: ${r.incident.automatic ? "automatic rollback" : "rolled back"} (${escapeExceptMentions(r.incident.summary)})${
@@ -163,6 +172,7 @@ function sections(r: DeploymentRecord, links: RecordLinks, room: ChangesRoom): R
     ...validationSection("Deployment Validation", r.deploymentValidation),
     ...validationSection("Post-rollback Validation", r.rollbackValidation),
     ...restoreSection(r.restore),
+    ...extendedWindowSection(r.extendedWindow),
     { title: "Lessons Learned", lines: lessons(r) },
   ];
 }

@@ -281,6 +281,40 @@ describe("the deployment record as markdown", () => {
     );
   });
 
+  it("lists the extended window: watching until when, then how it ended, a trip counted as a rollback with its issue", () => {
+    const watching = { ...succeeded(), extendedWatch: { until: T0 + 75 * MIN } };
+    expect(recordMarkdown(recordOf(watching))).toContain(
+      "### Extended Monitoring\n- 👀 watching until 2026-12-07 10:45 UTC",
+    );
+    const passed = {
+      ...watching,
+      extendedWatch: { until: T0 + 75 * MIN, ended: { at: T0 + 75 * MIN, outcome: "passed" as const } },
+    };
+    expect(recordMarkdown(recordOf(passed))).toContain(
+      "### Extended Monitoring\n- ✅ passed, ended 2026-12-07 10:45 UTC",
+    );
+    expect(recordOf(passed).rollbackRequired).toBe(false);
+    const tripped = {
+      ...watching,
+      extendedWatch: {
+        until: T0 + 75 * MIN,
+        ended: {
+          at: T0 + 40 * MIN,
+          outcome: "tripped" as const,
+          summary: "conversion rate 2% (limit: ≥ 10%)",
+          rollbackId: "d-8m2k4x7q",
+          rollback: { started: true as const, deploymentId: "d-8m2k4x7q", to: "v1.1.0" },
+        },
+      },
+    };
+    const markdown = recordMarkdown(recordOf(tripped));
+    expect(markdown).toContain("- Rollback Required: Yes");
+    expect(markdown).toContain("- Issues Found: extended window: conversion rate 2% (limit: ≥ 10%)");
+    expect(markdown).toContain(
+      "### Extended Monitoring\n- 🚨 tripped 2026-12-07 10:10 UTC: conversion rate 2% (limit: ≥ 10%) — Slipway rolls it back to v1.1.0 in `d-8m2k4x7q`",
+    );
+  });
+
   it("shows the review's answers under Lessons Learned", () => {
     const d = {
       ...rolledBack(),
