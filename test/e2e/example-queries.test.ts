@@ -66,12 +66,21 @@ describe.skipIf(PROMETHEUS === undefined)("the example's Prometheus queries agai
 
   it("answers each declared metric with a number for the running version", async () => {
     const declared = await kubernetesMetrics();
-    expect(declared.custom.map((m) => m.name)).toEqual(["p50", "p99", "active-users", "conversion-rate"]);
+    expect(declared.custom.map((m) => m.name)).toEqual([
+      "p50",
+      "p99",
+      "active-users",
+      "conversion-rate",
+      "traffic-vs-last-week",
+    ]);
     const source = createMetricSource({ ...declared, url: prometheus.url });
     const request = { service: SERVICE, environment: ENVIRONMENT, version: VERSION };
 
-    // Rates need two scrapes inside the window: ask until every metric answers, or say which never did.
-    const names = declared.custom.map((m) => m.name);
+    // Rates need two scrapes inside the window: ask until every metric answers, or say which never did. The
+    // same-hour comparison needs a week of history (the next test shows its query answers no data until then).
+    const sameHour = declared.custom.find((m) => m.name === "traffic-vs-last-week");
+    expect(sameHour?.query).toBe(sameHourRequestRateQuery("1w"));
+    const names = declared.custom.filter((m) => m !== sameHour).map((m) => m.name);
     const custom = await eventually(
       "every declared metric of the example to answer",
       async () => {
