@@ -93,7 +93,11 @@ describe("monitoring.extended in a manifest", () => {
   });
   afterEach(() => dir.remove());
 
-  async function errorsOf(extended: string): Promise<string[]> {
+  /** The manifest's errors with this `extended`, and these custom metrics (YAML flow list). */
+  async function errorsOf(
+    extended: string,
+    custom = `[{ name: conversion-rate, query: "c", unit: ratio, worse: lower, limit: 0.1 }]`,
+  ): Promise<string[]> {
     await dir.write(
       "web.yaml",
       `service: web
@@ -104,7 +108,7 @@ target:
 metrics:
   source: prometheus
   url: "http://127.0.0.1:9090"
-  custom: [{ name: conversion-rate, query: "c", unit: ratio, worse: lower, limit: 0.1 }]
+  custom: ${custom}
 environments:
   production:
     monitoring: { immediate: 15m, extended: ${extended} }
@@ -123,22 +127,7 @@ environments:
 
   it("is on by default over the custom metrics, and needs some to watch when asked for", async () => {
     expect(await errorsOf("false")).toEqual([]);
-    await dir.write(
-      "web.yaml",
-      `service: web
-channels: { deploy: C0DEPLOYS }
-target:
-  type: command
-  actions: { deploy: [node, deploy.mjs] }
-metrics: { source: prometheus, url: "http://127.0.0.1:9090" }
-environments:
-  production:
-    monitoring: { extended: 1h }
-    stages: [{ name: deploy, action: deploy }]
-`,
-    );
-    const loaded = await loadManifests(dir.dir);
-    expect(loaded.errors.map((error) => JSON.stringify(error)).join()).toContain(
+    expect((await errorsOf("1h", "[]")).join()).toContain(
       "the extended window watches the service's custom metrics, and metrics.custom declares none",
     );
   });
