@@ -381,6 +381,25 @@ export function endedBack(d: Pick<Deployment, "state" | "rollback">): boolean {
   return d.state === "failed" && d.rollback?.actions.at(-1)?.ok === true;
 }
 
+/**
+ * Whether the backup of a deployment that ended back is being restored after
+ * the fact: the restore action, then the post-rollback validation checked
+ * again (see engine/restore-after-end.ts).
+ */
+export function restoringAfterEnd(d: Pick<Deployment, "restore">): boolean {
+  const restore = d.restore;
+  return restore?.afterEnd === true && (restore.ok === undefined || (restore.ok && restore.validation === undefined));
+}
+
+/**
+ * Whether `d` holds its service and environment, so that nothing else
+ * deploys there: while it is under way, and after its end while its backup
+ * is restored after the fact.
+ */
+export function holdsEnvironment(d: Pick<Deployment, "state" | "restore">): boolean {
+  return !isFinal(d.state) || restoringAfterEnd(d);
+}
+
 /** The post-rollback validation's results: of the way back, or of a /rollback deployment; undefined before it ran. */
 export function postRollbackChecks(d: Pick<Deployment, "rollback" | "validation">): ItemResult[] | undefined {
   return d.rollback?.checklist ?? d.validation;

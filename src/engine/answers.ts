@@ -79,6 +79,8 @@ export const refusedAnswerSchema = z.discriminatedUnion("code", [
   refusal("already_acknowledged", { by: z.string() }),
   /** The deployment a rollback would have stopped ended meanwhile. */
   refusal("just_ended", { deploymentId }),
+  /** The environment is held by the restore of `deploymentId`'s backup, asked after it ended. */
+  refusal("restoring", { deploymentId, backupId: z.string() }),
   refusal("no_good_version", { service: z.string(), environment: z.string() }),
   refusal("only_one_good", { service: z.string(), environment: z.string(), current: z.string() }),
   refusal("already_runs", { service: z.string(), environment: z.string(), current: z.string() }),

@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import type { Deployment } from "../domain/deployment.js";
+import { type Deployment, holdsEnvironment } from "../domain/deployment.js";
 import { recordOf } from "../domain/deployment-record.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { isFirstLeg } from "../domain/hotfix-path.js";
@@ -19,8 +19,9 @@ export const SYNC_COALESCE_MS = 150;
  * one's failures. A change made while a sync runs queues one more to run
  * after it, so the newest state always reaches Slack.
  *
- * Given the pipeline queue, once a deployment has ended it also queues the
- * start of whatever waits behind it, and the one reminder of a
+ * Given the pipeline queue, once a deployment has ended (and the restore
+ * of its backup asked after its end is done) it also queues the start of
+ * whatever waits behind it, and the one reminder of a
  * post-deployment review when it asks for one (a delayed job): the same job
  * ids however often the ended deployment changes. Likewise, once the first
  * deployment of a hotfix path has ended, the hand-off of the one waiting for
@@ -47,14 +48,19 @@ export class Notifications {
     await enqueue({ pipeline: this.pipeline }, "handOff", { deploymentId: waiting }, { id: JOB_IDS.handOff(waiting) });
   }
 
-  /** Once a deployment has ended, what waits behind it in its service and environment may start. */
+  /**
+   * Once a deployment has let go of its service and environment (it ended,
+   * or the restore of its backup after its end is done), what waits behind
+   * it there may start.
+   */
   private async startWaitingAfter(d: Deployment): Promise<void> {
-    if (!this.pipeline || !isFinal(d.state)) return;
+    if (!this.pipeline || holdsEnvironment(d)) return;
+    const after = d.restore?.afterEnd ? `after.${d.id}.restore` : `after.${d.id}`;
     await enqueue(
       { pipeline: this.pipeline },
       "startWaiting",
       { service: d.service, environment: d.environment },
-      { id: JOB_IDS.startWaiting(d.service, d.environment, `after.${d.id}`) },
+      { id: JOB_IDS.startWaiting(d.service, d.environment, after) },
     );
   }
 

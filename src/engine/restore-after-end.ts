@@ -1,5 +1,8 @@
+import { type ItemResult, itemsFor, resultFor } from "../domain/checklist.js";
+import { type Deployment, restoringAfterEnd } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { Logger } from "../logger.js";
+import { enqueue, JOB_IDS } from "./jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { restoreBackup } from "./restore-backup.js";
 import { checkValidation } from "./rollback.js";
@@ -11,7 +14,20 @@ import { update } from "./update-deployment.js";
  * back without it, or failed after its way back), which restore-request.ts
  * records on that deployment and queues. The deployment keeps its final
  * state; its restore says how it went, and its thread and root show it.
+ *
+ * While the restore and its validation run, the deployment holds its
+ * service and environment again (`holdsEnvironment`): the write that
+ * records the restore claims the active key, and the write that ends it
+ * (done, failed, or given up) lets it go, so nothing deploys there
+ * meanwhile and the line behind it starts after it. The watchdog sees that
+ * every restore under way gets there: a lost job is queued again, and a job
+ * that gave up without saying so is recorded as given up.
  */
+
+/** Queues the restore of a deployment that ended back; one job per deployment, so queuing it again is a no-op. */
+export async function enqueueRestore(deps: Pick<PipelineDeps, "queues">, d: Pick<Deployment, "id">): Promise<void> {
+  await enqueue(deps.queues, "restore", { deploymentId: d.id }, { id: JOB_IDS.restore(d.id) });
+}
 
 /**
  * The `restore` job: the backup of a deployment that ended back on the
@@ -48,19 +64,51 @@ export async function runRestoreAfterEnd(
   if (saved) await deps.notifications.changed(saved);
 }
 
-/** A restore job that gave up (its retries spent): the restore is recorded as failed, with why. */
+/**
+ * A restore job that gave up (its retries spent): the restore is recorded as
+ * failed, with why; or, when the backup was restored already, its
+ * validation as not checked. Either way the environment is free again.
+ */
 export async function abandonRestore(deps: PipelineDeps, deploymentId: string, error: string): Promise<void> {
-  const { saved } = await update(deps, deploymentId, (current) =>
-    current.restore?.afterEnd && current.restore.ok === undefined
-      ? {
-          next: {
-            ...current,
-            restore: { ...current.restore, ok: false, output: error, finishedAt: deps.now() },
-            updatedAt: deps.now(),
-          },
-          result: undefined,
-        }
-      : { refused: undefined },
-  );
+  const { saved } = await update(deps, deploymentId, (current) => {
+    const restore = current.restore;
+    if (!restore || !restoringAfterEnd(current)) return { refused: undefined };
+    const now = deps.now();
+    const ended =
+      restore.ok === undefined
+        ? { ...restore, ok: false, output: error, finishedAt: now }
+        : {
+            ...restore,
+            validation: uncheckedValidation(deps, current, `not checked, the restore job gave up: ${error}`),
+          };
+    return { next: { ...current, restore: ended, updatedAt: now }, result: undefined };
+  });
   if (saved) await deps.notifications.changed(saved);
+}
+
+/** The post-rollback validation's items, each an error saying why it was not checked. */
+function uncheckedValidation(deps: PipelineDeps, d: Deployment, why: string): ItemResult[] {
+  const service = deps.catalog.service(d.service);
+  if (!service) return [];
+  return itemsFor(service.manifest, d.environment, "post-rollback").map((item) =>
+    resultFor(item, "error", why, deps.now()),
+  );
+}
+
+/**
+ * The watchdog's part for a restore under way that has sat quiet: its job
+ * queued again when it was lost (the process that recorded the restore died
+ * before queuing it, or Redis lost it), or the restore recorded as given up
+ * when its job gave up and the worker died before recording it. A job still
+ * waiting or running is left to it.
+ */
+export async function resumeRestore(deps: PipelineDeps, d: Deployment, log: Logger): Promise<void> {
+  const job = await deps.queues.pipeline.getJob(JOB_IDS.restore(d.id));
+  if (!job) {
+    log.warn({ deploymentId: d.id }, "a restore under way has no job; queuing it again");
+    await enqueueRestore(deps, d);
+  } else if ((await job.getState()) === "failed") {
+    log.warn({ deploymentId: d.id }, "a restore job gave up unrecorded; recording it");
+    await abandonRestore(deps, d.id, job.failedReason);
+  }
 }

@@ -1,11 +1,12 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
-import { type Deployment, endedBack, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, endedBack, restoringAfterEnd, touchedTraffic } from "../domain/deployment.js";
 import type { AuditVia } from "../store/audit-log.js";
+import { EnvironmentHeldError } from "../store/deployment-store.js";
 import { authorizeActor } from "./authorize.js";
 import type { GateDeps } from "./gates.js";
-import { enqueue, JOB_IDS } from "./jobs.js";
 import type { RequestDeps } from "./request-deployment.js";
+import { enqueueRestore } from "./restore-after-end.js";
 import { type RollbackAnswer, requestRollback } from "./rollback-request.js";
 import { update } from "./update-deployment.js";
 
@@ -18,8 +19,9 @@ import { update } from "./update-deployment.js";
  * good version replaces. When the last one already ended back on the earlier
  * version (rolled back without --restore, or failed after its way back), its
  * backup is restored afterwards instead: the restore alone, then the
- * post-rollback validation again (see restore-after-end.ts). Only the roles
- * `permissions.restore` names may ask.
+ * post-rollback validation again (see restore-after-end.ts), the deployment
+ * holding its service and environment meanwhile, so nothing deploys there
+ * until it is done. Only the roles `permissions.restore` names may ask.
  *
  * It is asked in two moves, both here: `checkRestore` before the Slack
  * dialog that confirms it opens (so a refusal comes at once), and
@@ -27,7 +29,8 @@ import { update } from "./update-deployment.js";
  * moved meanwhile), then rolls back with the restore attached (or records
  * the restore on the deployment that ended back and queues its job), and
  * audits. A deployment is restored once: a second confirmation (a double
- * click) finds the restore recorded and is refused, saying how it goes.
+ * click) finds the restore recorded and is refused, saying how it goes; one
+ * confirmed after another deployment started there is refused, naming it.
  */
 
 export interface RestoreInput {
@@ -51,7 +54,15 @@ export type RestoreRefusal =
     }
   | { readonly ok: false; readonly code: "no_backup"; readonly deployment: Deployment }
   /** The deployment that ended back already has a restore: done, failed, or under way. */
-  | { readonly ok: false; readonly code: "already_restored"; readonly deployment: Deployment };
+  | { readonly ok: false; readonly code: "already_restored"; readonly deployment: Deployment }
+  /** Another deployment (`holder`, when still stored) started in its environment before the restore was recorded. */
+  | {
+      readonly ok: false;
+      readonly code: "busy";
+      readonly deployment: Deployment;
+      readonly holderId: string;
+      readonly holder?: Deployment;
+    };
 
 /**
  * What a confirmed restore would do: roll `deployment` back and restore
@@ -92,7 +103,8 @@ async function deploymentToRestore(deps: GateDeps, input: RestoreInput): Promise
   const candidate = activeId
     ? await deps.store.get(activeId)
     : await deps.store.lastEnded(input.service, input.environment);
-  if (candidate && !activeId && endedBack(candidate)) return { deployment: candidate, afterEnd: true };
+  // One that ended back holds the environment while its backup is restored: it is the one asked about.
+  if (candidate && endedBack(candidate)) return { deployment: candidate, afterEnd: true };
   const live =
     candidate !== undefined &&
     touchedTraffic(candidate) &&
@@ -148,16 +160,12 @@ async function auditRefusal(deps: GateDeps, input: RestoreInput, refusal: Restor
   });
 }
 
-/** Queues the restore of a deployment that ended back; one job per deployment, so queuing it again is a no-op. */
-async function enqueueRestore(deps: GateDeps, d: Pick<Deployment, "id">): Promise<void> {
-  await enqueue(deps.queues, "restore", { deploymentId: d.id }, { id: JOB_IDS.restore(d.id) });
-}
-
 /**
  * The restore of a deployment that ended back, recorded on it in one
- * compare-and-set (so only one confirmation wins) and queued. A restore
- * already recorded but not yet run is queued again, which is a no-op unless
- * its job was lost.
+ * compare-and-set (so only one confirmation wins) that also has it hold its
+ * service and environment again, refused when another deployment started
+ * there meanwhile; then queued. A restore already recorded but not yet run
+ * is queued again, which is a no-op unless its job was lost.
  */
 async function restoreAfterEnd(
   deps: GateDeps,
@@ -167,18 +175,21 @@ async function restoreAfterEnd(
 ): Promise<RestoreAnswer> {
   const now = deps.now();
   const restore: RestoreRecord = { backupId, takenBy: d.id, by: input.actor.id, at: now, afterEnd: true };
-  const { saved } = await update(deps, d.id, (current) =>
-    current.restore ? { refused: undefined } : { next: { ...current, restore, updatedAt: now }, result: undefined },
-  );
-  if (!saved) {
-    const refusal: RestoreRefusal = {
-      ok: false,
-      code: "already_restored",
-      deployment: await deps.store.require(d.id),
-    };
+  const refuse = async (refusal: RestoreRefusal): Promise<RestoreRefusal> => {
     await auditRefusal(deps, input, refusal);
     return refusal;
+  };
+  let saved: Deployment | undefined;
+  try {
+    ({ saved } = await update(deps, d.id, (current) =>
+      current.restore ? { refused: undefined } : { next: { ...current, restore, updatedAt: now }, result: undefined },
+    ));
+  } catch (error) {
+    if (!(error instanceof EnvironmentHeldError)) throw error;
+    const holder = await deps.store.get(error.holderId);
+    return refuse({ ok: false, code: "busy", deployment: d, holderId: error.holderId, ...(holder ? { holder } : {}) });
   }
+  if (!saved) return refuse({ ok: false, code: "already_restored", deployment: await deps.store.require(d.id) });
   await enqueueRestore(deps, saved);
   await deps.audit.record({
     at: now,
@@ -201,7 +212,7 @@ export async function requestRestore(deps: GateDeps & RequestDeps, input: Restor
   const check = await checkRestore(deps, input);
   if (!check.ok) {
     // A restore recorded whose job was lost (the process died in between) is queued again by the next ask.
-    if (check.code === "already_restored" && check.deployment.restore?.ok === undefined) {
+    if (check.code === "already_restored" && restoringAfterEnd(check.deployment)) {
       await enqueueRestore(deps, check.deployment);
     }
     return check;

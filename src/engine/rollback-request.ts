@@ -1,6 +1,6 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
-import { type Deployment, type IncidentRecord, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, type IncidentRecord, restoringAfterEnd, touchedTraffic } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { AnswerOf } from "./answers.js";
@@ -58,6 +58,7 @@ export type RollbackAnswer =
       | "rollback_started"
       | "forbidden"
       | "just_ended"
+      | "restoring"
       | "already_rolling_back"
       | "no_good_version"
       | "only_one_good"
@@ -84,7 +85,9 @@ async function stillLatest(deps: GateDeps, d: Deployment): Promise<RollbackAnswe
   ]);
   // Deployments that ended before Slipway kept the last one ended are judged by the live version.
   const latest = last ? last.id === d.id : d.state === "succeeded" && good[0] === d.version;
-  if (active !== undefined || !latest) return { ok: false, code: "not_latest", from: d, newer: active ?? last?.id };
+  // The clicked deployment itself may hold the environment: its backup restored after its end (refused below).
+  if ((active !== undefined && active !== d.id) || !latest)
+    return { ok: false, code: "not_latest", from: d, newer: active ?? last?.id };
   return undefined;
 }
 
@@ -106,9 +109,12 @@ export async function requestRollback(deps: GateDeps & RequestDeps, input: Rollb
   const why = `rolled back by <@${userId}>${input.reason ? `: ${input.reason}` : ""}`;
   const activeId = await deps.store.activeFor(input.service, input.environment);
   if (activeId) {
-    type Stopped = AnswerOf<"just_ended" | "already_rolling_back" | "cancelled" | "rolling_back">;
+    type Stopped = AnswerOf<"just_ended" | "restoring" | "already_rolling_back" | "cancelled" | "rolling_back">;
     const { saved, result } = await update<Stopped>(deps, activeId, (current) => {
       const deploymentId = current.id;
+      if (current.restore && restoringAfterEnd(current)) {
+        return { refused: { ok: false, code: "restoring", deploymentId, backupId: current.restore.backupId } };
+      }
       if (isFinal(current.state)) return { refused: { ok: false, code: "just_ended", deploymentId } };
       if (current.state === "rolling_back" || current.abort) {
         return { refused: { ok: false, code: "already_rolling_back", deploymentId } };

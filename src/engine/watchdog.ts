@@ -1,4 +1,4 @@
-import { nextStageIndex } from "../domain/deployment.js";
+import { nextStageIndex, restoringAfterEnd } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { waitsForFirstLeg } from "../domain/hotfix-path.js";
 import { EXTENDED_WATCH_INDEX, watchAwaitsRollback, watching } from "../domain/monitoring-windows.js";
@@ -10,6 +10,7 @@ import { runHandOff } from "./hotfix-path.js";
 import { enqueue, JOB_IDS, upsertSchedule } from "./jobs.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import { resumeRestore } from "./restore-after-end.js";
 import { update } from "./update-deployment.js";
 
 /*
@@ -18,9 +19,12 @@ import { update } from "./update-deployment.js";
  * crash between recording a step and queuing the next, a Redis restart
  * without persistence) is queued again — every job is safe to repeat — and
  * a step running far past its timeout is reported in the thread and the
- * incident channel with what it was doing and what to do. A deployment
- * whose Slack messages show an older revision than its record (a sync that
- * failed for good, or was lost) is synced again, ended ones included.
+ * incident channel with what it was doing and what to do. The restore of
+ * an ended deployment's backup is seen to its end the same way (its lost
+ * job queued again, a job that gave up unrecorded recorded), so it never
+ * holds its environment for good. A deployment whose Slack messages show
+ * an older revision than its record (a sync that failed for good, or was
+ * lost) is synced again, ended ones included.
  */
 
 export const WATCHDOG_EVERY_MS = 30_000;
@@ -56,6 +60,11 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
     // A succeeded deployment's extended window, or the rollback its trip asks for (a repeated round is a no-op).
     if (watching(d) || watchAwaitsRollback(d)) {
       if (quiet) await enqueueAnalysis(deps, d, EXTENDED_WATCH_INDEX, 0);
+      continue;
+    }
+    // The restore of an ended deployment's backup, which holds its environment until it is done.
+    if (restoringAfterEnd(d)) {
+      if (quiet) await resumeRestore(deps, d, log);
       continue;
     }
     if (isFinal(d.state)) continue;

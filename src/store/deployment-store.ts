@@ -1,4 +1,4 @@
-import { type Deployment, touchedTraffic } from "../domain/deployment.js";
+import { type Deployment, holdsEnvironment, touchedTraffic } from "../domain/deployment.js";
 import { type DeploymentRecord, recordOf } from "../domain/deployment-record.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
@@ -18,7 +18,9 @@ import { defineScript, type RedisScript } from "./script.js";
  * The same script keeps the "one active deployment per service and
  * environment" key in step: created with the deployment, released when it
  * reaches a final state (then remembered as the last one ended, if it
- * touched the running system); and records the version of each success (once,
+ * touched the running system), claimed again by the write that records a
+ * restore of its backup after that end and released by the one that ends
+ * the restore (see `holdsEnvironment`); and records the version of each success (once,
  * as it becomes succeeded), the one a rollback returns to. The state is kept
  * beside the document so the script can tell a new success from a later
  * write to a succeeded deployment (an acknowledged alert, a flag change).
@@ -61,10 +63,26 @@ if #ARGV > 7 then redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', unpac
 return {'created', previous}
 `;
 
+/*
+ * KEYS: the record, the active id, the last success, the successes, the
+ * versions withdrawn, the last ended, the versions passed, the versions in
+ * trouble, the records, the deployment record. ARGV: the revision read, the
+ * new one, the document, '1' to release the active id, id, the version of a
+ * new success, the version its rollback leaves, state, '1' when it touched
+ * the running system, the history's two fields and values, the deployment
+ * record's four (records.ts), '1' to claim the active id. Answers -2 when
+ * written, -1 when there is no record, the stored revision when stale, and
+ * the holder's id when the active id it claims is held by another.
+ */
 const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'rev')
 if not current then return -1 end
 if current ~= ARGV[1] then return tonumber(current) end
+if ARGV[18] == '1' then
+  local holder = redis.call('GET', KEYS[2])
+  if holder and holder ~= ARGV[5] then return holder end
+  redis.call('SET', KEYS[2], ARGV[5])
+end
 local was = redis.call('HGET', KEYS[1], 'state')
 redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'doc', ARGV[3], 'state', ARGV[8])
 if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[5] then
@@ -106,6 +124,16 @@ export class StaleWriteError extends SlipwayError {
       "stale_write",
       `deployment ${deploymentId} was changed by someone else (expected revision ${expectedRev}, found ${actualRev})`,
     );
+  }
+}
+
+/** A write that would have its deployment hold the service and environment while another one holds them. */
+export class EnvironmentHeldError extends SlipwayError {
+  constructor(
+    readonly deploymentId: string,
+    readonly holderId: string,
+  ) {
+    super("environment_held", `deployment ${deploymentId} cannot hold its environment: ${holderId} holds it`);
   }
 }
 
@@ -272,11 +300,14 @@ export class DeploymentStore {
   /**
    * Writes `next` if the stored revision is still `next.rev` (the revision it
    * was read at). Returns the stored record with its new revision; throws
-   * StaleWriteError when someone wrote in between.
+   * StaleWriteError when someone wrote in between. An ended deployment that
+   * holds its environment again (a restore after its end) claims the active
+   * key, and throws EnvironmentHeldError while another deployment has it.
    */
   async save(next: Deployment): Promise<Deployment> {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const ended = isFinal(next.state);
+    const holds = holdsEnvironment(next);
     const result = (await this.compareAndSet(
       [
         this.k.deployment(next.service, next.id),
@@ -294,7 +325,7 @@ export class DeploymentStore {
         String(next.rev),
         String(written.rev),
         JSON.stringify(written),
-        ended ? "1" : "0",
+        holds ? "0" : "1",
         next.id,
         next.state === "succeeded" ? next.version : "",
         next.state === "succeeded" ? (next.rollbackOf ?? "") : "",
@@ -305,8 +336,10 @@ export class DeploymentStore {
         String(written.finishedAt ?? written.updatedAt),
         String(this.options.keepRecords ?? DEFAULT_KEEP_RECORDS),
         this.k.recordPrefix(next.service),
+        ended && holds ? "1" : "0",
       ],
-    )) as number;
+    )) as number | string;
+    if (typeof result === "string") throw new EnvironmentHeldError(next.id, result);
     if (result === -2) {
       await this.replicated(next.id);
       return written;

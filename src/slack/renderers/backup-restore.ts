@@ -2,7 +2,7 @@ import { type Deployment, endedBack } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
 import type { RestoreAnswer, RestoreRefusal } from "../../engine/restore-request.js";
 import { VIEW_IDS } from "../action-ids.js";
-import { type Block, codeTail, escapeMrkdwn, fitMessage, type SlackMessage, section } from "./blocks.js";
+import { type Block, codeTail, escapeMrkdwn, fitMessage, requester, type SlackMessage, section } from "./blocks.js";
 import { sectionBlocks, validationSummary } from "./checklist-items.js";
 import { rollbackAnswerText } from "./request-answer.js";
 
@@ -49,6 +49,12 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
     }
     case "already_restored":
       return alreadyRestoredText(refusal.deployment);
+    case "busy": {
+      const { deployment: d, holder } = refusal;
+      const backup = d.backupId ? escapeMrkdwn(d.backupId) : "";
+      const what = holder ? ` (${escapeMrkdwn(holder.version)} by ${requester(holder)})` : "";
+      return `Not restored: \`${refusal.holderId}\`${what} started deploying ${escapeMrkdwn(d.service)} to ${escapeMrkdwn(d.environment)} meanwhile, and a restore never runs beside a deployment. Backup \`${backup}\`, taken by \`${d.id}\`, is left as it was: once \`${refusal.holderId}\` has ended, restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${backup}.`;
+    }
     case "no_backup": {
       const d = refusal.deployment;
       const instead = endedBack(d)

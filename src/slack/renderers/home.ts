@@ -1,5 +1,5 @@
 import type { Deployment } from "../../domain/deployment.js";
-import { progressPercent } from "../../domain/deployment.js";
+import { progressPercent, restoringAfterEnd } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
 import type { Lock } from "../../store/locks.js";
 import type { WaitingDeployment } from "../../store/waitlist.js";
@@ -40,7 +40,9 @@ function environmentLine(env: HomeEnvironment): string {
     const version = escapeMrkdwn(d.version);
     const what = env.active.thread ? `<${env.active.thread}|${version}>` : `\`${version}\``;
     parts.push(
-      `${STATE_EMOJI[d.state]} ${what} ${describeState(d.state).toLowerCase()} (${progressPercent(d)}%) by ${requester(d)}`,
+      d.restore && restoringAfterEnd(d)
+        ? `♻️ restoring backup \`${escapeMrkdwn(d.restore.backupId)}\` of ${what} (${describeState(d.state).toLowerCase()}), asked by <@${d.restore.by}>`
+        : `${STATE_EMOJI[d.state]} ${what} ${describeState(d.state).toLowerCase()} (${progressPercent(d)}%) by ${requester(d)}`,
     );
   }
   if (env.lock) {

@@ -3,6 +3,7 @@ import { isFinal } from "../../domain/deployment-state.js";
 import type { FlagRefusal } from "../../domain/feature-flag.js";
 import type { VoteRefusal } from "../../domain/policy.js";
 import type { Answer, RefusedAnswer } from "../../engine/answers.js";
+import { escapeMrkdwn } from "./blocks.js";
 import { slackTime } from "./slack-time.js";
 
 /*
@@ -160,6 +161,8 @@ function refusalText(answer: RefusedAnswer): string {
       return `Already acknowledged by <@${answer.by}>.`;
     case "just_ended":
       return `\`${answer.deploymentId}\` has just ended; try again.`;
+    case "restoring":
+      return `Backup \`${escapeMrkdwn(answer.backupId)}\` of \`${answer.deploymentId}\` is being restored, then the post-rollback validation checked, and nothing else changes the environment meanwhile; follow it in that deployment's thread, and ask again once it is done.`;
     case "no_good_version":
       return `${answer.service} has no successful deployment in ${answer.environment} yet, so there is nothing to roll back to.`;
     case "only_one_good":

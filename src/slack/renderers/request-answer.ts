@@ -1,4 +1,5 @@
-import type { Deployment } from "../../domain/deployment.js";
+import { type Deployment, restoringAfterEnd } from "../../domain/deployment.js";
+import { describeState } from "../../domain/deployment-state.js";
 import { formatDuration } from "../../domain/progress.js";
 import type { PromotionRefusal } from "../../domain/promotion.js";
 import { SECURITY_ROLE, type SensitiveNeed } from "../../domain/sensitive.js";
@@ -6,7 +7,7 @@ import type { PlanProblem, RequestOutcome } from "../../engine/request-deploymen
 import type { RollbackAnswer } from "../../engine/rollback-request.js";
 import { ACTION_IDS } from "../action-ids.js";
 import { encodeRequest } from "../waiting-buttons.js";
-import { actions, button, requester, type SlackMessage, section } from "./blocks.js";
+import { actions, button, escapeMrkdwn, requester, type SlackMessage, section } from "./blocks.js";
 import { hotfixPathStarted } from "./hotfix-path.js";
 import { answerText } from "./operation-answer.js";
 import { slackDateTime, slackTime } from "./slack-time.js";
@@ -75,6 +76,10 @@ export function renderRequestAnswer(
       return promotionRefusalText(outcome.refusal, { version: outcome.version, environment }, outcome.at);
     case "busy": {
       const { holder } = outcome;
+      if (holder?.restore && restoringAfterEnd(holder)) {
+        const { restore } = holder;
+        return `${service} ${environment} is busy restoring a backup: \`${escapeMrkdwn(restore.backupId)}\`, taken by \`${holder.id}\` (${escapeMrkdwn(holder.version)}, ${describeState(holder.state).toLowerCase()}), asked by <@${restore.by}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread. Queue it (or deploy with \`--queue\`) to start yours by itself when the restore has finished.${threadLink}`;
+      }
       const who = holder
         ? `${holder.version} by ${requester(holder)}, ${holder.state.replace("_", " ")}`
         : "another deployment";

@@ -1,14 +1,17 @@
 import { describe, expect, it } from "vitest";
+import type { RestoreRecord } from "../../../src/domain/backup.js";
 import {
   type Deployment,
   durationMs,
   endedBack,
+  holdsEnvironment,
   moveTo,
   type NewDeployment,
   newDeployment,
   newVersionServes,
   nextStageIndex,
   progressPercent,
+  restoringAfterEnd,
   type StageStatus,
   updateStage,
 } from "../../../src/domain/deployment.js";
@@ -242,5 +245,29 @@ describe("endedBack", () => {
     expect(endedBack(actionFailed)).toBe(false);
     expect(endedBack(withStatuses(["failed"], "failed"))).toBe(false);
     expect(endedBack(withStatuses(["succeeded"], "succeeded"))).toBe(false);
+  });
+});
+
+describe("holdsEnvironment", () => {
+  const asked = { backupId: "b-1", takenBy: "d-7k3m9x2q", by: "U1", at: T0, afterEnd: true as const };
+  const withRestore = (restore?: RestoreRecord) => ({
+    ...withStatuses(["succeeded"], "rolled_back"),
+    ...(restore ? { restore } : {}),
+  });
+
+  it("holds while under way, and after the end while the backup is restored and validated again", () => {
+    expect(holdsEnvironment(withStatuses(["running"]))).toBe(true);
+    expect(holdsEnvironment(withRestore(asked))).toBe(true);
+    expect(holdsEnvironment(withRestore({ ...asked, ok: true }))).toBe(true);
+    expect(restoringAfterEnd(withRestore({ ...asked, ok: true }))).toBe(true);
+  });
+
+  it("lets go once ended with no restore, or once the restore failed or was validated", () => {
+    expect(holdsEnvironment(withRestore())).toBe(false);
+    expect(holdsEnvironment(withRestore({ ...asked, ok: false }))).toBe(false);
+    expect(holdsEnvironment(withRestore({ ...asked, ok: true, validation: [] }))).toBe(false);
+    // A restore asked with a rollback runs before the deployment ends.
+    const { afterEnd: _, ...withRollback } = asked;
+    expect(restoringAfterEnd(withRestore(withRollback))).toBe(false);
   });
 });

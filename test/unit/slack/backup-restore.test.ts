@@ -85,6 +85,13 @@ describe("a restore after the deployment ended back", () => {
     );
   });
 
+  it("refuses a restore confirmed after another deployment started there, naming it", () => {
+    const holder = { ...rolledBack(), id: "d-9newer01", version: "v1.3.0", state: "running" as const };
+    expect(restoreRefusalText({ ok: false, code: "busy", deployment: rolledBack(), holderId: holder.id, holder })).toBe(
+      `Not restored: \`d-9newer01\` (v1.3.0 by <@U0DEPLOY01>) started deploying vault to production meanwhile, and a restore never runs beside a deployment. Backup \`${BACKUP}\`, taken by \`d-7k3m9x2q\`, is left as it was: once \`d-9newer01\` has ended, restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${BACKUP}.`,
+    );
+  });
+
   it("refuses a deployment that took no backup without suggesting a rollback it already had", () => {
     const { backupId: _none, ...noBackup } = rolledBack();
     expect(restoreRefusalText({ ok: false, code: "no_backup", deployment: noBackup })).toBe(

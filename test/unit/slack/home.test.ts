@@ -63,6 +63,23 @@ describe("renderHome", () => {
     expect(text).toContain("*production* — nothing deployed yet · 🔒 locked by <@U0LEAD>: db &lt;migration&gt;");
   });
 
+  it("shows an environment held by the restore of a backup after its deployment ended", () => {
+    const running = moveTo(underWay(), "running", T0);
+    const restoring = {
+      ...moveTo(moveTo(running, "rolling_back", T0), "rolled_back", T0),
+      restore: { backupId: "web-production-1", takenBy: "d-home0001", by: "U0DBA", at: T0, afterEnd: true as const },
+    };
+    const text = texts(
+      renderHome(
+        [{ name: "web", environments: [{ name: "production", live: "v1.2.0", active: { deployment: restoring } }] }],
+        T0,
+      ),
+    );
+    expect(text).toContain(
+      "*production* — live: `v1.2.0` · ♻️ restoring backup `web-production-1` of `v1.3.0` (rolled back), asked by <@U0DBA>",
+    );
+  });
+
   it("stays within Slack's 100 blocks for a Home tab, saying how many services it left out", () => {
     const many = Array.from({ length: 150 }, (_, i) => ({ name: `svc-${i}`, environments: [{ name: "production" }] }));
     const view = renderHome(many, T0);

@@ -128,6 +128,10 @@ const cases: readonly (readonly [Answer, string])[] = [
   [{ ok: false, code: "already_acknowledged", by: "U0ONCALL1" }, "Already acknowledged by <@U0ONCALL1>."],
   [{ ok: false, code: "just_ended", deploymentId: ID }, `\`${ID}\` has just ended; try again.`],
   [
+    { ok: false, code: "restoring", deploymentId: ID, backupId: "shop-production-1" },
+    `Backup \`shop-production-1\` of \`${ID}\` is being restored, then the post-rollback validation checked, and nothing else changes the environment meanwhile; follow it in that deployment's thread, and ask again once it is done.`,
+  ],
+  [
     { ok: false, code: "no_good_version", ...WHERE },
     "shop has no successful deployment in production yet, so there is nothing to roll back to.",
   ],
