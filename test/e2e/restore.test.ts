@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exampleTargetYaml } from "../../src/demo/example-target.js";
 import { VIEW_IDS } from "../../src/slack/action-ids.js";
@@ -18,7 +20,9 @@ import { SlipwayScene } from "../support/slipway-scene.js";
  * else, a deployment that took no backup and a target without restore are
  * refused, saying why. A deployment already rolled back without --restore
  * has its backup restored afterwards: the restore alone, then the
- * post-rollback validation again, once however often it is confirmed.
+ * post-rollback validation again, once however often it is confirmed; while
+ * that restore runs, nothing else deploys there: /deploy is refused busy
+ * (or queued, and starts by itself once the restore is done).
  */
 
 const DEPLOYER = "U0DEPLOY01";
@@ -26,8 +30,20 @@ const DBA = "U0DBA00001";
 const USERS = { [DEPLOYER]: "dana", [DBA]: "dba" };
 const CHANNEL = "C0VAULT001";
 const PLAIN_CHANNEL = "C0PLAIN001";
+const LEDGER_CHANNEL = "C0LEDGER01";
+/** The file whose existence lets ledger's restore action go on, in the scene's workdir. */
+const RESTORE_GATE = "restore-may-finish";
 
-function manifest(service: string, channel: string, restore: boolean): string {
+/**
+ * `restore`: the example target's restore action, none, or (`gate`) the
+ * example's restore once the file `gate` exists, so the test decides how
+ * long it runs.
+ */
+function manifest(service: string, channel: string, restore: boolean | { readonly gate: string }): string {
+  const gated =
+    typeof restore === "object"
+      ? `    restore: [sh, -c, ${JSON.stringify(`while [ ! -e ${JSON.stringify(restore.gate)} ]; do sleep 0.05; done; exec node examples/targets/restore.mjs`)}]\n`
+      : "";
   return `service: ${service}
 channels:
   deploy: ${channel}
@@ -35,7 +51,7 @@ roles:
   dbas: { users: [${DBA}] }
 checklist:
   - { id: data-intact, title: No data corruption, section: validation, check: { kind: command, run: [node, -e, "console.log('rows match on ' + process.env.SLIPWAY_VERSION)"] } }
-${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(restore ? (["restore"] as const) : [])])}environments:
+${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(restore === true ? (["restore"] as const) : [])])}${gated}environments:
   production:
     approval: { required: false }
     permissions: { restore: [dbas] }
@@ -61,10 +77,11 @@ const cleanups = cleanupAfterEach();
 async function start(label: string): Promise<SlipwayScene> {
   const scene = await SlipwayScene.start({
     label,
-    manifests: {
+    manifests: (workdir) => ({
       "vault.yaml": manifest("vault", CHANNEL, true),
       "plain.yaml": manifest("plain", PLAIN_CHANNEL, false),
-    },
+      "ledger.yaml": manifest("ledger", LEDGER_CHANNEL, { gate: join(workdir, RESTORE_GATE) }),
+    }),
     users: USERS,
   });
   cleanups.push(async () => {
@@ -267,5 +284,64 @@ describe("/rollback --restore after the deployment was rolled back without it", 
     expect(restores.filter((r) => r.includes(" ok "))).toEqual([`${DBA} ok backup ${backupId}`]);
     expect(restores.filter((r) => r.includes("already_restored"))).toHaveLength(2);
     expect(scene.slipway.logs.filter((l) => l.msg === "restore finished" && l.deploymentId === id)).toHaveLength(1);
+  }, 120_000);
+});
+
+describe("/deploy while a restore after the end runs", () => {
+  it("is refused busy, naming the restore, or queued behind it, and starts by itself once the restore is done", async () => {
+    const scene = await start("e2e-restore-holds");
+    const { chat, slack } = scene;
+    await scene.ended(
+      await scene.deploy(DEPLOYER, LEDGER_CHANNEL, "canary v1.1.0 ledger --strategy=all-at-once"),
+      "succeeded",
+    );
+    const id = await scene.deploy(DEPLOYER, LEDGER_CHANNEL, "canary v1.2.0 ledger");
+    await scene.until(id, "the canary holding at 50%", (d) => d.holdUntil !== undefined);
+    expect(await chat.command(DEPLOYER, LEDGER_CHANNEL, "/rollback", "canary ledger")).toContain(
+      `Rolling back \`${id}\``,
+    );
+    await scene.ended(id, "rolled_back");
+    const backupId = `ledger-canary-${id}`;
+
+    // The restore alone, confirmed in its dialog; its action waits for the test's word.
+    const opened = slack.calls("views.open").length;
+    expect(await chat.command(DBA, LEDGER_CHANNEL, "/rollback", "canary ledger --restore")).toBe(
+      "Confirm the restore in the dialog.",
+    );
+    await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+    const submitted = await slack.interact(
+      slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
+    );
+    expect(submitted.status).toBe(200);
+    await slack.waitFor(
+      (call) => call.method === "chat.postEphemeral" && String(call.args.text).includes("is being restored"),
+    );
+
+    // While it runs, a deploy is refused naming the restore, a rollback is refused, and a queued deploy waits.
+    expect(
+      await chat.command(DEPLOYER, LEDGER_CHANNEL, "/deploy", "canary v1.3.0 ledger --strategy=all-at-once"),
+    ).toContain(
+      `ledger canary is busy restoring a backup: \`${backupId}\`, taken by \`${id}\` (v1.2.0, rolled back), asked by <@${DBA}>, then the post-rollback validation. Nothing deploys there until it is done;`,
+    );
+    expect(await chat.command(DEPLOYER, LEDGER_CHANNEL, "/rollback", "canary ledger")).toBe(
+      `Backup \`${backupId}\` of \`${id}\` is being restored, then the post-rollback validation checked, and nothing else changes the environment meanwhile; follow it in that deployment's thread, and ask again once it is done.`,
+    );
+    const queued = await chat.command(
+      DEPLOYER,
+      LEDGER_CHANNEL,
+      "/deploy",
+      "canary v1.3.0 ledger --strategy=all-at-once --queue",
+    );
+    expect(queued).toContain(`waits in line (number 1) behind \`${id}\``);
+    const next = deploymentIdIn(queued);
+    expect((await scene.deployment(id)).restore?.ok).toBeUndefined();
+
+    // The restore finishes and is validated; then the deploy that waited starts by itself and deploys.
+    await writeFile(join(scene.workdir, RESTORE_GATE), "");
+    const restored = await scene.until(id, "restored and validated", (d) => d.restore?.validation !== undefined);
+    expect(restored.restore).toMatchObject({ backupId, ok: true, afterEnd: true });
+    const deployed = await scene.ended(next, "succeeded");
+    expect(deployed.version).toBe("v1.3.0");
+    expect(deployed.createdAt).toBeGreaterThanOrEqual(restored.updatedAt);
   }, 120_000);
 });
