@@ -5,7 +5,7 @@ import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import { exposure } from "../domain/stage-plan.js";
-import { coerceError } from "../errors.js";
+import { coerceError, SlipwayError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
@@ -280,7 +280,9 @@ async function queueNext(deps: PipelineDeps, d: Deployment, service: LoadedServi
  * Other writers (a person cancelling, say) may have moved the record on since
  * the attempt started; their changes are kept and the result applied on top.
  * The record as the attempt started it is tried first: the store refuses it
- * if anyone wrote since, and only then is the record read again.
+ * if anyone wrote since, and only then is the record read again. An attempt
+ * the store has no record of starting is not fenced off (nobody else owns
+ * the step): its job fails and is retried, so the step still gets its job.
  */
 async function recordResult(
   deps: PipelineDeps,
@@ -292,6 +294,14 @@ async function recordResult(
   const deploymentId = started.id;
   for (let current = started; ; current = await deps.store.require(deploymentId)) {
     const stage = current.stages[stageIndex];
+    if (stage && stage.attempts < attempt && !isFinal(current.state)) {
+      // The store no longer has this attempt's start (a Redis restart lost its latest writes): no one else
+      // owns the step, so the job is not fenced off but fails, and BullMQ's retry runs the step again.
+      throw new SlipwayError(
+        "start_lost",
+        `result of ${deploymentId} stage ${stageIndex} attempt ${attempt} not written: the store lost the attempt's start`,
+      );
+    }
     if (!stage || stage.attempts !== attempt || stage.status !== "running" || isFinal(current.state)) {
       throw new FencedOffError(
         `result of ${deploymentId} stage ${stageIndex} attempt ${attempt} refused: a newer attempt or a final state was recorded`,
