@@ -128,18 +128,20 @@ ${exampleTargetYaml(ROOT, ["deploy", "setTraffic", "healthCheck", "rollback"])}m
   interval: 2s
   timeout: 3s
   minRequests: 5
+  custom:
+    - { name: conversion-rate, title: conversion rate, scrape: "ratio(checkout_conversions_total, checkout_visits_total)", unit: ratio, worse: lower, limit: 0.1 }
 environments:
   development:
     push: { repository: ${STORY.repository}, branch: ${STORY.branch}, secretEnv: ${STORY.secretEnv} }
     checklist: [coverage]
-    monitoring: { immediate: 4s }
+    monitoring: { immediate: 4s, extended: false }
     stages:
       - { name: unit-tests, run: [node, examples/stages/run-tests.mjs, unit] }
       - { name: deploy, action: deploy }
   staging:
     schedule: { cron: "*/3 * * * * *", timezone: UTC, from: development }
     checklist: [coverage, no-critical-defects]
-    monitoring: { immediate: 4s }
+    monitoring: { immediate: 4s, extended: false }
     stages:
       - { name: full-tests, run: [node, examples/stages/run-tests.mjs, full] }
       - { name: deploy, action: deploy }
@@ -152,7 +154,8 @@ environments:
       steps:
         - { weight: 25, hold: 4s }
         - { weight: 50, hold: 4s }
-    monitoring: { immediate: 4s }
+    # Succeeded after the immediate window; the extended one then watches the conversion rate with production free.
+    monitoring: { immediate: 4s, extended: { for: 2m, interval: 4s } }
     stages:
       - { name: deploy, action: deploy }
       - { name: health-check, action: healthCheck }

@@ -288,6 +288,10 @@ describe("npm run demo: the example playground and its story", () => {
       await rootOf(/v1\.3\.0-bad → production/)
         .getByText("Rolled back")
         .waitFor({ timeout: 3 * STEP_MS });
+      // Production's good version was watched by its extended window after success, until the bad one replaced it.
+      await rootOf(/develop-[0-9a-f]{7} → production/)
+        .getByText(/Extended window: ended .+ has since changed what runs here/)
+        .waitFor({ timeout: 3 * STEP_MS });
       await page.screenshot({ path: join(SHOTS, "9-story.png") });
 
       await page.click("[data-testid=channel-storefront-incidents]");
