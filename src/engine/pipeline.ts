@@ -2,15 +2,16 @@ import { UnrecoverableError } from "bullmq";
 import { readStageReport } from "../checks/test-report.js";
 import { parseBackupId } from "../domain/backup.js";
 import { gate, itemsFor } from "../domain/checklist.js";
-import { type Deployment, moveTo, nextStageIndex, updateStage } from "../domain/deployment.js";
+import { type Deployment, moveTo, nextStageIndex, type StageRun, updateStage } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
-import { exposure } from "../domain/stage-plan.js";
+import { exposure, type Step } from "../domain/stage-plan.js";
 import { coerceError, SlipwayError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
+import type { Queues } from "./queues.js";
 import { restoreBackup } from "./restore-backup.js";
 import { checkValidation, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
@@ -42,6 +43,30 @@ export class FencedOffError extends UnrecoverableError {
     super(message);
     this.name = "FencedOffError";
   }
+}
+
+/**
+ * What became of the job running a step, as BullMQ says (`active`,
+ * `waiting`, `completed`…): `unknown` when it is gone, or none was recorded.
+ */
+export async function runnerJobState(queues: Queues, stage: StageRun): Promise<string> {
+  return stage.runner === undefined ? "unknown" : await queues.pipeline.getJobState(stage.runner);
+}
+
+/**
+ * Whether a running step is in its job's hands: a worker holds the job, or
+ * one will take it (it waits, or waits out a retry's backoff). A job that
+ * completed or failed for good runs nothing and never runs again; a job that
+ * is gone may be queued again under its id, and then claims the step through
+ * the same compare-and-set as any other.
+ */
+export function runnerHoldsStep(jobState: string): boolean {
+  return ["active", "waiting", "prioritized", "delayed", "waiting-children"].includes(jobState);
+}
+
+/** Whether a step may simply run again after an attempt that may have half happened (see the target's `notIdempotent`). */
+export function safeToRepeat(service: LoadedService, step: Step): boolean {
+  return step.action === undefined || !service.manifest.target.notIdempotent?.includes(step.action);
 }
 
 /** Runs step `stageIndex` of a deployment if it is the next one due. */
@@ -96,11 +121,20 @@ export async function advance(
 
   const step = stageRun.step;
   if (stageRun.status === "running" && stageRun.runner !== jobId) {
-    // Another job runs this step (a Resume or a hold's end queued a second one): it is in its hands.
-    log.info({ stage: stageRun.name, runner: stageRun.runner }, "step is running under another job; nothing to do");
-    return;
+    const runner = await runnerJobState(deps.queues, stageRun);
+    if (runnerHoldsStep(runner)) {
+      // Another job runs this step (a Resume or a hold's end queued a second one), or will: it is in its hands.
+      log.info({ stage: stageRun.name, runner: stageRun.runner }, "step is running under another job; nothing to do");
+      return;
+    }
+    // Its job ended without the step's result recorded (Redis lost it) or is gone: nothing runs the step, and
+    // this job takes it over as from a lost worker. The start's compare-and-set lets one job through.
+    log.warn(
+      { stage: stageRun.name, runner: stageRun.runner, state: runner },
+      "the step's job is over; taking it over",
+    );
   }
-  // This job's earlier attempt never recorded a result: its worker was lost (a crash, a lock that expired).
+  // The step's earlier attempt never recorded a result: its worker was lost (a crash, a lock that expired).
   const lost = stageRun.status === "running" ? (stageRun.lost ?? 0) + 1 : 0;
   if (lost >= LOST_WORKERS_LIMIT) {
     await pauseForOperator(deps, deployment, {
@@ -110,7 +144,7 @@ export async function advance(
     log.warn({ stage: stageRun.name, lost }, "step keeps losing its worker; paused for an operator");
     return;
   }
-  if (lost > 0 && step.action && service.manifest.target.notIdempotent?.includes(step.action)) {
+  if (lost > 0 && !safeToRepeat(service, step)) {
     // A crash cut this step short; its action may have half happened and must not simply run again.
     await pauseForOperator(deps, deployment, {
       reason: `step ${stageRun.name} (${step.action}) was cut short by a crash and its action is not safe to repeat; check the target, then Resume to run it again or Abort`,

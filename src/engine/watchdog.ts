@@ -9,6 +9,7 @@ import { enqueueCheck } from "./gates.js";
 import { runHandOff } from "./hotfix-path.js";
 import { enqueue, JOB_IDS, upsertSchedule } from "./jobs.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import { runnerHoldsStep, runnerJobState, safeToRepeat } from "./pipeline.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { resumeRestore } from "./restore-after-end.js";
 import { update } from "./update-deployment.js";
@@ -18,8 +19,10 @@ import { update } from "./update-deployment.js";
  * it looks at the deployments still under way: work whose job was lost (a
  * crash between recording a step and queuing the next, a Redis restart
  * without persistence) is queued again — every job is safe to repeat — and
- * a step running far past its timeout is reported in the thread and the
- * incident channel with what it was doing and what to do. The restore of
+ * so is a step recorded running whose job is over with no result recorded
+ * (Redis lost it), unless its action is not safe to repeat. A step running
+ * far past its timeout is reported in the thread and the incident channel
+ * with what it was doing and what Slipway will do. The restore of
  * an ended deployment's backup is seen to its end the same way (its lost
  * job queued again, a job that gave up unrecorded recorded), so it never
  * holds its environment for good. A deployment whose Slack messages show
@@ -98,12 +101,29 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
         if (running?.startedAt !== undefined) {
           const limit = (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + GRACE_MS;
           const ranFor = now - running.startedAt;
-          if (ranFor > limit && !d.stuck) {
-            const job =
-              running.runner === undefined ? "unknown" : await deps.queues.pipeline.getJobState(running.runner);
+          const overdue = ranFor > limit && !d.stuck;
+          if (!quiet && !overdue) break;
+          const job = await runnerJobState(deps.queues, running);
+          const repeatable = safeToRepeat(service, running.step);
+          if (quiet && repeatable && !runnerHoldsStep(job)) {
+            // Its job ended without the step's result recorded (Redis lost it) or is gone: nothing runs the step.
+            log.warn(
+              { deploymentId: d.id, step: running.name, runner: running.runner, job },
+              "nothing runs the deployment's running step; queuing it again",
+            );
+            await enqueueAdvance(deps.queues, d.id, d.stages.indexOf(running), { tag: `watchdog${d.rev}` });
+          }
+          if (overdue) {
             const stuck = {
               at: now,
-              ...stuckWords(running.name, ranFor, limit - GRACE_MS, job, d.environment),
+              ...stuckWords(
+                running.name,
+                ranFor,
+                limit - GRACE_MS,
+                job,
+                d.environment,
+                repeatable ? undefined : running.step.action,
+              ),
             };
             const { saved } = await update(deps, d.id, (current) =>
               current.stuck || isFinal(current.state)
@@ -135,7 +155,9 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
 /**
  * What the watchdog says of a step past its timeout, by what became of the
  * job that runs it (BullMQ's job state): still held by a live worker, waiting
- * to be taken over, or gone; and so what Slipway will do about it.
+ * to be taken over, or over (completed, failed for good, gone) with nothing
+ * running the step; and so what Slipway will do about it. `unsafeAction`
+ * names the step's action when the target marks it not safe to repeat.
  */
 export function stuckWords(
   step: string,
@@ -143,28 +165,32 @@ export function stuckWords(
   timeoutMs: number,
   job: string,
   environment: string,
+  unsafeAction?: string,
 ): { what: string; suggestion: string } {
   const past = `step ${step} has been running for ${formatDuration(ranForMs)}, past its ${formatDuration(timeoutMs)} timeout`;
   const wayBack = `Abort or /rollback takes ${environment} the way back`;
-  switch (job) {
-    case "active":
-      return {
-        what: `${past}; its worker still holds it, but the step has not returned (that worker may be stopped or too busy to go on)`,
-        suggestion: `Slipway will not run it again while that worker holds it; ${wayBack}`,
-      };
-    case "waiting":
-    case "prioritized":
-    case "delayed":
-      return {
-        what: `${past}; its worker was lost and its job waits for another worker`,
-        suggestion: `Slipway runs it again as soon as a worker is free; if nothing moves in a few minutes, ${wayBack}`,
-      };
-    default:
-      return {
-        what: `${past}; its worker is gone and no other worker took it over`,
-        suggestion: `Slipway will not run it again by itself; ${wayBack}`,
-      };
+  if (job === "active") {
+    return {
+      what: `${past}; its worker still holds it, but the step has not returned (that worker may be stopped or too busy to go on)`,
+      suggestion: `Slipway will not run it again while that worker holds it; ${wayBack}`,
+    };
   }
+  if (runnerHoldsStep(job)) {
+    return {
+      what: `${past}; its worker was lost and its job waits for another worker`,
+      suggestion: `Slipway runs it again as soon as a worker is free; if nothing moves in a few minutes, ${wayBack}`,
+    };
+  }
+  const over = `${past}; its job ended or is gone without the step's result recorded, and nothing runs it`;
+  return unsafeAction === undefined
+    ? {
+        what: over,
+        suggestion: `Slipway queues it again and runs it on a free worker; if nothing moves in a few minutes, ${wayBack}`,
+      }
+    : {
+        what: `${over} (its ${unsafeAction} may have half happened)`,
+        suggestion: `Slipway will not run it again by itself, as the target marks ${unsafeAction} not safe to repeat; check the target, then ${wayBack}`,
+      };
 }
 
 /**

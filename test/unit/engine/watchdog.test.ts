@@ -22,12 +22,32 @@ describe("what the watchdog says of a step past its timeout", () => {
     }
   });
 
-  it("says nobody took it over when its job is gone", () => {
+  it("says it queues the step again when its job is over and nothing runs it", () => {
     for (const state of ["unknown", "completed", "failed"]) {
       expect(stuckWords("deploy", 65_000, 5_000, state, "qa")).toEqual({
-        what: `${past}; its worker is gone and no other worker took it over`,
-        suggestion: "Slipway will not run it again by itself; Abort or /rollback takes qa the way back",
+        what: `${past}; its job ended or is gone without the step's result recorded, and nothing runs it`,
+        suggestion:
+          "Slipway queues it again and runs it on a free worker; if nothing moves in a few minutes, Abort or /rollback takes qa the way back",
       });
     }
+  });
+
+  it("says why it will not run the step again when its action is not safe to repeat", () => {
+    for (const state of ["unknown", "completed", "failed"]) {
+      expect(stuckWords("backup", 65_000, 5_000, state, "qa", "backup")).toEqual({
+        what: "step backup has been running for 1m 05s, past its 5s timeout; its job ended or is gone without the step's result recorded, and nothing runs it (its backup may have half happened)",
+        suggestion:
+          "Slipway will not run it again by itself, as the target marks backup not safe to repeat; check the target, then Abort or /rollback takes qa the way back",
+      });
+    }
+  });
+
+  it("says the same as before of a job a worker holds or will take, whatever the action", () => {
+    expect(stuckWords("deploy", 65_000, 5_000, "active", "qa", "deploy")).toEqual(
+      stuckWords("deploy", 65_000, 5_000, "active", "qa"),
+    );
+    expect(stuckWords("deploy", 65_000, 5_000, "delayed", "qa", "deploy")).toEqual(
+      stuckWords("deploy", 65_000, 5_000, "delayed", "qa"),
+    );
   });
 });
