@@ -105,14 +105,7 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
           if (!quiet && !overdue) break;
           const job = await runnerJobState(deps.queues, running);
           const repeatable = safeToRepeat(service, running.step);
-          if (quiet && repeatable && !runnerHoldsStep(job)) {
-            // Its job ended without the step's result recorded (Redis lost it) or is gone: nothing runs the step.
-            log.warn(
-              { deploymentId: d.id, step: running.name, runner: running.runner, job },
-              "nothing runs the deployment's running step; queuing it again",
-            );
-            await enqueueAdvance(deps.queues, d.id, d.stages.indexOf(running), { tag: `watchdog${d.rev}` });
-          }
+          let rev = d.rev;
           if (overdue) {
             const stuck = {
               at: now,
@@ -133,7 +126,17 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
             if (saved) {
               log.warn({ deploymentId: d.id, step: running.name }, "deployment stuck");
               await deps.notifications.changed(saved);
+              rev = saved.rev;
             }
+          }
+          if (quiet && repeatable && !runnerHoldsStep(job)) {
+            // Its job ended without the step's result recorded (Redis lost it) or is gone: nothing runs the step.
+            // Queued under the revision the report left, so the next round asks for the same job.
+            log.warn(
+              { deploymentId: d.id, step: running.name, runner: running.runner, job },
+              "nothing runs the deployment's running step; queuing it again",
+            );
+            await enqueueAdvance(deps.queues, d.id, d.stages.indexOf(running), { tag: `watchdog${rev}` });
           }
           break;
         }
