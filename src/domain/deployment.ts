@@ -25,7 +25,10 @@ export interface StageRun {
   status: StageStatus;
   /** How many times the stage was started (a retried job starts it again). */
   attempts: number;
-  /** The job running the current attempt: only that job (or its redelivery after a crash) may run it again. */
+  /**
+   * The job running the current attempt: only that job (or its redelivery after a crash) may run it again,
+   * or, once that job is over or gone without a result recorded, a new job that takes the step over.
+   */
   runner?: string;
   /** Attempts in a row whose worker was lost before it could record a result (a crash, a lock that expired). */
   lost?: number;

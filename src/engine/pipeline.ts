@@ -27,7 +27,10 @@ import { analysisIntervalMs, monitoringWindows } from "./watch.js";
  * Each stage attempt is fenced: starting it increments the stage's attempt
  * counter with a compare-and-set, and its result is written only if that
  * attempt is still the current one. A worker that lost its lock (and whose
- * job another worker has taken over) is refused when it tries to write.
+ * job another worker has taken over) is refused when it tries to write. A
+ * step recorded running whose job is over (its result lost with Redis's last
+ * writes) or gone is taken over by the next job for it, through the same
+ * compare-and-set.
  */
 
 /** Attempts of one step in a row whose worker was lost before the deployment pauses for a person. */
