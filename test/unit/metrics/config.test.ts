@@ -305,7 +305,7 @@ metrics:
 describe("the example service's metrics", () => {
   const file = (path: string) => readFile(new URL(`../../../${path}`, import.meta.url), "utf8");
 
-  it("declares, as deployed to Kubernetes, p50, p99 and active users shown, and a conversion rate that may roll back", async () => {
+  it("declares, as deployed to Kubernetes, p50, p99, active users and traffic vs last week shown, and a conversion rate that may roll back", async () => {
     const configMap = parse(await file("manifests/k8s/configmap.yaml")) as { data: Record<string, string> };
     const config = metricsConfigSchema.parse(section(configMap.data["example.yaml"] ?? ""));
     expect(config.triggers.latencyMaxMs).toBe(200);
@@ -330,8 +330,20 @@ describe("the example service's metrics", () => {
         rollback: false,
       },
       { name: "conversion-rate", unit: "ratio", worse: "lower", limit: 0.1, vsBaseline: 50, rollback: true },
+      {
+        name: "traffic-vs-last-week",
+        unit: "ratio",
+        worse: "lower",
+        limit: 0.5,
+        vsBaseline: undefined,
+        rollback: false,
+      },
     ]);
-    for (const metric of config.custom) expect(metric.query).toContain('version="{{version}}"');
+    // Each reads the version under analysis, but the same-hour comparison, which measures every version together.
+    for (const metric of config.custom) {
+      if (metric.name === "traffic-vs-last-week") expect(metric.query).toBe(sameHourRequestRateQuery("1w"));
+      else expect(metric.query).toContain('version="{{version}}"');
+    }
   });
 
   it("is inconclusive, never a pass, when the conversion rate has no data, and fails on a conversion that falls", () => {
