@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnrecoverableError } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { moveTo, newDeployment, updateStage } from "../../src/domain/deployment.js";
+import { moveTo, updateStage } from "../../src/domain/deployment.js";
 import { planSteps } from "../../src/domain/stage-plan.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { Notifications } from "../../src/engine/notifications.js";
@@ -17,6 +17,7 @@ import { keys } from "../../src/store/keys.js";
 import { eventually } from "../support/eventually.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
+import { testDeployment } from "../support/test-deployment.js";
 
 /*
  * A Redis restarted from its append-only file may come back without its last
@@ -82,19 +83,11 @@ environments:
     const id = "d-loststart";
     const service = catalog.service("web");
     if (!service) throw new Error("no service web");
-    const created = newDeployment(
+    const created = testDeployment(
       {
         id,
-        service: "web",
         environment: "development",
-        version: "v1.2.0",
-        strategy: "all-at-once",
-        hotfix: false,
-        waitLimitMs: 3_600_000,
-        requestedBy: "U1",
-        source: "slack",
         steps: planSteps(service.manifest.environments.development?.stages ?? [], "all-at-once"),
-        channel: "C0DEPLOYS",
       },
       Date.now(),
     );

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Deployment, moveTo, newDeployment } from "../../src/domain/deployment.js";
+import { type Deployment, moveTo } from "../../src/domain/deployment.js";
 import { update } from "../../src/engine/update-deployment.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { testRedis } from "../support/redis.js";
+import { testDeployment } from "../support/test-deployment.js";
 
 /*
  * update() decides on the record its caller already holds when it is given
@@ -12,22 +13,7 @@ import { testRedis } from "../support/redis.js";
 
 async function recorded(store: DeploymentStore, id: string): Promise<Deployment> {
   const created = await store.create(
-    newDeployment(
-      {
-        id,
-        service: "web",
-        environment: "production",
-        version: "v1.2.0",
-        strategy: "all-at-once",
-        hotfix: false,
-        waitLimitMs: 3_600_000,
-        requestedBy: "U1",
-        source: "slack",
-        steps: [{ name: "deploy" }],
-        channel: "C0DEPLOYS",
-      },
-      1_000,
-    ),
+    testDeployment({ id, environment: "production", steps: [{ name: "deploy" }] }, 1_000),
   );
   if (!created.ok) throw new Error(`${id} was not recorded`);
   return created.deployment;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Deployment, moveTo, newDeployment, updateStage } from "../../src/domain/deployment.js";
+import { type Deployment, moveTo, updateStage } from "../../src/domain/deployment.js";
 import { planSteps } from "../../src/domain/stage-plan.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { enqueueAdvance } from "../../src/engine/next-jobs.js";
@@ -18,6 +18,7 @@ import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { Waitlist } from "../../src/store/waitlist.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
+import { testDeployment } from "../support/test-deployment.js";
 
 /*
  * The watchdog brings Slack up to date with the record when the sync that
@@ -50,22 +51,7 @@ describe("watchdog re-syncs what Slack shows behind the record", () => {
   });
 
   async function ended(id: string): Promise<number> {
-    const d = newDeployment(
-      {
-        id,
-        service: "web",
-        environment: "production",
-        version: "v1.2.0",
-        strategy: "all-at-once",
-        hotfix: false,
-        waitLimitMs: 3_600_000,
-        requestedBy: "U1",
-        source: "slack",
-        steps: [{ name: "deploy", action: "deploy" }],
-        channel: "C0DEPLOYS",
-      },
-      T0,
-    );
+    const d = testDeployment({ id, environment: "production", steps: [{ name: "deploy", action: "deploy" }] }, T0);
     expect((await store.create(d)).ok).toBe(true);
     const running = await store.save(moveTo(await store.require(id), "running", T0 + 1_000));
     return (await store.save(moveTo(running, "failed", T0 + 2_000, { failureReason: "stage deploy failed" }))).rev;
@@ -195,19 +181,12 @@ environments:
     runner: "completed" | "removed" | "active",
   ): Promise<Deployment> {
     const manifest = catalog.service(service)?.manifest;
-    const created = newDeployment(
+    const created = testDeployment(
       {
         id,
         service,
         environment: "development",
-        version: "v1.2.0",
-        strategy: "all-at-once",
-        hotfix: false,
-        waitLimitMs: 3_600_000,
-        requestedBy: "U1",
-        source: "slack",
         steps: planSteps(manifest?.environments.development?.stages ?? [], "all-at-once"),
-        channel: "C0DEPLOYS",
       },
       clock,
     );
@@ -286,7 +265,6 @@ environments:
 
     await Promise.all(ids.map((jobId) => advance(deps(), id, 0, new AbortController().signal, log, jobId)));
     const done = await store.require(id);
-    console.log(JSON.stringify(done, null, 1));
     expect(done.state).toBe("succeeded");
     expect(done.stages[0]).toMatchObject({ status: "succeeded", attempts: 2, lost: 1 });
     expect(await deploysRun()).toBe(1);
