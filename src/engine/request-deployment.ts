@@ -14,7 +14,7 @@ import type { Catalog } from "../manifests/catalog.js";
 import { failurePolicyOf } from "../manifests/rollback-readiness.js";
 import { STRATEGY_NEEDS } from "../manifests/schema.js";
 import { strategyOptions } from "../manifests/strategy-options.js";
-import { type AuditEntry, type AuditVia, auditFields } from "../store/audit-log.js";
+import { type AuditEntry, type AuditVia, auditFields, type CommandAuditLog } from "../store/audit-log.js";
 import type { DeploymentStore } from "../store/deployment-store.js";
 import type { Lock, LockStore } from "../store/locks.js";
 import type { WaitingDeployment, Waitlist } from "../store/waitlist.js";
@@ -95,7 +95,10 @@ export interface RequestInput {
   readonly deploymentId?: string;
   /**
    * A slash command's trigger id: the same request again (Slack's retry, a
-   * replay) within five minutes is answered `repeated` and does nothing.
+   * replay) within five minutes is answered `repeated` and does nothing,
+   * whatever the first one's outcome: the id is claimed with the first
+   * thing the request writes (see CommandAuditLog), so a refusal is
+   * audited once.
    */
   readonly once?: string;
   /**
@@ -260,14 +263,23 @@ export function planDeployment(
 
 /** Asks for a deployment; see the comment at the top of this file. */
 export async function requestDeployment(deps: RequestDeps, input: RequestInput): Promise<RequestOutcome> {
-  const outcome = await recordedOutcome(deps, input);
+  const command = input.once === undefined ? undefined : deps.audit.forCommand(input.request.service, input.once);
+  const outcome = await recordedOutcome(command ? { ...deps, audit: command } : deps, input, command);
   await input.decided?.(outcome);
   if (outcome.code === "started") await dispatch(deps, outcome.deployment);
   return outcome;
 }
 
-/** The outcome, recorded and audited; nothing queued yet. */
-async function recordedOutcome(deps: RequestDeps, input: RequestInput): Promise<RequestOutcome> {
+/**
+ * The outcome, recorded and audited; nothing queued yet. For a slash
+ * command, deps' audit log is `command`: when an earlier delivery of it had
+ * claimed its trigger id, nothing is written and the answer is `repeated`.
+ */
+async function recordedOutcome(
+  deps: RequestDeps,
+  input: RequestInput,
+  command: CommandAuditLog | undefined,
+): Promise<RequestOutcome> {
   const { actor, request } = input;
   const plan = planDeployment(deps.catalog, request);
   if (!plan.ok) return { code: "invalid", problem: plan.problem };
@@ -278,7 +290,9 @@ async function recordedOutcome(deps: RequestDeps, input: RequestInput): Promise<
     environment: request.environment,
     via: input.via,
   });
-  if (!allowed.allowed) return { code: "forbidden", reason: allowed.reason };
+  if (!allowed.allowed) {
+    return (await command?.repeated()) ? { code: "repeated" } : { code: "forbidden", reason: allowed.reason };
+  }
   if (input.dryRun) {
     const promotion =
       request.hotfix && !request.rollbackOf
@@ -302,12 +316,12 @@ async function recordedOutcome(deps: RequestDeps, input: RequestInput): Promise<
       },
     };
   }
-  const outcome = await decide(deps, input, plan);
+  const outcome = await decide(deps, input, plan, command);
   // A started deployment was audited with its record; a repeat is not audited again.
   if (outcome.code !== "started" && outcome.code !== "repeated") {
     await deps.audit.record(auditEntry(deps, input, outcome));
   }
-  return outcome;
+  return (await command?.repeated()) ? { code: "repeated" } : outcome;
 }
 
 /** The audit log's entry for a request's outcome (a started deployment's is written with its record). */
@@ -386,7 +400,12 @@ async function dispatch(deps: RequestDeps, deployment: Deployment): Promise<void
 
 type Plan = Extract<ReturnType<typeof planDeployment>, { ok: true }>;
 
-async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promise<RequestOutcome> {
+async function decide(
+  deps: RequestDeps,
+  input: RequestInput,
+  plan: Plan,
+  command: CommandAuditLog | undefined,
+): Promise<RequestOutcome> {
   const { actor, request } = input;
   const service = deps.catalog.require(request.service);
   // The way back was prepared and tested: a rollback never waits on git or the promotion gate.
@@ -416,7 +435,7 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
       }
       const gated = await gate();
       if (gated && !gated.ok) return { code: "promotion", version: request.version, refusal: gated, at: deps.now() };
-      return wait(deps, input, plan, { notBefore: closed.nextOpen.getTime() });
+      return wait(deps, input, plan, command, { notBefore: closed.nextOpen.getTime() });
     }
     const promotion = await gate();
     if (promotion && !promotion.ok)
@@ -464,17 +483,21 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
     },
     deps.now(),
   );
+  // Nothing on the way here wrote an entry: the record claims the trigger id.
   const created = await deps.store.create(deployment, {
     respectLock: true,
-    ...(input.once === undefined ? {} : { once: input.once }),
+    ...(command ? { once: command.triggerId } : {}),
     ...(firstLeg ? {} : { audit: auditFields(auditEntry(deps, input, { code: "started", deployment })) }),
   });
   if ("repeated" in created) return { code: "repeated" };
+  command?.claimedByRecord();
   if ("locked" in created) return { code: "locked", lock: created.locked };
   const holder = created.ok && firstLeg?.ok ? await createFirstLeg(deps, created.deployment, firstLeg) : created;
   if (!holder.ok) {
     // A hotfix path's first leg waits on another environment: it is refused busy, not queued here.
-    if (input.whenBusy && !firstLeg && holder.heldBy !== id) return wait(deps, input, plan, { behind: holder.heldBy });
+    if (input.whenBusy && !firstLeg && holder.heldBy !== id) {
+      return wait(deps, input, plan, command, { behind: holder.heldBy });
+    }
     return { code: "busy", holderId: holder.heldBy, holder: await deps.store.get(holder.heldBy) };
   }
   if (firstLeg) await deps.audit.record(auditEntry(deps, input, { code: "started", deployment }));
@@ -484,14 +507,18 @@ async function decide(deps: RequestDeps, input: RequestInput, plan: Plan): Promi
 /**
  * Puts the request in the line of its service and environment, behind the
  * active deployment or until the window opens, and asks for a start at once
- * (the active one may have ended meanwhile) or at the opening.
+ * (the active one may have ended meanwhile) or at the opening. A slash
+ * command's trigger id is claimed first (by the record's create, when it
+ * waits behind): a retry of it does not join the line again.
  */
 async function wait(
   deps: RequestDeps,
   input: RequestInput,
   plan: Plan,
+  command: CommandAuditLog | undefined,
   at: { readonly behind: string } | { readonly notBefore: number },
 ): Promise<RequestOutcome> {
+  if (command && !(await command.claim())) return { code: "repeated" };
   const { request, actor } = input;
   const { service, environment } = request;
   const now = deps.now();

@@ -1,7 +1,8 @@
 import { ACTOR_KINDS, type ActorKind } from "../domain/actor.js";
 import { type RefusedAnswer, refusedAnswerSchema } from "../engine/answers.js";
-import { type Keys, keys } from "./keys.js";
+import { type Keys, keys, REMEMBER_TRIGGER_MS } from "./keys.js";
 import type { RedisClient } from "./redis.js";
+import { defineScript, type RedisScript } from "./script.js";
 
 /** Where an audited action came from. */
 export type AuditVia = "slash_command" | "button" | "checkbox" | "modal" | "engine" | "webhook" | "schedule";
@@ -53,13 +54,18 @@ export const NO_SERVICE = "-";
  * approval, refusal, lock and bypass, with who, when, what and the outcome.
  */
 export class AuditLog {
-  private readonly k: Keys;
+  protected readonly k: Keys;
 
   constructor(
-    private readonly redis: RedisClient,
-    prefix: string,
+    protected readonly redis: RedisClient,
+    private readonly prefix: string,
   ) {
     this.k = keys(prefix);
+  }
+
+  /** This log as one slash command's handling writes it (see CommandAuditLog). */
+  forCommand(service: string, triggerId: string): CommandAuditLog {
+    return new CommandAuditLog(this.redis, this.prefix, service, triggerId);
   }
 
   async record(entry: AuditEntry): Promise<void> {
@@ -90,6 +96,75 @@ export class AuditLog {
       end = `(${lastId}`;
     }
     return wanted;
+  }
+}
+
+/*
+ * KEYS: the audit log, the trigger id. ARGV: how long to remember the
+ * trigger id (ms), the log's length, then the entry's fields. Writes the
+ * entry only when it claims the trigger id; answers 1 when it did, else 0.
+ */
+const CLAIM_AND_RECORD = `
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return 0 end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
+return 1
+`;
+
+/**
+ * The audit log as the handling of one slash command for `service` writes
+ * it. Slack's retries of a command and a replay of it carry its trigger id,
+ * which is claimed once, by whichever comes first: the command's first
+ * entry (in the same script, so a refusal still answers after one round
+ * trip), the deployment's record (the store's create claims the same key;
+ * say so with `claimedByRecord`), or `claim` before a side effect that
+ * writes neither. Once claimed, the command's later entries are written as
+ * usual; when a delivery before this one had claimed it, they are all left
+ * out, and `repeated` says so: a retried refusal is audited once.
+ */
+export class CommandAuditLog extends AuditLog {
+  private readonly claimScript: RedisScript;
+  /** Whether this delivery holds the trigger id; undefined until something claims it. */
+  private held: Promise<boolean> | undefined;
+
+  constructor(
+    redis: RedisClient,
+    prefix: string,
+    private readonly service: string,
+    readonly triggerId: string,
+  ) {
+    super(redis, prefix);
+    this.claimScript = defineScript(redis, "slipwayClaimAndAudit", 2, CLAIM_AND_RECORD);
+  }
+
+  /** Written with the claim, after it, or not at all (see the class). The entry must be for the command's service. */
+  override async record(entry: AuditEntry): Promise<void> {
+    if (this.held === undefined) {
+      this.held = this.claimScript(
+        [this.k.audit(entry.service), this.k.seenFor(this.service, this.triggerId)],
+        [REMEMBER_TRIGGER_MS, MAX_AUDIT_ENTRIES, ...auditFields(entry)],
+      ).then((claimed) => claimed === 1);
+      await this.held;
+    } else if (await this.held) {
+      await super.record(entry);
+    }
+  }
+
+  /** Claims the trigger id unless something did already; false when an earlier delivery had. */
+  claim(): Promise<boolean> {
+    this.held ??= this.redis
+      .set(this.k.seenFor(this.service, this.triggerId), "1", "PX", REMEMBER_TRIGGER_MS, "NX")
+      .then((reply) => reply === "OK");
+    return this.held;
+  }
+
+  /** The store's create claimed the trigger id with the deployment's record: later entries are written. */
+  claimedByRecord(): void {
+    this.held = Promise.resolve(true);
+  }
+
+  /** Whether an earlier delivery of the command had claimed its trigger id (so nothing this one asked was written). */
+  async repeated(): Promise<boolean> {
+    return this.held !== undefined && !(await this.held);
   }
 }
 

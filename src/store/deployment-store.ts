@@ -4,7 +4,7 @@ import { isFinal } from "../domain/deployment-state.js";
 import type { VersionHistory } from "../domain/promotion.js";
 import { SlipwayError } from "../errors.js";
 import { MAX_AUDIT_ENTRIES } from "./audit-log.js";
-import { type Keys, keys } from "./keys.js";
+import { type Keys, keys, REMEMBER_TRIGGER_MS } from "./keys.js";
 import type { Lock } from "./locks.js";
 import { DEFAULT_KEEP_RECORDS, WRITE_RECORD } from "./records.js";
 import type { RedisClient } from "./redis.js";
@@ -164,9 +164,6 @@ export interface CreateOptions {
   /** Written to the service's audit log with the record (auditFields), only when it is recorded. */
   readonly audit?: readonly string[];
 }
-
-/** Slack's replay window: a signed request older than this is refused anyway. */
-export const REMEMBER_TRIGGER_MS = 5 * 60_000;
 
 /** How long a write waits for replicas while they have not been confirming. */
 const UNREPLICATED_TIMEOUT_MS = 20;

@@ -1,5 +1,11 @@
 import type { QueueName } from "../engine/jobs.js";
 
+/**
+ * How long a slash command's trigger id is remembered (`seen`, `seenFor`):
+ * Slack's replay window, after which a signed request is refused anyway.
+ */
+export const REMEMBER_TRIGGER_MS = 5 * 60_000;
+
 /*
  * Every Redis key Slipway and its queues use, under one prefix so test runs
  * and installs can share a server. Each key carries a hash tag (the part in

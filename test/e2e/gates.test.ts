@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACTION_IDS, VIEW_IDS } from "../../src/slack/action-ids.js";
 import { tickValue } from "../../src/slack/renderers/gates.js";
 import { permalink } from "../../src/slack/renderers/watch.js";
+import type { Delivery } from "../../src/standin/app-delivery.js";
 import { FakeSlack } from "../../src/standin/fake-slack.js";
+import { buildSignedRequest, type HttpAnswer, sendRequest } from "../../src/standin/http-delivery.js";
+import { isJsonObject } from "../../src/standin/json.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
 import { deleteKeys } from "../../src/store/delete-keys.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
@@ -155,6 +158,11 @@ const SERVICES = {
     channel: "C0TYPED001",
     env: "production",
     settings: `    checklist: []\n    approval: { approvers: [approvers] }\n${CONTROLLED}`,
+  },
+  retried: {
+    channel: "C0RETRY001",
+    env: "production",
+    settings: `    checklist: []\n    permissions: { deploy: [deployers], lock: [deployers], rollback: [deployers] }\n`,
   },
   audited: {
     channel: "C0AUDIT001",
@@ -605,6 +613,59 @@ describe("gates end to end: checklist, approvals, locks, permissions, audit", ()
     expect(await command("typed", APPROVER_A, "/approve", id)).toBe(
       `\`${id}\` has already ended (succeeded); there is nothing left to approve.`,
     );
+  });
+
+  /** Slack's retry of a request it thinks timed out: the same body, signed again, with `X-Slack-Retry-Num: 1`. */
+  function retryOf(first: Delivery): Promise<HttpAnswer> {
+    if (first.mode !== "http") throw new Error("expected an HTTP delivery");
+    const { url, body, headers } = first.request;
+    const retry = { retryNum: 1, retryReason: "http_timeout" };
+    const now = Math.floor(Date.now() / 1000);
+    const signed = buildSignedRequest(url, body, headers["Content-Type"] ?? "", SIGNING_SECRET, now, retry);
+    return sendRequest(signed, 5_000, Date.now);
+  }
+
+  it("audits a refused /deploy or /rollback once when Slack retries it, and answers the retry", async () => {
+    const svc = "retried";
+    const { channel } = SERVICES[svc];
+    const shown = (answer: { json: unknown; body: string }) =>
+      isJsonObject(answer.json) ? slack.textOf(answer.json) : answer.body;
+    /** The command typed, then Slack's retry of it: what each was answered. */
+    const typed = async (userId: string, name: "/deploy" | "/rollback", text: string) => {
+      const first = await slack.command({ command: name, text, userId, channelId: channel });
+      const retry = await retryOf(first);
+      expect(retry.status).toBe(200);
+      return { first: shown(first), retry: shown(retry) };
+    };
+    const repeated = "Slipway has already received this request (a retry or a replay of it); its first answer stands.";
+
+    const forbidden = await typed(OUTSIDER, "/deploy", `production v1.0.0 ${svc}`);
+    expect(forbidden.first).toMatch(/^Not deployed: deploying to production needs the role deployers/);
+    expect(forbidden.retry).toBe(repeated);
+
+    expect(await command(svc, DEPLOYER, "/deploy", `lock production ${svc} schema change`)).toMatch(/^🔒 Locked/);
+    const locked = await typed(DEPLOYER, "/deploy", `production v1.0.0 ${svc}`);
+    expect(locked.first).toMatch(/is locked by/);
+    expect(locked.retry).toBe(repeated);
+
+    // /rollback (like /approve) claims its trigger id first: the retry is acknowledged and dropped.
+    const rollback = await typed(OUTSIDER, "/rollback", `production ${svc}`);
+    expect(rollback.first).toMatch(/^Not rolled back: rolling back production needs the role deployers/);
+    expect(rollback.retry).toBe("");
+
+    const log = await command(svc, DEPLOYER, "/deploy", `audit ${svc}`);
+    const entries = log
+      .split("\n")
+      .filter((line) => /^(•|⛔) /.test(line))
+      .reverse()
+      .map(parseAuditLine);
+    expect(entries.map(({ actor, action, outcome }) => ({ actor, action, outcome }))).toEqual([
+      { actor: OUTSIDER, action: "deploy", outcome: "refused" },
+      { actor: DEPLOYER, action: "lock", outcome: "ok" },
+      { actor: DEPLOYER, action: "deploy", outcome: "refused" },
+      { actor: OUTSIDER, action: "rollback", outcome: "refused" },
+    ]);
+    expect(await redis.exists(keys(prefix).active(svc, "production"))).toBe(0);
   });
 
   /* Audit ----------------------------------------------------------------- */

@@ -1,7 +1,6 @@
 import type { AnyMiddlewareArgs, Context, Middleware } from "@slack/bolt";
 import type { Logger } from "../../logger.js";
-import { REMEMBER_TRIGGER_MS } from "../../store/deployment-store.js";
-import { keys } from "../../store/keys.js";
+import { keys, REMEMBER_TRIGGER_MS } from "../../store/keys.js";
 import type { RedisClient } from "../../store/redis.js";
 
 /** The id Slack gives each slash command, click and dialog submission; the same on its retries and redeliveries. */
@@ -41,7 +40,8 @@ export function onceOf(context: Context): Once {
  *
  * A slash command is claimed by its listener instead (`onceOf(context)`):
  * a deployment request remembers its trigger id in the same script that
- * records the deployment, so its answer waits on one Redis round trip.
+ * records the deployment, or that audits its refusal, so its answer waits
+ * on one Redis round trip.
  */
 export function onlyOnce(redis: RedisClient, prefix: string, log: Logger): Middleware<AnyMiddlewareArgs> {
   const seenKey = keys(prefix).seen;

@@ -56,7 +56,7 @@ export async function handleDeployCommand(
 ): Promise<void> {
   const grammar = { environments: deps.catalog.environmentNames(), services: deps.catalog.serviceNames() };
   const parsed = parseDeployCommand(command.text ?? "", grammar);
-  // A deployment request claims its trigger id in the script that records it; any other, first.
+  // A deployment request claims its trigger id in the script that records or audits it; any other, first.
   const claimedWithRecord = parsed.kind === "deploy" && !parsed.dryRun;
   if (!claimedWithRecord && !(await once.first())) return;
   await answerCommand("/deploy", command, ack, deps.log, (reply) =>

@@ -9,8 +9,8 @@ import { handleRollbackCommand } from "./rollback-command.js";
  * One listener for the three commands (Bolt runs every listener's matchers
  * on every request). Each command is acted on once (middleware/once.ts): a
  * /deploy that asks for a deployment claims its trigger id as it records
- * it; every other command claims it first, and a repeat is acknowledged
- * and dropped.
+ * or audits it (a repeat is answered so); every other command claims it
+ * first, and a repeat is acknowledged and dropped.
  */
 export function register(app: App, deps: ListenerDeps): void {
   app.command(/^\/(deploy|approve|rollback)$/, async ({ command, ack, client, context }) => {
