@@ -172,6 +172,41 @@ describe("/rollback --restore", () => {
   }, 120_000);
 });
 
+describe("a /rollback --restore dialog confirmed once another deployment is the latest", () => {
+  it("does nothing, naming the latest deployment and how to ask again", async () => {
+    const scene = await start("e2e-restore-stale");
+    const { chat, slack } = scene;
+    const first = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.1.0 vault"), "succeeded");
+    const opened = slack.calls("views.open").length;
+    expect(await chat.command(DBA, CHANNEL, "/rollback", "production vault --restore")).toBe(
+      "Confirm the rollback and the restore in the dialog.",
+    );
+    await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+    const dialog = slack.views().find((v) => v.view.callback_id === VIEW_IDS.restoreConfirm);
+    expect(slack.textOf({ blocks: dialog?.view.blocks })).toContain(`from v1.1.0 (\`${first.id}\`)`);
+
+    // Before it is confirmed, a newer deployment ends there: the dialog's confirmation acts on neither.
+    const newer = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.2.0 vault"), "succeeded");
+    const submitted = await slack.interact(
+      slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
+    );
+    expect(submitted.status).toBe(200);
+    const posted = await slack.waitFor(
+      (call) => call.method === "chat.postEphemeral" && String(call.args.text).startsWith("Not restored"),
+    );
+    expect(posted.args.user).toBe(DBA);
+    expect(posted.args.text).toBe(
+      `Not restored: this dialog was for \`${first.id}\`, but the latest deployment of vault production is now \`${newer.id}\` (v1.2.0, succeeded), so nothing was done. To restore for the latest one, ask again: \`/rollback production vault --restore\`.`,
+    );
+    expect(await scene.store.activeFor("vault", "production")).toBeUndefined();
+    expect((await scene.deployment(newer.id)).restore).toBeUndefined();
+    const audit = await new AuditLog(scene.redis, scene.prefix).recent("vault", 50, "production");
+    expect(audit.filter((e) => e.action === "restore" || e.action === "rollback").map((e) => e.detail)).toEqual([
+      `not_latest: ${newer.id} is the latest now`,
+    ]);
+  }, 120_000);
+});
+
 describe("/rollback --restore of a deployment under way", () => {
   it("takes the canary back where it stands, then restores the backup it took before the rollback ends", async () => {
     const scene = await start("e2e-restore-in-place");
