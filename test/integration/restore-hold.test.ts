@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Deployment, moveTo } from "../../src/domain/deployment.js";
+import { requestFlagChange } from "../../src/engine/flags.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
@@ -13,6 +14,7 @@ import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
 import { restoreAnswerText } from "../../src/slack/renderers/backup-restore.js";
+import { answerText } from "../../src/slack/renderers/operation-answer.js";
 import { renderRequestAnswer } from "../../src/slack/renderers/request-answer.js";
 import { EnvironmentHeldError } from "../../src/store/deployment-store.js";
 import { manifestDir } from "../support/manifest-fixture.js";
@@ -44,9 +46,18 @@ target:
     backup: [node, -e, "0"]
     rollback: [node, -e, "0"]
     restore: [node, -e, "console.log('restored from ' + process.env.SLIPWAY_BACKUP_ID)"]
+    setFlag: [node, -e, "0"]
 environments:
   production:
     approval: { required: false }
+    permissions: { restore: [dbas] }
+    stages:
+      - { name: backup, action: backup }
+      - { name: deploy, action: deploy }
+  flagged:
+    approval: { required: false }
+    strategy: feature-flag
+    featureFlag: { flag: new-checkout, percent: 10 }
     permissions: { restore: [dbas] }
     stages:
       - { name: backup, action: backup }
@@ -82,11 +93,11 @@ describe("a restore after the end holds its environment", () => {
     await ctx.close();
   });
 
-  async function ask(version: string, whenBusy?: "queue") {
+  async function ask(version: string, whenBusy?: "queue", environment = TARGET.environment) {
     return requestDeployment(deps, {
       actor: { kind: "slack", id: "U0ASKER001" },
       via: "slash_command",
-      request: { ...TARGET, version, hotfix: false },
+      request: { ...TARGET, environment, version, hotfix: false },
       ...(whenBusy ? { whenBusy } : {}),
     });
   }
@@ -233,6 +244,48 @@ describe("a restore after the end holds its environment", () => {
     // Confirmed for the latest one, it goes ahead.
     const f = await endedBackFrom(started.deployment);
     expect((await requestRestore(deps, { ...RESTORE, deploymentId: f.id })).code).toBe("restoring_after_end");
+  });
+
+  it("refuses a flag change on the live deployment while the restore holds its environment, saying so", async () => {
+    // A feature-flag release live in flagged, then a later one there rolled back, whose backup is being restored.
+    const released = await ask("v1.1.0", undefined, "flagged");
+    if (released.code !== "started") throw new Error(`expected started, got ${released.code}`);
+    const now = deps.now();
+    const ran = await deps.store.save({
+      ...moveTo(released.deployment, "running", now),
+      stages: released.deployment.stages.map((s) => ({ ...s, status: "succeeded" as const, startedAt: now })),
+    });
+    const live = await deps.store.save(moveTo(ran, "succeeded", now));
+    const later = await ask("v1.2.0", undefined, "flagged");
+    if (later.code !== "started") throw new Error(`expected started, got ${later.code}`);
+    const back = await endedBackFrom(later.deployment);
+    const flagged = { ...RESTORE, environment: "flagged", deploymentId: back.id };
+    expect((await requestRestore(deps, flagged)).code).toBe("restoring_after_end");
+
+    const change = () => requestFlagChange(deps, { deploymentId: live.id, userId: DBA, percent: 50, via: "button" });
+    const refused = await change();
+    expect(refused).toEqual({
+      ok: false,
+      code: "flag_refused",
+      refusal: {
+        code: "restoring",
+        deploymentId: live.id,
+        service: "vault",
+        environment: "flagged",
+        restoringId: back.id,
+        backupId: `backup-${back.id}`,
+      },
+    });
+    expect(answerText(refused)).toBe(
+      `\`${live.id}\` is still the live deployment of vault flagged, but backup \`backup-${back.id}\` of \`${back.id}\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`,
+    );
+    // The audit log keeps the refusal and reads it back.
+    const audited = (await deps.audit.recent("vault", 10, "flagged")).find((a) => a.action === "flag");
+    expect(audited?.answer).toEqual(refused);
+
+    // Once the restore is done, the flag moves again.
+    await runRestoreAfterEnd(deps, back.id, new AbortController().signal, log);
+    expect(await change()).toMatchObject({ ok: true, code: "flag_setting", percent: 50 });
   });
 
   it("has the watchdog queue a lost restore job once it has sat quiet, once however often it runs", async () => {
