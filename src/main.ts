@@ -50,24 +50,30 @@ async function serve(roleArg: Role | undefined): Promise<number> {
   const role = roleArg ?? config.role;
   if (!ROLES.includes(role)) throw new Error(`unknown role ${role}`);
   const log = createLogger(config.logLevel);
-  const slipway = await startSlipway(config, role, log);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, "second signal: exiting now");
-        process.exit(130);
-      }
-      stopping = true;
-      log.info({ signal, deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutting down");
-      slipway.close(SHUTDOWN_DEADLINE_MS).then(resolve, (error: unknown) => {
-        log.error({ err: error }, "shutdown failed");
-        resolve();
-      });
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  // Listened for before starting: a signal while it starts stops it once it has, instead of killing it halfway.
+  let stopping = false;
+  let stop: () => void = () => undefined;
+  const stopAsked = new Promise<void>((resolve) => {
+    stop = resolve;
   });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(130);
+    }
+    stopping = true;
+    log.info({ signal, deadlineMs: SHUTDOWN_DEADLINE_MS }, "shutting down");
+    stop();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const slipway = await startSlipway(config, role, log);
+  await stopAsked;
+  try {
+    await slipway.close(SHUTDOWN_DEADLINE_MS);
+  } catch (error) {
+    log.error({ err: error }, "shutdown failed");
+  }
   log.info("stopped");
   return 0;
 }
