@@ -6,6 +6,8 @@ import type { HoldingResult } from "./holding-many.js";
 
 export const ACK_RATIO_GOAL = 1.25;
 export const ACK_P99_LIMIT_MS = 3_000;
+/** Stage transitions per second at least this share of raw BullMQ's jobs per second, in the same run. */
+export const ENGINE_RATIO_GOAL = 0.5;
 
 export interface Settings {
   readonly ack: { concurrency: number; warmup: number; requests: number; rounds: number };
@@ -42,6 +44,7 @@ export interface BenchResults {
   readonly rawBullmq: RawResult;
   /** Engine stage transitions/s divided by raw BullMQ jobs/s. */
   readonly engineToRawRatio: number;
+  readonly engineGoal: { readonly ratioAtLeast: number; readonly met: boolean };
   readonly fiftyInOneChannel: FiftyResult;
   readonly holdingMany: HoldingResult;
   readonly durationSeconds: number;
@@ -104,14 +107,14 @@ export function formatTable(r: BenchResults): string {
     `(every Slipway answer was a 200 saying "Queued": ${ack.slipway.failureCount === 0 ? "yes" : `NO, ${ack.slipway.failureCount} were not`}; Slipway recorded ${count(ack.slipwayRecorded.deployments)} deployments and queued ${count(ack.slipwayRecorded.pipelineJobs)} pipeline jobs for ${count(ack.services)} requests)`,
     "",
     `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages (${count(engine.transitions)} stage transitions) through the real pipeline, worker concurrency ${settings.engine.concurrency}; raw BullMQ: ${count(settings.raw.jobs)} no-op jobs, same concurrency and Redis`,
-    row(["measure", "slipway", "raw BullMQ", "ratio", ""]),
+    row(["measure", "slipway", "raw BullMQ", "ratio", "goal"]),
     row([
       "stage transitions/s vs jobs/s",
       count(engine.transitionsPerSecond),
       count(raw.jobsPerSecond),
       r.engineToRawRatio.toFixed(2),
-      "",
-    ]),
+      `≥ ${ENGINE_RATIO_GOAL}`,
+    ]) + verdict(r.engineToRawRatio >= ENGINE_RATIO_GOAL),
     row([
       "bench CPU per transition / job (ms)",
       engine.cpuMsPerTransition.toFixed(2),

@@ -24,6 +24,7 @@ import {
   ACK_P99_LIMIT_MS,
   ACK_RATIO_GOAL,
   type BenchResults,
+  ENGINE_RATIO_GOAL,
   formatProfile,
   formatTable,
   type Settings,
@@ -124,6 +125,10 @@ async function main(): Promise<number> {
     engine: { ...engine, notifierRunning: false },
     rawBullmq: raw,
     engineToRawRatio: engine.transitionsPerSecond / raw.jobsPerSecond,
+    engineGoal: {
+      ratioAtLeast: ENGINE_RATIO_GOAL,
+      met: engine.transitionsPerSecond / raw.jobsPerSecond >= ENGINE_RATIO_GOAL,
+    },
     fiftyInOneChannel: fifty,
     holdingMany: holding,
     durationSeconds: (performance.now() - started) / 1000,
