@@ -107,9 +107,9 @@ function countdown(count: number, timeoutMs: number, what: string) {
 }
 
 /**
- * Knows when each deployment ran its last stage: the job of a deployment's
- * last stage completes only after that stage's result and the final state
- * are saved. A job may complete before its request call has returned, so
+ * Knows when each deployment ran its last stage: the job that ran a
+ * deployment's last stage (its return value names the last one it ran)
+ * completes only after that stage's result and the final state are saved. A job may complete before its request call has returned, so
  * either side may come first.
  */
 class LastStageWatch {
@@ -180,9 +180,11 @@ export async function measureEngine(options: EngineOptions): Promise<EngineResul
     let finished = countdown(options.warmupDeployments, options.timeoutMs, "warm-up deployments");
     const watch = new LastStageWatch(() => finished.done());
     worker.on("completed", (job: Job) => {
-      if (job.name !== "advance") return;
-      const data = JOBS.pipeline.advance.safeParse(job.data);
-      if (data.success) watch.stageDone(data.data.deploymentId, data.data.stageIndex);
+      if (job.name !== "advance" && job.name !== "check") return;
+      const data = JOBS.pipeline.check.safeParse(job.data);
+      const ran: unknown = job.returnvalue;
+      if (!data.success || typeof ran !== "object" || ran === null || !("lastStep" in ran)) return;
+      if (typeof ran.lastStep === "number") watch.stageDone(data.data.deploymentId, ran.lastStep);
     });
     worker.on("failed", () => {
       failedJobs += 1;

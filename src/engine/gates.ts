@@ -62,16 +62,19 @@ export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<
 /**
  * The `check` job: runs the automatic checklist items once, then moves the
  * deployment on as far as the checklist allows — failed, still waiting for
- * ticks, awaiting approval, or running.
+ * ticks, awaiting approval, or running. Answers the record of one that is
+ * running: the job then goes on to its steps (a job run again after a crash
+ * finds it running, and goes on from where it stopped).
  */
-export async function runChecks(deps: GateDeps, deploymentId: string, signal: AbortSignal, log: Logger): Promise<void> {
+export async function runChecks(
+  deps: GateDeps,
+  deploymentId: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Deployment | undefined> {
   let d = await deps.store.require(deploymentId);
-  if (d.state === "running" && d.stages.every((s) => s.status === "pending")) {
-    // A crash came between starting the deployment and queuing its first step: queue it now (a repeat is a no-op).
-    await enqueueAdvance(deps.queues, d.id, 0);
-    return;
-  }
-  if (d.state !== "requested" && d.state !== "checking") return;
+  if (d.state === "running") return d;
+  if (d.state !== "requested" && d.state !== "checking") return undefined;
   const service = deps.catalog.require(d.service);
   const environment = deps.catalog.environment(d.service, d.environment);
   if (!environment) {
@@ -79,7 +82,7 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
       moveTo(d, "failed", deps.now(), { failureReason: `the manifest no longer defines ${d.environment}` }),
     );
     await deps.notifications.changed(d);
-    return;
+    return undefined;
   }
   if (d.state === "requested") {
     // What the deployment brings is found once, before its first word in Slack, and kept with it.
@@ -89,10 +92,11 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
   if (d.checklist === undefined) {
     // The first word in Slack and the limit on waiting for people start here, off the request path
     // (a re-run after a crash repeats both, safely). With no item to tick and no approval to ask for,
-    // nobody is waited for.
+    // nobody is waited for, and the first word is the decision, written at once.
     const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
-    const waitsForPeople = items.length > 0 || asksApproval(environment, d);
-    await Promise.all([deps.notifications.changed(d), ...(waitsForPeople ? [enqueueExpiry(deps, d)] : [])]);
+    if (items.length > 0 || asksApproval(environment, d)) {
+      await Promise.all([deps.notifications.changed(d), enqueueExpiry(deps, d)]);
+    }
     const results = await evaluateItems(items, {
       workdir: service.workdir,
       env: {
@@ -106,20 +110,13 @@ export async function runChecks(deps: GateDeps, deploymentId: string, signal: Ab
       log,
       now: deps.now,
     });
-    const { saved } = await update(
-      deps,
-      deploymentId,
-      (current) =>
-        current.state === "checking" && current.checklist === undefined
-          ? { next: { ...current, checklist: results, updatedAt: deps.now() }, result: true }
-          : { refused: false },
-      d,
-    );
-    if (!saved) return;
-    d = saved;
-    await deps.notifications.changed(d);
+    return running(await decideAfterChecklist(deps, d, results));
   }
-  await decideAfterChecklist(deps, d);
+  return running(await decideAfterChecklist(deps, d));
+}
+
+function running(d: Deployment | undefined): Deployment | undefined {
+  return d?.state === "running" ? d : undefined;
 }
 
 /**
@@ -131,13 +128,22 @@ function asksApproval(environment: EnvironmentConfig, d: Pick<Deployment, "sensi
   return (environment.approval.required || d.sensitive === true) && !d.rollbackOf;
 }
 
-/** Moves a checking deployment on according to its checklist's verdict. */
-async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void> {
-  const verdict = gate(d.checklist ?? []);
-  if (verdict.state === "waiting") return;
+/**
+ * Moves a checking deployment on according to its checklist's verdict; the
+ * caller starts the steps of one it moved to running. Given the checklist's
+ * first `results`, it records them in the same write (refused when another
+ * run recorded them first). Answers what it saved.
+ */
+async function decideAfterChecklist(
+  deps: GateDeps,
+  d: Deployment,
+  results?: ItemResult[],
+): Promise<Deployment | undefined> {
+  const verdict = gate(results ?? d.checklist ?? []);
+  if (verdict.state === "waiting" && results === undefined) return undefined;
   const environment = deps.catalog.environment(d.service, d.environment);
   const service = deps.catalog.service(d.service);
-  if (!environment || !service) return;
+  if (!environment || !service) return undefined;
   const approval = asksApproval(environment, d);
   // A lock taken while it waited: it may not start now although its gates passed.
   const locked = verdict.state === "passed" && !approval ? await deps.locks.get(d.service, d.environment) : undefined;
@@ -145,9 +151,13 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
   const { saved } = await update(
     deps,
     d.id,
-    (current) => {
-      if (current.state !== "checking") return { refused: undefined };
+    (found) => {
+      if (found.state !== "checking" || (results !== undefined && found.checklist !== undefined)) {
+        return { refused: undefined };
+      }
       const now = deps.now();
+      const current = results === undefined ? found : { ...found, checklist: results, updatedAt: now };
+      if (verdict.state === "waiting") return { next: current, result: undefined };
       if (verdict.state === "failed") {
         const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
         return {
@@ -190,9 +200,8 @@ async function decideAfterChecklist(deps: GateDeps, d: Deployment): Promise<void
     },
     d,
   );
-  if (!saved) return;
-  await deps.notifications.changed(saved);
-  if (saved.state === "running") await enqueueAdvance(deps.queues, saved.id, 0);
+  if (saved) await deps.notifications.changed(saved);
+  return saved;
 }
 
 /** The `expire` job: a deployment still waiting on people at its deadline ends `expired`. */
@@ -416,7 +425,8 @@ export async function tickItem(
   });
   if (saved) {
     await deps.notifications.changed(saved);
-    await decideAfterChecklist(deps, saved);
+    const decided = await decideAfterChecklist(deps, saved);
+    if (decided?.state === "running") await enqueueAdvance(deps.queues, decided.id, 0);
   }
   return result;
 }

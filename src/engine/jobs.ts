@@ -29,7 +29,7 @@ const waitingNotice = z.object({
 
 export const JOBS = {
   pipeline: {
-    /** Run the checklist and decide what the deployment waits for next. */
+    /** Run the checklist and decide what the deployment waits for next; one it starts runs its steps here, as `advance`. */
     check: deploymentRef,
     /** End a deployment still waiting on people when its time is up. */
     expire: deploymentRef,
@@ -44,7 +44,7 @@ export const JOBS = {
     }),
     /** Set a feature flag to the percentage a person asked for after the release flipped it. */
     flag: deploymentRef.extend({ seq: z.number().int().min(1) }),
-    /** Run the deployment's next step; enqueues the one after it. */
+    /** Run the deployment's next step, and the steps due at once after it; queues what waits after a hold. */
     advance: deploymentRef.extend({ stageIndex: z.number().int().min(0) }),
     /** A schedule's run: deploy the newest version that succeeded in the environment it is fed from. */
     scheduled: z.object({ service: z.string().min(1).max(63), environment: z.string().min(1).max(31) }),

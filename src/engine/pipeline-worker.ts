@@ -26,6 +26,11 @@ export interface PipelineWorkerOptions {
   readonly lockDurationMs?: number;
 }
 
+/** A job's return value, kept with it: the last step it ran. */
+function ranSteps(lastStep: number | undefined): { lastStep: number } | undefined {
+  return lastStep === undefined ? undefined : { lastStep };
+}
+
 /** Starts a worker that runs pipeline jobs; stages get an AbortSignal that fires when the lock is lost. */
 export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
   const { deps, log } = options;
@@ -37,13 +42,15 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "advance": {
           const data = parseJobData(JOBS.pipeline.advance, job.data, "pipeline/advance");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-          await advance(deps, data.deploymentId, data.stageIndex, stop, jobLog, job.id ?? "");
-          return;
+          return ranSteps(await advance(deps, data.deploymentId, data.stageIndex, stop, jobLog, job.id ?? ""));
         }
         case "check": {
           const data = parseJobData(JOBS.pipeline.check, job.data, "pipeline/check");
-          await runChecks(deps, data.deploymentId, stop, log.child({ jobId: job.id, deploymentId: data.deploymentId }));
-          return;
+          const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
+          const started = await runChecks(deps, data.deploymentId, stop, jobLog);
+          if (!started) return;
+          // A deployment its checks started runs its steps in this job, as an advance job would.
+          return ranSteps(await advance(deps, data.deploymentId, 0, stop, jobLog, job.id ?? "", started));
         }
         case "expire": {
           const data = parseJobData(JOBS.pipeline.expire, job.data, "pipeline/expire");

@@ -19,10 +19,15 @@ import { update } from "./update-deployment.js";
 import { analysisIntervalMs, monitoringWindows } from "./watch.js";
 
 /*
- * The pipeline moves one deployment forward one stage per job. The truth
- * about progress is the deployment record in the store, never the job: a job
- * only names the stage it expects to run. A retried or duplicated job that
- * finds its stage already recorded as done moves on without running it again.
+ * The pipeline moves a deployment forward one stage at a time. A job runs
+ * the stage it names and then each stage due at once after it (recording a
+ * stage's result and the next one's start in one write), and hands over to a
+ * new job only where the deployment waits: a hold, a pause, the way back.
+ * The truth about progress is the deployment record in the store, never the
+ * job: a job only names the stage it expects to run first. A retried or
+ * duplicated job that finds its stage already recorded as done moves on
+ * without running it again; one run again after its worker was lost takes
+ * over the stage it was running, which the record names it the runner of.
  *
  * Each stage attempt is fenced: starting it increments the stage's attempt
  * counter with a compare-and-set, and its result is written only if that
@@ -72,7 +77,13 @@ export function safeToRepeat(service: LoadedService, step: Step): boolean {
   return step.action === undefined || !service.manifest.target.notIdempotent?.includes(step.action);
 }
 
-/** Runs step `stageIndex` of a deployment if it is the next one due. */
+/**
+ * Runs step `stageIndex` of a deployment if it is the next one due, and the
+ * steps due at once after it (see runSteps). Answers the last step it ran;
+ * undefined when it ran none. `known` is the record as the job just saved
+ * it, when it has one: the step's start is then decided on it without
+ * reading the store (a stale one is refused, as any start).
+ */
 export async function advance(
   deps: PipelineDeps,
   deploymentId: string,
@@ -80,9 +91,10 @@ export async function advance(
   signal: AbortSignal,
   log: Logger,
   jobId: string,
-): Promise<void> {
+  known?: Deployment,
+): Promise<number | undefined> {
   const { store, notifications, now } = deps;
-  let deployment = await store.get(deploymentId);
+  let deployment = known ?? (await store.get(deploymentId));
   if (!deployment) throw new UnrecoverableError(`no deployment ${deploymentId}`);
   if (deployment.state !== "running") {
     log.info({ state: deployment.state }, "deployment is not running; its gates decide when it starts");
@@ -109,8 +121,10 @@ export async function advance(
     await finishSteps(deps, deployment, service, signal, log);
     return;
   }
-  if (due !== stageIndex) {
-    // A duplicate, late or superseded job: the store says another step is due.
+  const ownStep = deployment.stages[due]?.status === "running" && deployment.stages[due]?.runner === jobId;
+  if (due !== stageIndex && !ownStep) {
+    // A duplicate, late or superseded job: the store says another step is due (one this job went on to
+    // and was running when its worker was lost is its own, and is taken over below).
     // If that step's job was lost (a crash between recording and queuing), queue it.
     log.info({ due, stageIndex }, "job is not for the step that is due; handing over");
     if (due > stageIndex) await queueNext(deps, deployment, service);
@@ -161,11 +175,10 @@ export async function advance(
     return;
   }
   if (lost > 0) log.warn({ stage: stageRun.name, lost }, "step taken over from a lost worker; running it again");
-  const attempt = stageRun.attempts + 1;
   const starting = updateStage(
     { ...deployment, holdUntil: undefined, stuck: undefined },
     due,
-    { status: "running", attempts: attempt, startedAt: now(), runner: jobId, lost },
+    { status: "running", attempts: stageRun.attempts + 1, startedAt: now(), runner: jobId, lost },
     now(),
   );
   try {
@@ -179,53 +192,145 @@ export async function advance(
     return;
   }
 
-  const stageLog = log.child({ stage: stageRun.name, attempt });
-  stageLog.info("stage started");
-  const key = idempotencyKey(deploymentId, stageRun.name);
-  // The wall clock, as the report file's modification time is: a report older than this run is stale.
-  const runStartedAt = Date.now();
-  const ran = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
-  const report =
-    stageRun.step.report && ran.ok
-      ? await readStageReport(
-          stageRun.step.report,
-          { name: stageRun.name, deploymentId, startedAt: runStartedAt },
-          service.workdir,
-        )
-      : undefined;
-  const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
-  if (signal.aborted) {
-    throw new FencedOffError(
-      `stage ${stageRun.name} of ${deploymentId} abandoned: the job's lock was lost or the worker is stopping`,
-    );
-  }
-  stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
+  return runSteps(deps, deployment, due, service, signal, log, jobId);
+}
 
-  deployment = await recordResult(deps, deployment, due, attempt, (current) => {
-    const finished = updateStage(
-      current,
-      due,
-      {
-        status: result.ok ? "succeeded" : "failed",
-        finishedAt: now(),
-        exitCode: result.exitCode,
-        outputTail: result.outputTail,
-        ...(report?.tests ? { tests: report.tests } : {}),
-        ...(result.ok ? {} : { error: failureWords(result) }),
-      },
-      now(),
-    );
-    if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
-    // A backup stage's id is kept for a later /rollback --restore.
-    const backupId = stageRun.step.action === "backup" ? parseBackupId(result.outputTail) : undefined;
-    const recorded = backupId === undefined ? finished : { ...finished, backupId };
-    // A Promote while this step ran skipped what came after it: go on at once instead of holding.
-    const promoted = current.stages[due + 1]?.status === "skipped";
-    const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
-    return holdMs > 0 ? { ...recorded, holdUntil: now() + holdMs } : recorded;
-  });
-  // The sync and what comes next are queued together (one round trip); each is safe to queue again.
-  await Promise.all([notifications.changed(deployment), carryOn(deps, deployment, result.ok, service, signal, log)]);
+/**
+ * Runs step `index`, already recorded as started by this job, and each step
+ * due after it at once: a step's result and the next step's start are one
+ * write, and the job goes on to run it. It stops at a hold, a failure, an
+ * abort or pause, a step the target cannot do, or the end, and queues what
+ * comes next as a single step would. Every started step names this job as
+ * its runner, so the job, run again after its worker was lost, takes over
+ * whichever of them it was running.
+ */
+async function runSteps(
+  deps: PipelineDeps,
+  started: Deployment,
+  index: number,
+  service: LoadedService,
+  signal: AbortSignal,
+  log: Logger,
+  jobId: string,
+): Promise<number> {
+  const { notifications, now } = deps;
+  let deployment = started;
+  let synced: Promise<void> = Promise.resolve();
+  for (let due = index; ; ) {
+    const stageRun = deployment.stages[due];
+    if (!stageRun) throw new RangeError(`deployment ${deployment.id} has no stage ${due}`);
+    const attempt = stageRun.attempts;
+    const stageLog = log.child({ stage: stageRun.name, attempt });
+    stageLog.info("stage started");
+    const key = idempotencyKey(deployment.id, stageRun.name);
+    // The wall clock, as the report file's modification time is: a report older than this run is stale.
+    const runStartedAt = Date.now();
+    const ran = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
+    const report =
+      stageRun.step.report && ran.ok
+        ? await readStageReport(
+            stageRun.step.report,
+            { name: stageRun.name, deploymentId: deployment.id, startedAt: runStartedAt },
+            service.workdir,
+          )
+        : undefined;
+    const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
+    if (signal.aborted) {
+      throw new FencedOffError(
+        `stage ${stageRun.name} of ${deployment.id} abandoned: the job's lock was lost or the worker is stopping`,
+      );
+    }
+    stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
+
+    await synced;
+    let next = -1;
+    let ended = false;
+    deployment = await recordResult(deps, deployment, due, attempt, (current) => {
+      next = -1;
+      ended = false;
+      const finished = updateStage(
+        current,
+        due,
+        {
+          status: result.ok ? "succeeded" : "failed",
+          finishedAt: now(),
+          exitCode: result.exitCode,
+          outputTail: result.outputTail,
+          ...(report?.tests ? { tests: report.tests } : {}),
+          ...(result.ok ? {} : { error: failureWords(result) }),
+        },
+        now(),
+      );
+      if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
+      // A backup stage's id is kept for a later /rollback --restore.
+      const backupId = stageRun.step.action === "backup" ? parseBackupId(result.outputTail) : undefined;
+      const recorded = backupId === undefined ? finished : { ...finished, backupId };
+      // A Promote while this step ran skipped what came after it: go on at once instead of holding.
+      const promoted = current.stages[due + 1]?.status === "skipped";
+      const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
+      if (holdMs > 0) return { ...recorded, holdUntil: now() + holdMs };
+      next = goesOnAt(recorded, service, signal);
+      if (next === -1) {
+        ended = endsWithThisStep(recorded, service);
+        return ended ? ending(deps, recorded, "succeeded") : recorded;
+      }
+      const nextRun = recorded.stages[next];
+      return updateStage(
+        { ...recorded, stuck: undefined },
+        next,
+        { status: "running", attempts: (nextRun?.attempts ?? 0) + 1, startedAt: now(), runner: jobId, lost: 0 },
+        now(),
+      );
+    });
+    if (ended) {
+      await endedSteps(deps, deployment);
+      return due;
+    }
+    if (next === -1) {
+      // The sync and what comes next are queued together (one round trip); each is safe to queue again.
+      await Promise.all([
+        notifications.changed(deployment),
+        carryOn(deps, deployment, result.ok, service, signal, log),
+      ]);
+      return due;
+    }
+    // The next step runs while its start's sync is queued; the sync is in before that step's result is written.
+    synced = notifications.changed(deployment);
+    // Awaited before the next result is written; a failure meanwhile is not an unhandled one.
+    synced.catch(() => undefined);
+    due = next;
+  }
+}
+
+/**
+ * Whether a deployment whose last step just succeeded ends in the same
+ * write: nothing is left to check first (no deployment validation, not the
+ * way back of a /rollback) and nobody aborted it.
+ */
+function endsWithThisStep(d: Deployment, service: LoadedService): boolean {
+  return (
+    d.state === "running" &&
+    !d.abort &&
+    d.holdUntil === undefined &&
+    nextStageIndex(d) === -1 &&
+    d.rollbackOf === undefined &&
+    itemsFor(service.manifest, d.environment, "post-deployment").length === 0
+  );
+}
+
+/**
+ * The step this job starts in the same write that records the one before
+ * it, or -1 when the deployment does not simply go on (it ended or waits,
+ * someone paused or aborted it, the job is stopping, or the target cannot
+ * do the step and it is skipped by its own job).
+ */
+function goesOnAt(d: Deployment, service: LoadedService, signal: AbortSignal): number {
+  if (signal.aborted || d.state !== "running" || d.abort || d.paused || d.holdUntil !== undefined) return -1;
+  const next = nextStageIndex(d);
+  const step = d.stages[next];
+  if (step?.status !== "pending") return -1;
+  const { action, ifSupported } = step.step;
+  return ifSupported && action && !service.target.supports(action) ? -1 : next;
 }
 
 /** After a step's result is recorded: the way back, the deployment's end, or its next step. */
@@ -450,6 +555,19 @@ async function finish(
   state: "succeeded" | "failed",
   reason?: string,
 ): Promise<void> {
+  await endedSteps(deps, await deps.store.save(ending(deps, deployment, state, reason)));
+}
+
+/**
+ * A deployment whose steps are over, as it ends `state`: a success with a
+ * monitoring window monitors first.
+ */
+function ending(
+  deps: PipelineDeps,
+  deployment: Deployment,
+  state: "succeeded" | "failed",
+  reason?: string,
+): Deployment {
   const service = deps.catalog.service(deployment.service);
   const windows = state === "succeeded" && service ? monitoringWindows(service, deployment, deps.now()) : undefined;
   const now = deps.now();
@@ -458,19 +576,24 @@ async function finish(
     state === "succeeded" && deployment.rollbackOf !== undefined && deployment.incident
       ? { incident: { ...deployment.incident, trafficRestoredMs: now - deployment.incident.at } }
       : {};
-  const done = await deps.store.save(
-    windows
-      ? {
-          ...moveTo({ ...deployment, ...incident }, "monitoring", now),
-          monitorUntil: windows.immediateUntil,
-          ...(windows.immediateUntil < windows.monitorUntil ? { extendedWatch: { until: windows.monitorUntil } } : {}),
-          holdUntil: undefined,
-        }
-      : moveTo({ ...deployment, ...incident }, state, now, reason === undefined ? {} : { failureReason: reason }),
-  );
-  await deps.notifications.changed(done);
-  const intervalMs = windows && service ? analysisIntervalMs(service, done) : undefined;
-  if (intervalMs !== undefined) await enqueueAnalysis(deps, done, -1, intervalMs);
+  return windows
+    ? {
+        ...moveTo({ ...deployment, ...incident }, "monitoring", now),
+        monitorUntil: windows.immediateUntil,
+        ...(windows.immediateUntil < windows.monitorUntil ? { extendedWatch: { until: windows.monitorUntil } } : {}),
+        holdUntil: undefined,
+      }
+    : moveTo({ ...deployment, ...incident }, state, now, reason === undefined ? {} : { failureReason: reason });
+}
+
+/** After the write that ended a deployment's steps: its sync, and the first round of its monitoring window. */
+async function endedSteps(deps: PipelineDeps, done: Deployment): Promise<void> {
+  const service = deps.catalog.service(done.service);
+  const intervalMs = done.state === "monitoring" && service ? analysisIntervalMs(service, done) : undefined;
+  await Promise.all([
+    deps.notifications.changed(done),
+    intervalMs === undefined ? undefined : enqueueAnalysis(deps, done, -1, intervalMs),
+  ]);
 }
 
 function failureWords(result: {

@@ -79,7 +79,7 @@ environments:
     await ctx.close();
   });
 
-  it("retries the step's job, which runs it again and queues the next step", async () => {
+  it("retries the step's job, which runs it again and goes on to the next step", async () => {
     const id = "d-loststart";
     const service = catalog.service("web");
     if (!service) throw new Error("no service web");
@@ -118,13 +118,14 @@ environments:
     expect(error).not.toBeInstanceOf(UnrecoverableError);
     expect(await queues.pipeline.getJob(JOB_IDS.advance(id, 2))).toBeUndefined();
 
-    await run();
+    expect(await run()).toBe(2);
     const d = await store.require(id);
-    expect(d.stages.map((s) => `${s.name} ${s.status} ${s.attempts}`)).toEqual([
-      "build succeeded 1",
-      "backup succeeded 1",
-      "deploy pending 0",
+    expect(d.stages.map((s) => `${s.name} ${s.status} ${s.attempts} ${s.runner}`)).toEqual([
+      "build succeeded 1 undefined",
+      `backup succeeded 1 ${jobId}`,
+      `deploy succeeded 1 ${jobId}`,
     ]);
-    expect(await queues.pipeline.getJobState(JOB_IDS.advance(id, 2))).toBe("waiting");
+    expect(d.state).toBe("succeeded");
+    expect(await queues.pipeline.getJob(JOB_IDS.advance(id, 2))).toBeUndefined();
   });
 });

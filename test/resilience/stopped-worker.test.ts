@@ -140,7 +140,7 @@ describe("a worker stopped past its lock in the middle of a long stage", () => {
     measured["A frozen for (ms)"] = thawedAt - stoppedAt;
     const lost = await frozen.waitForLog(
       (l) =>
-        l.msg === "lost the lock of a pipeline job; stopping its stage" && l.jobId === `advance.${ids.get("thawed")}.1`,
+        l.msg === "lost the lock of a pipeline job; stopping its stage" && l.jobId === `check.${ids.get("thawed")}.0`,
       20_000,
     );
     measured["A noticed the lost lock (ms after SIGCONT)"] = Date.parse(String(lost.time)) - thawedAt;
