@@ -74,7 +74,20 @@ export type FlagBlock =
       readonly service: string;
       readonly environment: string;
     }
-  | { readonly code: "being_aborted"; readonly deploymentId: string };
+  | { readonly code: "being_aborted"; readonly deploymentId: string }
+  /**
+   * The deployment is still what its environment runs, but the restore of
+   * another deployment's backup (`restoringId`, which ended back) holds the
+   * environment until it and its validation are done.
+   */
+  | {
+      readonly code: "restoring";
+      readonly deploymentId: string;
+      readonly service: string;
+      readonly environment: string;
+      readonly restoringId: string;
+      readonly backupId: string;
+    };
 
 /** An approval request and the votes on it. */
 export interface ApprovalState {

@@ -51,12 +51,23 @@ export type FlagRefusal =
   | { readonly code: "already_at"; readonly flag: string; readonly percent: number };
 
 /**
- * Why the flag of `d` cannot be moved at all now; undefined when it can.
- * `live` says whether `d` is still the environment's live deployment (only
- * matters once it succeeded). Checked when a change is asked for and again
- * when it is about to be made.
+ * Where a deployment stands in its environment, for its flag: what the
+ * environment runs; replaced since by a newer deployment; or what it runs
+ * while the restore of another deployment's backup (`restoringId`) holds the
+ * environment, so nothing changes there until that is done.
  */
-export function flagBlocked(d: Deployment, live: boolean): FlagBlock | undefined {
+export type FlagStanding =
+  | { readonly code: "live" }
+  | { readonly code: "replaced" }
+  | { readonly code: "restoring"; readonly restoringId: string; readonly backupId: string };
+
+/**
+ * Why the flag of `d` cannot be moved at all now; undefined when it can.
+ * `standing` says where `d` stands in its environment (only matters once it
+ * succeeded). Checked when a change is asked for and again when it is about
+ * to be made.
+ */
+export function flagBlocked(d: Deployment, standing: FlagStanding): FlagBlock | undefined {
   const flag = flagState(d);
   const deploymentId = d.id;
   if (!flag) return { code: "no_flag", deploymentId };
@@ -65,17 +76,20 @@ export function flagBlocked(d: Deployment, live: boolean): FlagBlock | undefined
   if (d.state !== "running" && d.state !== "monitoring" && d.state !== "succeeded") {
     return { code: "not_steerable", deploymentId, state: d.state };
   }
-  if (d.state === "succeeded" && !live) {
-    return { code: "not_live", deploymentId, service: d.service, environment: d.environment };
+  if (d.state === "succeeded" && standing.code !== "live") {
+    const where = { deploymentId, service: d.service, environment: d.environment };
+    return standing.code === "restoring"
+      ? { code: "restoring", ...where, restoringId: standing.restoringId, backupId: standing.backupId }
+      : { code: "not_live", ...where };
   }
   if (d.abort) return { code: "being_aborted", deploymentId };
   return undefined;
 }
 
 /** Why the flag of `d` cannot be set to `percent` now; undefined when it can. */
-export function flagChangeRefusal(d: Deployment, percent: number, live: boolean): FlagRefusal | undefined {
+export function flagChangeRefusal(d: Deployment, percent: number, standing: FlagStanding): FlagRefusal | undefined {
   if (!Number.isInteger(percent) || percent < 0 || percent > 100) return { code: "not_a_percentage", percent };
-  const blocked = flagBlocked(d, live);
+  const blocked = flagBlocked(d, standing);
   const flag = flagState(d);
   if (blocked !== undefined || !flag) return blocked;
   if (d.paused && percent > (flag.percent ?? 0)) {

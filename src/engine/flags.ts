@@ -1,6 +1,6 @@
 import { slackActor } from "../domain/actor.js";
-import type { Deployment, FlagBlock, FlagChange } from "../domain/deployment.js";
-import { flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
+import { type Deployment, type FlagBlock, type FlagChange, restoringAfterEnd } from "../domain/deployment.js";
+import { type FlagStanding, flagBlocked, flagChangeRefusal, flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { FlagAnswer } from "./answers.js";
@@ -37,9 +37,9 @@ export async function requestFlagChange(
   });
   if (!allowed.allowed) return { ok: false, code: "forbidden", attempted: "flag", reason: allowed.reason };
   const now = deps.now();
-  const live = await isLive(deps, before);
+  const standing = await standingOf(deps, before);
   const { saved, result } = await update<FlagAnswer>(deps, input.deploymentId, (current) => {
-    const refusal = flagChangeRefusal(current, input.percent, live);
+    const refusal = flagChangeRefusal(current, input.percent, standing);
     if (refusal !== undefined) return { refused: { ok: false, code: "flag_refused", refusal } };
     const changes = current.flagChanges ?? [];
     const change: FlagChange = {
@@ -95,13 +95,21 @@ async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: 
   await enqueue(deps.queues, "flag", { deploymentId, seq }, { id: JOB_IDS.flag(deploymentId, seq, retry) });
 }
 
-/** Whether `d` still is what its environment runs: nothing newer active, and its version the last success. */
-async function isLive(deps: PipelineDeps, d: Deployment): Promise<boolean> {
+/**
+ * Whether `d` still is what its environment runs: nothing newer active, and
+ * its version the last success; or its version the last success while the
+ * restore of a deployment that ended back there holds the environment.
+ */
+async function standingOf(deps: PipelineDeps, d: Deployment): Promise<FlagStanding> {
   const [active, last] = await Promise.all([
     deps.store.activeFor(d.service, d.environment),
     deps.store.lastSucceeded(d.service, d.environment),
   ]);
-  return active === undefined ? last === d.version : active === d.id;
+  if (active === d.id || (active === undefined && last === d.version)) return { code: "live" };
+  const holder = active === undefined || last !== d.version ? undefined : await deps.store.get(active);
+  return holder?.restore && restoringAfterEnd(holder)
+    ? { code: "restoring", restoringId: holder.id, backupId: holder.restore.backupId }
+    : { code: "replaced" };
 }
 
 /** Records a pending change as failed: its job gave up, so the flag is where it was. */
@@ -126,7 +134,7 @@ export async function runFlagChange(
   const change = d.flagChanges?.find((c) => c.seq === seq);
   const flag = flagState(d);
   if (change?.status !== "pending" || !flag) return;
-  const blocked = flagBlocked(d, await isLive(deps, d));
+  const blocked = flagBlocked(d, await standingOf(deps, d));
   if (blocked !== undefined) {
     await finishFlagChange(deps, deploymentId, seq, { ok: false, blocked });
     return;

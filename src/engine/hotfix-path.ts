@@ -1,5 +1,5 @@
 import type { Actor } from "../domain/actor.js";
-import { type Deployment, moveTo, newDeployment } from "../domain/deployment.js";
+import { type Deployment, moveTo, newDeployment, restoringAfterEnd } from "../domain/deployment.js";
 import { handOff, waitsForFirstLeg } from "../domain/hotfix-path.js";
 import type { Step } from "../domain/stage-plan.js";
 import type { Strategy } from "../domain/strategy.js";
@@ -71,9 +71,10 @@ export async function firstLegRefusal(
 
 /**
  * Records the first leg of the hotfix path whose waiting deployment is
- * `waiting` (already recorded). When the first environment is busy the
- * waiting deployment is cancelled, so it does not hold its environment, and
- * the holder's id is returned.
+ * `waiting` (already recorded). When the first environment is busy (a
+ * deployment under way there, or the restore of a backup) the waiting
+ * deployment is cancelled, saying which, so it does not hold its
+ * environment, and the holder's id is returned.
  */
 export async function createFirstLeg(
   deps: FirstLegDeps,
@@ -106,9 +107,14 @@ export async function createFirstLeg(
   );
   const created = await deps.store.create(first);
   if (created.ok) return { ok: true };
+  const holder = await deps.store.get(created.heldBy);
+  const held =
+    holder?.restore && restoringAfterEnd(holder)
+      ? `backup \`${holder.restore.backupId}\` of \`${holder.id}\` is being restored there, then the post-rollback validation checked, and nothing deploys there until it is done; ask for the hotfix again once it has finished`
+      : `\`${created.heldBy}\` is deploying there`;
   await deps.store.save(
     moveTo(waiting, "cancelled", deps.now(), {
-      failureReason: `the hotfix could not go to ${plan.environmentName} first: \`${created.heldBy}\` is deploying there`,
+      failureReason: `the hotfix could not go to ${plan.environmentName} first: ${held}`,
     }),
   );
   return { ok: false, heldBy: created.heldBy };

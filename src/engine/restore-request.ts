@@ -31,6 +31,10 @@ import { update } from "./update-deployment.js";
  * audits. A deployment is restored once: a second confirmation (a double
  * click) finds the restore recorded and is refused, saying how it goes; one
  * confirmed after another deployment started there is refused, naming it.
+ * The confirmation names the deployment its dialog was opened for, and acts
+ * on that one only: when a restore would now act on another (a newer
+ * deployment ended or started there meanwhile), it is refused, naming the
+ * latest, so a dialog never restores what the person did not see.
  */
 
 export interface RestoreInput {
@@ -39,6 +43,11 @@ export interface RestoreInput {
   readonly reason?: string;
   readonly actor: Actor;
   readonly via: AuditVia;
+}
+
+/** A restore confirmed in its dialog: `deploymentId` is the deployment the dialog asked about. */
+export interface ConfirmedRestore extends RestoreInput {
+  readonly deploymentId: string;
 }
 
 export type RestoreRefusal =
@@ -62,6 +71,18 @@ export type RestoreRefusal =
       readonly deployment: Deployment;
       readonly holderId: string;
       readonly holder?: Deployment;
+    }
+  /**
+   * Confirmed for `deploymentId`, but a restore there would now act on
+   * another deployment: `latest`, the one a new ask would find.
+   */
+  | {
+      readonly ok: false;
+      readonly code: "not_latest";
+      readonly service: string;
+      readonly environment: string;
+      readonly deploymentId: string;
+      readonly latest: Deployment;
     };
 
 /**
@@ -128,6 +149,13 @@ function restoreOf(d: Deployment, afterEnd: boolean): RestoreCheck {
 
 /** Whether `input` may restore now, and what it would restore; a refusal is audited. */
 export async function checkRestore(deps: GateDeps & RequestDeps, input: RestoreInput): Promise<RestoreCheck> {
+  const check = await examineRestore(deps, input);
+  if (!check.ok) await auditRefusal(deps, input, check);
+  return check;
+}
+
+/** What `input` would restore now, or why it may not; not audited. */
+async function examineRestore(deps: GateDeps & RequestDeps, input: RestoreInput): Promise<RestoreCheck> {
   const allowed = await authorizeActor(deps, {
     action: "restore",
     actor: input.actor,
@@ -140,12 +168,12 @@ export async function checkRestore(deps: GateDeps & RequestDeps, input: RestoreI
   const found: Found = service.target.supports("restore")
     ? await deploymentToRestore(deps, input)
     : { ok: false, code: "no_restore_action", service: input.service };
-  const check = "code" in found ? found : restoreOf(found.deployment, found.afterEnd);
-  if (!check.ok) await auditRefusal(deps, input, check);
-  return check;
+  return "code" in found ? found : restoreOf(found.deployment, found.afterEnd);
 }
 
+/** Audits a refusal; a forbidden one was audited already, by the permission check, saying which role is needed. */
 async function auditRefusal(deps: GateDeps, input: RestoreInput, refusal: RestoreRefusal): Promise<void> {
+  if (refusal.code === "forbidden") return;
   await deps.audit.record({
     at: deps.now(),
     actor: input.actor.id,
@@ -154,8 +182,12 @@ async function auditRefusal(deps: GateDeps, input: RestoreInput, refusal: Restor
     outcome: "refused",
     service: input.service,
     environment: input.environment,
-    ...("deployment" in refusal ? { deploymentId: refusal.deployment.id } : {}),
-    detail: refusal.code,
+    ...("deployment" in refusal
+      ? { deploymentId: refusal.deployment.id }
+      : refusal.code === "not_latest"
+        ? { deploymentId: refusal.deploymentId }
+        : {}),
+    detail: refusal.code === "not_latest" ? `not_latest: ${refusal.latest.id} is the latest now` : refusal.code,
     via: input.via,
   });
 }
@@ -207,10 +239,27 @@ async function restoreAfterEnd(
   return { ok: true, code: "restoring_after_end", deployment: saved, backupId };
 }
 
-/** A confirmed `/rollback … --restore`: checked again, then the rollback with the restore attached, or the restore alone; audited. */
-export async function requestRestore(deps: GateDeps & RequestDeps, input: RestoreInput): Promise<RestoreAnswer> {
-  const check = await checkRestore(deps, input);
+/** The deployment a restore check is about, when it found one. */
+function foundBy(check: RestoreCheck): Deployment | undefined {
+  if ("deployment" in check) return check.deployment;
+  return check.code === "nothing_live" ? check.last : undefined;
+}
+
+/**
+ * A confirmed `/rollback … --restore`: checked again, refused when it would
+ * now act on another deployment than the one confirmed, then the rollback
+ * with the restore attached, or the restore alone; audited.
+ */
+export async function requestRestore(deps: GateDeps & RequestDeps, input: ConfirmedRestore): Promise<RestoreAnswer> {
+  const examined = await examineRestore(deps, input);
+  const found = foundBy(examined);
+  const { service, environment, deploymentId } = input;
+  const check: RestoreCheck =
+    found !== undefined && found.id !== deploymentId
+      ? { ok: false, code: "not_latest", service, environment, deploymentId, latest: found }
+      : examined;
   if (!check.ok) {
+    await auditRefusal(deps, input, check);
     // A restore recorded whose job was lost (the process died in between) is queued again by the next ask.
     if (check.code === "already_restored" && restoringAfterEnd(check.deployment)) {
       await enqueueRestore(deps, check.deployment);
@@ -224,7 +273,9 @@ export async function requestRestore(deps: GateDeps & RequestDeps, input: Restor
     by: input.actor.id,
     at: deps.now(),
   };
-  const rollback = await requestRollback(deps, { ...input, restore });
+  // The rollback goes ahead only from the deployment confirmed (the rollback deployment's id is its own).
+  const { deploymentId: _confirmed, ...asked } = input;
+  const rollback = await requestRollback(deps, { ...asked, from: check.deployment, restore });
   await deps.audit.record({
     at: deps.now(),
     actor: input.actor.id,

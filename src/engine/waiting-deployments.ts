@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import type { AuditVia } from "../store/audit-log.js";
 import type { WaitingDeployment } from "../store/waitlist.js";
 import { authorizeActor } from "./authorize.js";
+import { type EnvironmentScope, environmentsIn } from "./environment-scope.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import { isRefusal, refusalReason } from "./refusal-reason.js";
 import { type RequestDeps, requestDeployment } from "./request-deployment.js";
@@ -208,20 +209,13 @@ export async function cancelWaiting(
   return { code: "cancelled", waiting: taken };
 }
 
-/** Every waiting deployment, per service and environment in the manifests' order, first in line first. */
+/** Every waiting deployment in `scope`, per service and environment in the manifests' order, first in line first. */
 export async function waitingDeployments(
   deps: Pick<RequestDeps, "catalog" | "waitlist">,
-  scope: { readonly service?: string; readonly environment?: string } = {},
+  scope: EnvironmentScope = {},
 ): Promise<WaitingDeployment[]> {
   const lines = await Promise.all(
-    deps.catalog
-      .serviceNames()
-      .filter((s) => scope.service === undefined || s === scope.service)
-      .flatMap((service) =>
-        Object.keys(deps.catalog.service(service)?.manifest.environments ?? {})
-          .filter((e) => scope.environment === undefined || e === scope.environment)
-          .map((environment) => deps.waitlist.line(service, environment)),
-      ),
+    environmentsIn(deps.catalog, scope).map(({ service, environment }) => deps.waitlist.line(service, environment)),
   );
   return lines.flat();
 }

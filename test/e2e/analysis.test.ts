@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type Check, formatMilliseconds, formatPercent } from "../../src/domain/analysis.js";
 import type { Deployment } from "../../src/domain/deployment.js";
 import { ACTION_IDS } from "../../src/slack/action-ids.js";
+import { slackTime } from "../../src/slack/renderers/slack-time.js";
 import { permalink } from "../../src/slack/renderers/watch.js";
 import type { StoredMessage } from "../../src/standin/message-store.js";
 import {
@@ -670,10 +671,19 @@ describe("the service's own metrics with the scrape source, and the two monitori
       new RegExp(`Monitoring:\\* extended window until .+; ${ENVIRONMENT} is free for the next deployment`),
     );
     expect(rollBackOffered(extended)).toBe(true);
+    // Holding nothing, it is still listed as watched, until when, linked to its thread: in /deploy status and Home.
+    const watchedLine = `👀 \`${id}\` ${SERVICE} v1.6.1 → ${ENVIRONMENT} — succeeded, watched until ${slackTime(d.extendedWatch?.until ?? 0)} · <${permalink(CHANNEL, extended.ts)}|thread>`;
+    const status = () => rig.scene.chat.command(DEPLOYER, CHANNEL, "/deploy", `status ${SERVICE} ${ENVIRONMENT}`);
+    const listed = await status();
+    expect(listed).toContain("*Watching after success (1)*");
+    expect(listed).toContain(watchedLine);
+    expect(await rig.scene.openHome(ONCALL)).toContain(JSON.stringify(watchedLine).slice(1, -1));
     // The deployment record was written as it succeeded, not an extended window later.
     await rig.scene.chat.replyOf(id, [/Deployment succeeded/]);
     const watched = await watchEnded(id);
     expect(watched.extendedWatch?.ended?.outcome).toBe("passed");
+    // Its watch over, it is no longer listed as watched.
+    expect(await status()).not.toContain(`👀 \`${id}\``);
     expect(watched.incident).toBeUndefined();
     await rig.scene.chat.rootOf(id, /Extended window:\* ✅ passed/);
     const reply = rig.scene.slack.textOf(await rig.analysisReply(id, [/Extended window/, /✅ \*pass\*/]));

@@ -195,11 +195,7 @@ describe("queued and scheduled deployments", () => {
     expect(status.text).toContain(`\`${waiting}\` ${service} v2.1.0 → production — queued behind \`${holder}\``);
     expect(status.text).toContain(`\`${doomed}\` ${service} v2.2.0 → production — queued behind \`${holder}\``);
 
-    await scene.slack.event({ type: "app_home_opened", user: OUTSIDER, channel: "D0QHOME001", tab: "home" });
-    const home = await eventually("the Home tab", async () => {
-      const view = scene.slack.homeView(OUTSIDER);
-      return view ? JSON.stringify(view.blocks) : new Error("not published yet");
-    });
+    const home = await scene.openHome(OUTSIDER);
     expect(home).toContain(waiting);
     expect(home).toContain(ACTION_IDS.cancelWaiting);
 

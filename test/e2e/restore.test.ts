@@ -2,7 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exampleTargetYaml } from "../../src/demo/example-target.js";
-import { VIEW_IDS } from "../../src/slack/action-ids.js";
+import { flagActionId, VIEW_IDS } from "../../src/slack/action-ids.js";
+import { permalink } from "../../src/slack/renderers/watch.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { deploymentIdIn } from "../support/chat-ops.js";
 import { cleanupAfterEach } from "../support/cleanups.js";
@@ -18,11 +19,13 @@ import { SlipwayScene } from "../support/slipway-scene.js";
  * confirmed in its dialog by a member of the role permissions.restore names,
  * deploys the earlier version again and then restores that backup. Everyone
  * else, a deployment that took no backup and a target without restore are
- * refused, saying why. A deployment already rolled back without --restore
+ * refused, saying why, and so is a dialog confirmed once another deployment
+ * is the latest there. A deployment already rolled back without --restore
  * has its backup restored afterwards: the restore alone, then the
  * post-rollback validation again, once however often it is confirmed; while
  * that restore runs, nothing else deploys there: /deploy is refused busy
- * (or queued, and starts by itself once the restore is done).
+ * (or queued, and starts by itself once the restore is done), a hotfix that
+ * must pass there first too, and the live release's flag does not move.
  */
 
 const DEPLOYER = "U0DEPLOY01";
@@ -51,7 +54,7 @@ roles:
   dbas: { users: [${DBA}] }
 checklist:
   - { id: data-intact, title: No data corruption, section: validation, check: { kind: command, run: [node, -e, "console.log('rows match on ' + process.env.SLIPWAY_VERSION)"] } }
-${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(restore === true ? (["restore"] as const) : [])])}${gated}environments:
+${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", "setFlag", ...(restore === true ? (["restore"] as const) : [])])}${gated}environments:
   production:
     approval: { required: false }
     permissions: { restore: [dbas] }
@@ -67,6 +70,11 @@ ${exampleTargetYaml(ROOT, ["deploy", "backup", "rollback", "setTraffic", ...(res
       - { name: deploy, action: deploy }
   staging:
     permissions: { restore: [dbas] }
+    stages:
+      - { name: deploy, action: deploy }
+  live:
+    approval: { required: false }
+    requires: { environment: canary, soak: 24h }
     stages:
       - { name: deploy, action: deploy }
 `;
@@ -169,6 +177,41 @@ describe("/rollback --restore", () => {
     expect(await chat.command(DBA, PLAIN_CHANNEL, "/rollback", "production plain --restore")).toBe(
       "Not restored: the target of plain declares no restore action, so Slipway cannot restore a backup. Add target.actions.restore to its manifest, or roll back without --restore.",
     );
+  }, 120_000);
+});
+
+describe("a /rollback --restore dialog confirmed once another deployment is the latest", () => {
+  it("does nothing, naming the latest deployment and how to ask again", async () => {
+    const scene = await start("e2e-restore-stale");
+    const { chat, slack } = scene;
+    const first = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.1.0 vault"), "succeeded");
+    const opened = slack.calls("views.open").length;
+    expect(await chat.command(DBA, CHANNEL, "/rollback", "production vault --restore")).toBe(
+      "Confirm the rollback and the restore in the dialog.",
+    );
+    await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+    const dialog = slack.views().find((v) => v.view.callback_id === VIEW_IDS.restoreConfirm);
+    expect(slack.textOf({ blocks: dialog?.view.blocks })).toContain(`from v1.1.0 (\`${first.id}\`)`);
+
+    // Before it is confirmed, a newer deployment ends there: the dialog's confirmation acts on neither.
+    const newer = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.2.0 vault"), "succeeded");
+    const submitted = await slack.interact(
+      slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
+    );
+    expect(submitted.status).toBe(200);
+    const posted = await slack.waitFor(
+      (call) => call.method === "chat.postEphemeral" && String(call.args.text).startsWith("Not restored"),
+    );
+    expect(posted.args.user).toBe(DBA);
+    expect(posted.args.text).toBe(
+      `Not restored: this dialog was for \`${first.id}\`, but the latest deployment of vault production is now \`${newer.id}\` (v1.2.0, succeeded), so nothing was done. To restore for the latest one, ask again: \`/rollback production vault --restore\`.`,
+    );
+    expect(await scene.store.activeFor("vault", "production")).toBeUndefined();
+    expect((await scene.deployment(newer.id)).restore).toBeUndefined();
+    const audit = await new AuditLog(scene.redis, scene.prefix).recent("vault", 50, "production");
+    expect(audit.filter((e) => e.action === "restore" || e.action === "rollback").map((e) => e.detail)).toEqual([
+      `not_latest: ${newer.id} is the latest now`,
+    ]);
   }, 120_000);
 });
 
@@ -291,8 +334,13 @@ describe("/deploy while a restore after the end runs", () => {
   it("is refused busy, naming the restore, or queued behind it, and starts by itself once the restore is done", async () => {
     const scene = await start("e2e-restore-holds");
     const { chat, slack } = scene;
-    await scene.ended(
-      await scene.deploy(DEPLOYER, LEDGER_CHANNEL, "canary v1.1.0 ledger --strategy=all-at-once"),
+    // v1.1.0 is a feature-flag release, its flag at 10%.
+    const released = await scene.ended(
+      await scene.deploy(
+        DEPLOYER,
+        LEDGER_CHANNEL,
+        "canary v1.1.0 ledger --strategy=feature-flag --flag=new-ledger --percent=10",
+      ),
       "succeeded",
     );
     const id = await scene.deploy(DEPLOYER, LEDGER_CHANNEL, "canary v1.2.0 ledger");
@@ -325,6 +373,14 @@ describe("/deploy while a restore after the end runs", () => {
     );
     expect(await chat.command(DEPLOYER, LEDGER_CHANNEL, "/rollback", "canary ledger")).toBe(
       `Backup \`${backupId}\` of \`${id}\` is being restored, then the post-rollback validation checked, and nothing else changes the environment meanwhile; follow it in that deployment's thread, and ask again once it is done.`,
+    );
+    // v1.1.0 is live again, but its flag does not move while the restore runs, and the answer says why.
+    expect(await scene.clickControl(released.id, DEPLOYER, flagActionId(50))).toBe(
+      `\`${released.id}\` is still the live deployment of ledger canary, but backup \`${backupId}\` of \`${id}\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`,
+    );
+    // A hotfix that must pass canary first cannot start there either, and says the restore holds it.
+    expect(await chat.command(DEPLOYER, LEDGER_CHANNEL, "/deploy", "live v1.3.0 ledger --hotfix")).toBe(
+      `The hotfix goes to canary first, and ledger canary is busy restoring a backup: \`${backupId}\`, taken by \`${id}\` (v1.2.0, rolled back), asked by <@${DBA}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread, and ask for the hotfix again once the restore has finished. Its thread: <${permalink(LEDGER_CHANNEL, (await chat.rootOf(id)).ts)}|${id}>`,
     );
     const queued = await chat.command(
       DEPLOYER,

@@ -49,26 +49,8 @@ describe("the App Home tab and the deploy form", () => {
     expect(code, scene?.slipway.describe()).toBe(0);
   }, 60_000);
 
-  /** Opens the Home tab as `userId` and resolves with the text of the view Slipway publishes for it. */
-  async function openHome(userId: string): Promise<string> {
-    const before = scene.slack.calls("views.publish").length;
-    const delivery = await scene.slack.event({
-      type: "app_home_opened",
-      user: userId,
-      channel: "D0HOME0001",
-      tab: "home",
-    });
-    expect(delivery.status).toBe(200);
-    await scene.slack.waitFor(
-      (call) => call.method === "views.publish" && scene.slack.calls("views.publish").indexOf(call) >= before,
-    );
-    const view = scene.slack.homeView(userId);
-    expect(view?.type).toBe("home");
-    return JSON.stringify(view?.blocks);
-  }
-
   it("shows what is live in each environment, what is under way with a link to its thread, and locks", async () => {
-    expect(await openHome(DEPLOYER)).toContain(
+    expect(await scene.openHome(DEPLOYER)).toContain(
       "*shop*\\n• *development* — nothing deployed yet\\n• *production* — nothing deployed yet",
     );
 
@@ -81,7 +63,7 @@ describe("the App Home tab and the deploy form", () => {
     await scene.chat.approvalCardOf(prod, /Approval needed/);
     const root = await scene.chat.rootOf(prod);
 
-    const home = await openHome(APPROVER);
+    const home = await scene.openHome(APPROVER);
     expect(home).toContain("*development* — live: `v1.0.0` · 🔒 locked by <@U0DEPLOY01>: freeze for the demo");
     expect(home).toContain(
       `*production* — nothing deployed yet · ✋ <${permalink(CHANNEL, root.ts)}|v1.0.0> awaiting approval (0%) by <@${DEPLOYER}>`,

@@ -10,6 +10,7 @@ import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
+import { renderRequestAnswer, renderRequestMessage } from "../../src/slack/renderers/request-answer.js";
 import { AuditLog } from "../../src/store/audit-log.js";
 import { DeploymentStore } from "../../src/store/deployment-store.js";
 import { LockStore } from "../../src/store/locks.js";
@@ -155,6 +156,56 @@ describe("the hotfix path's hand-off", () => {
     );
     expect(stopped.rev).toBe(1);
     expect(await jobIds("check")).toEqual([JOB_IDS.check(staging, 0)]);
+  });
+
+  it("stops the path before it starts while staging is held, saying whether by a deployment or a restore", async () => {
+    // A staging deployment under way, which took a backup.
+    const asked = await requestDeployment(deps, {
+      actor: { kind: "slack", id: "U1" },
+      via: "slash_command",
+      request: { service: "web", environment: "staging", version: "v1.2.0", hotfix: false },
+    });
+    if (asked.code !== "started") throw new Error(`not started: ${asked.code}`);
+    const running = await deps.store.save({ ...moveTo(asked.deployment, "running", clock), backupId: "web-staging-1" });
+    const busy = await askForHotfix();
+    if (busy.code !== "busy") throw new Error(`not busy: ${busy.code}`);
+    expect(renderRequestAnswer({ service: "web", environment: "production" }, busy)).toBe(
+      `The hotfix goes to staging first, and web is already being deployed to staging (\`${running.id}\`, v1.2.0 by <@U1>, running). Follow it in its thread or with \`/deploy status\`; ask for the hotfix again once it has finished.`,
+    );
+
+    // Then it is rolled back, and its backup restored after its end, which holds staging again.
+    const back = await deps.store.save(
+      moveTo(await deps.store.save(moveTo(running, "rolling_back", clock)), "rolled_back", clock),
+    );
+    const restore = {
+      backupId: "web-staging-1",
+      takenBy: back.id,
+      by: "U0DBA00001",
+      at: clock,
+      afterEnd: true,
+    } as const;
+    await deps.store.save({ ...back, restore });
+    const held = await askForHotfix();
+    if (held.code !== "busy") throw new Error(`not busy: ${held.code}`);
+    expect(held.holderId).toBe(back.id);
+    const message = renderRequestMessage(
+      { service: "web", environment: "production", version: "v1.2.1", hotfix: true },
+      held,
+    );
+    expect(message.text).toBe(
+      `The hotfix goes to staging first, and web staging is busy restoring a backup: \`web-staging-1\`, taken by \`${back.id}\` (v1.2.0, rolled back), asked by <@U0DBA00001>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread, and ask for the hotfix again once the restore has finished.`,
+    );
+    // Queuing would not help a path whose first leg cannot start: no Queue it.
+    expect(message.blocks).toHaveLength(1);
+    // The production deployment recorded for the path is cancelled, saying the restore holds staging.
+    const cancelled = (await deps.store.recent(10)).filter((d) => d.environment === "production");
+    expect(cancelled.map((d) => [d.state, d.failureReason])).toEqual([
+      [
+        "cancelled",
+        `the hotfix could not go to staging first: backup \`web-staging-1\` of \`${back.id}\` is being restored there, then the post-rollback validation checked, and nothing deploys there until it is done; ask for the hotfix again once it has finished`,
+      ],
+      ["cancelled", `the hotfix could not go to staging first: \`${back.id}\` is deploying there`],
+    ]);
   });
 
   it("holds a sensitive first leg to its low-traffic window, and makes it sensitive", async () => {

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Deployment, moveTo } from "../../src/domain/deployment.js";
+import { requestFlagChange } from "../../src/engine/flags.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
@@ -12,6 +13,8 @@ import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
+import { restoreAnswerText } from "../../src/slack/renderers/backup-restore.js";
+import { answerText } from "../../src/slack/renderers/operation-answer.js";
 import { renderRequestAnswer } from "../../src/slack/renderers/request-answer.js";
 import { EnvironmentHeldError } from "../../src/store/deployment-store.js";
 import { manifestDir } from "../support/manifest-fixture.js";
@@ -43,9 +46,18 @@ target:
     backup: [node, -e, "0"]
     rollback: [node, -e, "0"]
     restore: [node, -e, "console.log('restored from ' + process.env.SLIPWAY_BACKUP_ID)"]
+    setFlag: [node, -e, "0"]
 environments:
   production:
     approval: { required: false }
+    permissions: { restore: [dbas] }
+    stages:
+      - { name: backup, action: backup }
+      - { name: deploy, action: deploy }
+  flagged:
+    approval: { required: false }
+    strategy: feature-flag
+    featureFlag: { flag: new-checkout, percent: 10 }
     permissions: { restore: [dbas] }
     stages:
       - { name: backup, action: backup }
@@ -81,11 +93,11 @@ describe("a restore after the end holds its environment", () => {
     await ctx.close();
   });
 
-  async function ask(version: string, whenBusy?: "queue") {
+  async function ask(version: string, whenBusy?: "queue", environment = TARGET.environment) {
     return requestDeployment(deps, {
       actor: { kind: "slack", id: "U0ASKER001" },
       via: "slash_command",
-      request: { ...TARGET, version, hotfix: false },
+      request: { ...TARGET, environment, version, hotfix: false },
       ...(whenBusy ? { whenBusy } : {}),
     });
   }
@@ -94,7 +106,11 @@ describe("a restore after the end holds its environment", () => {
   async function endedBack(version: string): Promise<Deployment> {
     const started = await ask(version);
     if (started.code !== "started") throw new Error(`expected started, got ${started.code}`);
-    const d = started.deployment;
+    return endedBackFrom(started.deployment);
+  }
+
+  /** `d`, just started, taken as far as endedBack takes it. */
+  async function endedBackFrom(d: Deployment): Promise<Deployment> {
     const now = deps.now();
     const ran = await deps.store.save({
       ...moveTo(d, "running", now),
@@ -113,7 +129,7 @@ describe("a restore after the end holds its environment", () => {
     const d = await endedBack("v1.1.0");
     expect(await deps.store.activeFor("vault", "production")).toBeUndefined();
 
-    const answer = await requestRestore(deps, RESTORE);
+    const answer = await requestRestore(deps, { ...RESTORE, deploymentId: d.id });
     expect(answer).toMatchObject({ ok: true, code: "restoring_after_end", backupId: `backup-${d.id}` });
     expect(await deps.store.activeFor("vault", "production")).toBe(d.id);
 
@@ -136,7 +152,10 @@ describe("a restore after the end holds its environment", () => {
       deploymentId: d.id,
       backupId: `backup-${d.id}`,
     });
-    expect(await requestRestore(deps, RESTORE)).toMatchObject({ ok: false, code: "already_restored" });
+    expect(await requestRestore(deps, { ...RESTORE, deploymentId: d.id })).toMatchObject({
+      ok: false,
+      code: "already_restored",
+    });
     expect((await waitingJobs("restore")).map((j) => j.id)).toEqual([JOB_IDS.restore(d.id)]);
 
     // The restore job, as a worker runs it: the restore action, then the validation; then the environment is free.
@@ -159,7 +178,7 @@ describe("a restore after the end holds its environment", () => {
 
   it("lets the environment go when the restore job gives up, whether before or after the backup came back", async () => {
     const d = await endedBack("v1.1.0");
-    expect((await requestRestore(deps, RESTORE)).code).toBe("restoring_after_end");
+    expect((await requestRestore(deps, { ...RESTORE, deploymentId: d.id })).code).toBe("restoring_after_end");
     await abandonRestore(deps, d.id, "the restore host is gone");
     expect((await deps.store.require(d.id)).restore).toMatchObject({ ok: false, output: "the restore host is gone" });
     expect(await deps.store.activeFor("vault", "production")).toBeUndefined();
@@ -169,7 +188,7 @@ describe("a restore after the end holds its environment", () => {
 
     // Restored, then the job gave up before the validation was recorded: the validation says it was not checked.
     const e = await endedBack("v1.2.0");
-    expect((await requestRestore(deps, RESTORE)).code).toBe("restoring_after_end");
+    expect((await requestRestore(deps, { ...RESTORE, deploymentId: e.id })).code).toBe("restoring_after_end");
     const asked = await deps.store.require(e.id);
     const restore = asked.restore ?? { backupId: "", takenBy: "", by: "", at: 0 };
     await deps.store.save({ ...asked, restore: { ...restore, ok: true, output: "restored", finishedAt: deps.now() } });
@@ -194,9 +213,84 @@ describe("a restore after the end holds its environment", () => {
     expect(await deps.store.activeFor("vault", "production")).toBe(started.deployment.id);
   });
 
+  it("refuses a confirmation for a deployment that is no longer the latest there, naming the latest, and does nothing", async () => {
+    // The dialog was opened for d; before it is confirmed, a newer deployment ends back there too.
+    const d = await endedBack("v1.1.0");
+    const e = await endedBack("v1.2.0");
+    const stale = await requestRestore(deps, { ...RESTORE, deploymentId: d.id });
+    expect(stale).toMatchObject({ ok: false, code: "not_latest", ...TARGET, deploymentId: d.id, latest: { id: e.id } });
+    expect(restoreAnswerText(stale)).toBe(
+      `Not restored: this dialog was for \`${d.id}\`, but the latest deployment of vault production is now \`${e.id}\` (v1.2.0, rolled back), so nothing was done. To restore for the latest one, ask again: \`/rollback production vault --restore\`.`,
+    );
+    // Neither is restored, nothing is queued or held, and the refusal is audited once, naming the latest.
+    expect((await deps.store.require(d.id)).restore).toBeUndefined();
+    expect((await deps.store.require(e.id)).restore).toBeUndefined();
+    expect(await waitingJobs("restore")).toEqual([]);
+    expect(await deps.store.activeFor("vault", "production")).toBeUndefined();
+    const audited = (await deps.audit.recent("vault", 10, "production")).filter((a) => a.action === "restore");
+    expect(audited.map((a) => `${a.outcome} ${a.deploymentId} ${a.detail}`)).toEqual([
+      `refused ${d.id} not_latest: ${e.id} is the latest now`,
+    ]);
+
+    // A deployment started there since the dialog for e opened: the rollback and restore are not asked either.
+    const started = await ask("v1.3.0");
+    if (started.code !== "started") throw new Error(`expected started, got ${started.code}`);
+    expect(await requestRestore(deps, { ...RESTORE, deploymentId: e.id })).toMatchObject({
+      code: "not_latest",
+      latest: { id: started.deployment.id },
+    });
+    expect((await deps.store.require(started.deployment.id)).state).toBe("requested");
+
+    // Confirmed for the latest one, it goes ahead.
+    const f = await endedBackFrom(started.deployment);
+    expect((await requestRestore(deps, { ...RESTORE, deploymentId: f.id })).code).toBe("restoring_after_end");
+  });
+
+  it("refuses a flag change on the live deployment while the restore holds its environment, saying so", async () => {
+    // A feature-flag release live in flagged, then a later one there rolled back, whose backup is being restored.
+    const released = await ask("v1.1.0", undefined, "flagged");
+    if (released.code !== "started") throw new Error(`expected started, got ${released.code}`);
+    const now = deps.now();
+    const ran = await deps.store.save({
+      ...moveTo(released.deployment, "running", now),
+      stages: released.deployment.stages.map((s) => ({ ...s, status: "succeeded" as const, startedAt: now })),
+    });
+    const live = await deps.store.save(moveTo(ran, "succeeded", now));
+    const later = await ask("v1.2.0", undefined, "flagged");
+    if (later.code !== "started") throw new Error(`expected started, got ${later.code}`);
+    const back = await endedBackFrom(later.deployment);
+    const flagged = { ...RESTORE, environment: "flagged", deploymentId: back.id };
+    expect((await requestRestore(deps, flagged)).code).toBe("restoring_after_end");
+
+    const change = () => requestFlagChange(deps, { deploymentId: live.id, userId: DBA, percent: 50, via: "button" });
+    const refused = await change();
+    expect(refused).toEqual({
+      ok: false,
+      code: "flag_refused",
+      refusal: {
+        code: "restoring",
+        deploymentId: live.id,
+        service: "vault",
+        environment: "flagged",
+        restoringId: back.id,
+        backupId: `backup-${back.id}`,
+      },
+    });
+    expect(answerText(refused)).toBe(
+      `\`${live.id}\` is still the live deployment of vault flagged, but backup \`backup-${back.id}\` of \`${back.id}\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`,
+    );
+    // The audit log keeps the refusal and reads it back.
+    const audited = (await deps.audit.recent("vault", 10, "flagged")).find((a) => a.action === "flag");
+    expect(audited?.answer).toEqual(refused);
+
+    // Once the restore is done, the flag moves again.
+    await runRestoreAfterEnd(deps, back.id, new AbortController().signal, log);
+    expect(await change()).toMatchObject({ ok: true, code: "flag_setting", percent: 50 });
+  });
+
   it("has the watchdog queue a lost restore job once it has sat quiet, once however often it runs", async () => {
     const d = await endedBack("v1.1.0");
-    expect((await requestRestore(deps, RESTORE)).code).toBe("restoring_after_end");
+    expect((await requestRestore(deps, { ...RESTORE, deploymentId: d.id })).code).toBe("restoring_after_end");
     // The process died between recording the restore and queuing its job.
     await queues.pipeline.remove(JOB_IDS.restore(d.id));
     expect(await waitingJobs("restore")).toEqual([]);
@@ -212,7 +306,7 @@ describe("a restore after the end holds its environment", () => {
   it("has the watchdog record a restore whose job gave up unrecorded, freeing the environment", async () => {
     const d = await endedBack("v1.1.0");
     await queues.pipeline.drain();
-    expect((await requestRestore(deps, RESTORE)).code).toBe("restoring_after_end");
+    expect((await requestRestore(deps, { ...RESTORE, deploymentId: d.id })).code).toBe("restoring_after_end");
     // A worker takes the job and it fails for good, but the worker dies before recording the restore failed.
     const worker = new Worker("pipeline", null, queueOptions(ctx.redis, ctx.prefix, "pipeline"));
     try {

@@ -135,6 +135,24 @@ export class SlipwayScene {
     return this.chat.clickControl(id, userId, actionId);
   }
 
+  /** Opens the Home tab as `userId` (an `app_home_opened` event); the blocks of the view Slipway publishes for it, as JSON. */
+  async openHome(userId: string): Promise<string> {
+    const before = this.slack.calls("views.publish").length;
+    const delivery = await this.slack.event({
+      type: "app_home_opened",
+      user: userId,
+      channel: "D0HOME0001",
+      tab: "home",
+    });
+    if (delivery.status !== 200) throw new Error(`app_home_opened answered HTTP ${delivery.status}: ${delivery.body}`);
+    await this.slack.waitFor(
+      (call) => call.method === "views.publish" && this.slack.calls("views.publish").indexOf(call) >= before,
+    );
+    const view = this.slack.homeView(userId);
+    if (view?.type !== "home") throw new Error(`no Home tab published for ${userId}`);
+    return JSON.stringify(view.blocks);
+  }
+
   /** Log lines `stage started` of one stage of one deployment. */
   stageStarts(id: string, stage: string): number {
     return this.slipway.logs.filter((l) => l.msg === "stage started" && l.deploymentId === id && l.stage === stage)

@@ -55,6 +55,10 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
       const what = holder ? ` (${escapeMrkdwn(holder.version)} by ${requester(holder)})` : "";
       return `Not restored: \`${refusal.holderId}\`${what} started deploying ${escapeMrkdwn(d.service)} to ${escapeMrkdwn(d.environment)} meanwhile, and a restore never runs beside a deployment. Backup \`${backup}\`, taken by \`${d.id}\`, is left as it was: once \`${refusal.holderId}\` has ended, restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${backup}.`;
     }
+    case "not_latest": {
+      const { latest } = refusal;
+      return `Not restored: this dialog was for \`${refusal.deploymentId}\`, but the latest deployment of ${escapeMrkdwn(refusal.service)} ${escapeMrkdwn(refusal.environment)} is now \`${latest.id}\` (${escapeMrkdwn(latest.version)}, ${describeState(latest.state).toLowerCase()}), so nothing was done. To restore for the latest one, ask again: \`/rollback ${escapeMrkdwn(refusal.environment)} ${escapeMrkdwn(refusal.service)} --restore\`.`;
+    }
     case "no_backup": {
       const d = refusal.deployment;
       const instead = endedBack(d)
@@ -81,7 +85,10 @@ export function restoreAnswerText(answer: RestoreAnswer): string {
   return `${rollback} Then backup \`${escapeMrkdwn(answer.backupId)}\`, taken by \`${answer.deployment.id}\`, is restored.`;
 }
 
-/** What the confirmation dialog carries to its submission. */
+/**
+ * What the confirmation dialog carries to its submission, besides the id of
+ * the deployment it asks about (its submission acts on that one only).
+ */
 export interface RestoreDialogState {
   readonly service: string;
   readonly environment: string;
@@ -108,7 +115,7 @@ export function renderRestoreDialog(d: Deployment, backupId: string, afterEnd: b
   return {
     type: "modal" as const,
     callback_id: VIEW_IDS.restoreConfirm,
-    private_metadata: JSON.stringify(state),
+    private_metadata: JSON.stringify({ ...state, deploymentId: d.id }),
     title: { type: "plain_text" as const, text: "Restore from backup" },
     submit: { type: "plain_text" as const, text: afterEnd ? "Restore" : "Roll back and restore" },
     close: { type: "plain_text" as const, text: "Cancel" },

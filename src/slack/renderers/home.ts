@@ -7,6 +7,7 @@ import { type Block, context, escapeExceptMentions, escapeMrkdwn, header, reques
 import { STATE_EMOJI } from "./deployment-message.js";
 import { slackTime } from "./slack-time.js";
 import { waitingLineBlocks } from "./waiting-line.js";
+import { type WatchedDeployment, watchingLineBlocks } from "./watching-line.js";
 
 /** What one environment of a service runs, and what is happening to it. */
 export interface HomeEnvironment {
@@ -54,15 +55,17 @@ function environmentLine(env: HomeEnvironment): string {
 
 /**
  * The App Home tab: what is deployed where, per service and environment,
- * with the deployment under way (linked to its thread) and any lock, and
- * the deployments waiting to start, each with its Cancel button.
+ * with the deployment under way (linked to its thread) and any lock, the
+ * deployments waiting to start, each with its Cancel button, and the
+ * succeeded ones their extended window still watches.
  */
 export function renderHome(
   services: readonly HomeService[],
   now: number,
   waiting: readonly WaitingDeployment[] = [],
+  watched: readonly WatchedDeployment[] = [],
 ): HomeView {
-  const line = waiting.length > 0 ? waitingLineBlocks(waiting) : [];
+  const line = [...(waiting.length > 0 ? waitingLineBlocks(waiting) : []), ...watchingLineBlocks(watched)];
   const shown = services.slice(0, MAX_SERVICE_BLOCKS - line.length);
   const blocks: Block[] = [
     header("🚀 What is deployed where"),

@@ -60,6 +60,8 @@ export function flagRefusalText(refusal: FlagRefusal | FlagBlock): string {
       return `\`${refusal.deploymentId}\` is no longer the live deployment of ${refusal.service} ${refusal.environment}; change the flag from the live one.`;
     case "being_aborted":
       return `\`${refusal.deploymentId}\` is being aborted.`;
+    case "restoring":
+      return `\`${refusal.deploymentId}\` is still the live deployment of ${refusal.service} ${refusal.environment}, but backup \`${refusal.backupId}\` of \`${refusal.restoringId}\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`;
     case "not_a_percentage":
       return `${refusal.percent} is not a percentage; choose one from 0 to 100.`;
     case "paused":

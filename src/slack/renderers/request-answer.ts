@@ -76,14 +76,23 @@ export function renderRequestAnswer(
       return promotionRefusalText(outcome.refusal, { version: outcome.version, environment }, outcome.at);
     case "busy": {
       const { holder } = outcome;
+      // A hotfix path's first environment is the one held: the path is not queued, it is asked for again.
+      const first = firstLegHeld(environment, outcome);
+      const where = first ? `The hotfix goes to ${escapeMrkdwn(first)} first, and ` : "";
       if (holder?.restore && restoringAfterEnd(holder)) {
         const { restore } = holder;
-        return `${service} ${environment} is busy restoring a backup: \`${escapeMrkdwn(restore.backupId)}\`, taken by \`${holder.id}\` (${escapeMrkdwn(holder.version)}, ${describeState(holder.state).toLowerCase()}), asked by <@${restore.by}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread. Queue it (or deploy with \`--queue\`) to start yours by itself when the restore has finished.${threadLink}`;
+        const then = first
+          ? "ask for the hotfix again once the restore has finished"
+          : "Queue it (or deploy with `--queue`) to start yours by itself when the restore has finished";
+        return `${where}${service} ${escapeMrkdwn(holder.environment)} is busy restoring a backup: \`${escapeMrkdwn(restore.backupId)}\`, taken by \`${holder.id}\` (${escapeMrkdwn(holder.version)}, ${describeState(holder.state).toLowerCase()}), asked by <@${restore.by}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread${first ? ", and " : ". "}${then}.${threadLink}`;
       }
       const who = holder
         ? `${holder.version} by ${requester(holder)}, ${holder.state.replace("_", " ")}`
         : "another deployment";
-      return `${service} is already being deployed to ${environment} (\`${outcome.holderId}\`, ${who}). Follow it in its thread or with \`/deploy status\`; Queue it (or deploy with \`--queue\`) to start yours by itself when it has finished.${threadLink}`;
+      const then = first
+        ? "ask for the hotfix again once it has finished"
+        : "Queue it (or deploy with `--queue`) to start yours by itself when it has finished";
+      return `${where}${service} is already being deployed to ${escapeMrkdwn(first ?? environment)} (\`${outcome.holderId}\`, ${who}). Follow it in its thread or with \`/deploy status\`; ${then}.${threadLink}`;
     }
     case "queued":
     case "scheduled":
@@ -95,6 +104,12 @@ export function renderRequestAnswer(
       return unreachable;
     }
   }
+}
+
+/** The first environment of a hotfix path, when that is what a busy refusal found held (not the one asked for). */
+function firstLegHeld(environment: string, outcome: Extract<RequestOutcome, { code: "busy" }>): string | undefined {
+  const held = outcome.holder?.environment;
+  return held !== undefined && held !== environment ? held : undefined;
 }
 
 /**
@@ -112,7 +127,9 @@ export function renderRequestMessage(
   const offer = (() => {
     switch (outcome.code) {
       case "busy":
-        return button("Queue it", ACTION_IDS.queueIt, encodeRequest(request), "primary");
+        return firstLegHeld(request.environment, outcome)
+          ? undefined
+          : button("Queue it", ACTION_IDS.queueIt, encodeRequest(request), "primary");
       case "window":
         return outcome.opensAt === undefined
           ? undefined

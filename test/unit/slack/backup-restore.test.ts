@@ -92,6 +92,33 @@ describe("a restore after the deployment ended back", () => {
     );
   });
 
+  it("carries the deployment it asks about to its submission, and refuses one confirmed once another is the latest", () => {
+    const dialog = renderRestoreDialog(rolledBack(), BACKUP, true, {
+      service: "vault",
+      environment: "production",
+      channel: "C0VAULT001",
+    });
+    expect(JSON.parse(dialog.private_metadata)).toEqual({
+      service: "vault",
+      environment: "production",
+      channel: "C0VAULT001",
+      deploymentId: "d-7k3m9x2q",
+    });
+    const latest = { ...rolledBack(), id: "d-9newer01", version: "v1.3.0", state: "succeeded" as const };
+    expect(
+      restoreRefusalText({
+        ok: false,
+        code: "not_latest",
+        service: "vault",
+        environment: "production",
+        deploymentId: "d-7k3m9x2q",
+        latest,
+      }),
+    ).toBe(
+      "Not restored: this dialog was for `d-7k3m9x2q`, but the latest deployment of vault production is now `d-9newer01` (v1.3.0, succeeded), so nothing was done. To restore for the latest one, ask again: `/rollback production vault --restore`.",
+    );
+  });
+
   it("refuses a deployment that took no backup without suggesting a rollback it already had", () => {
     const { backupId: _none, ...noBackup } = rolledBack();
     expect(restoreRefusalText({ ok: false, code: "no_backup", deployment: noBackup })).toBe(

@@ -202,6 +202,10 @@ describe("the words of an operation's answer", () => {
       `\`${ID}\` is no longer the live deployment of shop production; change the flag from the live one.`,
     ],
     [{ code: "being_aborted", deploymentId: ID }, `\`${ID}\` is being aborted.`],
+    [
+      { code: "restoring", deploymentId: ID, ...WHERE, restoringId: "d-later001", backupId: "shop-production-1" },
+      `\`${ID}\` is still the live deployment of shop production, but backup \`shop-production-1\` of \`d-later001\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`,
+    ],
     [{ code: "not_a_percentage", percent: 101 }, "101 is not a percentage; choose one from 0 to 100."],
     [
       { code: "paused", deploymentId: ID, flag: "new-checkout", reason: "inconclusive analysis" },

@@ -15,7 +15,9 @@ import { renderLockAnswer, renderUnlockAnswer } from "../../renderers/lock-answe
 import { renderRequestMessage } from "../../renderers/request-answer.js";
 import { waitingLineBlocks } from "../../renderers/waiting-line.js";
 import { permalink } from "../../renderers/watch.js";
+import { watchingLineBlocks } from "../../renderers/watching-line.js";
 import type { ListenerDeps } from "../deps.js";
+import { watchedWithThreads } from "../watched.js";
 import { answerHistory, answerRecord, answerStats, DEFAULT_HISTORY_LIMIT } from "./record-commands.js";
 import { type Ack, answerCommand, type Reply } from "./reply.js";
 
@@ -91,7 +93,11 @@ async function answer(
         ...(parsed.service === undefined ? {} : { service: parsed.service }),
         ...(parsed.environment === undefined ? {} : { environment: parsed.environment }),
       };
-      const [recent, waiting] = await Promise.all([store.recent(STATUS_LIMIT * 4), waitingDeployments(deps, scope)]);
+      const [recent, waiting, watched] = await Promise.all([
+        store.recent(STATUS_LIMIT * 4),
+        waitingDeployments(deps, scope),
+        watchedWithThreads(deps, scope),
+      ]);
       const list = renderStatusList(
         recent
           .filter(
@@ -103,8 +109,8 @@ async function answer(
         now(),
       );
       return fitMessage({
-        text: `${list.text}, ${waiting.length} waiting`,
-        blocks: [...list.blocks, ...waitingLineBlocks(waiting)],
+        text: `${list.text}, ${waiting.length} waiting, ${watched.length} watched`,
+        blocks: [...list.blocks, ...waitingLineBlocks(waiting), ...watchingLineBlocks(watched)],
       });
     }
     case "audit": {

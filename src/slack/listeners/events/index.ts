@@ -4,6 +4,7 @@ import { coerceError } from "../../../errors.js";
 import { type HomeEnvironment, type HomeService, renderHome } from "../../renderers/home.js";
 import { permalink } from "../../renderers/watch.js";
 import type { ListenerDeps } from "../deps.js";
+import { watchedWithThreads } from "../watched.js";
 
 /** What each environment of each service runs now, for the Home tab. */
 export async function whatIsWhere(deps: ListenerDeps): Promise<HomeService[]> {
@@ -41,8 +42,12 @@ export function register(app: App, deps: ListenerDeps): void {
   app.event("app_home_opened", async ({ event, client }) => {
     if (event.tab !== "home") return;
     try {
-      const [services, waiting] = await Promise.all([whatIsWhere(deps), waitingDeployments(deps)]);
-      await client.views.publish({ user_id: event.user, view: renderHome(services, deps.now(), waiting) });
+      const [services, waiting, watched] = await Promise.all([
+        whatIsWhere(deps),
+        waitingDeployments(deps),
+        watchedWithThreads(deps),
+      ]);
+      await client.views.publish({ user_id: event.user, view: renderHome(services, deps.now(), waiting, watched) });
     } catch (thrown) {
       deps.log.error({ err: coerceError(thrown), user: event.user }, "could not publish the Home tab");
     }

@@ -13,6 +13,8 @@ const metadata = z.object({
   environment: z.string().max(80),
   reason: z.string().max(300).optional(),
   channel: z.string().max(64),
+  /** The deployment the dialog asks about; a dialog without it is out of date. */
+  deploymentId: z.string().max(64),
 });
 
 function readMetadata(text: string): z.infer<typeof metadata> | undefined {
@@ -23,7 +25,11 @@ function readMetadata(text: string): z.infer<typeof metadata> | undefined {
   }
 }
 
-/** The dialog confirming `/rollback … --restore`: the engine checks again, rolls back, restores; the answer is posted. */
+/**
+ * The dialog confirming `/rollback … --restore`: the engine checks again,
+ * for the deployment the dialog asked about, then rolls back and restores;
+ * the answer is posted.
+ */
 export function register(app: App, deps: ListenerDeps): void {
   app.view<ViewSubmitAction>(VIEW_IDS.restoreConfirm, async ({ ack, body, view, client }) => {
     const meta = readMetadata(view.private_metadata);
@@ -38,6 +44,7 @@ export function register(app: App, deps: ListenerDeps): void {
       const answer = await requestRestore(deps, {
         service: meta.service,
         environment: meta.environment,
+        deploymentId: meta.deploymentId,
         ...(meta.reason ? { reason: meta.reason } : {}),
         actor: slackActor(user),
         via: "modal",
