@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WATCHDOG_TIMING, type WatchdogTiming } from "./engine/watchdog-timing.js";
 import { parseRedisUrl } from "./store/redis-url.js";
 
 /** Every environment variable Slipway reads, in one place. */
@@ -16,6 +17,9 @@ export const ENV_KEYS = {
   keyPrefix: "SLIPWAY_KEY_PREFIX",
   jobLockMs: "SLIPWAY_JOB_LOCK_MS",
   recordsKeep: "SLIPWAY_RECORDS_KEEP",
+  watchdogEveryMs: "SLIPWAY_WATCHDOG_EVERY_MS",
+  watchdogQuietMs: "SLIPWAY_WATCHDOG_QUIET_MS",
+  watchdogGraceMs: "SLIPWAY_WATCHDOG_GRACE_MS",
 } as const;
 
 export const ROLES = ["app", "worker", "all"] as const;
@@ -78,6 +82,24 @@ const schema = z
       .min(10)
       .max(1_000_000)
       .default(1_000),
+    [ENV_KEYS.watchdogEveryMs]: z.coerce
+      .number({ error: "SLIPWAY_WATCHDOG_EVERY_MS must be a number of milliseconds from 1000 to 600000" })
+      .int()
+      .min(1_000)
+      .max(600_000)
+      .default(WATCHDOG_TIMING.everyMs),
+    [ENV_KEYS.watchdogQuietMs]: z.coerce
+      .number({ error: "SLIPWAY_WATCHDOG_QUIET_MS must be a number of milliseconds from 1000 to 3600000" })
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(WATCHDOG_TIMING.quietMs),
+    [ENV_KEYS.watchdogGraceMs]: z.coerce
+      .number({ error: "SLIPWAY_WATCHDOG_GRACE_MS must be a number of milliseconds from 1000 to 3600000" })
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(WATCHDOG_TIMING.graceMs),
     [ENV_KEYS.keyPrefix]: z
       .string()
       .regex(/^[a-zA-Z0-9_-]{1,40}$/, "SLIPWAY_KEY_PREFIX may hold letters, digits, - and _ (at most 40)")
@@ -110,6 +132,8 @@ export interface Config {
   readonly jobLockMs: number;
   /** Deployment records kept per service and environment; older ones are dropped. */
   readonly recordsKeep: number;
+  /** How often the watchdog runs, and how long it lets a deployment be before it acts. */
+  readonly watchdog: WatchdogTiming;
 }
 
 export class ConfigError extends Error {
@@ -145,5 +169,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyPrefix: c[ENV_KEYS.keyPrefix],
     jobLockMs: c[ENV_KEYS.jobLockMs],
     recordsKeep: c[ENV_KEYS.recordsKeep],
+    watchdog: {
+      everyMs: c[ENV_KEYS.watchdogEveryMs],
+      quietMs: c[ENV_KEYS.watchdogQuietMs],
+      graceMs: c[ENV_KEYS.watchdogGraceMs],
+    },
   };
 }

@@ -113,7 +113,7 @@ export async function startSlipway(
   };
   const workers: Worker[] = [];
   if (role !== "app") {
-    await scheduleWatchdog({ store, catalog, queues, notifications, now });
+    await scheduleWatchdog({ store, catalog, queues, notifications, now }, config.watchdog.everyMs);
     await reconcileSchedules(requestDeps, log.child({ component: "schedules" }));
     workers.push(
       startPipelineWorker({
@@ -123,6 +123,7 @@ export async function startSlipway(
         log: log.child({ component: "pipeline" }),
         concurrency: config.workerConcurrency,
         lockDurationMs: config.jobLockMs,
+        watchdog: config.watchdog,
       }),
       startNotifier({
         connection: workerConnection,

@@ -14,6 +14,7 @@ import { runSchedule, type ScheduleDeps } from "./schedules.js";
 import { startNextWaiting } from "./waiting-deployments.js";
 import { runAnalysis } from "./watch.js";
 import { runWatchdog } from "./watchdog.js";
+import type { WatchdogTiming } from "./watchdog-timing.js";
 
 export interface PipelineWorkerOptions {
   readonly connection: RedisClient;
@@ -24,6 +25,8 @@ export interface PipelineWorkerOptions {
   readonly concurrency: number;
   /** How long a job's lock lasts without renewal. Default BullMQ's 30 s. */
   readonly lockDurationMs?: number;
+  /** How long the watchdog lets a deployment be before it acts. Default WATCHDOG_TIMING. */
+  readonly watchdog?: WatchdogTiming;
 }
 
 /** A job's return value, kept with it: the last step it ran. */
@@ -81,7 +84,7 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
           return;
         }
         case "watchdog":
-          await runWatchdog(deps, log.child({ component: "watchdog" }));
+          await runWatchdog(deps, log.child({ component: "watchdog" }), options.watchdog);
           return;
         case "analyse": {
           const data = parseJobData(JOBS.pipeline.analyse, job.data, "pipeline/analyse");

@@ -13,6 +13,7 @@ import { runnerHoldsStep, runnerJobState, safeToRepeat } from "./pipeline.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { resumeRestore } from "./restore-after-end.js";
 import { update } from "./update-deployment.js";
+import { WATCHDOG_TIMING, type WatchdogTiming } from "./watchdog-timing.js";
 
 /*
  * The watchdog makes sure no deployment is left silently stuck. Every run
@@ -30,21 +31,21 @@ import { update } from "./update-deployment.js";
  * lost) is synced again, ended ones included.
  */
 
-export const WATCHDOG_EVERY_MS = 30_000;
-/** How long a deployment may sit without a change before its next job counts as lost. */
-const QUIET_MS = 2 * 60_000;
-const GRACE_MS = 60_000;
 const SCAN = 500;
 /** A change this recent may still be on its way to Slack through its own sync. */
 const RESYNC_AFTER_MS = 10_000;
 /** Slack is brought up to date for deployments changed within this time; older ones are left as they are. */
 const RESYNC_WITHIN_MS = 60 * 60_000;
 
-export async function scheduleWatchdog(deps: PipelineDeps): Promise<void> {
-  await upsertSchedule(deps.queues, "watchdog", {}, { id: JOB_IDS.watchdog(), repeat: { every: WATCHDOG_EVERY_MS } });
+export async function scheduleWatchdog(deps: PipelineDeps, everyMs: number): Promise<void> {
+  await upsertSchedule(deps.queues, "watchdog", {}, { id: JOB_IDS.watchdog(), repeat: { every: everyMs } });
 }
 
-export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Waitlist }, log: Logger): Promise<void> {
+export async function runWatchdog(
+  deps: PipelineDeps & { readonly waitlist: Waitlist },
+  log: Logger,
+  { quietMs, graceMs }: WatchdogTiming = WATCHDOG_TIMING,
+): Promise<void> {
   const now = deps.now();
   await startForgottenLines(deps, now, log);
   const deployments = await deps.store.recent(SCAN);
@@ -59,7 +60,7 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
       );
       await deps.notifications.resync(d);
     }
-    const quiet = now - d.updatedAt > QUIET_MS;
+    const quiet = now - d.updatedAt > quietMs;
     // A succeeded deployment's extended window, or the rollback its trip asks for (a repeated round is a no-op).
     if (watching(d) || watchAwaitsRollback(d)) {
       if (quiet) await enqueueAnalysis(deps, d, EXTENDED_WATCH_INDEX, 0);
@@ -99,7 +100,7 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
         }
         const running = d.stages.find((s) => s.status === "running");
         if (running?.startedAt !== undefined) {
-          const limit = (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + GRACE_MS;
+          const limit = (running.step.timeoutSeconds ?? service.manifest.target.timeoutSeconds) * 1000 + graceMs;
           const ranFor = now - running.startedAt;
           const overdue = ranFor > limit && !d.stuck;
           if (!quiet && !overdue) break;
@@ -112,7 +113,7 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
               ...stuckWords(
                 running.name,
                 ranFor,
-                limit - GRACE_MS,
+                limit - graceMs,
                 job,
                 d.environment,
                 repeatable ? undefined : running.step.action,
@@ -142,7 +143,7 @@ export async function runWatchdog(deps: PipelineDeps & { readonly waitlist: Wait
         }
         // The step due, or the end of a final hold (keep blue, a soak) that nothing came to close.
         const due = nextStageIndex(d) === -1 ? d.stages.length : nextStageIndex(d);
-        const holding = d.holdUntil !== undefined && now < d.holdUntil + GRACE_MS;
+        const holding = d.holdUntil !== undefined && now < d.holdUntil + graceMs;
         if (quiet && !holding) {
           log.warn({ deploymentId: d.id, due }, "deployment stopped moving; queuing its next step again");
           await enqueueAdvance(deps.queues, d.id, due, { tag: `watchdog${d.rev}` });

@@ -18,9 +18,10 @@ import { tagOf } from "../support/thread-shape.js";
  * way and no Slack sync of its is: its lock stays unexpired, so its job
  * stays active and nobody takes the step over, and the step never returns.
  * A second worker (B) runs the watchdog and the Slack syncs. Past the step's
- * timeout plus the watchdog's margin, the thread gets one report of it, the
- * incident channel one alert, both saying what Slipway will do; Abort then
- * takes the environment back. Thawed at last, A stops the action at its
+ * timeout plus the watchdog's grace (set short here, as is how often it
+ * looks, so the test waits seconds, not minutes), the thread gets one report
+ * of it, the incident channel one alert, both saying what Slipway will do;
+ * Abort then takes the environment back. Thawed at last, A stops the action at its
  * overdue timeout and its late result is refused.
  */
 
@@ -31,6 +32,8 @@ const GOOD = "v1.0.0";
 const SLOW = "v1.1.0-slow";
 /** Long enough for the test to freeze A before the step times out, on a busy machine too. */
 const TIMEOUT_SECONDS = 20;
+/** The watchdog looks every 2 s and reports a step 2 s past its timeout (30 s and a minute by default). */
+const WATCHDOG_ENV = { SLIPWAY_WATCHDOG_EVERY_MS: "2000", SLIPWAY_WATCHDOG_GRACE_MS: "2000" };
 
 const DEPLOY = [
   "const fs = require('node:fs'); const version = process.env.SLIPWAY_VERSION;",
@@ -78,6 +81,7 @@ describe("a step that outlives its timeout", () => {
       redisUrl: REDIS_URL,
       role: "app",
       workers: 0,
+      env: WATCHDOG_ENV,
     });
     holder = await fleet.addWorker({ SLIPWAY_JOB_LOCK_MS: "600000" });
   }, 240_000);
@@ -114,14 +118,14 @@ describe("a step that outlives its timeout", () => {
     const deploying = Number(await readFile(join(workdir, "deploying.pid"), "utf8"));
     await fleet.addWorker();
 
-    // The watchdog runs every 30 s and reports a step a minute past its timeout.
+    // The watchdog runs every 2 s and reports a step 2 s past its timeout.
     const stuck = await eventually(
       `${id} to be reported stuck`,
       async () => {
         const d = await fleet.store.require(id);
         return d.stuck ? d : new Error(`${d.state}, ${d.stages.map((s) => `${s.name} ${s.status}`).join(", ")}`);
       },
-      200_000,
+      60_000,
     );
     expect(stuck.state).toBe("running");
     expect(stuck.stages[0]?.status).toBe("running");
@@ -178,5 +182,5 @@ describe("a step that outlives its timeout", () => {
     expect(finished.ok).toBe(false);
     await eventually(`the deploy action ${deploying} to be stopped`, () => !alive(deploying), 10_000);
     expect((await fleet.store.require(id)).state).toBe("rolled_back");
-  }, 330_000);
+  }, 180_000);
 });

@@ -252,6 +252,22 @@ environments:
     });
   }
 
+  it("waits the quiet time and the grace past a timeout it is given, not the defaults", async () => {
+    const id = "d-shortwait";
+    const d = await runningStep(id, "web", "completed");
+    // Seven seconds on: past 5 s quiet and past the 5 s timeout plus 1 s grace, well short of the defaults.
+    clock += 7_000;
+    await runWatchdog(deps(), log);
+    expect(await advanceJobs(id)).toEqual([]);
+    expect((await store.require(id)).stuck).toBeUndefined();
+
+    await runWatchdog(deps(), log, { everyMs: 1_000, quietMs: 5_000, graceMs: 1_000 });
+    const seen = await store.require(id);
+    expect(seen.rev).toBe(d.rev + 1);
+    expect(seen.stuck?.what).toMatch(/^step deploy has been running for 7s, past its 5s timeout; its job ended/);
+    expect(await advanceJobs(id)).toEqual([JOB_IDS.advance(id, 0, `watchdog${seen.rev}`)]);
+  });
+
   it("lets one job take over a step whose job is gone, however many try at once", async () => {
     const id = "d-twotakers";
     const d = await runningStep(id, "web", "removed");
