@@ -18,7 +18,7 @@ import { SlipwayScene } from "./slipway-scene.js";
  * scraping every backend through the router's GET /_admin/metrics. The
  * `scrape` source reads GET /_admin/metrics/{{version}} itself.
  *
- * Used by test/e2e/analysis.test.ts and bench/rollback-latency.ts; it does
+ * Used by test/e2e/analysis-*.test.ts and bench/rollback-latency.ts; it does
  * not depend on vitest.
  */
 
