@@ -127,7 +127,8 @@ export const JOB_IDS = {
   flag: (deploymentId: string, seq: number, retry?: number) =>
     `flag.${deploymentId}.${seq}${retry === undefined ? "" : `.retry${retry}`}`,
   /**
-   * One job per step; `tag` (a control or hold's end with the revision it was
+   * One job per step a job is queued to start from (it goes on to the steps
+   * due after it); `tag` (a control or hold's end with the revision it was
    * decided at) makes a fresh job where one for the same step may already exist.
    */
   advance: (deploymentId: string, stageIndex: number, tag?: string) =>

@@ -6,6 +6,12 @@ import { isFirstLeg } from "../domain/hotfix-path.js";
 import { DEFAULT_REMIND_AFTER_MS } from "../domain/review.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 
+/** A change told of later (Notifications.changedLater): dropped once a newer one is told of, or flushed. */
+export interface DeferredChange {
+  drop(): Promise<void>;
+  flush(): Promise<void>;
+}
+
 /** Short pause before a sync, so a burst of changes becomes one round of Slack calls. */
 export const SYNC_COALESCE_MS = 150;
 
@@ -75,6 +81,31 @@ export class Notifications {
       // Measured from the save that ended it, not from a clock here.
       { id: JOB_IDS.remindReview(d.id), delay: remindAt - d.updatedAt },
     );
+  }
+
+  /**
+   * Tells of a change the way `changed` does once `afterMs` have passed,
+   * unless dropped before then because a newer change was written and is
+   * told of (its sync shows this one too). `flush()` tells of it at once if
+   * it was neither told nor dropped: on the way out after a failure, so no
+   * written change goes untold.
+   */
+  changedLater(deployment: Deployment, afterMs: number): DeferredChange {
+    let sent: Promise<void> | undefined;
+    let settled = false;
+    const send = () => {
+      sent = this.changed(deployment);
+      // Awaited by drop() or flush(); a failure before then is not an unhandled one.
+      sent.catch(() => undefined);
+    };
+    const timer = setTimeout(send, afterMs);
+    const settle = async (tell: boolean) => {
+      clearTimeout(timer);
+      if (tell && !settled && sent === undefined) send();
+      settled = true;
+      await sent;
+    };
+    return { drop: () => settle(false), flush: () => settle(true) };
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Logger } from "../logger.js";
 import type { LoadedService } from "../manifests/catalog.js";
 import { StaleWriteError } from "../store/deployment-store.js";
 import { enqueueAbort, enqueueAdvance, enqueueAnalysis } from "./next-jobs.js";
+import { SYNC_COALESCE_MS } from "./notifications.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import type { Queues } from "./queues.js";
 import { restoreBackup } from "./restore-backup.js";
@@ -93,7 +94,7 @@ export async function advance(
   jobId: string,
   known?: Deployment,
 ): Promise<number | undefined> {
-  const { store, notifications, now } = deps;
+  const { store, now } = deps;
   let deployment = known ?? (await store.get(deploymentId));
   if (!deployment) throw new UnrecoverableError(`no deployment ${deploymentId}`);
   if (deployment.state !== "running") {
@@ -182,9 +183,7 @@ export async function advance(
     now(),
   );
   try {
-    // The sync goes with the save (one round trip): it renders the record as it is when it runs, which
-    // is this start, or whatever change beat it (itself synced in turn).
-    [deployment] = await Promise.all([store.save(starting), notifications.changed(starting)]);
+    deployment = await store.save(starting);
   } catch (error) {
     if (!(error instanceof StaleWriteError)) throw error;
     // Someone wrote first (another job starting this step, a pause, an abort): theirs stands.
@@ -194,6 +193,12 @@ export async function advance(
 
   return runSteps(deps, deployment, due, service, signal, log, jobId);
 }
+
+/**
+ * How long a step's start waits to be told of: a step that ends sooner is
+ * shown by its result's sync, which the notifier puts off past it anyway.
+ */
+const TELL_START_AFTER_MS = SYNC_COALESCE_MS;
 
 /**
  * Runs step `index`, already recorded as started by this job, and each step
@@ -215,90 +220,94 @@ async function runSteps(
 ): Promise<number> {
   const { notifications, now } = deps;
   let deployment = started;
-  let synced: Promise<void> = Promise.resolve();
-  for (let due = index; ; ) {
-    const stageRun = deployment.stages[due];
-    if (!stageRun) throw new RangeError(`deployment ${deployment.id} has no stage ${due}`);
-    const attempt = stageRun.attempts;
-    const stageLog = log.child({ stage: stageRun.name, attempt });
-    stageLog.info("stage started");
-    const key = idempotencyKey(deployment.id, stageRun.name);
-    // The wall clock, as the report file's modification time is: a report older than this run is stale.
-    const runStartedAt = Date.now();
-    const ran = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
-    const report =
-      stageRun.step.report && ran.ok
-        ? await readStageReport(
-            stageRun.step.report,
-            { name: stageRun.name, deploymentId: deployment.id, startedAt: runStartedAt },
-            service.workdir,
-          )
-        : undefined;
-    const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
-    if (signal.aborted) {
-      throw new FencedOffError(
-        `stage ${stageRun.name} of ${deployment.id} abandoned: the job's lock was lost or the worker is stopping`,
-      );
-    }
-    stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
-
-    await synced;
-    let next = -1;
-    let ended = false;
-    deployment = await recordResult(deps, deployment, due, attempt, (current) => {
-      next = -1;
-      ended = false;
-      const finished = updateStage(
-        current,
-        due,
-        {
-          status: result.ok ? "succeeded" : "failed",
-          finishedAt: now(),
-          exitCode: result.exitCode,
-          outputTail: result.outputTail,
-          ...(report?.tests ? { tests: report.tests } : {}),
-          ...(result.ok ? {} : { error: failureWords(result) }),
-        },
-        now(),
-      );
-      if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
-      // A backup stage's id is kept for a later /rollback --restore.
-      const backupId = stageRun.step.action === "backup" ? parseBackupId(result.outputTail) : undefined;
-      const recorded = backupId === undefined ? finished : { ...finished, backupId };
-      // A Promote while this step ran skipped what came after it: go on at once instead of holding.
-      const promoted = current.stages[due + 1]?.status === "skipped";
-      const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
-      if (holdMs > 0) return { ...recorded, holdUntil: now() + holdMs };
-      next = goesOnAt(recorded, service, signal);
-      if (next === -1) {
-        ended = endsWithThisStep(recorded, service);
-        return ended ? ending(deps, recorded, "succeeded") : recorded;
+  // The start this job wrote last, told of only if the step runs past TELL_START_AFTER_MS.
+  let untold = notifications.changedLater(deployment, TELL_START_AFTER_MS);
+  try {
+    for (let due = index; ; ) {
+      const stageRun = deployment.stages[due];
+      if (!stageRun) throw new RangeError(`deployment ${deployment.id} has no stage ${due}`);
+      const attempt = stageRun.attempts;
+      const stageLog = log.child({ stage: stageRun.name, attempt });
+      stageLog.info("stage started");
+      const key = idempotencyKey(deployment.id, stageRun.name);
+      // The wall clock, as the report file's modification time is: a report older than this run is stale.
+      const runStartedAt = Date.now();
+      const ran = await runStep(service, stageRun.step, deployment, signal, stageLog, key, attempt);
+      const report =
+        stageRun.step.report && ran.ok
+          ? await readStageReport(
+              stageRun.step.report,
+              { name: stageRun.name, deploymentId: deployment.id, startedAt: runStartedAt },
+              service.workdir,
+            )
+          : undefined;
+      const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
+      if (signal.aborted) {
+        throw new FencedOffError(
+          `stage ${stageRun.name} of ${deployment.id} abandoned: the job's lock was lost or the worker is stopping`,
+        );
       }
-      const nextRun = recorded.stages[next];
-      return updateStage(
-        { ...recorded, stuck: undefined },
-        next,
-        { status: "running", attempts: (nextRun?.attempts ?? 0) + 1, startedAt: now(), runner: jobId, lost: 0 },
-        now(),
-      );
-    });
-    if (ended) {
-      await endedSteps(deps, deployment);
-      return due;
+      stageLog.info({ ok: result.ok, exitCode: result.exitCode, durationMs: result.durationMs }, "stage finished");
+
+      let next = -1;
+      let ended = false;
+      deployment = await recordResult(deps, deployment, due, attempt, (current) => {
+        next = -1;
+        ended = false;
+        const finished = updateStage(
+          current,
+          due,
+          {
+            status: result.ok ? "succeeded" : "failed",
+            finishedAt: now(),
+            exitCode: result.exitCode,
+            outputTail: result.outputTail,
+            ...(report?.tests ? { tests: report.tests } : {}),
+            ...(result.ok ? {} : { error: failureWords(result) }),
+          },
+          now(),
+        );
+        if (!result.ok) return endBadly(finished, "failed", `stage ${stageRun.name} ${failureWords(result)}`, now());
+        // A backup stage's id is kept for a later /rollback --restore.
+        const backupId = stageRun.step.action === "backup" ? parseBackupId(result.outputTail) : undefined;
+        const recorded = backupId === undefined ? finished : { ...finished, backupId };
+        // A Promote while this step ran skipped what came after it: go on at once instead of holding.
+        const promoted = current.stages[due + 1]?.status === "skipped";
+        const holdMs = promoted ? 0 : (stageRun.step.holdMs ?? 0);
+        if (holdMs > 0) return { ...recorded, holdUntil: now() + holdMs };
+        next = goesOnAt(recorded, service, signal);
+        if (next === -1) {
+          ended = endsWithThisStep(recorded, service);
+          return ended ? ending(deps, recorded, "succeeded") : recorded;
+        }
+        const nextRun = recorded.stages[next];
+        return updateStage(
+          { ...recorded, stuck: undefined },
+          next,
+          { status: "running", attempts: (nextRun?.attempts ?? 0) + 1, startedAt: now(), runner: jobId, lost: 0 },
+          now(),
+        );
+      });
+      // This write is told of below, at once or later: its sync shows the start before it too.
+      await untold.drop();
+      if (ended) {
+        await endedSteps(deps, deployment);
+        return due;
+      }
+      if (next === -1) {
+        // The sync and what comes next are queued together (one round trip); each is safe to queue again.
+        await Promise.all([
+          notifications.changed(deployment),
+          carryOn(deps, deployment, result.ok, service, signal, log),
+        ]);
+        return due;
+      }
+      untold = notifications.changedLater(deployment, TELL_START_AFTER_MS);
+      due = next;
     }
-    if (next === -1) {
-      // The sync and what comes next are queued together (one round trip); each is safe to queue again.
-      await Promise.all([
-        notifications.changed(deployment),
-        carryOn(deps, deployment, result.ok, service, signal, log),
-      ]);
-      return due;
-    }
-    // The next step runs while its start's sync is queued; the sync is in before that step's result is written.
-    synced = notifications.changed(deployment);
-    // Awaited before the next result is written; a failure meanwhile is not an unhandled one.
-    synced.catch(() => undefined);
-    due = next;
+  } finally {
+    // Left by a failure (a fenced-off or lost write, a step that threw): the last start written is told of now.
+    await untold.flush().catch(() => undefined);
   }
 }
 
