@@ -3,6 +3,20 @@ import { WATCHDOG_TIMING, type WatchdogTiming } from "./engine/watchdog-timing.j
 import { parseRedisUrl } from "./store/redis-url.js";
 
 /** Every environment variable Slipway reads, in one place. */
+/**
+ * A whole number from `min` to `max` (`unit` names what it counts, if
+ * anything), `fallback` when unset; out of range or not a number, it is
+ * refused saying what it takes.
+ */
+function inRange(name: string, unit: string, min: number, max: number, fallback: number) {
+  return z.coerce
+    .number({ error: `${name} must be a whole number${unit === "" ? "" : ` of ${unit}`} from ${min} to ${max}` })
+    .int()
+    .min(min)
+    .max(max)
+    .default(fallback);
+}
+
 export const ENV_KEYS = {
   botToken: "SLACK_BOT_TOKEN",
   signingSecret: "SLACK_SIGNING_SECRET",
@@ -52,54 +66,37 @@ const schema = z
       })
       .default("redis://127.0.0.1:6379"),
     [ENV_KEYS.manifests]: z.string().min(1).default("manifests/services"),
-    [ENV_KEYS.port]: z.coerce
-      .number({ error: "PORT must be a number between 0 and 65535" })
-      .int()
-      .min(0)
-      .max(65535)
-      .default(3000),
+    [ENV_KEYS.port]: inRange(ENV_KEYS.port, "", 0, 65535, 3000),
     [ENV_KEYS.logLevel]: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
         error: "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent",
       })
       .default("info"),
     [ENV_KEYS.role]: z.enum(ROLES, { error: "SLIPWAY_ROLE must be app, worker or all" }).default("all"),
-    [ENV_KEYS.workerConcurrency]: z.coerce
-      .number({ error: "SLIPWAY_WORKER_CONCURRENCY must be a whole number from 1 to 100" })
-      .int()
-      .min(1)
-      .max(100)
-      .default(4),
-    [ENV_KEYS.jobLockMs]: z.coerce
-      .number({ error: "SLIPWAY_JOB_LOCK_MS must be a number of milliseconds from 1000 to 600000" })
-      .int()
-      .min(1_000)
-      .max(600_000)
-      .default(30_000),
-    [ENV_KEYS.recordsKeep]: z.coerce
-      .number({ error: "SLIPWAY_RECORDS_KEEP must be a whole number of records from 10 to 1000000" })
-      .int()
-      .min(10)
-      .max(1_000_000)
-      .default(1_000),
-    [ENV_KEYS.watchdogEveryMs]: z.coerce
-      .number({ error: "SLIPWAY_WATCHDOG_EVERY_MS must be a number of milliseconds from 1000 to 600000" })
-      .int()
-      .min(1_000)
-      .max(600_000)
-      .default(WATCHDOG_TIMING.everyMs),
-    [ENV_KEYS.watchdogQuietMs]: z.coerce
-      .number({ error: "SLIPWAY_WATCHDOG_QUIET_MS must be a number of milliseconds from 1000 to 3600000" })
-      .int()
-      .min(1_000)
-      .max(3_600_000)
-      .default(WATCHDOG_TIMING.quietMs),
-    [ENV_KEYS.watchdogGraceMs]: z.coerce
-      .number({ error: "SLIPWAY_WATCHDOG_GRACE_MS must be a number of milliseconds from 1000 to 3600000" })
-      .int()
-      .min(1_000)
-      .max(3_600_000)
-      .default(WATCHDOG_TIMING.graceMs),
+    [ENV_KEYS.workerConcurrency]: inRange(ENV_KEYS.workerConcurrency, "", 1, 100, 4),
+    [ENV_KEYS.jobLockMs]: inRange(ENV_KEYS.jobLockMs, "milliseconds", 1_000, 600_000, 30_000),
+    [ENV_KEYS.recordsKeep]: inRange(ENV_KEYS.recordsKeep, "records", 10, 1_000_000, 1_000),
+    [ENV_KEYS.watchdogEveryMs]: inRange(
+      ENV_KEYS.watchdogEveryMs,
+      "milliseconds",
+      1_000,
+      600_000,
+      WATCHDOG_TIMING.everyMs,
+    ),
+    [ENV_KEYS.watchdogQuietMs]: inRange(
+      ENV_KEYS.watchdogQuietMs,
+      "milliseconds",
+      1_000,
+      3_600_000,
+      WATCHDOG_TIMING.quietMs,
+    ),
+    [ENV_KEYS.watchdogGraceMs]: inRange(
+      ENV_KEYS.watchdogGraceMs,
+      "milliseconds",
+      1_000,
+      3_600_000,
+      WATCHDOG_TIMING.graceMs,
+    ),
     [ENV_KEYS.keyPrefix]: z
       .string()
       .regex(/^[a-zA-Z0-9_-]{1,40}$/, "SLIPWAY_KEY_PREFIX may hold letters, digits, - and _ (at most 40)")

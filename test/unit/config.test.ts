@@ -29,13 +29,13 @@ describe("the watchdog's timing in the configuration", () => {
       return [];
     };
     expect(problems({ SLIPWAY_WATCHDOG_EVERY_MS: "500" })).toEqual([
-      "SLIPWAY_WATCHDOG_EVERY_MS must be a number of milliseconds from 1000 to 600000",
+      "SLIPWAY_WATCHDOG_EVERY_MS must be a whole number of milliseconds from 1000 to 600000",
     ]);
     expect(problems({ SLIPWAY_WATCHDOG_QUIET_MS: "two minutes" })).toEqual([
-      "SLIPWAY_WATCHDOG_QUIET_MS must be a number of milliseconds from 1000 to 3600000",
+      "SLIPWAY_WATCHDOG_QUIET_MS must be a whole number of milliseconds from 1000 to 3600000",
     ]);
     expect(problems({ SLIPWAY_WATCHDOG_GRACE_MS: "1500.5" })).toEqual([
-      "SLIPWAY_WATCHDOG_GRACE_MS must be a number of milliseconds from 1000 to 3600000",
+      "SLIPWAY_WATCHDOG_GRACE_MS must be a whole number of milliseconds from 1000 to 3600000",
     ]);
   });
 });
