@@ -40,7 +40,12 @@ export class Notifications {
   ) {}
 
   async changed(deployment: Deployment): Promise<void> {
-    await this.sync(deployment, SYNC_COALESCE_MS);
+    await this.tell(deployment, SYNC_COALESCE_MS);
+  }
+
+  /** `changed`, with the sync held `syncDelay` ms. */
+  private async tell(deployment: Deployment, syncDelay: number): Promise<void> {
+    await this.sync(deployment, syncDelay);
     await Promise.all([
       this.remindLater(deployment),
       this.handOffLater(deployment),
@@ -86,7 +91,9 @@ export class Notifications {
   /**
    * Tells of a change the way `changed` does once `afterMs` have passed,
    * unless dropped before then because a newer change was written and is
-   * told of (its sync shows this one too). `flush()` tells of it at once if
+   * told of (its sync shows this one too). Told of, its sync runs when
+   * `changed` at the time of the change would have run it: the pause it
+   * waited counts against the sync's own. `flush()` tells of it at once if
    * it was neither told nor dropped: on the way out after a failure, so no
    * written change goes untold.
    */
@@ -94,7 +101,7 @@ export class Notifications {
     let sent: Promise<void> | undefined;
     let settled = false;
     const send = () => {
-      sent = this.changed(deployment);
+      sent = this.tell(deployment, Math.max(0, SYNC_COALESCE_MS - afterMs));
       // Awaited by drop() or flush(); a failure before then is not an unhandled one.
       sent.catch(() => undefined);
     };

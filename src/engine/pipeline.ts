@@ -43,9 +43,9 @@ import { analysisIntervalMs, monitoringWindows } from "./watch.js";
 export const LOST_WORKERS_LIMIT = 5;
 
 /**
- * This job no longer owns the step it was running: its lock was lost, or a
- * newer attempt or a final state was recorded. Its result is dropped and the
- * job is not retried; the deployment is in other hands, not failed.
+ * This job no longer owns the step it was running: a newer attempt or a
+ * final state was recorded. Its result is dropped and the job is not
+ * retried; the deployment is in other hands, not failed.
  */
 export class FencedOffError extends UnrecoverableError {
   constructor(message: string) {
@@ -195,8 +195,11 @@ export async function advance(
 }
 
 /**
- * How long a step's start waits to be told of: a step that ends sooner is
- * shown by its result's sync, which the notifier puts off past it anyway.
+ * How long a step's start waits to be told of: the sync's own pause, so a
+ * step that runs longer is shown running as soon as it would have been,
+ * and one that ends sooner is shown by its result's sync instead, which a
+ * sync queued for its start would have waited for anyway (a newer change
+ * puts a waiting sync off by the pause again).
  */
 const TELL_START_AFTER_MS = SYNC_COALESCE_MS;
 
@@ -243,7 +246,10 @@ async function runSteps(
           : undefined;
       const result = report?.problem ? { ...ran, ok: false, reportProblem: report.problem } : ran;
       if (signal.aborted) {
-        throw new FencedOffError(
+        // Retried, not given up: if no other worker took the job over, its retry takes the step over as from
+        // a lost worker (BullMQ refuses this failure from a worker that no longer holds the job's lock).
+        throw new SlipwayError(
+          "step_abandoned",
           `stage ${stageRun.name} of ${deployment.id} abandoned: the job's lock was lost or the worker is stopping`,
         );
       }

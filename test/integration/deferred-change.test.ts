@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Notifications } from "../../src/engine/notifications.js";
+import { Notifications, SYNC_COALESCE_MS } from "../../src/engine/notifications.js";
 import { createQueues, type Queues } from "../../src/engine/queues.js";
 import { eventually } from "../support/eventually.js";
 import { testRedis } from "../support/redis.js";
@@ -33,9 +33,12 @@ describe("a change told of later", () => {
     expect(await syncs()).toBe(0);
   });
 
-  it("queues its sync by itself once its time has passed, and only that one", async () => {
+  it("queues its sync by itself once its time has passed, and only that one, due when it would have been", async () => {
     const later = notifications.changedLater(deployment, 20);
     await eventually("the sync to be queued", async () => ((await syncs()) === 1 ? true : undefined));
+    // The 20 ms it waited count against the sync's own pause.
+    const [job] = await queues.notify.getJobs(["delayed", "waiting", "prioritized"]);
+    expect(job?.opts.delay).toBe(SYNC_COALESCE_MS - 20);
     await later.drop();
     await later.flush();
     expect(await syncs()).toBe(1);
