@@ -222,10 +222,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     );
     expect(answer).toEqual({ ok: true, code: "promoting", deploymentId: id, skipped: ["canary-50%"] });
     // The steps hold an hour each: only a deployment that skips the hold ends in time.
-    const d = await eventually("the deployment to end", async () => {
-      const current = await store.require(id);
-      return current.finishedAt !== undefined ? current : undefined;
-    });
+    const d = await ended(id);
     expect(d.stages.map((s) => `${s.name} ${s.status}`)).toEqual([
       "deploy succeeded",
       "canary-25% succeeded",
@@ -264,10 +261,7 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     expect((await queues.pipeline.getJobs(["waiting", "delayed", "prioritized", "active"])).length).toBe(0);
     // Once it has sat quiet past the watchdog's limit, a round queues its check, and it runs as any other.
     await runWatchdog({ ...watchdogDeps, now: () => Date.now() + 3 * 60_000 }, log);
-    const d = await eventually("the deployment to end", async () => {
-      const current = await store.require(id);
-      return current.finishedAt !== undefined ? current : undefined;
-    });
+    const d = await ended(id);
     expect(d.state).toBe("succeeded");
     expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
   });
