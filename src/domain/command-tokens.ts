@@ -160,8 +160,37 @@ export function splitArgs(
   return { positionals, flags: given, ...(problem === undefined ? {} : { problem: invalid(problem, usage) }) };
 }
 
+/** Lists longer than this are looked up through an index instead of scanned (a catalog of many services). */
+const SCANNED_NAMES = 32;
+
+interface NameIndex {
+  readonly exact: ReadonlySet<string>;
+  /** Lower-cased name → the one name spelt so; null when several are. */
+  readonly lower: ReadonlyMap<string, string | null>;
+}
+
+/** One index per list: the catalog hands out the same arrays for as long as it lives. */
+const indexes = new WeakMap<readonly string[], NameIndex>();
+
+function indexOf(names: readonly string[]): NameIndex {
+  const known = indexes.get(names);
+  if (known) return known;
+  const lower = new Map<string, string | null>();
+  for (const name of names) {
+    const key = name.toLowerCase();
+    lower.set(key, lower.has(key) ? null : name);
+  }
+  const index = { exact: new Set(names), lower };
+  indexes.set(names, index);
+  return index;
+}
+
 /** The canonical spelling of `token` among `names`: an exact match, else the only case-insensitive one. */
 export function resolveName(token: string, names: readonly string[]): string | undefined {
+  if (names.length > SCANNED_NAMES) {
+    const index = indexOf(names);
+    return index.exact.has(token) ? token : (index.lower.get(token.toLowerCase()) ?? undefined);
+  }
   if (names.includes(token)) return token;
   const lower = token.toLowerCase();
   const matches = names.filter((n) => n.toLowerCase() === lower);

@@ -404,6 +404,18 @@ describe("parseDeployCommand", () => {
     expect(result.message).toContain("svc13, svc14 and 5 more");
     expect(result.message).not.toContain("svc15");
   });
+
+  it("resolves names in a catalog of thousands of services as in a small one", () => {
+    const services = [...Array.from({ length: 5_000 }, (_, i) => `svc${i}`), "Billing", "Web", "WEB"];
+    const many = { environments: ["production"], services };
+    expect(parseDeployCommand("production v1.2.0 svc4321", many)).toMatchObject({ service: "svc4321" });
+    expect(parseDeployCommand("production v1.2.0 SVC4321", many)).toMatchObject({ service: "svc4321" });
+    expect(parseDeployCommand("production v1.2.0 billing", many)).toMatchObject({ service: "Billing" });
+    expect(parseDeployCommand("production v1.2.0 WEB", many)).toMatchObject({ service: "WEB" });
+    // Two services differ only in case: a third spelling names neither.
+    expect(parseDeployCommand("production v1.2.0 web", many)).toMatchObject({ kind: "invalid" });
+    expect(parseDeployCommand("production v1.2.0 svc5000", many)).toMatchObject({ kind: "invalid" });
+  });
 });
 
 describe("helpText", () => {
