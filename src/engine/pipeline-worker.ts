@@ -1,4 +1,5 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { SlipwayError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RedisClient } from "../store/redis.js";
 import { runAbort } from "./controls.js";
@@ -6,7 +7,7 @@ import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { runHandOff } from "./hotfix-path.js";
 import { JOBS, parseJobData } from "./jobs.js";
-import { advance, FencedOffError, failAfterRetries } from "./pipeline.js";
+import { advance, FencedOffError, failAfterRetries, STEP_ABANDONED, takeOverAbandonedStep } from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
 import { remindReview } from "./records.js";
 import { abandonRestore, runRestoreAfterEnd } from "./restore-after-end.js";
@@ -155,6 +156,12 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
     }
     const parsed = JOBS.pipeline.check.safeParse(job.data);
     if (!parsed.success) return;
+    if (error instanceof SlipwayError && error.code === STEP_ABANDONED) {
+      takeOverAbandonedStep(deps, parsed.data.deploymentId, job.id ?? "").catch((e: unknown) =>
+        log.error({ err: e, deploymentId: parsed.data.deploymentId }, "could not queue the abandoned step again"),
+      );
+      return;
+    }
     failAfterRetries(deps, parsed.data.deploymentId, error).catch((e: unknown) =>
       log.error({ err: e, deploymentId: parsed.data.deploymentId }, "could not mark deployment failed"),
     );

@@ -42,6 +42,9 @@ import { analysisIntervalMs, monitoringWindows } from "./watch.js";
 /** Attempts of one step in a row whose worker was lost before the deployment pauses for a person. */
 export const LOST_WORKERS_LIMIT = 5;
 
+/** A step stopped halfway because its job's lock was lost or its worker is stopping: retried, never a failure. */
+export const STEP_ABANDONED = "step_abandoned";
+
 /**
  * This job no longer owns the step it was running: a newer attempt or a
  * final state was recorded. Its result is dropped and the job is not
@@ -249,7 +252,7 @@ async function runSteps(
         // Retried, not given up: if no other worker took the job over, its retry takes the step over as from
         // a lost worker (BullMQ refuses this failure from a worker that no longer holds the job's lock).
         throw new SlipwayError(
-          "step_abandoned",
+          STEP_ABANDONED,
           `stage ${stageRun.name} of ${deployment.id} abandoned: the job's lock was lost or the worker is stopping`,
         );
       }
@@ -626,6 +629,23 @@ function failureWords(result: {
   if (result.exitCode === null)
     return `failed: ${result.outputTail.split("\n").at(-1)?.slice(0, 300) ?? "no reason given"}`;
   return `exited with code ${result.exitCode}`;
+}
+
+/**
+ * After a job that kept being cut short (its lock lost, its worker
+ * stopping) has used up its retries: queues the step it ran again instead
+ * of failing the deployment, since a lost worker is never a reason to fail.
+ * The new job takes the step over as from a lost worker, which pauses the
+ * deployment for an operator once the step has lost LOST_WORKERS_LIMIT of
+ * them (or at once for an action not safe to repeat). Nothing is queued
+ * when the step is no longer this job's.
+ */
+export async function takeOverAbandonedStep(deps: PipelineDeps, deploymentId: string, jobId: string): Promise<void> {
+  const d = await deps.store.get(deploymentId);
+  if (!d || isFinal(d.state)) return;
+  const index = d.stages.findIndex((s) => s.status === "running" && s.runner === jobId);
+  if (index === -1) return;
+  await enqueueAdvance(deps.queues, d.id, index, { tag: `abandoned${d.rev}` });
 }
 
 /**
