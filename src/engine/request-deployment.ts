@@ -317,8 +317,9 @@ async function recordedOutcome(
     };
   }
   const outcome = await decide(deps, input, plan, command);
-  // A started deployment was audited with its record; a repeat is not audited again.
-  if (outcome.code !== "started" && outcome.code !== "repeated") {
+  // A started deployment was audited with its record, a refusal by permission (a hotfix path's first leg) by
+  // authorizeActor; a repeat is not audited again.
+  if (outcome.code !== "started" && outcome.code !== "repeated" && outcome.code !== "forbidden") {
     await deps.audit.record(auditEntry(deps, input, outcome));
   }
   return (await command?.repeated()) ? { code: "repeated" } : outcome;

@@ -56,6 +56,23 @@ environments:
     stages: [{ name: deploy, action: deploy }]
 `;
 
+/** Only the deployers may deploy to staging; anyone may ask for production. */
+const STAGED = `service: staged
+channels: { deploy: C0STAGED }
+roles: { deployers: { users: [U0DEPLOYER] } }
+target:
+  type: command
+  actions: { deploy: [node, -e, "0"] }
+environments:
+  staging:
+    permissions: { deploy: [deployers] }
+    stages: [{ name: deploy, action: deploy }]
+  production:
+    approval: { required: false }
+    requires: { environment: staging, soak: 24h }
+    stages: [{ name: deploy, action: deploy }]
+`;
+
 describe("the hotfix path's hand-off", () => {
   let ctx: Awaited<ReturnType<typeof testRedis>>;
   let queues: Queues;
@@ -66,7 +83,7 @@ describe("the hotfix path's hand-off", () => {
   beforeEach(async () => {
     ctx = await testRedis("hand-off");
     clock = START;
-    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST, "guarded.yaml": GUARDED }));
+    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST, "guarded.yaml": GUARDED, "staged.yaml": STAGED }));
     expect(loaded.errors).toEqual([]);
     queues = createQueues(ctx.redis, ctx.prefix);
     let ids = 0;
@@ -206,6 +223,14 @@ describe("the hotfix path's hand-off", () => {
       ],
       ["cancelled", `the hotfix could not go to staging first: \`${back.id}\` is deploying there`],
     ]);
+  });
+
+  it("refuses a hotfix whose asker may not deploy to its first leg's environment, audited once", async () => {
+    const refused = await askForHotfix("staged");
+    expect(refused).toMatchObject({ code: "forbidden" });
+    expect(await deps.store.recent(10)).toEqual([]);
+    const entries = await deps.audit.recent("staged", 10);
+    expect(entries.map((e) => [e.environment, e.outcome, e.actor])).toEqual([["staging", "refused", "U1"]]);
   });
 
   it("holds a sensitive first leg to its low-traffic window, and makes it sensitive", async () => {
