@@ -397,6 +397,19 @@ export function endedBack(d: Pick<Deployment, "state" | "rollback">): boolean {
   return d.state === "failed" && d.rollback?.actions.at(-1)?.ok === true;
 }
 
+/** Whether `d` ended with its version left live: succeeded, or failed after deploying with no way back done. */
+export function leftLive(d: Pick<Deployment, "state" | "rollback" | "stages">): boolean {
+  return touchedTraffic(d) && (d.state === "succeeded" || d.state === "failed") && !endedBack(d);
+}
+
+/**
+ * Whether `d` is a /rollback deployment that succeeded: the earlier version
+ * it deployed again is live, in place of the one it names in `rollbackOf`.
+ */
+export function rolledBackTo(d: Pick<Deployment, "state" | "rollbackOf">): boolean {
+  return d.state === "succeeded" && d.rollbackOf !== undefined;
+}
+
 /**
  * Whether the backup of a deployment that ended back is being restored after
  * the fact: the restore action, then the post-rollback validation checked

@@ -1,5 +1,5 @@
 import { type ItemResult, itemsFor, resultFor } from "../domain/checklist.js";
-import { type Deployment, restoringAfterEnd } from "../domain/deployment.js";
+import { type Deployment, endedBack, restoringAfterEnd } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
 import type { Logger } from "../logger.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
@@ -11,9 +11,11 @@ import { update } from "./update-deployment.js";
 /*
  * Restore after the fact: the job side of a `/rollback … --restore` asked for
  * a deployment that had already ended back on the earlier version (rolled
- * back without it, or failed after its way back), which restore-request.ts
- * records on that deployment and queues. The deployment keeps its final
- * state; its restore says how it went, and its thread and root show it.
+ * back without it, or failed after its way back), or for a /rollback
+ * deployment that succeeded (the backup then is the one the deployment it
+ * replaced took), which restore-request.ts records on that deployment and
+ * queues. The deployment keeps its final state; its restore says how it
+ * went, and its thread and root show it.
  *
  * While the restore and its validation run, the deployment holds its
  * service and environment again (`holdsEnvironment`): the write that
@@ -30,11 +32,12 @@ export async function enqueueRestore(deps: Pick<PipelineDeps, "queues">, d: Pick
 }
 
 /**
- * The `restore` job: the backup of a deployment that ended back on the
- * earlier version, restored after the fact (asked with `/rollback …
- * --restore`, see restore-request.ts), then the post-rollback validation
- * checked again against the version live, kept with the restore. Each part
- * is done once: a job run again finds what is recorded and does the rest.
+ * The `restore` job: the backup recorded on a deployment that ended back on
+ * the earlier version (or on the /rollback deployment that took it back),
+ * restored after the fact (asked with `/rollback … --restore`, see
+ * restore-request.ts), then the post-rollback validation checked again
+ * against the version live, kept with the restore. Each part is done once:
+ * a job run again finds what is recorded and does the rest.
  */
 export async function runRestoreAfterEnd(
   deps: PipelineDeps,
@@ -47,15 +50,9 @@ export async function runRestoreAfterEnd(
   const service = deps.catalog.require(d.service);
   const restored = await restoreBackup(deps, d, service, signal, log);
   if (!restored?.restore?.ok || restored.restore.validation !== undefined) return;
-  const validation = await checkValidation(
-    deps,
-    service,
-    restored,
-    restored.previousVersion ?? "",
-    "post-rollback",
-    signal,
-    log,
-  );
+  // Live now: what a deployment that ended back went back to, or what a /rollback deployment deployed again.
+  const live = endedBack(restored) ? (restored.previousVersion ?? "") : restored.version;
+  const validation = await checkValidation(deps, service, restored, live, "post-rollback", signal, log);
   const { saved } = await update(deps, deploymentId, (current) =>
     current.restore?.ok && current.restore.validation === undefined
       ? { next: { ...current, restore: { ...current.restore, validation }, updatedAt: deps.now() }, result: undefined }

@@ -1,6 +1,13 @@
 import type { Actor } from "../domain/actor.js";
 import type { RestoreRecord } from "../domain/backup.js";
-import { type Deployment, endedBack, restoringAfterEnd, touchedTraffic } from "../domain/deployment.js";
+import {
+  type Deployment,
+  endedBack,
+  leftLive,
+  restoringAfterEnd,
+  rolledBackTo,
+  touchedTraffic,
+} from "../domain/deployment.js";
 import type { AuditVia } from "../store/audit-log.js";
 import { EnvironmentHeldError } from "../store/deployment-store.js";
 import { authorizeActor } from "./authorize.js";
@@ -22,6 +29,17 @@ import { update } from "./update-deployment.js";
  * post-rollback validation again (see restore-after-end.ts), the deployment
  * holding its service and environment meanwhile, so nothing deploys there
  * until it is done. Only the roles `permissions.restore` names may ask.
+ *
+ * When the last one is a /rollback deployment that succeeded, the code is
+ * back already and what is asked for is the data: the backup restored is
+ * the one the deployment it replaced took (the last one before it that left
+ * the version it names in `rollbackOf` live), the same way, after the end.
+ * The restore is recorded on the rollback deployment, not on the one that
+ * took the backup: it is the latest there, so it is what holds the
+ * environment (the active key, the checks that a dialog or a button still
+ * acts on the latest deployment), its thread is where people look, and its
+ * post-rollback validation is the one checked again; `takenBy` names the
+ * deployment whose backup it is.
  *
  * It is asked in two moves, both here: `checkRestore` before the Slack
  * dialog that confirms it opens (so a refusal comes at once), and
@@ -61,14 +79,30 @@ export type RestoreRefusal =
       /** The last deployment, when one ended without its version live (cancelled, failed before deploying…). */
       readonly last?: Deployment;
     }
-  | { readonly ok: false; readonly code: "no_backup"; readonly deployment: Deployment }
-  /** The deployment that ended back already has a restore: done, failed, or under way. */
+  /** `deployment` took no backup; `rolledBackBy`, the /rollback deployment that replaced it, when that was asked about. */
+  | {
+      readonly ok: false;
+      readonly code: "no_backup";
+      readonly deployment: Deployment;
+      readonly rolledBackBy?: Deployment;
+    }
+  /**
+   * `deployment`, a /rollback deployment that succeeded, replaced one no
+   * longer kept (its record dropped, or older than Slipway's records), so
+   * which backup to restore is not known.
+   */
+  | { readonly ok: false; readonly code: "replaced_unknown"; readonly deployment: Deployment }
+  /** The deployment that ended back (or the /rollback deployment) already has a restore: done, failed, or under way. */
   | { readonly ok: false; readonly code: "already_restored"; readonly deployment: Deployment }
-  /** Another deployment (`holder`, when still stored) started in its environment before the restore was recorded. */
+  /**
+   * Another deployment (`holder`, when still stored) started in its
+   * environment before `restore`, asked for `deployment`, was recorded.
+   */
   | {
       readonly ok: false;
       readonly code: "busy";
       readonly deployment: Deployment;
+      readonly restore: RestoreRecord;
       readonly holderId: string;
       readonly holder?: Deployment;
     }
@@ -87,12 +121,20 @@ export type RestoreRefusal =
 
 /**
  * What a confirmed restore would do: roll `deployment` back and restore
- * `backupId`, or (`afterEnd`) only restore it, the deployment having ended
- * back on the earlier version already.
+ * `backupId`, or (`afterEnd`) only restore it, `deployment` having ended
+ * back on the earlier version already, or being the /rollback deployment
+ * that took the environment back. `takenBy` took the backup: `deployment`
+ * itself, or the one the /rollback deployment replaced.
  */
-export type RestoreCheck =
-  | RestoreRefusal
-  | { readonly ok: true; readonly deployment: Deployment; readonly backupId: string; readonly afterEnd: boolean };
+export interface RestorePlan {
+  readonly ok: true;
+  readonly deployment: Deployment;
+  readonly takenBy: Deployment;
+  readonly backupId: string;
+  readonly afterEnd: boolean;
+}
+
+export type RestoreCheck = RestoreRefusal | RestorePlan;
 
 /**
  * The answer to a confirmed restore: refused; the rollback it started (itself
@@ -112,11 +154,28 @@ export type RestoreAnswer =
       readonly ok: true;
       readonly code: "restoring_after_end";
       readonly deployment: Deployment;
+      readonly takenBy: Deployment;
       readonly backupId: string;
     };
 
-/** A deployment a restore would act on, and whether it ended back already; or why there is none. */
-type Found = { deployment: Deployment; afterEnd: boolean } | RestoreRefusal;
+/**
+ * A deployment a restore would act on, whether it is back on the earlier
+ * version already, and the one whose backup it restores when another; or
+ * why there is none.
+ */
+type Found = { deployment: Deployment; afterEnd: boolean; takenBy?: Deployment } | RestoreRefusal;
+
+/**
+ * The deployment a succeeded /rollback deployment `r` replaced: the last one
+ * that ended before `r` started with the version `r` took the environment
+ * back from left live. Undefined when no record of it is kept.
+ */
+async function replacedBy(deps: GateDeps, r: Deployment): Promise<Deployment | undefined> {
+  for await (const d of deps.store.endedBefore(r.service, r.environment, r.createdAt)) {
+    if (d.id !== r.id && d.version === r.rollbackOf && leftLive(d)) return d;
+  }
+  return undefined;
+}
 
 /** What a restore would act on now: the deployment under way, else the last one that ended (live, or back). */
 async function deploymentToRestore(deps: GateDeps, input: RestoreInput): Promise<Found> {
@@ -126,10 +185,14 @@ async function deploymentToRestore(deps: GateDeps, input: RestoreInput): Promise
     : await deps.store.lastEnded(input.service, input.environment);
   // One that ended back holds the environment while its backup is restored: it is the one asked about.
   if (candidate && endedBack(candidate)) return { deployment: candidate, afterEnd: true };
-  const live =
-    candidate !== undefined &&
-    touchedTraffic(candidate) &&
-    (activeId !== undefined || candidate.state === "succeeded" || candidate.state === "failed");
+  // So does a /rollback deployment that succeeded, restoring the backup of the deployment it replaced.
+  if (candidate && rolledBackTo(candidate)) {
+    const takenBy = await replacedBy(deps, candidate);
+    return takenBy
+      ? { deployment: candidate, afterEnd: true, takenBy }
+      : { ok: false, code: "replaced_unknown", deployment: candidate };
+  }
+  const live = candidate !== undefined && (activeId !== undefined ? touchedTraffic(candidate) : leftLive(candidate));
   if (candidate && live) return { deployment: candidate, afterEnd: false };
   return {
     ok: false,
@@ -140,11 +203,13 @@ async function deploymentToRestore(deps: GateDeps, input: RestoreInput): Promise
   };
 }
 
-/** Whether `d` may have its backup restored, the way `afterEnd` says; the refusal when not. */
-function restoreOf(d: Deployment, afterEnd: boolean): RestoreCheck {
+/** Whether the deployment found may have the backup restored, the way `afterEnd` says; the refusal when not. */
+function restoreOf({ deployment: d, afterEnd, takenBy = d }: Exclude<Found, RestoreRefusal>): RestoreCheck {
   if (afterEnd && d.restore) return { ok: false, code: "already_restored", deployment: d };
-  if (d.backupId === undefined) return { ok: false, code: "no_backup", deployment: d };
-  return { ok: true, deployment: d, backupId: d.backupId, afterEnd };
+  if (takenBy.backupId === undefined) {
+    return { ok: false, code: "no_backup", deployment: takenBy, ...(takenBy === d ? {} : { rolledBackBy: d }) };
+  }
+  return { ok: true, deployment: d, takenBy, backupId: takenBy.backupId, afterEnd };
 }
 
 /** Whether `input` may restore now, and what it would restore; a refusal is audited. */
@@ -168,7 +233,7 @@ async function examineRestore(deps: GateDeps & RequestDeps, input: RestoreInput)
   const found: Found = service.target.supports("restore")
     ? await deploymentToRestore(deps, input)
     : { ok: false, code: "no_restore_action", service: input.service };
-  return "code" in found ? found : restoreOf(found.deployment, found.afterEnd);
+  return "code" in found ? found : restoreOf(found);
 }
 
 /** Audits a refusal; a forbidden one was audited already, by the permission check, saying which role is needed. */
@@ -193,20 +258,17 @@ async function auditRefusal(deps: GateDeps, input: RestoreInput, refusal: Restor
 }
 
 /**
- * The restore of a deployment that ended back, recorded on it in one
- * compare-and-set (so only one confirmation wins) that also has it hold its
- * service and environment again, refused when another deployment started
- * there meanwhile; then queued. A restore already recorded but not yet run
- * is queued again, which is a no-op unless its job was lost.
+ * The restore of a deployment that ended back (or of the backup of the one
+ * a /rollback deployment replaced), recorded on it in one compare-and-set
+ * (so only one confirmation wins) that also has it hold its service and
+ * environment again, refused when another deployment started there
+ * meanwhile; then queued. A restore already recorded but not yet run is
+ * queued again, which is a no-op unless its job was lost.
  */
-async function restoreAfterEnd(
-  deps: GateDeps,
-  input: RestoreInput,
-  d: Deployment,
-  backupId: string,
-): Promise<RestoreAnswer> {
+async function restoreAfterEnd(deps: GateDeps, input: RestoreInput, plan: RestorePlan): Promise<RestoreAnswer> {
+  const { deployment: d, takenBy, backupId } = plan;
   const now = deps.now();
-  const restore: RestoreRecord = { backupId, takenBy: d.id, by: input.actor.id, at: now, afterEnd: true };
+  const restore: RestoreRecord = { backupId, takenBy: takenBy.id, by: input.actor.id, at: now, afterEnd: true };
   const refuse = async (refusal: RestoreRefusal): Promise<RestoreRefusal> => {
     await auditRefusal(deps, input, refusal);
     return refusal;
@@ -219,7 +281,8 @@ async function restoreAfterEnd(
   } catch (error) {
     if (!(error instanceof EnvironmentHeldError)) throw error;
     const holder = await deps.store.get(error.holderId);
-    return refuse({ ok: false, code: "busy", deployment: d, holderId: error.holderId, ...(holder ? { holder } : {}) });
+    const busy = { ok: false, code: "busy", deployment: d, restore, holderId: error.holderId } as const;
+    return refuse({ ...busy, ...(holder ? { holder } : {}) });
   }
   if (!saved) return refuse({ ok: false, code: "already_restored", deployment: await deps.store.require(d.id) });
   await enqueueRestore(deps, saved);
@@ -236,11 +299,12 @@ async function restoreAfterEnd(
     via: input.via,
   });
   await deps.notifications.changed(saved);
-  return { ok: true, code: "restoring_after_end", deployment: saved, backupId };
+  return { ok: true, code: "restoring_after_end", deployment: saved, takenBy, backupId };
 }
 
 /** The deployment a restore check is about, when it found one. */
 function foundBy(check: RestoreCheck): Deployment | undefined {
+  if (!check.ok && check.code === "no_backup") return check.rolledBackBy ?? check.deployment;
   if ("deployment" in check) return check.deployment;
   return check.code === "nothing_live" ? check.last : undefined;
 }
@@ -266,7 +330,7 @@ export async function requestRestore(deps: GateDeps & RequestDeps, input: Confir
     }
     return check;
   }
-  if (check.afterEnd) return restoreAfterEnd(deps, input, check.deployment, check.backupId);
+  if (check.afterEnd) return restoreAfterEnd(deps, input, check);
   const restore: RestoreRecord = {
     backupId: check.backupId,
     takenBy: check.deployment.id,

@@ -171,6 +171,9 @@ const UNREPLICATED_TIMEOUT_MS = 20;
 /** How many ids' services a store remembers (the oldest forgotten first). */
 const REMEMBERED_IDS = 10_000;
 
+/** Deployment records read at once by `endedBefore`. */
+const ENDED_PAGE = 20;
+
 export interface DeploymentStoreOptions {
   /**
    * Replicas that must hold each write before it counts (Redis `WAIT`):
@@ -370,6 +373,23 @@ export class DeploymentStore {
   async lastEnded(service: string, environment: string): Promise<Deployment | undefined> {
     const id = await this.redis.get(this.k.lastEnded(service, environment));
     return id === null ? undefined : this.get(id);
+  }
+
+  /**
+   * The deployments of this service and environment that ended at or before
+   * `at`, newest first, as their deployment records list them (so only as
+   * far back as records are kept), read a page at a time as they are wanted.
+   */
+  async *endedBefore(service: string, environment: string, at: number): AsyncGenerator<Deployment> {
+    const key = this.k.records(service, environment);
+    for (let offset = 0; ; offset += ENDED_PAGE) {
+      const ids = await this.redis.zrevrangebyscore(key, at, "-inf", "LIMIT", offset, ENDED_PAGE);
+      for (const id of ids) {
+        const d = await this.get(id);
+        if (d) yield d;
+      }
+      if (ids.length < ENDED_PAGE) return;
+    }
   }
 
   /** The version of the last deployment that succeeded in this service and environment. */

@@ -6,14 +6,14 @@ import { JOB_IDS } from "../../src/engine/jobs.js";
 import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
 import { abandonRestore, runRestoreAfterEnd } from "../../src/engine/restore-after-end.js";
-import { requestRestore } from "../../src/engine/restore-request.js";
+import { checkRestore, requestRestore } from "../../src/engine/restore-request.js";
 import { requestRollback } from "../../src/engine/rollback-request.js";
 import { startNextWaiting } from "../../src/engine/waiting-deployments.js";
 import { runWatchdog } from "../../src/engine/watchdog.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
-import { restoreAnswerText } from "../../src/slack/renderers/backup-restore.js";
+import { restoreAnswerText, restoreRefusalText } from "../../src/slack/renderers/backup-restore.js";
 import { answerText } from "../../src/slack/renderers/operation-answer.js";
 import { renderRequestAnswer } from "../../src/slack/renderers/request-answer.js";
 import { EnvironmentHeldError } from "../../src/store/deployment-store.js";
@@ -109,15 +109,42 @@ describe("a restore after the end holds its environment", () => {
     return endedBackFrom(started.deployment);
   }
 
-  /** `d`, just started, taken as far as endedBack takes it. */
-  async function endedBackFrom(d: Deployment): Promise<Deployment> {
+  /** `d`, just started, with every stage run (its backup stage, when it has one, printing `backup-<id>`). */
+  async function deployed(d: Deployment): Promise<Deployment> {
     const now = deps.now();
-    const ran = await deps.store.save({
+    const backup = d.stages.some((s) => s.step.action === "backup") ? { backupId: `backup-${d.id}` } : {};
+    return deps.store.save({
       ...moveTo(d, "running", now),
-      backupId: `backup-${d.id}`,
+      ...backup,
       stages: d.stages.map((s) => ({ ...s, status: "succeeded" as const, startedAt: now, finishedAt: now })),
     });
+  }
+
+  /** `d`, just started, taken as far as endedBack takes it. */
+  async function endedBackFrom(d: Deployment): Promise<Deployment> {
+    const ran = await deployed(d);
+    const now = deps.now();
     return deps.store.save(moveTo(await deps.store.save(moveTo(ran, "rolling_back", now)), "rolled_back", now));
+  }
+
+  /** `d`, just started, deployed and succeeded, as the workers would leave it. */
+  async function succeededFrom(d: Deployment): Promise<Deployment> {
+    return deps.store.save(moveTo(await deployed(d), "succeeded", deps.now()));
+  }
+
+  /** A deployment of `version` that succeeded (with its backup, or `withoutBackup`), as the workers would leave it. */
+  async function succeeded(version: string, withoutBackup?: "without backup"): Promise<Deployment> {
+    const started = await ask(version);
+    if (started.code !== "started") throw new Error(`expected started, got ${started.code}`);
+    const d = await succeededFrom(started.deployment);
+    return withoutBackup ? deps.store.save({ ...d, backupId: undefined }) : d;
+  }
+
+  /** A `/rollback` that succeeded: the rollback deployment, as the workers would leave it. */
+  async function rolledBack(): Promise<Deployment> {
+    const answer = await requestRollback(deps, RESTORE);
+    if (answer.code !== "rollback_started") throw new Error(`expected rollback_started, got ${answer.code}`);
+    return succeededFrom(await deps.store.require(answer.deploymentId));
   }
 
   /** The pipeline's jobs of one name still to run. */
@@ -286,6 +313,80 @@ describe("a restore after the end holds its environment", () => {
     // Once the restore is done, the flag moves again.
     await runRestoreAfterEnd(deps, back.id, new AbortController().signal, log);
     expect(await change()).toMatchObject({ ok: true, code: "flag_setting", percent: 50 });
+  });
+
+  it("restores, after a /rollback that succeeded, the backup of the deployment it replaced, holding the environment meanwhile", async () => {
+    await succeeded("v1.1.0");
+    const bad = await succeeded("v1.2.0");
+    const back = await rolledBack();
+    expect({ version: back.version, rollbackOf: back.rollbackOf, backupId: back.backupId }).toEqual({
+      version: "v1.1.0",
+      rollbackOf: "v1.2.0",
+      backupId: undefined,
+    });
+
+    // Asked about: the rollback deployment, which restores the backup of the one it replaced, after the end.
+    const backupId = `backup-${bad.id}`;
+    expect(await checkRestore(deps, RESTORE)).toMatchObject({
+      ok: true,
+      afterEnd: true,
+      deployment: { id: back.id },
+      takenBy: { id: bad.id },
+      backupId,
+    });
+    const answer = await requestRestore(deps, { ...RESTORE, deploymentId: back.id });
+    expect(answer).toMatchObject({ ok: true, code: "restoring_after_end", backupId });
+    expect(restoreAnswerText(answer)).toBe(
+      `\`${back.id}\` (v1.1.0) took vault production back from v1.2.0, so only the data comes back: backup \`${backupId}\`, which \`${bad.id}\` took before it deployed v1.2.0, is being restored, then the post-rollback validation is checked again. Follow it in its thread.`,
+    );
+    expect((await deps.store.require(back.id)).restore).toMatchObject({ backupId, takenBy: bad.id, afterEnd: true });
+    expect((await deps.store.require(bad.id)).restore).toBeUndefined();
+
+    // It holds the environment: a deploy is refused, naming the backup's deployment; no second rollback runs.
+    expect(await deps.store.activeFor("vault", "production")).toBe(back.id);
+    const busy = await ask("v1.3.0");
+    if (busy.code !== "busy") throw new Error(`expected busy, got ${busy.code}`);
+    expect(renderRequestAnswer(TARGET, busy)).toContain(
+      `is busy restoring a backup: \`${backupId}\`, taken by \`${bad.id}\` (v1.2.0, taken back by \`${back.id}\`), asked by <@${DBA}>`,
+    );
+    expect(await requestRollback(deps, RESTORE)).toMatchObject({ ok: false, code: "restoring", deploymentId: back.id });
+    // A second confirmation, or one from a dialog opened for another deployment, restores nothing.
+    expect(await requestRestore(deps, { ...RESTORE, deploymentId: back.id })).toMatchObject({
+      code: "already_restored",
+      deployment: { id: back.id },
+    });
+    expect(await requestRestore(deps, { ...RESTORE, deploymentId: bad.id })).toMatchObject({
+      code: "not_latest",
+      latest: { id: back.id },
+    });
+    expect((await waitingJobs("restore")).map((j) => j.id)).toEqual([JOB_IDS.restore(back.id)]);
+
+    // The job restores the backup, then validates v1.1.0 again; the rollback deployment stays succeeded.
+    await runRestoreAfterEnd(deps, back.id, new AbortController().signal, log);
+    const restored = await deps.store.require(back.id);
+    expect(restored.state).toBe("succeeded");
+    expect(restored.restore).toMatchObject({ ok: true, takenBy: bad.id, afterEnd: true });
+    expect(restored.restore?.output).toContain(`restored from ${backupId}`);
+    expect(restored.restore?.validation?.map((i) => `${i.id} ${i.status}`)).toEqual(["data-intact passed"]);
+    expect(await deps.store.activeFor("vault", "production")).toBeUndefined();
+    expect((await waitingJobs("startWaiting")).map((j) => j.id)).toContain(
+      JOB_IDS.startWaiting("vault", "production", `after.${back.id}.restore`),
+    );
+    expect(await checkRestore(deps, RESTORE)).toMatchObject({ code: "already_restored", deployment: { id: back.id } });
+  });
+
+  it("refuses a restore after a /rollback that succeeded when the deployment it replaced took no backup, naming it", async () => {
+    await succeeded("v1.1.0");
+    const bad = await succeeded("v1.2.0", "without backup");
+    const back = await rolledBack();
+    const refused = await checkRestore(deps, RESTORE);
+    expect(refused).toMatchObject({ code: "no_backup", deployment: { id: bad.id }, rolledBackBy: { id: back.id } });
+    if (refused.ok) throw new Error("expected a refusal");
+    expect(restoreRefusalText(refused)).toBe(
+      `Not restored: \`${bad.id}\` (v1.2.0) took no backup (no backup stage printed a \`backup-id: …\` line), so there is nothing to restore. \`${back.id}\` (v1.1.0) took vault production back from v1.2.0 already.`,
+    );
+    expect(await deps.store.activeFor("vault", "production")).toBeUndefined();
+    expect((await deps.store.require(back.id)).restore).toBeUndefined();
   });
 
   it("has the watchdog queue a lost restore job once it has sat quiet, once however often it runs", async () => {

@@ -1,6 +1,6 @@
 import { type Deployment, endedBack } from "../../domain/deployment.js";
 import { describeState } from "../../domain/deployment-state.js";
-import type { RestoreAnswer, RestoreRefusal } from "../../engine/restore-request.js";
+import type { RestoreAnswer, RestorePlan, RestoreRefusal } from "../../engine/restore-request.js";
 import { VIEW_IDS } from "../action-ids.js";
 import { type Block, codeTail, escapeMrkdwn, fitMessage, requester, type SlackMessage, section } from "./blocks.js";
 import { sectionBlocks, validationSummary } from "./checklist-items.js";
@@ -10,11 +10,20 @@ import { rollbackAnswerText } from "./request-answer.js";
  * Restore from backup in words: the refusals of `/rollback … --restore`, the
  * dialog that confirms it, and how the restore went, in the root message and
  * in the thread. A restore asked after the deployment had ended back on the
- * earlier version runs alone, and says so.
+ * earlier version (or after a /rollback deployment took the environment
+ * back) runs alone, and says so.
  */
 
-/** How a deployment that ended back came to be there, in words: "ended rolled back (v1.1.0 live again)". */
-function endedBackWords(d: Deployment): string {
+/**
+ * How a deployment a restore after the end is asked for came back to the
+ * earlier version, in words: "ended rolled back after its way back (v1.1.0
+ * live again)", or for a /rollback deployment "took vault production back
+ * from v1.2.0".
+ */
+function backWords(d: Deployment): string {
+  if (!endedBack(d) && d.rollbackOf !== undefined) {
+    return `took ${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)} back from ${escapeMrkdwn(d.rollbackOf)}`;
+  }
   const live = d.previousVersion ? ` (${escapeMrkdwn(d.previousVersion)} live again)` : "";
   return `ended ${describeState(d.state).toLowerCase()} after its way back${live}`;
 }
@@ -30,7 +39,7 @@ function alreadyRestoredText(d: Deployment): string {
       : restore.ok
         ? `${backup} was restored already${by}`
         : `restoring ${backup} failed${by} (its thread has the restore action's output); Slipway restores a backup once, so restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${escapeMrkdwn(restore.backupId)}`;
-  return `Not restored again: \`${d.id}\` (${escapeMrkdwn(d.version)}) ${endedBackWords(d)}, and ${how}.`;
+  return `Not restored again: \`${d.id}\` (${escapeMrkdwn(d.version)}) ${backWords(d)}, and ${how}.`;
 }
 
 /** Why a restore was refused, and what to do instead. */
@@ -50,20 +59,26 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
     case "already_restored":
       return alreadyRestoredText(refusal.deployment);
     case "busy": {
-      const { deployment: d, holder } = refusal;
-      const backup = d.backupId ? escapeMrkdwn(d.backupId) : "";
+      const { deployment: d, holder, restore } = refusal;
+      const backup = escapeMrkdwn(restore.backupId);
       const what = holder ? ` (${escapeMrkdwn(holder.version)} by ${requester(holder)})` : "";
-      return `Not restored: \`${refusal.holderId}\`${what} started deploying ${escapeMrkdwn(d.service)} to ${escapeMrkdwn(d.environment)} meanwhile, and a restore never runs beside a deployment. Backup \`${backup}\`, taken by \`${d.id}\`, is left as it was: once \`${refusal.holderId}\` has ended, restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${backup}.`;
+      return `Not restored: \`${refusal.holderId}\`${what} started deploying ${escapeMrkdwn(d.service)} to ${escapeMrkdwn(d.environment)} meanwhile, and a restore never runs beside a deployment. Backup \`${backup}\`, taken by \`${restore.takenBy}\`, is left as it was: once \`${refusal.holderId}\` has ended, restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID=${backup}.`;
+    }
+    case "replaced_unknown": {
+      const d = refusal.deployment;
+      return `Not restored: \`${d.id}\` (${escapeMrkdwn(d.version)}) ${backWords(d)}, but Slipway no longer keeps the deployment of ${escapeMrkdwn(d.rollbackOf ?? "")} it replaced, so it cannot tell which backup to restore. Restore it by hand with the target's restore action and SLIPWAY_BACKUP_ID set to the backup's id.`;
     }
     case "not_latest": {
       const { latest } = refusal;
       return `Not restored: this dialog was for \`${refusal.deploymentId}\`, but the latest deployment of ${escapeMrkdwn(refusal.service)} ${escapeMrkdwn(refusal.environment)} is now \`${latest.id}\` (${escapeMrkdwn(latest.version)}, ${describeState(latest.state).toLowerCase()}), so nothing was done. To restore for the latest one, ask again: \`/rollback ${escapeMrkdwn(refusal.environment)} ${escapeMrkdwn(refusal.service)} --restore\`.`;
     }
     case "no_backup": {
-      const d = refusal.deployment;
-      const instead = endedBack(d)
-        ? `It ${endedBackWords(d)} already.`
-        : `Roll back without it: \`/rollback ${d.environment} ${d.service}\`.`;
+      const { deployment: d, rolledBackBy: r } = refusal;
+      const instead = r
+        ? `\`${r.id}\` (${escapeMrkdwn(r.version)}) ${backWords(r)} already.`
+        : endedBack(d)
+          ? `It ${backWords(d)} already.`
+          : `Roll back without it: \`/rollback ${d.environment} ${d.service}\`.`;
       return `Not restored: \`${d.id}\` (${escapeMrkdwn(d.version)}) took no backup (no backup stage printed a \`backup-id: …\` line), so there is nothing to restore. ${instead}`;
     }
     default: {
@@ -76,8 +91,13 @@ export function restoreRefusalText(refusal: RestoreRefusal): string {
 /** The answer to a confirmed restore. */
 export function restoreAnswerText(answer: RestoreAnswer): string {
   if (answer.code === "restoring_after_end") {
-    const d = answer.deployment;
-    return `\`${d.id}\` (${escapeMrkdwn(d.version)}) ${endedBackWords(d)}, so only its backup comes back: backup \`${escapeMrkdwn(answer.backupId)}\`, which it took, is being restored, then the post-rollback validation is checked again. Follow it in its thread.`;
+    const { deployment: d, takenBy } = answer;
+    const backup = `backup \`${escapeMrkdwn(answer.backupId)}\``;
+    const which =
+      takenBy.id === d.id
+        ? `only its backup comes back: ${backup}, which it took,`
+        : `only the data comes back: ${backup}, which \`${takenBy.id}\` took before it deployed ${escapeMrkdwn(takenBy.version)},`;
+    return `\`${d.id}\` (${escapeMrkdwn(d.version)}) ${backWords(d)}, so ${which} is being restored, then the post-rollback validation is checked again. Follow it in its thread.`;
   }
   if (answer.code !== "restoring") return restoreRefusalText(answer);
   const rollback = rollbackAnswerText(answer.rollback);
@@ -104,20 +124,23 @@ export function restoreDialogPrompt(afterEnd: boolean): string {
 
 /**
  * The dialog that confirms a restore: what is rolled back, which backup, and
- * what is lost; or, for a deployment that ended back (`afterEnd`), that only
- * its backup is restored.
+ * what is lost; or, for a deployment already back on the earlier version
+ * (`afterEnd`: it ended back, or it is the /rollback deployment that took
+ * the environment back), that only the backup is restored.
  */
-export function renderRestoreDialog(d: Deployment, backupId: string, afterEnd: boolean, state: RestoreDialogState) {
+export function renderRestoreDialog(plan: RestorePlan, state: RestoreDialogState) {
+  const { deployment: d, takenBy, backupId } = plan;
   const reason = state.reason ? `\nReason: ${escapeMrkdwn(state.reason)}` : "";
-  const question = afterEnd
-    ? `Restore backup \`${escapeMrkdwn(backupId)}\` of *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}*, which \`${d.id}\` took before it deployed ${escapeMrkdwn(d.version)}? That deployment ${endedBackWords(d)}, so only the restore runs, then the post-rollback validation.`
+  const back = takenBy.id === d.id ? "That deployment" : `\`${d.id}\` (${escapeMrkdwn(d.version)})`;
+  const question = plan.afterEnd
+    ? `Restore backup \`${escapeMrkdwn(backupId)}\` of *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}*, which \`${takenBy.id}\` took before it deployed ${escapeMrkdwn(takenBy.version)}? ${back} ${backWords(d)}, so only the restore runs, then the post-rollback validation.`
     : `Roll back *${escapeMrkdwn(d.service)} ${escapeMrkdwn(d.environment)}* from ${escapeMrkdwn(d.version)} (\`${d.id}\`), then restore backup \`${escapeMrkdwn(backupId)}\`, which that deployment took before it deployed?`;
   return {
     type: "modal" as const,
     callback_id: VIEW_IDS.restoreConfirm,
     private_metadata: JSON.stringify({ ...state, deploymentId: d.id }),
     title: { type: "plain_text" as const, text: "Restore from backup" },
-    submit: { type: "plain_text" as const, text: afterEnd ? "Restore" : "Roll back and restore" },
+    submit: { type: "plain_text" as const, text: plan.afterEnd ? "Restore" : "Roll back and restore" },
     close: { type: "plain_text" as const, text: "Cancel" },
     blocks: [section(`${question}${reason}\nAnything written since that backup is lost.`)],
   };
@@ -154,7 +177,7 @@ export function renderRestoreReply(d: Deployment): SlackMessage {
     restore.ok === undefined
       ? `♻️ *Restore of backup ${id}* (taken by \`${restore.takenBy}\`) asked by <@${restore.by}>: ${
           restore.afterEnd
-            ? "the deployment ended back already, so it runs on its own now"
+            ? `${endedBack(d) ? "the deployment ended back" : "the rollback is done"} already, so it runs on its own now`
             : "it runs after the way back"
         }`
       : restore.ok

@@ -13,6 +13,17 @@ import { answerText } from "./operation-answer.js";
 import { slackDateTime, slackTime } from "./slack-time.js";
 import { cancelButton, waitingAnswerText } from "./waiting-line.js";
 
+/**
+ * The deployment whose backup `d` (which holds its environment while it is
+ * restored) restores, in words: "`d-1` (v1.2.0, rolled back)", or, for a
+ * /rollback deployment, "`d-1` (v1.2.0, taken back by `d-2`)".
+ */
+function backupSourceWords(d: Deployment, takenBy: string): string {
+  return takenBy === d.id || d.rollbackOf === undefined
+    ? `\`${takenBy}\` (${escapeMrkdwn(d.version)}, ${describeState(d.state).toLowerCase()})`
+    : `\`${takenBy}\` (${escapeMrkdwn(d.rollbackOf)}, taken back by \`${d.id}\`)`;
+}
+
 /** What a manifest must add before a sensitive deployment can run. */
 const SENSITIVE_NEEDS: Readonly<Record<SensitiveNeed, string>> = {
   "security-role": `a '${SECURITY_ROLE}' role (roles.${SECURITY_ROLE}) whose members approve it`,
@@ -84,7 +95,7 @@ export function renderRequestAnswer(
         const then = first
           ? "ask for the hotfix again once the restore has finished"
           : "Queue it (or deploy with `--queue`) to start yours by itself when the restore has finished";
-        return `${where}${service} ${escapeMrkdwn(holder.environment)} is busy restoring a backup: \`${escapeMrkdwn(restore.backupId)}\`, taken by \`${holder.id}\` (${escapeMrkdwn(holder.version)}, ${describeState(holder.state).toLowerCase()}), asked by <@${restore.by}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread${first ? ", and " : ". "}${then}.${threadLink}`;
+        return `${where}${service} ${escapeMrkdwn(holder.environment)} is busy restoring a backup: \`${escapeMrkdwn(restore.backupId)}\`, taken by ${backupSourceWords(holder, restore.takenBy)}, asked by <@${restore.by}>, then the post-rollback validation. Nothing deploys there until it is done; follow it in that deployment's thread${first ? ", and " : ". "}${then}.${threadLink}`;
       }
       const who = holder
         ? `${holder.version} by ${requester(holder)}, ${holder.state.replace("_", " ")}`

@@ -72,7 +72,7 @@ async function confirmRestore(
   await reply(restoreDialogPrompt(check.afterEnd));
   await client.views.open({
     trigger_id: command.trigger_id,
-    view: renderRestoreDialog(check.deployment, check.backupId, check.afterEnd, {
+    view: renderRestoreDialog(check, {
       service: input.service,
       environment: input.environment,
       ...(input.reason ? { reason: input.reason } : {}),
