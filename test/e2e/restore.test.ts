@@ -99,23 +99,52 @@ async function start(label: string): Promise<SlipwayScene> {
   return scene;
 }
 
-/** `/rollback <text> --restore` typed by the role's member and confirmed in its dialog: the answer posted after. */
-async function confirmedRestore(scene: SlipwayScene, text: string): Promise<string> {
+/**
+ * `/rollback <text> --restore` typed by the role's member in `channel` and
+ * confirmed in its dialog, which asks to roll back and restore, or (`alone`)
+ * to restore only, the deployment being back already: the dialog's text,
+ * and the answer posted after.
+ */
+async function confirmedRestore(
+  scene: SlipwayScene,
+  text: string,
+  { alone = false, channel = CHANNEL }: { alone?: boolean; channel?: string } = {},
+): Promise<{ dialog: string; answer: string }> {
   const { chat, slack } = scene;
   const opened = slack.calls("views.open").length;
-  expect(await chat.command(DBA, CHANNEL, "/rollback", `${text} --restore`)).toBe(
-    "Confirm the rollback and the restore in the dialog.",
+  expect(await chat.command(DBA, channel, "/rollback", `${text} --restore`)).toBe(
+    alone ? "Confirm the restore in the dialog." : "Confirm the rollback and the restore in the dialog.",
   );
   await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
+  const dialog = slack
+    .views()
+    .filter((v) => v.view.callback_id === VIEW_IDS.restoreConfirm)
+    .at(-1);
+  const before = slack.calls().at(-1)?.seq ?? 0;
   const submitted = await slack.interact(
     slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
   );
   expect(submitted.status).toBe(200);
   const posted = await slack.waitFor(
-    (call) => call.method === "chat.postEphemeral" && String(call.args.text).includes("is restored."),
+    (call) =>
+      call.method === "chat.postEphemeral" &&
+      call.seq > before &&
+      String(call.args.text).includes(alone ? "is being restored, then" : "is restored."),
   );
   expect(posted.args.user).toBe(DBA);
-  return String(posted.args.text);
+  return { dialog: slack.textOf({ blocks: dialog?.view.blocks }), answer: String(posted.args.text) };
+}
+
+/** Waits until the root message of deployment `id` shows `line`. */
+async function rootShows(scene: SlipwayScene, id: string, line: string): Promise<void> {
+  await eventually(
+    `the root showing ${line}`,
+    async () => {
+      const root = (await scene.rootHistory(id)).at(-1) ?? "";
+      return root.includes(line) ? root : new Error(root);
+    },
+    20_000,
+  );
 }
 
 describe("/rollback --restore", () => {
@@ -135,11 +164,8 @@ describe("/rollback --restore", () => {
     expect(slack.views().filter((v) => v.view.callback_id === VIEW_IDS.restoreConfirm)).toEqual([]);
 
     // The role's member confirms it in the dialog, which says what is rolled back and which backup comes back.
-    const answer = await confirmedRestore(scene, "production vault data corrupted");
-    const dialog = slack.views().find((v) => v.view.callback_id === VIEW_IDS.restoreConfirm);
-    expect(slack.textOf({ blocks: dialog?.view.blocks })).toContain(
-      `from v1.2.0 (\`${released.id}\`), then restore backup \`${backupId}\``,
-    );
+    const { dialog, answer } = await confirmedRestore(scene, "production vault data corrupted");
+    expect(dialog).toContain(`from v1.2.0 (\`${released.id}\`), then restore backup \`${backupId}\``);
     expect(answer).toMatch(/^Rolling vault production back from v1\.2\.0 to v1\.1\.0 as `d-[a-z0-9]+`/);
     expect(answer).toContain(`Then backup \`${backupId}\`, taken by \`${released.id}\`, is restored.`);
 
@@ -224,7 +250,7 @@ describe("/rollback --restore of a deployment under way", () => {
     const backupId = `vault-canary-${id}`;
     expect(holding.backupId).toBe(backupId);
 
-    const answer = await confirmedRestore(scene, "canary vault");
+    const { answer } = await confirmedRestore(scene, "canary vault");
     expect(answer).toBe(
       `Rolling back \`${id}\` (v1.2.0) to v1.1.0. Follow it in its thread. Then backup \`${backupId}\`, taken by \`${id}\`, is restored.`,
     );
@@ -303,17 +329,10 @@ describe("/rollback --restore after the deployment was rolled back without it", 
     );
     expect(reply).toContain("🩺 *Post-rollback validation after the restore* — ✅ passed (1/1)");
     expect(reply).toContain("✅ No data corruption — exit 0: rows match on v1.1.0");
-    await eventually(
-      "the root showing the restore",
-      async () => {
-        const root = (await scene.rootHistory(id)).at(-1) ?? "";
-        return root.includes(
-          `*Restore:* backup \`${backupId}\` (taken by \`${id}\`), asked by <@${DBA}> — ✅ restored; validation ✅ passed (1/1)`,
-        )
-          ? root
-          : new Error(root);
-      },
-      20_000,
+    await rootShows(
+      scene,
+      id,
+      `*Restore:* backup \`${backupId}\` (taken by \`${id}\`), asked by <@${DBA}> — ✅ restored; validation ✅ passed (1/1)`,
     );
     // The deployment record carries it too.
     await chat.replyOf(id, [/\*Deployment record\*/, /Validation after the restore: ✅ passed \(1\/1\)/]);
@@ -333,7 +352,7 @@ describe("/rollback --restore after the deployment was rolled back without it", 
 describe("/deploy while a restore after the end runs", () => {
   it("is refused busy, naming the restore, or queued behind it, and starts by itself once the restore is done", async () => {
     const scene = await start("e2e-restore-holds");
-    const { chat, slack } = scene;
+    const { chat } = scene;
     // v1.1.0 is a feature-flag release, its flag at 10%.
     const released = await scene.ended(
       await scene.deploy(
@@ -352,18 +371,7 @@ describe("/deploy while a restore after the end runs", () => {
     const backupId = `ledger-canary-${id}`;
 
     // The restore alone, confirmed in its dialog; its action waits for the test's word.
-    const opened = slack.calls("views.open").length;
-    expect(await chat.command(DBA, LEDGER_CHANNEL, "/rollback", "canary ledger --restore")).toBe(
-      "Confirm the restore in the dialog.",
-    );
-    await slack.waitFor((call) => call.method === "views.open" && slack.calls("views.open").length > opened);
-    const submitted = await slack.interact(
-      slack.viewSubmission({ userId: DBA, callbackId: VIEW_IDS.restoreConfirm, values: {} }),
-    );
-    expect(submitted.status).toBe(200);
-    await slack.waitFor(
-      (call) => call.method === "chat.postEphemeral" && String(call.args.text).includes("is being restored"),
-    );
+    await confirmedRestore(scene, "canary ledger", { alone: true, channel: LEDGER_CHANNEL });
 
     // While it runs, a deploy is refused naming the restore, a rollback is refused, and a queued deploy waits.
     expect(
@@ -399,5 +407,59 @@ describe("/deploy while a restore after the end runs", () => {
     const deployed = await scene.ended(next, "succeeded");
     expect(deployed.version).toBe("v1.3.0");
     expect(deployed.createdAt).toBeGreaterThanOrEqual(restored.updatedAt);
+  }, 120_000);
+});
+
+describe("/rollback --restore after a /rollback that succeeded", () => {
+  it("restores the backup of the deployment the rollback replaced, in the rollback's thread and root, without rolling back again", async () => {
+    const scene = await start("e2e-restore-after-rollback");
+    const { chat } = scene;
+    await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.1.0 vault"), "succeeded");
+    const bad = await scene.ended(await scene.deploy(DEPLOYER, CHANNEL, "production v1.2.0 vault"), "succeeded");
+    const backupId = `vault-production-${bad.id}`;
+    expect(bad.backupId).toBe(backupId);
+
+    // The code goes back first, by a /rollback deployment of v1.1.0 (which takes no backup of its own).
+    const rolled = await chat.command(DEPLOYER, CHANNEL, "/rollback", "production vault");
+    const back = await scene.ended(deploymentIdIn(rolled), "succeeded");
+    expect({ version: back.version, rollbackOf: back.rollbackOf }).toEqual({ version: "v1.1.0", rollbackOf: "v1.2.0" });
+
+    // Then the data: the dialog asks to restore v1.2.0's backup alone; nothing is rolled back again.
+    const { dialog, answer } = await confirmedRestore(scene, "production vault", { alone: true });
+    expect(dialog).toContain(
+      `Restore backup \`${backupId}\` of *vault production*, which \`${bad.id}\` took before it deployed v1.2.0? \`${back.id}\` (v1.1.0) took vault production back from v1.2.0, so only the restore runs, then the post-rollback validation.`,
+    );
+    expect(answer).toBe(
+      `\`${back.id}\` (v1.1.0) took vault production back from v1.2.0, so only the data comes back: backup \`${backupId}\`, which \`${bad.id}\` took before it deployed v1.2.0, is being restored, then the post-rollback validation is checked again. Follow it in its thread.`,
+    );
+
+    // The restore runs, then the validation against v1.1.0; the rollback deployment stays succeeded.
+    const restored = await scene.until(back.id, "restored and validated", (d) => d.restore?.validation !== undefined);
+    expect(restored.state).toBe("succeeded");
+    expect(restored.restore).toMatchObject({ backupId, takenBy: bad.id, by: DBA, ok: true, afterEnd: true });
+    expect(restored.restore?.output).toContain(`restored vault production data from backup ${backupId}`);
+    expect(restored.restore?.validation?.map((i) => `${i.id} ${i.status} ${i.evidence}`)).toEqual([
+      "data-intact passed exit 0: rows match on v1.1.0",
+    ]);
+    await chat.replyOf(back.id, [
+      new RegExp(`♻️ \\*Backup \`${backupId}\` restored\\*`),
+      /Post-rollback validation after/,
+    ]);
+    await rootShows(
+      scene,
+      back.id,
+      `*Restore:* backup \`${backupId}\` (taken by \`${bad.id}\`), asked by <@${DBA}> — ✅ restored; validation ✅ passed (1/1)`,
+    );
+    expect(await scene.store.lastEnded("vault", "production")).toMatchObject({ id: back.id, version: "v1.1.0" });
+
+    // Asked again: refused, restored already; audited once as done.
+    expect(await chat.command(DBA, CHANNEL, "/rollback", "production vault --restore")).toBe(
+      `Not restored again: \`${back.id}\` (v1.1.0) took vault production back from v1.2.0, and backup \`${backupId}\` was restored already, asked by <@${DBA}>.`,
+    );
+    const audit = await new AuditLog(scene.redis, scene.prefix).recent("vault", 50, "production");
+    const restores = audit
+      .filter((e) => e.action === "restore")
+      .map((e) => `${e.outcome} ${e.deploymentId} ${e.detail}`);
+    expect(restores.sort()).toEqual([`ok ${back.id} backup ${backupId}`, `refused ${back.id} already_restored`].sort());
   }, 120_000);
 });
