@@ -100,7 +100,7 @@ async function enqueueFlagChange(deps: PipelineDeps, deploymentId: string, seq: 
  * its version the last success; or its version the last success while the
  * restore of a deployment that ended back there holds the environment.
  */
-async function standingOf(deps: PipelineDeps, d: Deployment): Promise<FlagStanding> {
+async function standingOf(deps: Pick<PipelineDeps, "store">, d: Deployment): Promise<FlagStanding> {
   const [active, last] = await Promise.all([
     deps.store.activeFor(d.service, d.environment),
     deps.store.lastSucceeded(d.service, d.environment),
@@ -110,6 +110,15 @@ async function standingOf(deps: PipelineDeps, d: Deployment): Promise<FlagStandi
   return holder?.restore && restoringAfterEnd(holder)
     ? { code: "restoring", restoringId: holder.id, backupId: holder.restore.backupId }
     : { code: "replaced" };
+}
+
+/**
+ * Where `d` stands for its root message's flag buttons: worth reading only
+ * for a flag release that succeeded (before that, its own state says
+ * whether the flag may move); `live` for any other.
+ */
+export async function rootFlagStanding(deps: Pick<PipelineDeps, "store">, d: Deployment): Promise<FlagStanding> {
+  return d.state === "succeeded" && flagState(d) ? standingOf(deps, d) : { code: "live" };
 }
 
 /** Records a pending change as failed: its job gave up, so the flag is where it was. */

@@ -1,6 +1,7 @@
 import { type ItemResult, itemsFor, resultFor } from "../domain/checklist.js";
 import { type Deployment, endedBack, restoringAfterEnd } from "../domain/deployment.js";
 import { isFinal } from "../domain/deployment-state.js";
+import { flagState } from "../domain/feature-flag.js";
 import type { Logger } from "../logger.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
@@ -23,7 +24,9 @@ import { update } from "./update-deployment.js";
  * (done, failed, or given up) lets it go, so nothing deploys there
  * meanwhile and the line behind it starts after it. The watchdog sees that
  * every restore under way gets there: a lost job is queued again, and a job
- * that gave up without saying so is recorded as given up.
+ * that gave up without saying so is recorded as given up. The live
+ * deployment's root offers no flag buttons meanwhile (a change would be
+ * refused): it is rendered again as the restore starts and once it is done.
  */
 
 /** Queues the restore of a deployment that ended back; one job per deployment, so queuing it again is a no-op. */
@@ -32,12 +35,28 @@ export async function enqueueRestore(deps: Pick<PipelineDeps, "queues">, d: Pick
 }
 
 /**
+ * Has the root of the deployment live in `d`'s environment (the last one to
+ * pass the version live there) rendered again, when it moves a flag: as the
+ * restore of `d`'s backup starts or ends holding the environment, its flag
+ * buttons go or come back. Nothing for `d` itself, whose own changes
+ * render its root.
+ */
+export async function showLiveRoot(deps: Pick<PipelineDeps, "store" | "notifications">, d: Deployment): Promise<void> {
+  const version = await deps.store.lastSucceeded(d.service, d.environment);
+  const passed = version === undefined ? undefined : await deps.store.passedRecord(d.service, d.environment, version);
+  if (!passed || passed.id === d.id) return;
+  const live = await deps.store.get(passed.id);
+  if (live && flagState(live)) await deps.notifications.resync(live);
+}
+
+/**
  * The `restore` job: the backup recorded on a deployment that ended back on
  * the earlier version (or on the /rollback deployment that took it back),
  * restored after the fact (asked with `/rollback … --restore`, see
  * restore-request.ts), then the post-rollback validation checked again
  * against the version live, kept with the restore. Each part is done once:
- * a job run again finds what is recorded and does the rest.
+ * a job run again finds what is recorded and does the rest. Then, done or
+ * not, the live deployment's root is rendered again (see showLiveRoot).
  */
 export async function runRestoreAfterEnd(
   deps: PipelineDeps,
@@ -47,13 +66,19 @@ export async function runRestoreAfterEnd(
 ): Promise<void> {
   const d = await deps.store.require(deploymentId);
   if (!d.restore?.afterEnd || !isFinal(d.state)) return;
+  await restoreAndValidate(deps, d, signal, log);
+  await showLiveRoot(deps, d);
+}
+
+/** The restore of `d`'s backup, then its validation, each unless recorded already. */
+async function restoreAndValidate(deps: PipelineDeps, d: Deployment, signal: AbortSignal, log: Logger): Promise<void> {
   const service = deps.catalog.require(d.service);
   const restored = await restoreBackup(deps, d, service, signal, log);
   if (!restored?.restore?.ok || restored.restore.validation !== undefined) return;
   // Live now: what a deployment that ended back went back to, or what a /rollback deployment deployed again.
   const live = endedBack(restored) ? (restored.previousVersion ?? "") : restored.version;
   const validation = await checkValidation(deps, service, restored, live, "post-rollback", signal, log);
-  const { saved } = await update(deps, deploymentId, (current) =>
+  const { saved } = await update(deps, d.id, (current) =>
     current.restore?.ok && current.restore.validation === undefined
       ? { next: { ...current, restore: { ...current.restore, validation }, updatedAt: deps.now() }, result: undefined }
       : { refused: undefined },
@@ -80,7 +105,10 @@ export async function abandonRestore(deps: PipelineDeps, deploymentId: string, e
           };
     return { next: { ...current, restore: ended, updatedAt: now }, result: undefined };
   });
-  if (saved) await deps.notifications.changed(saved);
+  if (saved) {
+    await deps.notifications.changed(saved);
+    await showLiveRoot(deps, saved);
+  }
 }
 
 /** The post-rollback validation's items, each an error saying why it was not checked. */

@@ -13,7 +13,7 @@ import { EnvironmentHeldError } from "../store/deployment-store.js";
 import { authorizeActor } from "./authorize.js";
 import type { GateDeps } from "./gates.js";
 import type { RequestDeps } from "./request-deployment.js";
-import { enqueueRestore } from "./restore-after-end.js";
+import { enqueueRestore, showLiveRoot } from "./restore-after-end.js";
 import { type RollbackAnswer, requestRollback } from "./rollback-request.js";
 import { update } from "./update-deployment.js";
 
@@ -299,6 +299,7 @@ async function restoreAfterEnd(deps: GateDeps, input: RestoreInput, plan: Restor
     via: input.via,
   });
   await deps.notifications.changed(saved);
+  await showLiveRoot(deps, saved);
   return { ok: true, code: "restoring_after_end", deployment: saved, takenBy, backupId };
 }
 

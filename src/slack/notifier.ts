@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import { z } from "zod";
+import { rootFlagStanding } from "../engine/flags.js";
 import { JOBS, parseJobData } from "../engine/jobs.js";
 import { queueOptions, workerLockOptions } from "../engine/queues.js";
 import { coerceError } from "../errors.js";
@@ -215,7 +216,8 @@ export function startNotifier(options: NotifierOptions): Worker {
       const d = await store.get(deploymentId);
       if (!d) throw new UnrecoverableError(`no deployment ${deploymentId}`);
       const { posted, pending } = await refs.get(deploymentId);
-      for (const spec of threadMessages(d, now())) {
+      const standing = await rootFlagStanding({ store }, d);
+      for (const spec of threadMessages(d, now(), standing)) {
         const rootTs = posted.get("root")?.ts;
         const channel = spec.channel ?? d.channel;
         const threadTs =

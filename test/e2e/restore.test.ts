@@ -382,7 +382,13 @@ describe("/deploy while a restore after the end runs", () => {
     expect(await chat.command(DEPLOYER, LEDGER_CHANNEL, "/rollback", "canary ledger")).toBe(
       `Backup \`${backupId}\` of \`${id}\` is being restored, then the post-rollback validation checked, and nothing else changes the environment meanwhile; follow it in that deployment's thread, and ask again once it is done.`,
     );
-    // v1.1.0 is live again, but its flag does not move while the restore runs, and the answer says why.
+    // v1.1.0 is live again, but its flag does not move while the restore runs: its root offers no flag
+    // buttons meanwhile, and a click from a message shown before is answered saying why.
+    const held = chat.rootOf(released.id, /stays put while backup/);
+    expect(scene.slack.textOf(await held)).toContain(
+      `*Feature flag:* \`new-ledger\` 10% of requests — stays put while backup \`${backupId}\` of \`${id}\` is being restored`,
+    );
+    expect(scene.slack.textOf(await held)).not.toContain("[Flag 50%]");
     expect(await scene.clickControl(released.id, DEPLOYER, flagActionId(50))).toBe(
       `\`${released.id}\` is still the live deployment of ledger canary, but backup \`${backupId}\` of \`${id}\` is being restored there, then the post-rollback validation checked, and nothing changes the environment meanwhile. Follow it in that deployment's thread, and move the flag once it is done.`,
     );
@@ -404,6 +410,10 @@ describe("/deploy while a restore after the end runs", () => {
     await writeFile(join(scene.workdir, RESTORE_GATE), "");
     const restored = await scene.until(id, "restored and validated", (d) => d.restore?.validation !== undefined);
     expect(restored.restore).toMatchObject({ backupId, ok: true, afterEnd: true });
+    // The restore done, v1.1.0's root offers its flag buttons again.
+    const free = scene.slack.textOf(await chat.rootOf(released.id, /\[Flag 50%\]/));
+    expect(free).toContain("*Feature flag:* `new-ledger` 10% of requests");
+    expect(free).not.toContain("stays put");
     const deployed = await scene.ended(next, "succeeded");
     expect(deployed.version).toBe("v1.3.0");
     expect(deployed.createdAt).toBeGreaterThanOrEqual(restored.updatedAt);

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Deployment, moveTo } from "../../src/domain/deployment.js";
-import { requestFlagChange } from "../../src/engine/flags.js";
+import { requestFlagChange, rootFlagStanding } from "../../src/engine/flags.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
 import { createQueues, type Queues, queueOptions } from "../../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
@@ -147,6 +147,17 @@ describe("a restore after the end holds its environment", () => {
     return succeededFrom(await deps.store.require(answer.deploymentId));
   }
 
+  /** The Slack syncs of deployment `id` still to run. */
+  async function syncsOf(id: string) {
+    const jobs = await queues.notify.getJobs(["wait", "delayed", "prioritized"]);
+    return jobs.filter((j) => j.name === "sync" && (j.data as { deploymentId?: string }).deploymentId === id);
+  }
+
+  /** Takes the syncs of deployment `id` still to run off the queue, as a notify worker running them would. */
+  async function dropSyncs(id: string): Promise<void> {
+    for (const job of await syncsOf(id)) await job.remove();
+  }
+
   /** The pipeline's jobs of one name still to run. */
   async function waitingJobs(name: string) {
     return (await queues.pipeline.getJobs(["wait", "delayed", "prioritized"])).filter((j) => j.name === name);
@@ -287,7 +298,15 @@ describe("a restore after the end holds its environment", () => {
     if (later.code !== "started") throw new Error(`expected started, got ${later.code}`);
     const back = await endedBackFrom(later.deployment);
     const flagged = { ...RESTORE, environment: "flagged", deploymentId: back.id };
+    await dropSyncs(live.id);
     expect((await requestRestore(deps, flagged)).code).toBe("restoring_after_end");
+    // The live release's root is rendered again, standing behind the restore: it offers no flag buttons meanwhile.
+    expect(await syncsOf(live.id)).toHaveLength(1);
+    expect(await rootFlagStanding(deps, live)).toEqual({
+      code: "restoring",
+      restoringId: back.id,
+      backupId: `backup-${back.id}`,
+    });
 
     const change = () => requestFlagChange(deps, { deploymentId: live.id, userId: DBA, percent: 50, via: "button" });
     const refused = await change();
@@ -310,8 +329,11 @@ describe("a restore after the end holds its environment", () => {
     const audited = (await deps.audit.recent("vault", 10, "flagged")).find((a) => a.action === "flag");
     expect(audited?.answer).toEqual(refused);
 
-    // Once the restore is done, the flag moves again.
+    // Once the restore is done, its root is rendered again, live, and the flag moves again.
+    await dropSyncs(live.id);
     await runRestoreAfterEnd(deps, back.id, new AbortController().signal, log);
+    expect(await syncsOf(live.id)).toHaveLength(1);
+    expect(await rootFlagStanding(deps, live)).toEqual({ code: "live" });
     expect(await change()).toMatchObject({ ok: true, code: "flag_setting", percent: 50 });
   });
 

@@ -7,6 +7,7 @@ import {
   touchedTraffic,
 } from "../../domain/deployment.js";
 import { type DeploymentState, describeState } from "../../domain/deployment-state.js";
+import type { FlagStanding } from "../../domain/feature-flag.js";
 import type { PushedCommit } from "../../domain/git-push.js";
 import { formatDuration, progressBar } from "../../domain/progress.js";
 import { ARCHIVE_BLUE } from "../../domain/stage-plan.js";
@@ -31,7 +32,7 @@ import {
 import { rangeWords } from "./changes.js";
 import { validationLines } from "./checklist-items.js";
 import { watchEndWords } from "./extended-window.js";
-import { flagControls, flagLine } from "./feature-flag.js";
+import { flagControls, flagLine, LIVE } from "./feature-flag.js";
 import { hotfixPathLine } from "./hotfix-path.js";
 import { slackTime } from "./slack-time.js";
 import { stuckWords } from "./stuck-report.js";
@@ -89,9 +90,11 @@ function monitoringLine(d: Deployment): string | undefined {
 /**
  * The root message: the deployment's live dashboard, edited in place as it
  * moves. It shows nothing that changes with the clock alone, so an edit is
- * only made when the deployment itself changed.
+ * only made when the deployment itself changed, or (`standing`) when the
+ * restore of another deployment's backup starts or ends holding its
+ * environment, which its flag buttons wait for.
  */
-export function renderRootMessage(d: Deployment, now: number): SlackMessage {
+export function renderRootMessage(d: Deployment, now: number, standing: FlagStanding = LIVE): SlackMessage {
   const percent = progressPercent(d);
   const current = d.stages.find((s) => s.status === "running");
   const status = `${STATE_EMOJI[d.state]} *${describeState(d.state)}*`;
@@ -105,7 +108,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     current ? `*Current stage:* ${escapeMrkdwn(current.name)}` : undefined,
     weightLine(d, weight),
     blueLine(d),
-    flagLine(d),
+    flagLine(d, standing),
     d.holdUntil !== undefined && !d.paused ? `*Next step:* ${slackTime(d.holdUntil)}` : undefined,
     ...dashboardLines(d),
     monitoringLine(d),
@@ -124,7 +127,7 @@ export function renderRootMessage(d: Deployment, now: number): SlackMessage {
     section(lines.join("\n")),
     section(`*Stages*\n${d.stages.map(stageLine).join("\n")}`),
     ...controls(d),
-    ...flagControls(d),
+    ...flagControls(d, standing),
     divider(),
     context(
       `\`${d.id}\` · requested by ${requester(d)} · ${flags} · ${

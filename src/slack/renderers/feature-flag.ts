@@ -1,5 +1,5 @@
 import type { Deployment, FlagChange } from "../../domain/deployment.js";
-import { FLAG_PERCENTS, flagState } from "../../domain/feature-flag.js";
+import { FLAG_PERCENTS, type FlagStanding, flagState } from "../../domain/feature-flag.js";
 import { formatDuration } from "../../domain/progress.js";
 import { flagActionId } from "../action-ids.js";
 import {
@@ -15,8 +15,15 @@ import {
 import { flagRefusalText } from "./operation-answer.js";
 import { slackTime } from "./slack-time.js";
 
-/** The root message's line about the flag: where it stands, and where it is going. */
-export function flagLine(d: Deployment): string | undefined {
+/** Where a deployment stands when nothing but itself decides whether its flag may move. */
+export const LIVE: FlagStanding = { code: "live" };
+
+/**
+ * The root message's line about the flag: where it stands, where it is
+ * going, and, while the restore of a backup holds the environment
+ * (`standing`), that it stays put until that is done.
+ */
+export function flagLine(d: Deployment, standing: FlagStanding = LIVE): string | undefined {
   const flag = flagState(d);
   if (!flag) return undefined;
   const at =
@@ -26,15 +33,32 @@ export function flagLine(d: Deployment): string | undefined {
         ? "off (0%)"
         : `${flag.percent}% of requests`;
   const going = flag.pending ? ` → ${flag.pending.percent}% being set` : "";
-  return `*Feature flag:* \`${escapeMrkdwn(flag.name)}\` ${at}${going}`;
+  const held = restoreHold(d, standing);
+  const stays = held
+    ? ` — stays put while backup \`${escapeMrkdwn(held.backupId)}\` of \`${held.restoringId}\` is being restored`
+    : "";
+  return `*Feature flag:* \`${escapeMrkdwn(flag.name)}\` ${at}${going}${stays}`;
 }
 
-/** Buttons that move the flag, once the release flipped it and while it is still this deployment's to move. */
-export function flagControls(d: Deployment): Block[] {
+/** The restore that holds the environment of `d`, a succeeded release still live there, when one does. */
+function restoreHold(d: Deployment, standing: FlagStanding) {
+  return d.state === "succeeded" && standing.code === "restoring" ? standing : undefined;
+}
+
+/**
+ * Buttons that move the flag, once the release flipped it and while it is
+ * still this deployment's to move: none while the restore of a backup holds
+ * the environment (a change would be refused until it is done; the root is
+ * rendered again as the restore starts and ends, see
+ * engine/restore-after-end.ts). A deployment a newer one replaced keeps
+ * them, as its root is not rendered again then: a click says it is no
+ * longer the live one.
+ */
+export function flagControls(d: Deployment, standing: FlagStanding = LIVE): Block[] {
   const flag = flagState(d);
   const flipped = d.stages.some((s) => s.step.action === "setFlag" && s.status === "succeeded");
   const steerable = d.state === "running" || d.state === "monitoring" || d.state === "succeeded";
-  if (!flag || !flipped || !steerable || d.abort || flag.pending) return [];
+  if (!flag || !flipped || !steerable || d.abort || flag.pending || restoreHold(d, standing)) return [];
   const choices = FLAG_PERCENTS.filter((percent) => percent !== flag.percent);
   return [
     actions(

@@ -1,13 +1,14 @@
 import { type Deployment, postRollbackChecks } from "../../domain/deployment.js";
 import { incidentOf, recordOf } from "../../domain/deployment-record.js";
 import { isFinal } from "../../domain/deployment-state.js";
+import type { FlagStanding } from "../../domain/feature-flag.js";
 import { renderRestoreReply } from "./backup-restore.js";
 import type { SlackMessage } from "./blocks.js";
 import { renderWhatChanged } from "./changes.js";
 import { renderValidation } from "./checklist-items.js";
 import { renderRootMessage, renderStageReply } from "./deployment-message.js";
 import { renderClosingRecord, renderIncidentRecord } from "./deployment-record.js";
-import { renderFlagChange } from "./feature-flag.js";
+import { LIVE, renderFlagChange } from "./feature-flag.js";
 import { renderApprovalCard, renderChecklist } from "./gates.js";
 import { renderReviewReminder, renderReviewRequest } from "./review.js";
 import { renderSensitiveHeadsUp, sensitiveStarted } from "./sensitive-heads-up.js";
@@ -29,10 +30,14 @@ export interface ThreadMessage {
   render(rootTs?: string, tsOf?: (name: string) => string | undefined): SlackMessage;
 }
 
-/** Every message the deployment's root and thread should hold, in the order they appear. */
-export function threadMessages(d: Deployment, now: number): ThreadMessage[] {
+/**
+ * Every message the deployment's root and thread should hold, in the order
+ * they appear; `standing`, where the deployment stands for its flag (see
+ * renderRootMessage).
+ */
+export function threadMessages(d: Deployment, now: number, standing: FlagStanding = LIVE): ThreadMessage[] {
   const messages: ThreadMessage[] = [
-    { name: "root", live: true, inThread: false, render: () => renderRootMessage(d, now) },
+    { name: "root", live: true, inThread: false, render: () => renderRootMessage(d, now, standing) },
   ];
   const what = d.whatChanged;
   if (what) {
