@@ -83,7 +83,9 @@ describe("the hotfix path's hand-off", () => {
   beforeEach(async () => {
     ctx = await testRedis("hand-off");
     clock = START;
-    const loaded = await loadManifests(await manifestDir({ "web.yaml": MANIFEST, "guarded.yaml": GUARDED, "staged.yaml": STAGED }));
+    const loaded = await loadManifests(
+      await manifestDir({ "web.yaml": MANIFEST, "guarded.yaml": GUARDED, "staged.yaml": STAGED }),
+    );
     expect(loaded.errors).toEqual([]);
     queues = createQueues(ctx.redis, ctx.prefix);
     let ids = 0;
