@@ -1,43 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { FlagChange } from "../../../src/domain/deployment.js";
-import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
+import { type Deployment, moveTo } from "../../../src/domain/deployment.js";
 import { type FlagStanding, flagBlocked, flagChangeRefusal, flagState } from "../../../src/domain/feature-flag.js";
-import { DEFAULT_STRATEGY_OPTIONS, planSteps } from "../../../src/domain/stage-plan.js";
+import { allStepsSucceeded, flagRelease } from "../../support/test-deployment.js";
 
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
 const LIVE: FlagStanding = { code: "live" };
 const REPLACED: FlagStanding = { code: "replaced" };
 
-function release(percent = 10): Deployment {
-  const steps = planSteps([{ name: "deploy", action: "deploy" }], "feature-flag", {
-    ...DEFAULT_STRATEGY_OPTIONS,
-    flag: { name: "new-checkout", percent },
-  });
-  return moveTo(
-    newDeployment(
-      {
-        id: "d-flag0001",
-        service: "web",
-        environment: "production",
-        version: "v1.2.0",
-        strategy: "feature-flag",
-        hotfix: false,
-        requestedBy: "U0DEPLOYER",
-        source: "slack",
-        steps,
-        channel: "C0DEPLOYS",
-        waitLimitMs: 3_600_000,
-      },
-      T0,
-    ),
-    "running",
-    T0,
-  );
-}
-
-function flipped(d: Deployment): Deployment {
-  return d.stages.reduce((acc, _, i) => updateStage(acc, i, { status: "succeeded", attempts: 1 }, T0 + 1_000), d);
-}
+const release = (percent = 10): Deployment => flagRelease(T0, percent);
+const flipped = (d: Deployment): Deployment => allStepsSucceeded(d, T0);
 
 function change(seq: number, percent: number, status: FlagChange["status"]): FlagChange {
   return { seq, percent, by: "U0ONCALL", at: T0 + seq * 1_000, status };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type Deployment, moveTo, newDeployment, updateStage } from "../../../src/domain/deployment.js";
+import { type Deployment, moveTo } from "../../../src/domain/deployment.js";
 import type { FlagStanding } from "../../../src/domain/feature-flag.js";
-import { DEFAULT_STRATEGY_OPTIONS, planSteps } from "../../../src/domain/stage-plan.js";
 import { flagActionId } from "../../../src/slack/action-ids.js";
 import { renderRootMessage } from "../../../src/slack/renderers/deployment-message.js";
 import { flagControls, flagLine } from "../../../src/slack/renderers/feature-flag.js";
 import { expectWithinSlackLimits } from "../../support/slack-message.js";
+import { allStepsSucceeded, flagRelease } from "../../support/test-deployment.js";
 
 const T0 = Date.UTC(2026, 11, 7, 9, 30, 0);
 const LIVE: FlagStanding = { code: "live" };
@@ -15,32 +15,7 @@ const OTHER_PERCENTS = [0, 25, 50, 100].map(flagActionId);
 
 /** A feature-flag release that flipped its flag to 10% and succeeded. */
 function released(): Deployment {
-  const steps = planSteps([{ name: "deploy", action: "deploy" }], "feature-flag", {
-    ...DEFAULT_STRATEGY_OPTIONS,
-    flag: { name: "new-checkout", percent: 10 },
-  });
-  const d = moveTo(
-    newDeployment(
-      {
-        id: "d-flag0001",
-        service: "web",
-        environment: "production",
-        version: "v1.2.0",
-        strategy: "feature-flag",
-        hotfix: false,
-        requestedBy: "U0DEPLOYER",
-        source: "slack",
-        steps,
-        channel: "C0DEPLOYS",
-        waitLimitMs: 3_600_000,
-      },
-      T0,
-    ),
-    "running",
-    T0,
-  );
-  const ran = d.stages.reduce((acc, _, i) => updateStage(acc, i, { status: "succeeded", attempts: 1 }, T0 + 1_000), d);
-  return moveTo(ran, "succeeded", T0 + 2_000);
+  return moveTo(allStepsSucceeded(flagRelease(T0), T0), "succeeded", T0 + 2_000);
 }
 
 /** The action ids of the root message's buttons. */
