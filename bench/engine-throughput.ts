@@ -20,7 +20,7 @@ import { connectRedis, whenReady } from "../src/store/redis.js";
 import { Waitlist } from "../src/store/waitlist.js";
 import { InProcessTargetCatalog, noopTarget } from "./in-process-target.js";
 import { benchServiceName, writeBenchManifests } from "./manifests.js";
-import { forEachLimited } from "./stats.js";
+import { forEachLimited, type Spread, spread } from "./stats.js";
 
 export interface EngineOptions {
   readonly redisUrl: string;
@@ -313,4 +313,63 @@ export async function measureRawBullmq(options: RawOptions): Promise<RawResult> 
     await deleteKeys(redis.producer, keyPrefix);
     redis.close();
   }
+}
+
+/** One engine run and one raw BullMQ run, back to back. */
+export interface ThroughputPair {
+  /** Which of the two ran first: the order alternates from pair to pair. */
+  readonly first: "engine" | "raw";
+  readonly engine: EngineResult;
+  readonly raw: RawResult;
+  /** The engine's stage transitions/s over raw BullMQ's jobs/s in this pair. */
+  readonly ratio: number;
+}
+
+export interface ThroughputResult {
+  readonly pairs: readonly ThroughputPair[];
+  readonly transitionsPerSecond: Spread;
+  readonly jobsPerSecond: Spread;
+  /** Over the pairs' ratios: each compares two runs made a few seconds apart. */
+  readonly ratio: Spread;
+  readonly cpuMsPerTransition: Spread;
+  readonly cpuMsPerJob: Spread;
+}
+
+/**
+ * The engine against raw BullMQ in `pairs` pairs of runs, engine and raw
+ * alternating (engine first in the first pair, raw first in the second, …),
+ * so that a machine shared with others, whose speed drifts from second to
+ * second, weighs on both alike: each pair's ratio compares two runs made
+ * under nearly the same load, and the medians leave out the odd round.
+ */
+export async function measureThroughput(
+  engine: EngineOptions,
+  raw: RawOptions,
+  pairs: number,
+  onPair: (pair: ThroughputPair, index: number) => void = () => undefined,
+): Promise<ThroughputResult> {
+  const done: ThroughputPair[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const first = i % 2 === 0 ? "engine" : "raw";
+    let e: EngineResult;
+    let r: RawResult;
+    if (first === "engine") {
+      e = await measureEngine(engine);
+      r = await measureRawBullmq(raw);
+    } else {
+      r = await measureRawBullmq(raw);
+      e = await measureEngine(engine);
+    }
+    const pair = { first, engine: e, raw: r, ratio: e.transitionsPerSecond / r.jobsPerSecond } as const;
+    done.push(pair);
+    onPair(pair, i);
+  }
+  return {
+    pairs: done,
+    transitionsPerSecond: spread(done.map((p) => p.engine.transitionsPerSecond)),
+    jobsPerSecond: spread(done.map((p) => p.raw.jobsPerSecond)),
+    ratio: spread(done.map((p) => p.ratio)),
+    cpuMsPerTransition: spread(done.map((p) => p.engine.cpuMsPerTransition)),
+    cpuMsPerJob: spread(done.map((p) => p.raw.cpuMsPerJob)),
+  };
 }

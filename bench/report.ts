@@ -1,17 +1,24 @@
 import type { AckResult } from "./ack-latency.js";
 import type { ProfileSummary } from "./cpu-profile.js";
-import type { EngineResult, RawResult } from "./engine-throughput.js";
+import type { ThroughputResult } from "./engine-throughput.js";
 import type { FiftyResult } from "./fifty-in-one-channel.js";
 import type { HoldingResult } from "./holding-many.js";
+import type { Spread } from "./stats.js";
 
 export const ACK_RATIO_GOAL = 1.25;
 export const ACK_P99_LIMIT_MS = 3_000;
-/** Stage transitions per second at least this share of raw BullMQ's jobs per second, in the same run. */
+/** Stage transitions per second at least this share of raw BullMQ's jobs per second, in the same run (the median of its pairs' ratios). */
 export const ENGINE_RATIO_GOAL = 0.5;
 
 export interface Settings {
   readonly ack: { concurrency: number; warmup: number; requests: number; rounds: number };
-  readonly engine: { deployments: number; stages: number; concurrency: number; warmupDeployments: number };
+  readonly engine: {
+    deployments: number;
+    stages: number;
+    concurrency: number;
+    warmupDeployments: number;
+    pairs: number;
+  };
   readonly raw: { jobs: number; concurrency: number; warmupJobs: number };
   readonly fifty: { deployments: number; stages: number };
   readonly holding: { deployments: number; workers: number };
@@ -40,9 +47,9 @@ export interface BenchResults {
       readonly p99UnderLimit: boolean;
     };
   };
-  readonly engine: EngineResult & { readonly notifierRunning: false };
-  readonly rawBullmq: RawResult;
-  /** Engine stage transitions/s divided by raw BullMQ jobs/s. */
+  /** The engine and raw BullMQ, run in pairs; each pair's results are in `pairs`. */
+  readonly engine: ThroughputResult & { readonly notifierRunning: false };
+  /** The median over the pairs of engine stage transitions/s divided by raw BullMQ jobs/s. */
   readonly engineToRawRatio: number;
   readonly engineGoal: { readonly ratioAtLeast: number; readonly met: boolean };
   readonly fiftyInOneChannel: FiftyResult;
@@ -58,12 +65,23 @@ function count(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
 
+function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0);
+}
+
+function range(s: Spread, format: (value: number) => string): string {
+  return `${format(s.min)}–${format(s.max)}`;
+}
+
 function row(cells: readonly string[]): string {
   const widths = [34, 11, 12, 8, 8];
-  return cells
-    .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 10) : cell.padStart(widths[i] ?? 10)))
-    .join("")
-    .trimEnd();
+  return (
+    cells
+      // A cell wider than its column (a lowest–highest range) is still set apart from the one before it.
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 10) : ` ${cell}`.padStart(widths[i] ?? 10)))
+      .join("")
+      .trimEnd()
+  );
 }
 
 function cpuRow(ack: AckResult): string[] {
@@ -79,7 +97,7 @@ function verdict(met: boolean): string {
 
 /** The human-readable table printed at the end of a run. */
 export function formatTable(r: BenchResults): string {
-  const { ack, engine, rawBullmq: raw, settings } = r;
+  const { ack, engine, settings } = r;
   const s = ack.slipway.latencyMs;
   const b = ack.bareBolt.latencyMs;
   const goal = `≤ ${ACK_RATIO_GOAL}`;
@@ -106,25 +124,30 @@ export function formatTable(r: BenchResults): string {
     row(["Slipway p99 < 3 s", ack.goals.p99UnderLimit ? "yes" : "NO", "", "", ""]),
     `(every Slipway answer was a 200 saying "Queued": ${ack.slipway.failureCount === 0 ? "yes" : `NO, ${ack.slipway.failureCount} were not`}; Slipway recorded ${count(ack.slipwayRecorded.deployments)} deployments and queued ${count(ack.slipwayRecorded.pipelineJobs)} pipeline jobs for ${count(ack.services)} requests)`,
     "",
-    `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages (${count(engine.transitions)} stage transitions) through the real pipeline, worker concurrency ${settings.engine.concurrency}; raw BullMQ: ${count(settings.raw.jobs)} no-op jobs, same concurrency and Redis`,
+    `Engine: ${count(settings.engine.deployments)} deployments × ${settings.engine.stages} no-op stages (${count(settings.engine.deployments * settings.engine.stages)} stage transitions) through the real pipeline, worker concurrency ${settings.engine.concurrency}; raw BullMQ: ${count(settings.raw.jobs)} no-op jobs, same concurrency and Redis; ${settings.engine.pairs} pairs of runs taking turns to go first, medians over the pairs (lowest–highest below)`,
     row(["measure", "slipway", "raw BullMQ", "ratio", "goal"]),
     row([
       "stage transitions/s vs jobs/s",
-      count(engine.transitionsPerSecond),
-      count(raw.jobsPerSecond),
-      r.engineToRawRatio.toFixed(2),
+      count(engine.transitionsPerSecond.median),
+      count(engine.jobsPerSecond.median),
+      engine.ratio.median.toFixed(2),
       `≥ ${ENGINE_RATIO_GOAL}`,
-    ]) + verdict(r.engineToRawRatio >= ENGINE_RATIO_GOAL),
+    ]) + verdict(r.engineGoal.met),
     row([
-      "bench CPU per transition / job (ms)",
-      engine.cpuMsPerTransition.toFixed(2),
-      raw.cpuMsPerJob.toFixed(2),
-      (engine.cpuMsPerTransition / raw.cpuMsPerJob).toFixed(2),
+      "  lowest–highest",
+      range(engine.transitionsPerSecond, count),
+      range(engine.jobsPerSecond, count),
+      range(engine.ratio, (v) => v.toFixed(2)),
       "",
     ]),
-    row(["deployments/s", count(engine.deploymentsPerSecond), "", "", ""]),
-    row(["seconds for all stages / all jobs", engine.seconds.toFixed(2), raw.seconds.toFixed(2), "", ""]),
-    `(raw BullMQ is ${(1 / r.engineToRawRatio).toFixed(1)}× faster; ${engine.succeeded} of ${settings.engine.deployments} deployments succeeded; ${engine.failedJobs} pipeline jobs failed; the notifier was not running, so the ${count(engine.notifyJobsQueued)} notify jobs the engine queued were left unprocessed and Slack pacing is not measured)`,
+    row([
+      "bench CPU per transition / job (ms)",
+      engine.cpuMsPerTransition.median.toFixed(2),
+      engine.cpuMsPerJob.median.toFixed(2),
+      (engine.cpuMsPerTransition.median / engine.cpuMsPerJob.median).toFixed(2),
+      "",
+    ]),
+    `(each pair's ratio: ${engine.pairs.map((p) => p.ratio.toFixed(2)).join(", ")}; raw BullMQ is ${(1 / r.engineToRawRatio).toFixed(1)}× faster; ${count(sum(engine.pairs.map((p) => p.engine.succeeded)))} of ${count(settings.engine.pairs * settings.engine.deployments)} deployments succeeded; ${count(sum(engine.pairs.map((p) => p.engine.failedJobs)))} pipeline jobs failed; the notifier was not running, so the notify jobs the engine queued (${count(engine.pairs[0]?.engine.notifyJobsQueued ?? 0)} in the first pair) were left unprocessed and Slack pacing is not measured)`,
   ];
   return [...lines, "", ...fiftyLines(r.fiftyInOneChannel), "", ...holdingLines(r.holdingMany)].join("\n");
 }

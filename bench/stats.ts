@@ -28,6 +28,23 @@ export function summarize(latenciesMs: readonly number[]): LatencySummary {
   };
 }
 
+/** The middle and the ends of a handful of measurements of one thing. */
+export interface Spread {
+  /** Nearest-rank median: with an odd count, one of the measurements. */
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: percentile(sorted, 0.5),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
 /** Runs `task` for every index in [0, count) with at most `concurrency` in flight. */
 export async function forEachLimited(
   count: number,

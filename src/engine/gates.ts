@@ -1,5 +1,6 @@
 import { evaluateItems } from "../checks/evaluate-item.js";
 import { slackActor } from "../domain/actor.js";
+import type { WhatChanged } from "../domain/changes.js";
 import type { ItemResult } from "../domain/checklist.js";
 import { gate, itemsFor } from "../domain/checklist.js";
 import { type Deployment, moveTo } from "../domain/deployment.js";
@@ -16,7 +17,8 @@ import { lowTrafficStatus } from "../domain/windows.js";
 import type { Logger } from "../logger.js";
 import type { EnvironmentConfig } from "../manifests/schema.js";
 import type { AuditLog, AuditVia } from "../store/audit-log.js";
-import type { LockStore } from "../store/locks.js";
+import { LockedError } from "../store/deployment-store.js";
+import type { Lock, LockStore } from "../store/locks.js";
 import type { TickAnswer, VoteAnswer } from "./answers.js";
 import { type AuthorizeDeps, groupsFor } from "./authorize.js";
 import { enqueue, JOB_IDS } from "./jobs.js";
@@ -24,6 +26,7 @@ import { enqueueAdvance } from "./next-jobs.js";
 import type { PipelineDeps } from "./pipeline-deps.js";
 import { findPreProductionReview } from "./pre-production-review.js";
 import { endBadly } from "./rollback.js";
+import { withFirstStepStarted } from "./step-start.js";
 import { update } from "./update-deployment.js";
 import { findWhatChanged } from "./what-changed.js";
 
@@ -60,20 +63,33 @@ export async function enqueueExpiry(deps: PipelineDeps, d: Deployment): Promise<
 }
 
 /**
- * The `check` job: runs the automatic checklist items once, then moves the
- * deployment on as far as the checklist allows — failed, still waiting for
- * ticks, awaiting approval, or running. Answers the record of one that is
+ * A deployment its check job decided runs, and whether the write that
+ * decided it also started its first step for that job (`runStartedSteps`
+ * runs it then; otherwise `advance` goes on from the record).
+ */
+export interface Started {
+  readonly deployment: Deployment;
+  readonly firstStepStarted: boolean;
+}
+
+/**
+ * The `check` job (`jobId`): runs the automatic checklist items once, then
+ * moves the deployment on as far as the checklist allows — failed, still
+ * waiting for ticks, awaiting approval, or running. Answers one that is
  * running: the job then goes on to its steps (a job run again after a crash
- * finds it running, and goes on from where it stopped).
+ * finds it running, and goes on from where it stopped). A deployment with
+ * nothing to check and nobody to wait for is decided in its first write,
+ * which starts its first step too.
  */
 export async function runChecks(
   deps: GateDeps,
   deploymentId: string,
   signal: AbortSignal,
   log: Logger,
-): Promise<Deployment | undefined> {
+  jobId: string,
+): Promise<Started | undefined> {
   let d = await deps.store.require(deploymentId);
-  if (d.state === "running") return d;
+  if (d.state === "running") return { deployment: d, firstStepStarted: false };
   if (d.state !== "requested" && d.state !== "checking") return undefined;
   const service = deps.catalog.require(d.service);
   const environment = deps.catalog.environment(d.service, d.environment);
@@ -84,19 +100,23 @@ export async function runChecks(
     await deps.notifications.changed(d);
     return undefined;
   }
+  const start = { jobId, signal };
+  const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
+  const waitsForPeople = items.length > 0 || asksApproval(environment, d);
   if (d.state === "requested") {
     // What the deployment brings is found once, before its first word in Slack, and kept with it.
     const whatChanged = await findWhatChanged(service.repository, d, signal, log);
+    if (!waitsForPeople) {
+      // Nothing to check and nobody to wait for: no `checking` write, the decision is the first one.
+      return decideAfterChecklist(deps, d, { results: [], ...(whatChanged ? { whatChanged } : {}) }, start);
+    }
     d = await deps.store.save({ ...moveTo(d, "checking", deps.now()), ...(whatChanged ? { whatChanged } : {}) });
   }
   if (d.checklist === undefined) {
     // The first word in Slack and the limit on waiting for people start here, off the request path
     // (a re-run after a crash repeats both, safely). With no item to tick and no approval to ask for,
-    // nobody is waited for, and the first word is the decision, written at once.
-    const items = d.rollbackOf ? [] : itemsFor(service.manifest, d.environment);
-    if (items.length > 0 || asksApproval(environment, d)) {
-      await Promise.all([deps.notifications.changed(d), enqueueExpiry(deps, d)]);
-    }
+    // nobody is waited for, and the first word is the decision.
+    if (waitsForPeople) await Promise.all([deps.notifications.changed(d), enqueueExpiry(deps, d)]);
     const results = await evaluateItems(items, {
       workdir: service.workdir,
       env: {
@@ -110,13 +130,9 @@ export async function runChecks(
       log,
       now: deps.now,
     });
-    return running(await decideAfterChecklist(deps, d, results));
+    return decideAfterChecklist(deps, d, { results }, start);
   }
-  return running(await decideAfterChecklist(deps, d));
-}
-
-function running(d: Deployment | undefined): Deployment | undefined {
-  return d?.state === "running" ? d : undefined;
+  return decideAfterChecklist(deps, d, undefined, start);
 }
 
 /**
@@ -129,79 +145,109 @@ function asksApproval(environment: EnvironmentConfig, d: Pick<Deployment, "sensi
 }
 
 /**
- * Moves a checking deployment on according to its checklist's verdict; the
- * caller starts the steps of one it moved to running. Given the checklist's
- * first `results`, it records them in the same write (refused when another
- * run recorded them first). Answers what it saved.
+ * Moves a deployment on according to its checklist's verdict, from the
+ * state `d` is in (`checking`, or `requested` when it has nothing to check
+ * and nobody to wait for). Given the checklist's `first` results (and what
+ * the deployment brings, found with them), it records them in the same
+ * write (refused when another run recorded them first). Given the check job
+ * (`start`), the write that decides it runs also starts its first step for
+ * that job when it simply goes on, and that start is told of by the steps'
+ * run; otherwise the caller starts the steps of one it moved to running.
+ * Answers one it moved to running.
  */
 async function decideAfterChecklist(
   deps: GateDeps,
   d: Deployment,
-  results?: ItemResult[],
-): Promise<Deployment | undefined> {
+  first?: { readonly results: ItemResult[]; readonly whatChanged?: WhatChanged },
+  start?: { readonly jobId: string; readonly signal: AbortSignal },
+): Promise<Started | undefined> {
+  const results = first?.results;
   const verdict = gate(results ?? d.checklist ?? []);
   if (verdict.state === "waiting" && results === undefined) return undefined;
   const environment = deps.catalog.environment(d.service, d.environment);
   const service = deps.catalog.service(d.service);
   if (!environment || !service) return undefined;
   const approval = asksApproval(environment, d);
-  // A lock taken while it waited: it may not start now although its gates passed.
-  const locked = verdict.state === "passed" && !approval ? await deps.locks.get(d.service, d.environment) : undefined;
   const review = verdict.state === "passed" && approval ? await findPreProductionReview(deps, service, d) : undefined;
-  const { saved } = await update(
-    deps,
-    d.id,
-    (found) => {
-      if (found.state !== "checking" || (results !== undefined && found.checklist !== undefined)) {
-        return { refused: undefined };
-      }
-      const now = deps.now();
-      const current = results === undefined ? found : { ...found, checklist: results, updatedAt: now };
-      if (verdict.state === "waiting") return { next: current, result: undefined };
-      if (verdict.state === "failed") {
-        const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
+  // A lock taken while it waited: it may not start now although its gates passed. The write that starts
+  // it is refused while a lock is held (the store reads the lock with the revision), and the deployment is
+  // decided again knowing the lock.
+  const decide = (locked: Lock | undefined) =>
+    update<boolean>(
+      deps,
+      d.id,
+      (found) => {
+        if (found.state !== d.state || (results !== undefined && found.checklist !== undefined)) {
+          return { refused: false };
+        }
+        const now = deps.now();
+        const current =
+          first === undefined
+            ? found
+            : {
+                ...found,
+                checklist: first.results,
+                ...(first.whatChanged ? { whatChanged: first.whatChanged } : {}),
+                updatedAt: now,
+              };
+        if (verdict.state === "waiting") return { next: current, result: false };
+        if (verdict.state === "failed") {
+          const titles = verdict.blocking.filter((i) => i.status !== "waiting").map((i) => i.title);
+          return {
+            next: moveTo(current, "failed", now, { failureReason: `checklist failed: ${titles.join(", ")}` }),
+            result: false,
+          };
+        }
+        const policy = environment.approval;
+        if (locked) {
+          return {
+            next: endBadly(
+              current,
+              "cancelled",
+              `${current.service} ${current.environment} is locked by <@${locked.owner}> (${locked.reason}); deploy again once it is unlocked`,
+              now,
+            ),
+            result: false,
+          };
+        }
+        if (!asksApproval(environment, current)) {
+          const running = moveTo(current, "running", now);
+          const started = start && withFirstStepStarted(running, service, start.signal, start.jobId, now);
+          return started
+            ? { next: started, result: true, unlessLocked: true }
+            : { next: running, result: false, unlessLocked: true };
+        }
+        const approvers =
+          policy.approvers === ANYONE
+            ? "anyone allowed to approve"
+            : describeRoleNeed(service.manifest.roles ?? {}, policy.approvers);
         return {
-          next: moveTo(current, "failed", now, { failureReason: `checklist failed: ${titles.join(", ")}` }),
-          result: undefined,
-        };
-      }
-      const policy = environment.approval;
-      if (locked) {
-        return {
-          next: endBadly(
-            current,
-            "cancelled",
-            `${current.service} ${current.environment} is locked by <@${locked.owner}> (${locked.reason}); deploy again once it is unlocked`,
-            now,
-          ),
-          result: undefined,
-        };
-      }
-      if (!asksApproval(environment, current)) return { next: moveTo(current, "running", now), result: undefined };
-      const approvers =
-        policy.approvers === ANYONE
-          ? "anyone allowed to approve"
-          : describeRoleNeed(service.manifest.roles ?? {}, policy.approvers);
-      return {
-        next: {
-          ...moveTo(current, "awaiting_approval", now),
-          ...(review ? { preProduction: review } : {}),
-          approval: {
-            needed: policy.required ? policy.count : 0,
-            allowSelfApproval: policy.allowSelfApproval,
-            approvers,
-            ...(current.sensitive ? { security: describeRoleNeed(service.manifest.roles ?? {}, [SECURITY_ROLE]) } : {}),
-            requestedAt: now,
-            votes: [],
+          next: {
+            ...moveTo(current, "awaiting_approval", now),
+            ...(review ? { preProduction: review } : {}),
+            approval: {
+              needed: policy.required ? policy.count : 0,
+              allowSelfApproval: policy.allowSelfApproval,
+              approvers,
+              ...(current.sensitive
+                ? { security: describeRoleNeed(service.manifest.roles ?? {}, [SECURITY_ROLE]) }
+                : {}),
+              requestedAt: now,
+              votes: [],
+            },
           },
-        },
-        result: undefined,
-      };
-    },
-    d,
-  );
-  if (saved) await deps.notifications.changed(saved);
-  return saved;
+          result: false,
+        };
+      },
+      d,
+    );
+  const { saved, result: firstStepStarted } = await decide(undefined).catch((error: unknown) => {
+    if (!(error instanceof LockedError)) throw error;
+    return decide(error.lock);
+  });
+  // A start is told of by the steps' run, once the step has run a while.
+  if (saved && !firstStepStarted) await deps.notifications.changed(saved);
+  return saved?.state === "running" ? { deployment: saved, firstStepStarted } : undefined;
 }
 
 /** The `expire` job: a deployment still waiting on people at its deadline ends `expired`. */
@@ -426,7 +472,7 @@ export async function tickItem(
   if (saved) {
     await deps.notifications.changed(saved);
     const decided = await decideAfterChecklist(deps, saved);
-    if (decided?.state === "running") await enqueueAdvance(deps.queues, decided.id, 0);
+    if (decided) await enqueueAdvance(deps.queues, decided.deployment.id, 0);
   }
   return result;
 }

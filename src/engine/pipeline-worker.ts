@@ -7,7 +7,14 @@ import { abandonFlagChange, runFlagChange } from "./flags.js";
 import { expireIfWaiting, type GateDeps, runChecks } from "./gates.js";
 import { runHandOff } from "./hotfix-path.js";
 import { JOBS, parseJobData } from "./jobs.js";
-import { advance, FencedOffError, failAfterRetries, STEP_ABANDONED, takeOverAbandonedStep } from "./pipeline.js";
+import {
+  advance,
+  FencedOffError,
+  failAfterRetries,
+  runStartedSteps,
+  STEP_ABANDONED,
+  takeOverAbandonedStep,
+} from "./pipeline.js";
 import { queueOptions, workerLockOptions } from "./queues.js";
 import { remindReview } from "./records.js";
 import { abandonRestore, runRestoreAfterEnd } from "./restore-after-end.js";
@@ -51,10 +58,16 @@ export function startPipelineWorker(options: PipelineWorkerOptions): Worker {
         case "check": {
           const data = parseJobData(JOBS.pipeline.check, job.data, "pipeline/check");
           const jobLog = log.child({ jobId: job.id, deploymentId: data.deploymentId });
-          const started = await runChecks(deps, data.deploymentId, stop, jobLog);
+          const jobId = job.id ?? "";
+          const started = await runChecks(deps, data.deploymentId, stop, jobLog, jobId);
           if (!started) return;
           // A deployment its checks started runs its steps in this job, as an advance job would.
-          return ranSteps(await advance(deps, data.deploymentId, 0, stop, jobLog, job.id ?? "", started));
+          const { deployment, firstStepStarted } = started;
+          return ranSteps(
+            firstStepStarted
+              ? await runStartedSteps(deps, deployment, stop, jobLog, jobId)
+              : await advance(deps, data.deploymentId, 0, stop, jobLog, jobId, deployment),
+          );
         }
         case "expire": {
           const data = parseJobData(JOBS.pipeline.expire, job.data, "pipeline/expire");

@@ -16,6 +16,7 @@ import type { Queues } from "./queues.js";
 import { restoreBackup } from "./restore-backup.js";
 import { checkValidation, endBadly } from "./rollback.js";
 import { idempotencyKey, runStep } from "./stage-runner.js";
+import { goesOnAt, startStep } from "./step-start.js";
 import { update } from "./update-deployment.js";
 import { analysisIntervalMs, monitoringWindows } from "./watch.js";
 
@@ -179,12 +180,7 @@ export async function advance(
     return;
   }
   if (lost > 0) log.warn({ stage: stageRun.name, lost }, "step taken over from a lost worker; running it again");
-  const starting = updateStage(
-    { ...deployment, holdUntil: undefined, stuck: undefined },
-    due,
-    { status: "running", attempts: stageRun.attempts + 1, startedAt: now(), runner: jobId, lost },
-    now(),
-  );
+  const starting = startStep({ ...deployment, holdUntil: undefined }, due, jobId, now(), lost);
   try {
     deployment = await store.save(starting);
   } catch (error) {
@@ -195,6 +191,22 @@ export async function advance(
   }
 
   return runSteps(deps, deployment, due, service, signal, log, jobId);
+}
+
+/**
+ * Runs the steps of a deployment whose decision to run started its first
+ * step for job `jobId` (step-start.ts), as `advance` runs those of a
+ * step it started: the write is told of once the step has run a while.
+ */
+export async function runStartedSteps(
+  deps: PipelineDeps,
+  started: Deployment,
+  signal: AbortSignal,
+  log: Logger,
+  jobId: string,
+): Promise<number> {
+  const service = deps.catalog.require(started.service);
+  return runSteps(deps, started, nextStageIndex(started), service, signal, log, jobId);
 }
 
 /**
@@ -289,13 +301,7 @@ async function runSteps(
           ended = endsWithThisStep(recorded, service);
           return ended ? ending(deps, recorded, "succeeded") : recorded;
         }
-        const nextRun = recorded.stages[next];
-        return updateStage(
-          { ...recorded, stuck: undefined },
-          next,
-          { status: "running", attempts: (nextRun?.attempts ?? 0) + 1, startedAt: now(), runner: jobId, lost: 0 },
-          now(),
-        );
+        return startStep(recorded, next, jobId, now());
       });
       // This write is told of below, at once or later: its sync shows the start before it too.
       await untold.drop();
@@ -334,21 +340,6 @@ function endsWithThisStep(d: Deployment, service: LoadedService): boolean {
     d.rollbackOf === undefined &&
     itemsFor(service.manifest, d.environment, "post-deployment").length === 0
   );
-}
-
-/**
- * The step this job starts in the same write that records the one before
- * it, or -1 when the deployment does not simply go on (it ended or waits,
- * someone paused or aborted it, the job is stopping, or the target cannot
- * do the step and it is skipped by its own job).
- */
-function goesOnAt(d: Deployment, service: LoadedService, signal: AbortSignal): number {
-  if (signal.aborted || d.state !== "running" || d.abort || d.paused || d.holdUntil !== undefined) return -1;
-  const next = nextStageIndex(d);
-  const step = d.stages[next];
-  if (step?.status !== "pending") return -1;
-  const { action, ifSupported } = step.step;
-  return ifSupported && action && !service.target.supports(action) ? -1 : next;
 }
 
 /** After a step's result is recorded: the way back, the deployment's end, or its next step. */

@@ -66,18 +66,23 @@ return {'created', previous}
 /*
  * KEYS: the record, the active id, the last success, the successes, the
  * versions withdrawn, the last ended, the versions passed, the versions in
- * trouble, the records, the deployment record. ARGV: the revision read, the
- * new one, the document, '1' to release the active id, id, the version of a
- * new success, the version its rollback leaves, state, '1' when it touched
- * the running system, the history's two fields and values, the deployment
- * record's four (records.ts), '1' to claim the active id. Answers -2 when
- * written, -1 when there is no record, the stored revision when stale, and
- * the holder's id when the active id it claims is held by another.
+ * trouble, the records, the deployment record, the lock. ARGV: the revision
+ * read, the new one, the document, '1' to release the active id, id, the
+ * version of a new success, the version its rollback leaves, state, '1' when
+ * it touched the running system, the history's two fields and values, the
+ * deployment record's four (records.ts), '1' to claim the active id, '1' to
+ * refuse while locked. Answers -2 when written, -1 when there is no record,
+ * the stored revision when stale, the holder's id when the active id it
+ * claims is held by another, and {'locked', the lock} when refused for a lock.
  */
 const COMPARE_AND_SET = `
 local current = redis.call('HGET', KEYS[1], 'rev')
 if not current then return -1 end
 if current ~= ARGV[1] then return tonumber(current) end
+if ARGV[19] == '1' then
+  local lock = redis.call('GET', KEYS[11])
+  if lock then return {'locked', lock} end
+end
 if ARGV[18] == '1' then
   local holder = redis.call('GET', KEYS[2])
   if holder and holder ~= ARGV[5] then return holder end
@@ -134,6 +139,16 @@ export class EnvironmentHeldError extends SlipwayError {
     readonly holderId: string,
   ) {
     super("environment_held", `deployment ${deploymentId} cannot hold its environment: ${holderId} holds it`);
+  }
+}
+
+/** A write asked to be refused while its service and environment are locked (`save`'s `unlessLocked`), and they are. */
+export class LockedError extends SlipwayError {
+  constructor(
+    readonly deploymentId: string,
+    readonly lock: Lock,
+  ) {
+    super("locked", `deployment ${deploymentId} was not written: ${lock.service} ${lock.environment} is locked`);
   }
 }
 
@@ -217,7 +232,7 @@ export class DeploymentStore {
     this.replicaTimeoutMs = options.replicaTimeoutMs ?? 1_000;
     this.onUnreplicated = options.onUnreplicated ?? (() => undefined);
     this.createScript = defineScript(redis, "slipwayCreateDeployment", 6, CREATE);
-    this.compareAndSet = defineScript(redis, "slipwayCompareAndSetDeployment", 10, COMPARE_AND_SET);
+    this.compareAndSet = defineScript(redis, "slipwayCompareAndSetDeployment", 11, COMPARE_AND_SET);
   }
 
   /** Waits until the replicas hold every write this connection made so far. */
@@ -303,8 +318,10 @@ export class DeploymentStore {
    * StaleWriteError when someone wrote in between. An ended deployment that
    * holds its environment again (a restore after its end) claims the active
    * key, and throws EnvironmentHeldError while another deployment has it.
+   * With `unlessLocked`, throws LockedError while the service and
+   * environment are locked, read in the same step as the revision.
    */
-  async save(next: Deployment): Promise<Deployment> {
+  async save(next: Deployment, options: { readonly unlessLocked?: boolean } = {}): Promise<Deployment> {
     const written: Deployment = { ...next, rev: next.rev + 1 };
     const ended = isFinal(next.state);
     const holds = holdsEnvironment(next);
@@ -320,6 +337,7 @@ export class DeploymentStore {
         this.k.trouble(next.service, next.environment),
         this.k.records(next.service, next.environment),
         this.k.record(next.service, next.id),
+        this.k.lock(next.service, next.environment),
       ],
       [
         String(next.rev),
@@ -337,8 +355,10 @@ export class DeploymentStore {
         String(this.options.keepRecords ?? DEFAULT_KEEP_RECORDS),
         this.k.recordPrefix(next.service),
         ended && holds ? "1" : "0",
+        options.unlessLocked ? "1" : "0",
       ],
-    )) as number | string;
+    )) as number | string | [string, string];
+    if (Array.isArray(result)) throw new LockedError(next.id, JSON.parse(result[1]) as Lock);
     if (typeof result === "string") throw new EnvironmentHeldError(next.id, result);
     if (result === -2) {
       await this.replicated(next.id);

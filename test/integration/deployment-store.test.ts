@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { moveTo, newDeployment, updateStage } from "../../src/domain/deployment.js";
-import { DeploymentStore, StaleWriteError } from "../../src/store/deployment-store.js";
+import { DeploymentStore, LockedError, StaleWriteError } from "../../src/store/deployment-store.js";
+import { LockStore } from "../../src/store/locks.js";
 import { testRedis } from "../support/redis.js";
 
 function sample(id: string, environment = "production") {
@@ -54,6 +55,24 @@ describe("DeploymentStore", () => {
     const stored = await store.require("d-bbbb2222");
     expect(stored.state).toBe("requested");
     expect(stored.stages[0]?.status).toBe("running");
+  });
+
+  it("refuses a write asked to wait for no lock while the service and environment are locked", async () => {
+    await store.create(sample("d-eeee3333"));
+    const read = await store.require("d-eeee3333");
+    const locks = new LockStore(ctx.redis, ctx.prefix);
+    const lock = { service: "web", environment: "production", owner: "U2", reason: "db migration", at: 1_500 };
+    expect(await locks.take(lock)).toEqual({ ok: true });
+    const running = moveTo(read, "running", 2_000);
+    const refused = await store.save(running, { unlessLocked: true }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LockedError);
+    expect((refused as LockedError).lock).toEqual(lock);
+    expect((await store.require("d-eeee3333")).rev).toBe(0);
+    // Without asking, the lock is not looked at; once it is released, the write goes through.
+    expect((await store.save(updateStage(read, 0, { attempts: 1 }, 2_000))).rev).toBe(1);
+    await locks.release("web", "production");
+    const written = await store.save({ ...running, rev: 1 }, { unlessLocked: true });
+    expect(written.state).toBe("running");
   });
 
   it("lets exactly one of many concurrent writers of the same revision win", async () => {

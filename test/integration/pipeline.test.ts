@@ -166,6 +166,23 @@ ${countingStage("build")}${countingStage("broken", "; process.exit(3)")}${counti
     ]);
     expect(await counts(countFile)).toEqual({ build: 1, deploy: 1, smoke: 1 });
     expect(await store.activeFor("web", "development")).toBeUndefined();
+    // Nothing to check and nobody to wait for: one write decides it runs and starts its first step, then
+    // one per step records its result with the next step's start (the last one, the end).
+    expect(d.rev).toBe(1 + d.stages.length);
+    expect(d.checklist).toEqual([]);
+  });
+
+  it("cancels a deployment whose environment was locked after it was requested, before its check job decided", async () => {
+    await worker.pause();
+    const id = await deploy("development");
+    const lock = { service: "web", environment: "development", owner: "U2", reason: "db migration", at: Date.now() };
+    expect(await deps.locks.take(lock)).toEqual({ ok: true });
+    worker.resume();
+    const d = await ended(id);
+    expect(d.state).toBe("cancelled");
+    expect(d.failureReason).toBe("web development is locked by <@U2> (db migration); deploy again once it is unlocked");
+    expect(d.stages.every((s) => s.status === "pending")).toBe(true);
+    expect(await counts(countFile)).toEqual({});
   });
 
   it("does not re-run a completed stage when its job is retried", async () => {
