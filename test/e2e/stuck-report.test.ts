@@ -94,9 +94,13 @@ describe("a step that outlives its timeout", () => {
     }
   }, 60_000);
 
-  /** Once the step is under way and no Slack sync is queued or running, freezes A. */
-  async function freezeHolder(id: string): Promise<void> {
+  /** Once the step's action is under way and no Slack sync is queued or running, freezes A; answers the action's pid. */
+  async function freezeHolder(id: string): Promise<number> {
     await holder.waitForLog((l) => l.msg === "stage started" && l.deploymentId === id, 60_000);
+    // The action writes its pid as it starts; A may have logged the step's start well before that.
+    const deploying = await eventually("the slow deploy action to start", async () =>
+      Number(await readFile(join(workdir, "deploying.pid"), "utf8")),
+    );
     const notify = fleet.queue("notify");
     try {
       // A sync frozen half-way would hold its deployment's lock as long as A's job lock, and the thread with it.
@@ -108,14 +112,14 @@ describe("a step that outlives its timeout", () => {
       await notify.close();
     }
     await fleet.signal(holder, "SIGSTOP");
+    return deploying;
   }
 
   it("is reported once in the thread and once in the incident channel, saying what Slipway will do", async () => {
     const good = await fleet.deploy(DEPLOYER, CHANNEL, `development ${GOOD} hanging`);
     await fleet.chat.finished(good, "Succeeded");
     const id = await fleet.deploy(DEPLOYER, CHANNEL, `development ${SLOW} hanging`);
-    await freezeHolder(id);
-    const deploying = Number(await readFile(join(workdir, "deploying.pid"), "utf8"));
+    const deploying = await freezeHolder(id);
     await fleet.addWorker();
 
     // The watchdog runs every 2 s and reports a step 2 s past its timeout.
