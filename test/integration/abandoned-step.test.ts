@@ -2,22 +2,18 @@ import type { Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { moveTo } from "../../src/domain/deployment.js";
 import { planSteps } from "../../src/domain/stage-plan.js";
-import { NO_USER_GROUPS } from "../../src/engine/authorize.js";
 import { enqueueAdvance } from "../../src/engine/next-jobs.js";
-import { Notifications } from "../../src/engine/notifications.js";
 import { LOST_WORKERS_LIMIT } from "../../src/engine/pipeline.js";
 import { startPipelineWorker } from "../../src/engine/pipeline-worker.js";
 import { createQueues, DEFAULT_JOB_OPTIONS, type Queues } from "../../src/engine/queues.js";
 import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
-import { AuditLog } from "../../src/store/audit-log.js";
-import { DeploymentStore } from "../../src/store/deployment-store.js";
-import { LockStore } from "../../src/store/locks.js";
-import { Waitlist } from "../../src/store/waitlist.js";
+import type { DeploymentStore } from "../../src/store/deployment-store.js";
 import { eventually } from "../support/eventually.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
+import { requestDeps } from "../support/request-deps.js";
 import { testDeployment } from "../support/test-deployment.js";
 
 /*
@@ -66,24 +62,12 @@ environments:
     expect(loaded.errors).toEqual([]);
     catalog = new Catalog(loaded.services);
     queues = createQueues(ctx.redis, ctx.prefix);
-    store = new DeploymentStore(ctx.redis, ctx.prefix);
+    const deps = requestDeps(ctx.redis, ctx.prefix, catalog, queues);
+    store = deps.store;
     worker = startPipelineWorker({
       connection: ctx.redis.duplicate(),
       keyPrefix: ctx.prefix,
-      deps: {
-        store,
-        catalog,
-        queues,
-        notifications: new Notifications(queues.notify),
-        audit: new AuditLog(ctx.redis, ctx.prefix),
-        locks: new LockStore(ctx.redis, ctx.prefix),
-        waitlist: new Waitlist(ctx.redis, ctx.prefix),
-        directory: NO_USER_GROUPS,
-        newId: () => "d-unused",
-        now: Date.now,
-        redis: ctx.redis,
-        keyPrefix: ctx.prefix,
-      },
+      deps: { ...deps, redis: ctx.redis, keyPrefix: ctx.prefix },
       log: createLogger("silent"),
       concurrency: 1,
     });

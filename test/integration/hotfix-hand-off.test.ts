@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { moveTo } from "../../src/domain/deployment.js";
-import { NO_USER_GROUPS } from "../../src/engine/authorize.js";
 import { runHandOff } from "../../src/engine/hotfix-path.js";
 import { JOB_IDS } from "../../src/engine/jobs.js";
-import { Notifications } from "../../src/engine/notifications.js";
 import { createQueues, type Queues } from "../../src/engine/queues.js";
 import { type RequestDeps, requestDeployment } from "../../src/engine/request-deployment.js";
 import { runWatchdog } from "../../src/engine/watchdog.js";
@@ -11,12 +9,9 @@ import { createLogger } from "../../src/logger.js";
 import { Catalog } from "../../src/manifests/catalog.js";
 import { loadManifests } from "../../src/manifests/load.js";
 import { renderRequestAnswer, renderRequestMessage } from "../../src/slack/renderers/request-answer.js";
-import { AuditLog } from "../../src/store/audit-log.js";
-import { DeploymentStore } from "../../src/store/deployment-store.js";
-import { LockStore } from "../../src/store/locks.js";
-import { Waitlist } from "../../src/store/waitlist.js";
 import { manifestDir } from "../support/manifest-fixture.js";
 import { testRedis } from "../support/redis.js";
+import { requestDeps } from "../support/request-deps.js";
 
 /*
  * The hand-off of a hotfix path against real Redis and BullMQ queues, with
@@ -89,21 +84,13 @@ describe("the hotfix path's hand-off", () => {
     expect(loaded.errors).toEqual([]);
     queues = createQueues(ctx.redis, ctx.prefix);
     let ids = 0;
-    deps = {
-      store: new DeploymentStore(ctx.redis, ctx.prefix),
-      catalog: new Catalog(loaded.services),
-      queues,
-      notifications: new Notifications(queues.notify, queues.pipeline),
-      audit: new AuditLog(ctx.redis, ctx.prefix),
-      locks: new LockStore(ctx.redis, ctx.prefix),
-      waitlist: new Waitlist(ctx.redis, ctx.prefix),
-      directory: NO_USER_GROUPS,
+    deps = requestDeps(ctx.redis, ctx.prefix, new Catalog(loaded.services), queues, {
       newId: () => {
         ids += 1;
         return `d-handoff${ids}`;
       },
       now: () => clock,
-    };
+    });
   });
 
   afterEach(async () => {
